@@ -1,0 +1,146 @@
+/**
+ * Diagnostics as text for people, in the shape rustc made familiar:
+ *
+ *   error[SP2001]: unknown name `pricipal`
+ *    --> policies/access.policy:3:8
+ *     |
+ *   3 |   when pricipal.roles contains "ops"
+ *     |        ^^^^^^^^
+ *     |
+ *     = help: did you mean `principal`?
+ *
+ * followed by related spans as notes and a summary line. Lines and columns
+ * come from the span; the source frame needs the file's SourceText, and is
+ * left out when the source is not at hand.
+ */
+import type { Span, SourceText } from "../parser/span.js";
+import type { Diagnostic } from "./diagnostic.js";
+import type { Severity } from "./codes.js";
+import { countSeverities, displayPath, type RenderPathOptions } from "./render-json.js";
+
+export interface TextRenderOptions extends RenderPathOptions {
+  /** ANSI colour; decide with `shouldColor` for the stream written to. */
+  color?: boolean;
+}
+
+/** Tabs are shown as this many spaces, so carets line up with the text above them. */
+const TAB = "    ";
+
+const ANSI = {
+  reset: "\x1b[0m",
+  bold: "\x1b[1m",
+  red: "\x1b[31m",
+  yellow: "\x1b[33m",
+  blue: "\x1b[34m",
+  cyan: "\x1b[36m",
+} as const;
+
+type Paint = (style: string, text: string) => string;
+
+function painter(color: boolean | undefined): Paint {
+  return color ? (style, text) => `${style}${text}${ANSI.reset}` : (_style, text) => text;
+}
+
+/**
+ * Whether to colour output written to a stream: FORCE_COLOR (other than "0"
+ * or "false") forces it; otherwise only a TTY gets colour, and only while
+ * NO_COLOR is unset or empty (no-color.org).
+ */
+export function shouldColor(isTTY: boolean | undefined, env: Readonly<Record<string, string | undefined>>): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "0" && force !== "false") return true;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  return isTTY === true;
+}
+
+function severityStyle(severity: Severity): string {
+  return ANSI.bold + (severity === "error" ? ANSI.red : ANSI.yellow);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** "2 errors, 1 warning": the last line of text output. */
+export function summaryLine(diagnostics: readonly Diagnostic[]): string {
+  const { errors, warnings } = countSeverities(diagnostics);
+  return `${plural(errors, "error")}, ${plural(warnings, "warning")}`;
+}
+
+/**
+ * The source line under a span and the caret run beneath it. A span over
+ * several lines is underlined to the end of its first line; an empty span
+ * (end of file, a missing token) still gets one caret.
+ */
+function frameLines(span: Span, source: SourceText): { text: string; pad: string; carets: string } {
+  const line = source.lineText(span.line);
+  const startIndex = Math.min(span.column - 1, line.length);
+  const endIndex = span.endLine === span.line ? Math.min(span.endColumn - 1, line.length) : line.length;
+  const width = Math.max(1, endIndex - startIndex);
+  const expand = (s: string) => s.replace(/\t/g, TAB);
+  const before = expand(line.slice(0, startIndex));
+  const under = expand(line.slice(startIndex, startIndex + width));
+  return {
+    text: expand(line),
+    pad: " ".repeat(before.length),
+    carets: "^".repeat(Math.max(1, under.length)),
+  };
+}
+
+function renderFrame(
+  out: string[],
+  span: Span,
+  source: SourceText | undefined,
+  gutter: number,
+  caretStyle: string,
+  paint: Paint,
+  options: TextRenderOptions,
+): void {
+  const blank = " ".repeat(gutter);
+  out.push(`${blank}${paint(ANSI.bold + ANSI.blue, "-->")} ${displayPath(span.file, options)}:${span.line}:${span.column}`);
+  if (source === undefined) return;
+  const { text, pad, carets } = frameLines(span, source);
+  const bar = paint(ANSI.bold + ANSI.blue, "|");
+  out.push(`${blank} ${bar}`);
+  out.push(`${paint(ANSI.bold + ANSI.blue, String(span.line).padStart(gutter))} ${bar}${text === "" ? "" : " " + text}`);
+  out.push(`${blank} ${bar} ${pad}${paint(caretStyle, carets)}`);
+}
+
+/** One diagnostic with its source frame, help line and related notes (no trailing newline). */
+export function renderDiagnostic(
+  d: Diagnostic,
+  sources: ReadonlyMap<string, SourceText> | undefined,
+  options: TextRenderOptions = {},
+): string {
+  const paint = painter(options.color);
+  const style = severityStyle(d.severity);
+  const related = d.related ?? [];
+  // One gutter width for the whole diagnostic, so its frames line up.
+  const gutter = Math.max(String(d.span.line).length, ...related.map((r) => String(r.span.line).length));
+  const out: string[] = [];
+  out.push(`${paint(style, `${d.severity}[${d.code}]`)}${paint(ANSI.bold, `: ${d.message}`)}`);
+  renderFrame(out, d.span, sources?.get(d.span.file), gutter, style, paint, options);
+  if (d.hint !== undefined) {
+    const blank = " ".repeat(gutter);
+    if (sources?.get(d.span.file) !== undefined) out.push(`${blank} ${paint(ANSI.bold + ANSI.blue, "|")}`);
+    out.push(`${blank} ${paint(ANSI.bold + ANSI.blue, "=")} ${paint(ANSI.bold, "help")}: ${d.hint}`);
+  }
+  for (const r of related) {
+    out.push(`${paint(ANSI.bold + ANSI.cyan, "note")}${paint(ANSI.bold, `: ${r.message}`)}`);
+    renderFrame(out, r.span, sources?.get(r.span.file), gutter, ANSI.bold + ANSI.cyan, paint, options);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Every diagnostic, a blank line between them, then the summary line
+ * ("1 error, 0 warnings"). Ends with a newline.
+ */
+export function renderText(
+  diagnostics: readonly Diagnostic[],
+  sources: ReadonlyMap<string, SourceText> | undefined,
+  options: TextRenderOptions = {},
+): string {
+  const blocks = diagnostics.map((d) => renderDiagnostic(d, sources, options) + "\n\n");
+  return blocks.join("") + summaryLine(diagnostics) + "\n";
+}

@@ -1,0 +1,123 @@
+import t from "tap";
+import { SourceText } from "../../src/parser/span.js";
+import { diagnostic } from "../../src/diagnostics/diagnostic.js";
+import { renderText, renderDiagnostic, shouldColor, summaryLine } from "../../src/diagnostics/render-text.js";
+
+const text = 'package demo\nallow "x" {\n  when pricipal.roles contains "ops"\n}\n';
+const src = new SourceText("/repo/policies/demo.policy", text);
+const sources = new Map([[src.file, src]]);
+const at = (needle: string, from = 0) => {
+  const start = text.indexOf(needle, from);
+  return src.span(start, start + needle.length);
+};
+
+t.test("frame, caret under the span, help line, summary", async (t) => {
+  const d = diagnostic("SP2001", at("pricipal"), { name: "pricipal" }, { hint: "did you mean `principal`?" });
+  const out = renderText([d], sources, { cwd: "/repo" });
+  t.equal(
+    out,
+    [
+      "error[SP2001]: unknown name `pricipal`",
+      " --> policies/demo.policy:3:8",
+      "  |",
+      '3 |   when pricipal.roles contains "ops"',
+      "  |        ^^^^^^^^",
+      "  |",
+      "  = help: did you mean `principal`?",
+      "",
+      "1 error, 0 warnings",
+      "",
+    ].join("\n"),
+  );
+});
+
+t.test("warnings, several diagnostics and the summary count", async (t) => {
+  const w = diagnostic("SP3001", at("allow"), { name: "x" });
+  const e = diagnostic("SP2001", at("pricipal"), { name: "pricipal" });
+  const out = renderText([w, e, w], sources, { cwd: "/repo" });
+  t.match(out, /^warning\[SP3001\]: allow rule `x` has no `when`: it applies to every request\n/);
+  t.match(out, /= help: add a `when` clause that narrows it/, "catalogue help is shown");
+  t.match(out, /\n\nerror\[SP2001\]/, "a blank line between diagnostics");
+  t.ok(out.endsWith("\n1 error, 2 warnings\n"));
+  t.equal(summaryLine([]), "0 errors, 0 warnings");
+  t.equal(renderText([], sources), "0 errors, 0 warnings\n", "no diagnostics: the summary alone");
+});
+
+t.test("a span over several lines is underlined to the end of its first line", async (t) => {
+  const start = text.indexOf("allow");
+  const d = diagnostic("SP3001", src.span(start, text.indexOf("}") + 1), { name: "x" });
+  const lines = renderDiagnostic(d, sources).split("\n");
+  t.equal(lines[3], '2 | allow "x" {');
+  t.equal(lines[4], "  | ^^^^^^^^^^^");
+});
+
+t.test("an empty span at the end of the file still gets one caret", async (t) => {
+  const d = diagnostic("SP1005", src.span(text.length, text.length), { expected: "`}`", found: "end of file" });
+  const lines = renderDiagnostic(d, sources, { cwd: "/repo" }).split("\n");
+  t.equal(lines[1], " --> policies/demo.policy:5:1");
+  t.equal(lines[3], "5 |", "the empty last line, no trailing space");
+  t.equal(lines[4], "  | ^");
+});
+
+t.test("tabs are expanded so the carets stay under the text", async (t) => {
+  const tabbed = new SourceText("t.policy", 'allow "x" {\n\twhen\tfoo\n}\n');
+  const start = tabbed.text.indexOf("foo");
+  const d = diagnostic("SP2001", tabbed.span(start, start + 3), { name: "foo" });
+  const lines = renderDiagnostic(d, new Map([[tabbed.file, tabbed]])).split("\n");
+  t.equal(lines[3], "2 |     when    foo");
+  t.equal(lines[4], "  |             ^^^");
+});
+
+t.test("the gutter widens with the line number; related spans become notes", async (t) => {
+  const body = Array.from({ length: 12 }, (_, i) => `const c${i} = ${i}`).join("\n") + "\nconst c0 = 99\n";
+  const many = new SourceText("m.policy", body);
+  const first = many.span(6, 8);
+  const dupStart = body.lastIndexOf("c0");
+  const d = diagnostic("SP2005", many.span(dupStart, dupStart + 2), { name: "c0" }, {
+    related: [{ message: "first defined here", span: first }],
+  });
+  t.equal(
+    renderDiagnostic(d, new Map([[many.file, many]])),
+    [
+      "error[SP2005]: duplicate const `c0`",
+      "  --> m.policy:13:7",
+      "   |",
+      "13 | const c0 = 99",
+      "   |       ^^",
+      "note: first defined here",
+      "  --> m.policy:1:7",
+      "   |",
+      " 1 | const c0 = 0",
+      "   |       ^^",
+    ].join("\n"),
+  );
+});
+
+t.test("without the source text, only the location is shown", async (t) => {
+  const d = diagnostic("SP2001", at("pricipal"), { name: "pricipal" }, { hint: "did you mean `principal`?" });
+  t.equal(
+    renderDiagnostic(d, undefined, { cwd: "/repo" }),
+    "error[SP2001]: unknown name `pricipal`\n --> policies/demo.policy:3:8\n  = help: did you mean `principal`?",
+  );
+});
+
+t.test("colour: ANSI codes only when asked", async (t) => {
+  const d = diagnostic("SP2001", at("pricipal"), { name: "pricipal" });
+  const plain = renderText([d], sources);
+  t.notMatch(plain, /\x1b\[/, "no escape codes by default");
+  const coloured = renderText([d], sources, { color: true });
+  t.match(coloured, "\x1b[1m\x1b[31merror[SP2001]\x1b[0m", "error header in bold red");
+  t.equal(coloured.replace(/\x1b\[[0-9;]*m/g, ""), plain, "same text once the codes are stripped");
+});
+
+t.test("shouldColor: a TTY unless NO_COLOR; FORCE_COLOR forces", async (t) => {
+  t.equal(shouldColor(false, {}), false, "not a TTY");
+  t.equal(shouldColor(undefined, {}), false, "unknown stream");
+  t.equal(shouldColor(true, {}), true, "a TTY");
+  t.equal(shouldColor(true, { NO_COLOR: "1" }), false, "NO_COLOR");
+  t.equal(shouldColor(true, { NO_COLOR: "" }), true, "an empty NO_COLOR counts as unset");
+  t.equal(shouldColor(false, { FORCE_COLOR: "1" }), true, "FORCE_COLOR on a pipe");
+  t.equal(shouldColor(false, { FORCE_COLOR: "1", NO_COLOR: "1" }), true, "FORCE_COLOR beats NO_COLOR");
+  t.equal(shouldColor(true, { FORCE_COLOR: "0" }), true, "FORCE_COLOR=0 forces nothing");
+  t.equal(shouldColor(false, { FORCE_COLOR: "false" }), false);
+});

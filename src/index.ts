@@ -5,3 +5,19 @@ export type * from "./parser/ast.js";
 export { SourceText, type Span } from "./parser/span.js";
 export { CODES, type Code, type CodeInfo } from "./diagnostics/codes.js";
 export type { Diagnostic } from "./diagnostics/diagnostic.js";
+/** Order diagnostics by file and position; whether any is an error. */
+export { hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
+/** Diagnostics as rustc-like text with source frames; `shouldColor` decides ANSI colour for a stream. */
+export { renderText, renderDiagnostic, summaryLine, shouldColor, type TextRenderOptions } from "./diagnostics/render-text.js";
+/** Diagnostics as a JSON report `{ diagnostics, errors, warnings }`; how files are named in output. */
+export {
+  renderJson,
+  toJsonReport,
+  countSeverities,
+  displayPath,
+  type JsonReport,
+  type JsonDiagnostic,
+  type RenderPathOptions,
+} from "./diagnostics/render-json.js";
+/** Diagnostics as a SARIF 2.1.0 log for code-scanning services. */
+export { renderSarif, toSarif, type SarifLog, type SarifRenderOptions } from "./diagnostics/render-sarif.js";

@@ -1,0 +1,145 @@
+/**
+ * The comments of a file, handed out in source order as the printer walks
+ * the AST. Every comment is taken exactly once and in order, whatever the
+ * printer does, so formatting can move a comment to a canonical place but
+ * never drop or reorder one.
+ *
+ * A comment is *trailing* when code precedes it on its source line (it is
+ * printed at the end of the output line of the token before it) and
+ * *own-line* otherwise (it is printed alone on a line).
+ */
+import type { Comment } from "../parser/ast.js";
+import {
+  breakParent,
+  hardline,
+  lineSuffix,
+  ownLine,
+  type Doc,
+} from "./doc.js";
+
+interface Pending {
+  text: string;
+  start: number;
+  end: number;
+  trailing: boolean;
+}
+
+/** How the first gap of a run of lines is spaced. */
+export type GapPolicy = "none" | "keep" | "force";
+
+const BLANK_LINE = /\n[ \t\r\f\v]*\n/;
+
+export class CommentQueue {
+  private readonly list: Pending[];
+  private next = 0;
+  /** End offset of the last thing printed (a node or a comment). */
+  private cursor = 0;
+
+  constructor(
+    comments: readonly Comment[],
+    private readonly source: string,
+  ) {
+    this.list = [...comments]
+      .sort((a, b) => a.span.start - b.span.start)
+      .map((c) => ({
+        text: c.text.replace(/[ \t\r\f\v]+$/, ""),
+        start: c.span.start,
+        end: c.span.end,
+        trailing: codeBefore(source, c.span.start),
+      }));
+  }
+
+  /** Whether a comment not yet printed starts before `pos`. */
+  hasBefore(pos: number): boolean {
+    const c = this.list[this.next];
+    return c !== undefined && c.start < pos;
+  }
+
+  /** Record that source up to `pos` has been printed. */
+  advance(pos: number): void {
+    if (pos > this.cursor) this.cursor = pos;
+  }
+
+  /** Whether the author left a blank line between the cursor and `pos`. */
+  blankBefore(pos: number): boolean {
+    if (this.source === "" || pos <= this.cursor) return false;
+    return BLANK_LINE.test(this.source.slice(this.cursor, Math.min(pos, this.source.length)));
+  }
+
+  private take(): Pending {
+    const c = this.list[this.next++]!;
+    this.advance(c.end);
+    return c;
+  }
+
+  /**
+   * Inside an expression, at a place with no line break: every comment before
+   * `pos`. Trailing ones go to the end of the line, own-line ones on lines of
+   * their own; both break the enclosing groups.
+   */
+  inline(pos: number): { docs: Doc[]; ownLine: boolean } {
+    const docs: Doc[] = [];
+    let own = false;
+    while (this.hasBefore(pos)) {
+      const c = this.take();
+      if (c.trailing) docs.push(lineSuffix(c.text), breakParent);
+      else {
+        docs.push(ownLine(c.text));
+        own = true;
+      }
+    }
+    return { docs, ownLine: own };
+  }
+
+  /**
+   * Inside an expression, just before a possible line break: the trailing
+   * comments before `pos` (they stay on the line that is ending).
+   */
+  beforeBreak(pos: number): Doc[] {
+    const docs: Doc[] = [];
+    while (this.hasBefore(pos) && this.list[this.next]!.trailing) {
+      docs.push(lineSuffix(this.take().text), breakParent);
+    }
+    return docs;
+  }
+
+  /**
+   * Between statements (items, clauses, steps) up to the one starting at
+   * `pos`: trailing comments end the previous line, own-line comments get
+   * lines of their own. Blank lines: the first gap follows `policy`, the
+   * others keep the author's (at most one). With `element`, the separator
+   * ends with the line break before the statement at `pos`.
+   */
+  between(pos: number, policy: GapPolicy, opts: { atStart?: boolean; element?: boolean } = {}): Doc[] {
+    const docs: Doc[] = [];
+    while (this.hasBefore(pos) && this.list[this.next]!.trailing && !opts.atStart) {
+      docs.push(lineSuffix(this.take().text));
+    }
+    let firstGap = true;
+    const gap = (at: number): void => {
+      let blank: boolean;
+      if (firstGap) blank = policy === "force" || (policy === "keep" && this.blankBefore(at));
+      else blank = this.blankBefore(at);
+      if (!(firstGap && opts.atStart)) docs.push(hardline);
+      if (blank && !(firstGap && opts.atStart)) docs.push(hardline);
+      firstGap = false;
+    };
+    while (this.hasBefore(pos)) {
+      const c = this.list[this.next]!;
+      gap(c.start);
+      docs.push(this.take().text);
+    }
+    if (opts.element !== false) gap(pos);
+    return docs;
+  }
+}
+
+/** Whether anything but blanks precedes `offset` on its line. */
+function codeBefore(source: string, offset: number): boolean {
+  for (let i = offset - 1; i >= 0; i--) {
+    const c = source.charCodeAt(i);
+    if (c === 10 || c === 13) return false;
+    if (c !== 32 && c !== 9 && c !== 12 && c !== 11) return true;
+  }
+  return false;
+}

@@ -1,0 +1,246 @@
+/**
+ * Expressions to Docs (spec/LANGUAGE.md section 3).
+ *
+ * The printer writes the tree as parsed: parentheses the author wrote are
+ * ParenExpr nodes and are kept; it adds parentheses only where a tree built
+ * by a program (not the parser) would otherwise read back differently.
+ * Long `and`/`or` chains break before the operator; lists, objects and call
+ * arguments break one element per line, without a trailing comma.
+ */
+import type { BinaryExpr, BinaryOp, Expr, ObjectEntry } from "../parser/ast.js";
+import type { CommentQueue } from "./comments.js";
+import { group, indent, line, softline, type Doc } from "./doc.js";
+
+export interface PrintContext {
+  comments: CommentQueue;
+}
+
+/** Binding strength, loosest first (section 3). */
+const PREC_OR = 1;
+const PREC_AND = 2;
+const PREC_NOT = 3;
+const PREC_COMPARE = 4;
+const PREC_UNARY_MINUS = 8;
+const PREC_POSTFIX = 9;
+const PREC_PRIMARY = 10;
+
+const BINARY_PREC: Record<BinaryOp, number> = {
+  or: PREC_OR,
+  and: PREC_AND,
+  "==": PREC_COMPARE,
+  "!=": PREC_COMPARE,
+  "<": PREC_COMPARE,
+  "<=": PREC_COMPARE,
+  ">": PREC_COMPARE,
+  ">=": PREC_COMPARE,
+  in: PREC_COMPARE,
+  contains: PREC_COMPARE,
+  contains_any: PREC_COMPARE,
+  contains_all: PREC_COMPARE,
+  like: PREC_COMPARE,
+  starts_with: PREC_COMPARE,
+  ends_with: PREC_COMPARE,
+  matches: PREC_COMPARE,
+  "??": 5,
+  "+": 6,
+  "-": 6,
+  "*": 7,
+  "/": 7,
+};
+
+export { PREC_POSTFIX, PREC_UNARY_MINUS };
+
+export function precedence(e: Expr): number {
+  switch (e.kind) {
+    case "Binary":
+      return BINARY_PREC[e.op];
+    case "Unary":
+      return e.op === "not" ? PREC_NOT : PREC_UNARY_MINUS;
+    case "Has":
+      return PREC_COMPARE;
+    case "Member":
+    case "Index":
+    case "Call":
+      return PREC_POSTFIX;
+    default:
+      return PREC_PRIMARY;
+  }
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Words the lexer reserves: an object key or `has` name spelled like one is
+ * written quoted, so it reads back as the same key.
+ */
+const RESERVED = new Set([
+  "true",
+  "false",
+  "and",
+  "or",
+  "not",
+  "in",
+  "has",
+  "contains",
+  "contains_any",
+  "contains_all",
+  "like",
+  "starts_with",
+  "ends_with",
+  "matches",
+]);
+
+/** A string literal with minimal JSON escaping. */
+export function quote(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** A key or attribute name: bare when it is an identifier, quoted otherwise. */
+export function keyText(name: string): string {
+  return IDENT.test(name) && !RESERVED.has(name) ? name : quote(name);
+}
+
+/**
+ * `body` preceded by the comments that start before `pos`. When one of them
+ * sits on its own line, the rest of the construct continues indented under it.
+ */
+export function withComments(ctx: PrintContext, pos: number, body: () => Doc): Doc {
+  const { docs, ownLine } = ctx.comments.inline(pos);
+  if (docs.length === 0) return body();
+  return ownLine ? indent([docs, body()]) : [docs, body()];
+}
+
+/** Print `e`, parenthesised if it binds looser than `minPrec`. */
+export function printExpr(ctx: PrintContext, e: Expr, minPrec = 0): Doc {
+  return withComments(ctx, e.span.start, () => {
+    const doc = printBody(ctx, e);
+    return precedence(e) < minPrec ? ["(", doc, ")"] : doc;
+  });
+}
+
+function printBody(ctx: PrintContext, e: Expr): Doc {
+  switch (e.kind) {
+    case "String":
+      return quote(e.value);
+    case "Number":
+      return e.raw;
+    case "Duration":
+      return e.raw;
+    case "Bool":
+      return e.value ? "true" : "false";
+    case "Name":
+      return e.name;
+    case "List":
+      return printSequence(ctx, "[", "]", e.items, (x) => printExpr(ctx, x), e.span.end - 1, softline);
+    case "Object":
+      return printSequence(ctx, "{", "}", e.entries, (x) => printEntry(ctx, x), e.span.end - 1, line);
+    case "Member":
+      return [
+        printExpr(ctx, e.object, PREC_POSTFIX),
+        withComments(ctx, e.propertySpan.start, () => "." + e.property),
+      ];
+    case "Index":
+      return [
+        printExpr(ctx, e.object, PREC_POSTFIX),
+        "[",
+        printExpr(ctx, e.index),
+        closing(ctx, e.span.end - 1),
+        "]",
+      ];
+    case "Call":
+      return [e.callee, printSequence(ctx, "(", ")", e.args, (x) => printExpr(ctx, x), e.span.end - 1, softline)];
+    case "Unary":
+      return e.op === "not"
+        ? ["not ", printExpr(ctx, e.operand, PREC_NOT)]
+        : ["-", printExpr(ctx, e.operand, PREC_UNARY_MINUS)];
+    case "Has":
+      return [
+        printExpr(ctx, e.object, PREC_COMPARE + 1),
+        " has ",
+        withComments(ctx, e.nameSpan.start, () => keyText(e.name)),
+      ];
+    case "Paren":
+      return ["(", indent(printExpr(ctx, e.expr)), closing(ctx, e.span.end - 1), ")"];
+    case "Binary":
+      return e.op === "and" || e.op === "or" ? printChain(ctx, e) : printBinary(ctx, e);
+  }
+}
+
+function printBinary(ctx: PrintContext, e: BinaryExpr): Doc {
+  const p = BINARY_PREC[e.op];
+  // Comparisons do not chain, so neither side may be one; the others are left-associative.
+  const leftMin = p === PREC_COMPARE ? p + 1 : p;
+  return [
+    printExpr(ctx, e.left, leftMin),
+    " ",
+    withComments(ctx, e.opSpan.start, () => [e.op, " ", printExpr(ctx, e.right, p + 1)]),
+  ];
+}
+
+/** `a and b and c`: one group, broken before each operator when too long. */
+function printChain(ctx: PrintContext, e: BinaryExpr): Doc {
+  const operands: Expr[] = [];
+  const ops: BinaryExpr[] = [];
+  let cur: Expr = e;
+  while (cur.kind === "Binary" && cur.op === e.op) {
+    ops.push(cur);
+    cur = cur.left;
+  }
+  operands.push(cur);
+  ops.reverse();
+  for (const b of ops) operands.push(b.right);
+
+  const min = BINARY_PREC[e.op] + 1;
+  const head = printExpr(ctx, operands[0]!, min);
+  const tail: Doc[] = [];
+  ops.forEach((b, i) => {
+    tail.push(ctx.comments.beforeBreak(b.opSpan.start), line, ownLines(ctx, b.opSpan.start));
+    tail.push(e.op, " ", printExpr(ctx, operands[i + 1]!, min));
+  });
+  return group([head, indent(tail)]);
+}
+
+/** At the start of a fresh line: the comments before `pos`, each on its line. */
+function ownLines(ctx: PrintContext, pos: number): Doc {
+  return ctx.comments.inline(pos).docs;
+}
+
+/** Comments just before a closing bracket at `pos`, staying inside the construct. */
+function closing(ctx: PrintContext, pos: number): Doc {
+  return withComments(ctx, pos, () => "");
+}
+
+function printEntry(ctx: PrintContext, entry: ObjectEntry): Doc {
+  return [
+    withComments(ctx, entry.keySpan.start, () => keyText(entry.key)),
+    ": ",
+    printExpr(ctx, entry.value),
+  ];
+}
+
+/**
+ * `open items close` on one line when it fits (`[a, b]`, `{ k: v }`), else
+ * one item per line, indented, with the closer alone on its line.
+ * `pad` is the flat padding inside the brackets (a space for objects).
+ */
+export function printSequence<T extends { span: { start: number } }>(
+  ctx: PrintContext,
+  open: string,
+  close: string,
+  items: readonly T[],
+  print: (item: T) => Doc,
+  closePos: number | null,
+  pad: typeof line | typeof softline,
+): Doc {
+  const inner: Doc[] = [];
+  items.forEach((item, i) => {
+    const pos = item.span.start;
+    if (i > 0) inner.push(",");
+    inner.push(ctx.comments.beforeBreak(pos), i === 0 ? pad : line, ownLines(ctx, pos), print(item));
+  });
+  if (closePos !== null && ctx.comments.hasBefore(closePos)) {
+    inner.push(ctx.comments.beforeBreak(closePos), ownLines(ctx, closePos));
+  }
+  if (items.length === 0 && inner.length === 0) return open + close;
+  return group([open, indent(inner), items.length === 0 ? softline : pad, close]);
+}

@@ -6,14 +6,11 @@
  * like; comments are carried along in source order. Text with syntax errors
  * is returned unchanged with the parser's diagnostics.
  */
-import type { PolicyFile } from "../parser/ast.js";
 import { parse } from "../parser/parse.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
-import { printFile } from "./items.js";
-import { render } from "./render.js";
+import { printPolicy } from "./print.js";
 
-/** Lines are kept within this many columns where the layout allows. */
-export const FORMAT_WIDTH = 100;
+export { printPolicy, FORMAT_WIDTH } from "./print.js";
 
 export interface FormatResult {
   /** The formatted text (the input itself when it has syntax errors). */
@@ -36,7 +33,7 @@ export function format(text: string, file: string): FormatResult {
       const original = normalized === text ? parsed : parse(text, file);
       return { output: text, changed: false, diagnostics: original.diagnostics };
     }
-    const output = render(printFile(parsed.ast, normalized), FORMAT_WIDTH);
+    const output = printPolicy(parsed.ast, normalized);
     return { output, changed: output !== text, diagnostics: parsed.diagnostics };
   } catch (err) {
     return { output: text, changed: false, diagnostics: [], internalError: String(err) };
@@ -44,14 +41,9 @@ export function format(text: string, file: string): FormatResult {
 }
 
 /**
- * Print a policy AST in the canonical layout. `source` is the text it was
- * parsed from (for comments and the author's blank lines); a tree built by a
- * program can leave it out.
+ * CRLF and lone CR become LF. Safe: to the lexer CR is a line break, comments
+ * stop at it and strings cannot hold it.
  */
-export function printPolicy(file: PolicyFile, source = ""): string {
-  return render(printFile(file, source), FORMAT_WIDTH);
-}
-
 function normalizeNewlines(text: string): string {
   return text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
 }

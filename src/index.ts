@@ -21,3 +21,7 @@ export {
 } from "./diagnostics/render-json.js";
 /** Diagnostics as a SARIF 2.1.0 log for code-scanning services. */
 export { renderSarif, toSarif, type SarifLog, type SarifRenderOptions } from "./diagnostics/render-sarif.js";
+/** Read policy files and directories (never throws); parse, check and lint them together. */
+export { readSources, analyze, type ReadResult, type ReadError, type AnalyzeResult, type AnalyzeOptions } from "./load.js";
+/** The canonical layout of policy text (docs/fmt.md); never throws. */
+export { format, type FormatResult } from "./format/format.js";

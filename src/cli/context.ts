@@ -1,0 +1,90 @@
+/**
+ * What every verb gets: the process's streams, working directory and
+ * environment behind a small interface (so tests run `main` in-process with
+ * their own), and the error type that means "bad usage or unreadable input".
+ *
+ * A verb is one file in src/cli/commands/ exporting `register(program, cli)`;
+ * main.ts finds and registers every such file, so adding a verb touches
+ * nothing else. Register with `program.command(...)` (it inherits the
+ * program's output routing and error handling) and wrap the handler with
+ * `cli.action(...)`; the handler returns the exit code.
+ */
+import path from "node:path";
+import type { Command } from "commander";
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input, for `--input -` and the like. */
+  readStdin(): Promise<string>;
+  /** Relative paths on the command line are relative to this directory. */
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+}
+
+/**
+ * Bad usage or unreadable input: reported as `swarm-policy: <message>`, one
+ * line per line of the message, never with a stack trace. Exit code 2
+ * unless said otherwise.
+ */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 2) {
+    super(message);
+    this.name = "CliError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** A verb's handler: commander's action arguments in, exit code out. */
+export type VerbHandler = (...args: any[]) => number | Promise<number>;
+
+export class CliContext {
+  readonly io: CliIO;
+  /** The package's version (tool.driver.version in SARIF, `--version`). */
+  readonly version: string;
+  /** The exit code so far: the highest any handler returned. */
+  exitCode = 0;
+
+  constructor(io: CliIO, version: string) {
+    this.io = io;
+    this.version = version;
+  }
+
+  /** A command-line path, absolute, taken relative to the working directory. */
+  resolve(p: string): string {
+    return path.resolve(this.io.cwd, p);
+  }
+
+  /** Wrap a verb's handler for commander's `.action()`, keeping its exit code. */
+  action(handler: VerbHandler): (...args: unknown[]) => Promise<void> {
+    return async (...args: unknown[]) => {
+      const code = await handler(...args);
+      this.exitCode = Math.max(this.exitCode, code);
+    };
+  }
+}
+
+/** What a file in src/cli/commands/ exports. */
+export interface VerbModule {
+  register(program: Command, cli: CliContext): void;
+}
+
+/** The real process's IO. */
+export function processIO(): CliIO {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
+    cwd: process.cwd(),
+    env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The command-line program: builds the commander program from every verb in
+ * src/cli/commands/, runs it, and turns every way out into an exit code
+ * (0 success; 1 policy errors, failed tests, drift; 2 bad usage, unreadable
+ * input or an internal error). `main` never exits the process and never
+ * throws, so tests call it in-process; bin.ts sets process.exitCode from it.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { shouldColor } from "../index.js";
+import { CliContext, CliError, processIO, type CliIO, type VerbModule } from "./context.js";
+
+const COMMANDS_DIR = new URL("./commands/", import.meta.url);
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+/** Every verb module: one file per verb (.ts when run from source, .js when built). */
+async function loadVerbs(): Promise<VerbModule[]> {
+  const files = readdirSync(COMMANDS_DIR)
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith(".d.ts"))
+    .sort();
+  const verbs: VerbModule[] = [];
+  for (const f of files) {
+    const mod = (await import(new URL(f, COMMANDS_DIR).href)) as Partial<VerbModule>;
+    if (typeof mod.register !== "function") throw new Error(`src/cli/commands/${f} does not export register()`);
+    verbs.push(mod as VerbModule);
+  }
+  return verbs;
+}
+
+/** The program with its verbs registered, writing through `cli.io`. */
+export async function buildProgram(cli: CliContext): Promise<Command> {
+  const { io } = cli;
+  const program = new Command("swarm-policy")
+    .description("Policy-as-code for zero-trust access, encryption, WireGuard mesh admission and SIEM detection.")
+    .version(cli.version, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .exitOverride()
+    .showHelpAfterError("(add --help for usage)")
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      getOutHelpWidth: () => 100,
+      getErrHelpWidth: () => 100,
+      getOutHasColors: () => shouldColor(io.stdoutIsTTY, io.env),
+      getErrHasColors: () => shouldColor(io.stderrIsTTY, io.env),
+    })
+    .addHelpText("after", "\nExample:\n  $ swarm-policy lint --strict policies/\n");
+  for (const verb of await loadVerbs()) verb.register(program, cli);
+  return program;
+}
+
+/**
+ * The one place errors become exit codes. Commander has already printed
+ * its own usage errors; ours are printed here, without stack traces (set
+ * SWARM_POLICY_DEBUG to see one for an internal error).
+ */
+export function handleError(err: unknown, io: CliIO): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end parsing "successfully"; every other commander error is bad usage.
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (err instanceof CliError) {
+    for (const line of err.message.split("\n")) io.stderr(`swarm-policy: ${line}\n`);
+    return err.exitCode;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  io.stderr(`swarm-policy: internal error: ${e.message}\n`);
+  if (io.env.SWARM_POLICY_DEBUG && e.stack) io.stderr(`${e.stack}\n`);
+  return 2;
+}
+
+/**
+ * Run the CLI. `argv` is process.argv-shaped: node, script, then arguments.
+ * Resolves to the exit code.
+ */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  try {
+    const cli = new CliContext(io, packageVersion());
+    const program = await buildProgram(cli);
+    await program.parseAsync([...argv], { from: "node" });
+    return cli.exitCode;
+  } catch (err) {
+    return handleError(err, io);
+  }
+}

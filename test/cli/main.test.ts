@@ -1,0 +1,93 @@
+import t from "tap";
+import { readFileSync } from "node:fs";
+import { handleError } from "../../src/cli/main.js";
+import { CliError, type CliIO } from "../../src/cli/context.js";
+import { run, POLICIES } from "./run.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+t.test("--version prints the package version", async (t) => {
+  const r = await run(["--version"], { cwd: t.testdir() });
+  t.equal(r.code, 0);
+  t.equal(r.stdout, `${pkg.version}\n`);
+});
+
+t.test("--help lists the verbs, with an example", async (t) => {
+  const r = await run(["--help"], { cwd: t.testdir() });
+  t.equal(r.code, 0);
+  t.match(r.stdout, /^Usage: swarm-policy /);
+  for (const verb of ["check", "lint", "fmt"]) t.match(r.stdout, new RegExp(`\\n  ${verb} `), verb);
+  t.match(r.stdout, /Example:\n  \$ swarm-policy /);
+  t.equal(r.stderr, "");
+});
+
+t.test("every verb has --help with an example", async (t) => {
+  for (const verb of ["check", "lint", "fmt"]) {
+    const r = await run([verb, "--help"], { cwd: t.testdir() });
+    t.equal(r.code, 0, verb);
+    t.match(r.stdout, new RegExp(`^Usage: swarm-policy ${verb} `), verb);
+    t.match(r.stdout, new RegExp(`Examples:\\n  \\$ swarm-policy ${verb} `), verb);
+  }
+});
+
+t.test("bad usage is exit 2 with a message on stderr", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICIES.clean });
+  const cases: [string[], RegExp][] = [
+    [[], /Usage: swarm-policy/],
+    [["frobnicate"], /unknown command 'frobnicate'/],
+    [["check"], /missing required argument 'paths'/],
+    [["check", "--bogus", "a.policy"], /unknown option '--bogus'/],
+    [["check", "--format", "xml", "a.policy"], /argument 'xml' is invalid.*text, json, sarif/],
+    [["fmt", "--check", "--write", "a.policy"], /option '--check' cannot be used with option '--write'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, args.join(" ") || "(no arguments)");
+    t.match(r.stderr, message, args.join(" "));
+    t.equal(r.stdout, "", "nothing on stdout");
+  }
+});
+
+t.test("a missing path is exit 2 with a clear message, no stack trace", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICIES.clean });
+  for (const verb of ["check", "lint", "fmt"]) {
+    const r = await run([verb, "a.policy", "nope.policy"], { cwd });
+    t.equal(r.code, 2, verb);
+    t.equal(r.stderr, "swarm-policy: cannot read nope.policy: no such file or directory\n", verb);
+    t.equal(r.stdout, "", `${verb}: no partial report`);
+  }
+});
+
+t.test("a directory without policy files is exit 2", async (t) => {
+  const cwd = t.testdir({ empty: {}, notes: { "readme.txt": "hi" } });
+  const r = await run(["check", "empty", "notes"], { cwd });
+  t.equal(r.code, 2);
+  t.equal(r.stderr, "swarm-policy: no .policy files found in empty, notes\n");
+});
+
+t.test("handleError: usage errors and internal errors, never a stack unless asked", async (t) => {
+  const capture = (env: Record<string, string> = {}) => {
+    const io = { err: "" } as { err: string };
+    const cliIO: CliIO = {
+      stdout: () => {},
+      stderr: (s) => void (io.err += s),
+      readStdin: async () => "",
+      cwd: "/",
+      env,
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+    };
+    return { io, cliIO };
+  };
+  const a = capture();
+  t.equal(handleError(new CliError("first\nsecond"), a.cliIO), 2);
+  t.equal(a.io.err, "swarm-policy: first\nswarm-policy: second\n", "each line prefixed");
+  const b = capture();
+  t.equal(handleError(new CliError("drift", 1), b.cliIO), 1, "a CliError may carry another code");
+  const c = capture();
+  t.equal(handleError(new TypeError("boom"), c.cliIO), 2);
+  t.equal(c.io.err, "swarm-policy: internal error: boom\n");
+  const d = capture({ SWARM_POLICY_DEBUG: "1" });
+  handleError(new TypeError("boom"), d.cliIO);
+  t.match(d.io.err, /internal error: boom\nTypeError: boom\n\s+at /, "stack with SWARM_POLICY_DEBUG");
+});

@@ -33,6 +33,7 @@ export const CODES = {
   SP1010: { severity: "error", message: "`{clause}` is not allowed in {block}", summary: "A clause in a block that does not take it (e.g. `require` in `deny`)." },
   SP1011: { severity: "error", message: "duplicate `{clause}` in {block}", help: "keep one", summary: "A clause that may appear once, repeated." },
   SP1012: { severity: "error", message: "missing `{clause}` in {block}", summary: "A clause that a block requires is absent (e.g. a test without input)." },
+  SP1013: { severity: "error", message: "nesting deeper than {max} levels", help: "split the expression, or name parts of it with `const`", summary: "Brackets or operators nested too deeply to analyse safely." },
 
   // ------------------------------------------------------- SP2xxx names, types
   SP2001: { severity: "error", message: "unknown name `{name}`", summary: "A name that is neither a const nor a root bound in this block." },

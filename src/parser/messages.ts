@@ -1,0 +1,106 @@
+/**
+ * Syntax error messages a person can act on: "expected `{` after the rule
+ * name, found `when`", not a dump of token names.
+ *
+ * Chevrotain asks the errorMessageProvider for a message when it records an
+ * error; ours answers with the EXPECTED phrase only, and `toDiagnostic`
+ * builds the catalogue message (SP1005 "expected {expected}, found {found}",
+ * or SP1006 "unexpected {found}") from it and the offending token.
+ */
+import { EOF, tokenMatcher, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
+import type { Span } from "./span.js";
+import { printable } from "./lexer.js";
+import * as T from "./tokens.js";
+
+/** The message chevrotain stores when nothing specific was expected (SP1006). */
+const UNEXPECTED = "";
+
+const PHRASES = new Map<TokenType, string>([
+  [T.AnyWord, "a name"],
+  [T.Identifier, "a name"],
+  [T.StringLiteral, "a string in quotes"],
+  [T.NumberLiteral, "a number"],
+  [T.DurationLiteral, "a duration such as `15m` or `1h30m`"],
+  [T.RelOp, "a comparison operator"],
+  [T.CompareOp, "`==`, `!=`, `<`, `<=`, `>` or `>=`"],
+  [T.AddOp, "`+` or `-`"],
+  [T.MulOp, "`*` or `/`"],
+]);
+
+/** How an expected token type reads in a message. */
+export function expectedPhrase(type: TokenType): string {
+  if (type === EOF) return "end of file";
+  const phrase = PHRASES.get(type);
+  if (phrase !== undefined) return phrase;
+  return `\`${String(type.PATTERN)}\``;
+}
+
+function clip(s: string): string {
+  const p = printable(s);
+  return p.length > 32 ? `${p.slice(0, 29)}...` : p;
+}
+
+/** How an offending token reads after "found" / "unexpected". */
+export function describeToken(tok: IToken): string {
+  const type = tok.tokenType;
+  if (type === EOF || tok.image === undefined || Number.isNaN(tok.startOffset)) return "end of file";
+  if (T.isKeyword(type)) return `\`${tok.image}\``;
+  if (type === T.Identifier) return `identifier \`${clip(tok.image)}\``;
+  if (tokenMatcher(tok, T.StringLiteral)) return `string \`${clip(tok.image)}\``;
+  if (type === T.Num) return `number \`${clip(tok.image)}\``;
+  if (type === T.Duration) return `duration \`${clip(tok.image)}\``;
+  return `\`${clip(tok.image)}\``;
+}
+
+function list(phrases: string[]): string {
+  const unique = [...new Set(phrases)];
+  if (unique.length <= 1) return unique[0] ?? "something else";
+  const shown = unique.slice(0, 6);
+  const last = unique.length > 6 ? "..." : shown.pop()!;
+  return `${shown.join(", ")} or ${last}`;
+}
+
+/** What the repetition of a rule stops at, when something else is found there. */
+const CLOSERS: Record<string, string> = {
+  clauseBlock: "a clause or `}`",
+  testBlock: "`access`, `encryption`, `mesh`, `events`, `expect` or `}`",
+  listLit: "`,` or `]`",
+  stringList: "`,` or `]`",
+  numberList: "`,` or `]`",
+  objectLit: "`,` or `}`",
+  sequenceClause: "a step (`name: condition`) or `}`",
+  callArgs: "`,` or `)`",
+};
+
+export const errorMessageProvider: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, ruleName }) {
+    if (expected === EOF) return UNEXPECTED;
+    const closer = CLOSERS[ruleName];
+    if (closer !== undefined && (expected === T.RCurly || expected === T.RBracket || expected === T.RParen)) return closer;
+    return expectedPhrase(expected);
+  },
+  buildNotAllInputParsedMessage() {
+    return UNEXPECTED;
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, customUserDescription }) {
+    if (customUserDescription !== undefined) return customUserDescription;
+    return list(expectedPathsPerAlt.flatMap((paths) => paths.map((p) => (p[0] ? expectedPhrase(p[0]) : "end of file"))));
+  },
+  buildEarlyExitMessage({ expectedIterationPaths, customUserDescription }) {
+    if (customUserDescription !== undefined) return customUserDescription;
+    return list(expectedIterationPaths.map((p) => (p[0] ? expectedPhrase(p[0]) : "end of file")));
+  },
+};
+
+const TOP_LEVEL_HINT =
+  "a policy file holds `package`, `schema`, `const`, `allow`, `deny`, `encryption`, `mesh`, `detect` and `test` blocks";
+
+/** Turn one of chevrotain's recorded errors into a catalogue diagnostic. */
+export function toDiagnostic(e: IRecognitionException, span: (tok: IToken) => Span): Diagnostic {
+  const found = describeToken(e.token);
+  if (e.message === UNEXPECTED) {
+    return diagnostic("SP1006", span(e.token), { found }, { hint: TOP_LEVEL_HINT });
+  }
+  return diagnostic("SP1005", span(e.token), { expected: e.message, found });
+}

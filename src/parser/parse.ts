@@ -1,0 +1,109 @@
+/**
+ * `parse(text, file)`: the front door of the front end.
+ *
+ * Never throws and never hangs, on any input: lexical trouble, syntax errors,
+ * nesting too deep all come back as diagnostics, with a full PolicyFile of
+ * whatever parsed. Every diagnostic span lies inside the text.
+ */
+import type { IRecognitionException, IToken } from "chevrotain";
+import type * as A from "./ast.js";
+import { SourceText, type Span } from "./span.js";
+import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { lex } from "./lexer.js";
+import { PolicyParser } from "./grammar.js";
+import { toDiagnostic } from "./messages.js";
+import { checkDepth } from "./depth.js";
+import * as T from "./tokens.js";
+
+export interface ParseResult {
+  ast: A.PolicyFile;
+  diagnostics: Diagnostic[];
+}
+
+let parser: PolicyParser | null = null;
+
+/** Item keywords the driver restarts at after a broken item. */
+const ITEM_START = new Set([T.Package, T.Schema, T.Const, T.Allow, T.Deny, T.Encryption, T.Mesh, T.Detect, T.Test]);
+
+/**
+ * Where to restart after an item failed at token index `from`: the next item
+ * keyword that begins a line. `mesh {` and `encryption {` begin lines inside
+ * tests too, so those count only when a name follows.
+ */
+function nextItemStart(tokens: IToken[], from: number): number {
+  for (let i = Math.max(from, 1); i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!ITEM_START.has(t.tokenType)) continue;
+    if ((tokens[i - 1]!.startLine ?? 0) >= (t.startLine ?? 0)) continue;
+    if (t.tokenType === T.Mesh || t.tokenType === T.Encryption) {
+      const next = tokens[i + 1];
+      if (next === undefined || (next.tokenType !== T.StringLiteral && next.tokenType !== T.UnterminatedString && next.tokenType !== T.Default)) continue;
+    }
+    return i;
+  }
+  return tokens.length;
+}
+
+/** Index of `tok` in `tokens` (sorted by offset), or tokens.length. */
+function indexOf(tokens: IToken[], tok: IToken): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid]!.startOffset < tok.startOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  return Number.isNaN(tok.startOffset) ? tokens.length : lo;
+}
+
+/** Parse one policy file. */
+export function parse(text: string, file: string): ParseResult {
+  const lexed = lex(text, file);
+  const diagnostics: Diagnostic[] = lexed.diagnostics;
+  const tokens = lexed.tokens;
+  parser ??= new PolicyParser();
+  const p = parser;
+  p.begin(text, file, tokens);
+
+  const errors: IRecognitionException[] = [];
+  let start = 0;
+  for (;;) {
+    p.policyFile();
+    errors.push(...p.errors);
+    p.errors = [];
+    const failed = p.bailedAt;
+    if (failed === null) break;
+    p.bailedAt = null;
+    let next = nextItemStart(tokens, indexOf(tokens, failed));
+    if (next <= start) next = nextItemStart(tokens, start + 1);
+    if (next >= tokens.length) break;
+    start = next;
+    p.position = next;
+  }
+
+  const span = (tok: IToken): Span => p.tokSpan(tok);
+  for (const e of errors) diagnostics.push(toDiagnostic(e, span));
+  diagnostics.push(...p.diags);
+
+  // Package first and once (SP1008); items keep their order.
+  let pkg: A.PackageDecl | null = null;
+  const items: A.Item[] = [];
+  for (const item of p.items) {
+    if (item.kind === "Package") {
+      if (pkg !== null || items.length > 0) {
+        diagnostics.push(
+          diagnostic("SP1008", item.span, {}, {
+            hint: pkg !== null ? "remove the second `package` line" : "move `package` above everything else",
+            ...(pkg !== null ? { related: [{ message: "the first `package`", span: pkg.span }] } : {}),
+          }),
+        );
+      }
+      pkg ??= item;
+    } else items.push(item);
+  }
+
+  const kept = checkDepth(items, diagnostics);
+  const whole = new SourceText(file, text).span(0, text.length);
+  const ast: A.PolicyFile = { kind: "File", file, package: pkg, items: kept, comments: lexed.comments, span: whole };
+  return { ast, diagnostics: sortDiagnostics(diagnostics) };
+}

@@ -20,6 +20,7 @@ const PREC_OR = 1;
 const PREC_AND = 2;
 const PREC_NOT = 3;
 const PREC_COMPARE = 4;
+const PREC_COALESCE = 5;
 const PREC_UNARY_MINUS = 8;
 const PREC_POSTFIX = 9;
 const PREC_PRIMARY = 10;
@@ -41,14 +42,14 @@ const BINARY_PREC: Record<BinaryOp, number> = {
   starts_with: PREC_COMPARE,
   ends_with: PREC_COMPARE,
   matches: PREC_COMPARE,
-  "??": 5,
+  "??": PREC_COALESCE,
   "+": 6,
   "-": 6,
   "*": 7,
   "/": 7,
 };
 
-export { PREC_POSTFIX, PREC_UNARY_MINUS };
+export { PREC_COALESCE, PREC_POSTFIX };
 
 export function precedence(e: Expr): number {
   switch (e.kind) {
@@ -62,6 +63,9 @@ export function precedence(e: Expr): number {
     case "Index":
     case "Call":
       return PREC_POSTFIX;
+    case "Number":
+      // The parser folds `-3` into the literal; it binds like unary minus.
+      return e.raw.startsWith("-") ? PREC_UNARY_MINUS : PREC_PRIMARY;
     default:
       return PREC_PRIMARY;
   }
@@ -69,35 +73,17 @@ export function precedence(e: Expr): number {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/**
- * Words the lexer reserves: an object key or `has` name spelled like one is
- * written quoted, so it reads back as the same key.
- */
-const RESERVED = new Set([
-  "true",
-  "false",
-  "and",
-  "or",
-  "not",
-  "in",
-  "has",
-  "contains",
-  "contains_any",
-  "contains_all",
-  "like",
-  "starts_with",
-  "ends_with",
-  "matches",
-]);
-
 /** A string literal with minimal JSON escaping. */
 export function quote(value: string): string {
   return JSON.stringify(value);
 }
 
-/** A key or attribute name: bare when it is an identifier, quoted otherwise. */
+/**
+ * A key or `has` name: bare when it is spelled like an identifier (the
+ * grammar takes any word there, keywords included), quoted otherwise.
+ */
 export function keyText(name: string): string {
-  return IDENT.test(name) && !RESERVED.has(name) ? name : quote(name);
+  return IDENT.test(name) ? name : quote(name);
 }
 
 /**

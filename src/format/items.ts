@@ -24,7 +24,7 @@ import type {
 } from "../parser/ast.js";
 import { CommentQueue, type GapPolicy } from "./comments.js";
 import { hardline, indent, softline, type Doc } from "./doc.js";
-import { printExpr, printSequence, quote, withComments, PREC_POSTFIX, PREC_UNARY_MINUS, type PrintContext } from "./expr.js";
+import { printExpr, printSequence, quote, withComments, PREC_COALESCE, PREC_POSTFIX, type PrintContext } from "./expr.js";
 
 type Clause = AccessClause | EncryptionClause | MeshClause | DetectClause;
 
@@ -151,7 +151,7 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
     case "By":
       return [
         "by ",
-        c.fields.map((f, i) => [i > 0 ? ", " : "", printExpr(ctx, f)]),
+        c.fields.map((f, i) => [i > 0 ? ", " : "", printExpr(ctx, f, PREC_POSTFIX)]),
         " within ",
         printExpr(ctx, c.within),
       ];
@@ -159,11 +159,11 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
       return [
         "having ",
         c.aggregate,
-        c.field ? [" ", printExpr(ctx, c.field)] : "",
+        c.field ? [" ", printExpr(ctx, c.field, PREC_POSTFIX)] : "",
         " ",
         c.op,
         " ",
-        printExpr(ctx, c.value),
+        printExpr(ctx, c.value, PREC_COALESCE),
       ];
     case "Sequence":
       return block(ctx, c.ordered ? "sequence" : "all", c.steps, c.span, printStep);
@@ -172,7 +172,7 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
         "then risk ",
         printExpr(ctx, c.target, PREC_POSTFIX),
         " + ",
-        printExpr(ctx, c.amount, PREC_UNARY_MINUS),
+        printExpr(ctx, c.amount, PREC_COALESCE),
         forDuration(ctx, c.duration),
       ];
     case "ThenQuarantine":
@@ -185,7 +185,7 @@ function printStep(ctx: PrintContext, s: SequenceStep): Doc {
     word(ctx, s.nameSpan, s.name),
     ": ",
     printExpr(ctx, s.expr),
-    s.count ? [" count ", s.count.op, " ", printExpr(ctx, s.count.value)] : "",
+    s.count ? [" count ", s.count.op, " ", printExpr(ctx, s.count.value, PREC_COALESCE)] : "",
   ];
 }
 

@@ -1,0 +1,30 @@
+/**
+ * Formatting a 10,000-rule file: measured once and reported (no timing
+ * assertion; the machine is shared). The output is checked, so the run is
+ * real work, not a no-op.
+ */
+import t from "tap";
+import { format } from "../../src/format/format.js";
+
+const N = 10_000;
+const canonical = (i: number): string =>
+  [
+    `allow "rule-${i}" {`,
+    `  when action == "svc.action${i}" and resource.type == "type-${i % 7}"`,
+    `  unless principal.roles contains_any ["suspended", "guest"]`,
+    "  require mfa within 15m",
+    "}",
+  ].join("\n");
+const messy = (i: number): string =>
+  `allow "rule-${i}"{when action=="svc.action${i}"and resource.type=="type-${i % 7}" unless principal.roles contains_any["suspended","guest"]\trequire mfa within 15m}`;
+
+t.test(`formatting ${N} rules`, async (t) => {
+  const input = "package bench.fmt\n" + Array.from({ length: N }, (_, i) => messy(i)).join("\n");
+  const expected = "package bench.fmt\n\n" + Array.from({ length: N }, (_, i) => canonical(i)).join("\n\n") + "\n";
+  const started = performance.now();
+  const r = format(input, "bench.policy");
+  const ms = performance.now() - started;
+  t.comment(`format: ${N} rules, ${(input.length / 1024).toFixed(0)} KiB in ${ms.toFixed(0)} ms`);
+  t.same(r.diagnostics, [], "parses");
+  t.ok(r.output === expected, "canonical output");
+});

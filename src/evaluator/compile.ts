@@ -1,0 +1,113 @@
+/**
+ * Compiling a checked set of policy files, once per load: consts folded (by
+ * our own expression compiler, evaluated with no input, so there is one
+ * implementation of the semantics), access rules compiled and indexed,
+ * encryption rules and mesh blocks compiled.
+ *
+ * Load order is the order of `files` (the loader sorts paths), then source
+ * order within a file; decisions name the first deciding rule in that order.
+ * Consts are visible across the files of their package; roots win over
+ * consts of the same name.
+ */
+import type { ConstDecl, Expr, PolicyFile } from "../parser/ast.js";
+import { packageOf, ruleId } from "../parser/ast.js";
+import { ExprCompiler, toErrorSpan, type CompiledExpr, type ExprScope } from "./compile-expr.js";
+import { compileAccessRule, type CompiledAccessRule } from "./access.js";
+import { compileEncryptionRule, type CompiledEncryptionRule } from "./encryption.js";
+import { compileMesh, type CompiledMesh } from "./mesh.js";
+import { indexKeyOf, RuleIndex, type IndexKey } from "./rule-index.js";
+import { EvalError, type Result } from "./values.js";
+
+export const ACCESS_ROOTS: ReadonlySet<string> = new Set(["principal", "action", "resource", "context", "now"]);
+export const ENCRYPTION_ROOTS: ReadonlySet<string> = new Set(["data", "now"]);
+export const MESH_ROOTS: ReadonlySet<string> = new Set(["node", "now"]);
+const NO_ROOTS: ReadonlySet<string> = new Set();
+
+export interface CompiledPolicySet {
+  access: CompiledAccessRule[];
+  index: RuleIndex;
+  /** `default` last. */
+  encryption: CompiledEncryptionRule[];
+  meshes: CompiledMesh[];
+  /** Every rule id (access, encryption, mesh, detect) in load order. */
+  ruleIds: string[];
+}
+
+/** Folds the consts of every package on demand, each once. */
+export class ConstTable {
+  private readonly decls = new Map<string, Map<string, ConstDecl>>();
+  private readonly values = new Map<ConstDecl, Result>();
+  private readonly folding = new Set<ConstDecl>();
+
+  constructor(files: readonly PolicyFile[]) {
+    for (const f of files) {
+      const pkg = packageOf(f);
+      let m = this.decls.get(pkg);
+      if (!m) this.decls.set(pkg, (m = new Map()));
+      for (const item of f.items) if (item.kind === "Const" && !m.has(item.name)) m.set(item.name, item);
+    }
+  }
+
+  /** The folded value of const `name` in package `pkg`, undefined when there is none. */
+  value(pkg: string, name: string): Result | undefined {
+    const decl = this.decls.get(pkg)?.get(name);
+    if (decl === undefined) return undefined;
+    const done = this.values.get(decl);
+    if (done !== undefined) return done;
+    if (this.folding.has(decl)) return new EvalError(`const \`${name}\` depends on itself`, toErrorSpan(decl.nameSpan));
+    this.folding.add(decl);
+    const c = new ExprCompiler(this.scope(pkg, NO_ROOTS)).compile(decl.value);
+    this.folding.delete(decl);
+    const v = c.constant ? c.value : new EvalError(`const \`${name}\` is not a constant expression`, toErrorSpan(decl.value.span));
+    this.values.set(decl, v);
+    return v;
+  }
+
+  scope(pkg: string, roots: ReadonlySet<string>): ExprScope {
+    return { roots, constValue: (name) => this.value(pkg, name) };
+  }
+}
+
+export function compilePolicySet(files: readonly PolicyFile[]): CompiledPolicySet {
+  const consts = new ConstTable(files);
+  const access: CompiledAccessRule[] = [];
+  const keys: IndexKey[] = [];
+  const encryption: CompiledEncryptionRule[] = [];
+  let defaultRule: CompiledEncryptionRule | null = null;
+  const meshes: CompiledMesh[] = [];
+  const ruleIds: string[] = [];
+  for (const file of files) {
+    const pkg = packageOf(file);
+    const accessScope = consts.scope(pkg, ACCESS_ROOTS);
+    for (const item of file.items) {
+      switch (item.kind) {
+        case "AccessRule": {
+          const rule = compileAccessRule(file, item, access.length, accessScope);
+          access.push(rule);
+          const compiler = new ExprCompiler(accessScope);
+          keys.push(indexKeyOf(item, (e: Expr): CompiledExpr => compiler.compile(e)));
+          ruleIds.push(rule.id);
+          break;
+        }
+        case "EncryptionRule": {
+          const rule = compileEncryptionRule(file, item, consts.scope(pkg, ENCRYPTION_ROOTS));
+          if (rule.isDefault) defaultRule ??= rule;
+          else encryption.push(rule);
+          ruleIds.push(rule.id);
+          break;
+        }
+        case "Mesh":
+          meshes.push(compileMesh(file, item, consts.scope(pkg, MESH_ROOTS)));
+          ruleIds.push(ruleId(file, item));
+          break;
+        case "Detect":
+          ruleIds.push(ruleId(file, item));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (defaultRule !== null) encryption.push(defaultRule);
+  return { access, index: new RuleIndex(access, keys), encryption, meshes, ruleIds };
+}

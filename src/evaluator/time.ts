@@ -1,0 +1,128 @@
+/**
+ * Time builtins (spec/LANGUAGE.md section 3): `now`, `age(t)`, `hour(t)`,
+ * `weekday(t)`, and RFC 3339 parsing for comparisons.
+ *
+ * Choices where the spec is silent:
+ * - A time is an RFC 3339 string (`2026-01-01T00:00:00Z`, offsets and
+ *   fractional seconds allowed; `T` may be `t` or a space, as RFC 3339 5.6
+ *   notes) or, where the spec says so (`age`, `hour`, `weekday`, the input's
+ *   `time`), a number of epoch seconds. Fractions below a millisecond are
+ *   truncated. Calendar fields are range-checked (no February 30th); a leap
+ *   second `:60` is accepted and counts as the next second.
+ * - `now` is a value of its own type, `time` (an instant; the checker's
+ *   type of `now` too). It prints as RFC 3339 UTC with milliseconds
+ *   (`2026-01-01T00:05:00.000Z`). Where a time is compared with a string
+ *   or a number, the other side converts (RFC 3339 string, epoch seconds):
+ *   `now < "2027-01-01T00:00:00Z"`, `now == 1767225600`, and `<` etc.
+ *   error when it does not convert. `==` of a time with a string that is
+ *   not RFC 3339 is false.
+ * - `<`, `<=`, `>`, `>=` between two strings compare instants when both are
+ *   RFC 3339 times, and are an error otherwise; two numbers compare as
+ *   numbers (epoch seconds are numbers).
+ * - `age(t)` of a future `t` is negative.
+ * - `hour(t)` is 0-23 in UTC; `weekday(t)` is the lowercase English day name
+ *   in UTC (`"monday"` ... `"sunday"`), so policies read
+ *   `weekday(now) in ["saturday", "sunday"]`.
+ */
+import { Special } from "./values.js";
+
+/** An instant: the value of `now`. */
+export class Time extends Special {
+  readonly typeName = "time" as const;
+  constructor(readonly ms: number) {
+    super();
+  }
+  toJSON(): string {
+    return formatInstant(this.ms);
+  }
+  override toString(): string {
+    return this.toJSON();
+  }
+  equals(other: unknown): boolean {
+    if (other instanceof Time) return other.ms === this.ms;
+    return (typeof other === "string" || typeof other === "number") && timeValueMs(other) === this.ms;
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** Epoch milliseconds of an RFC 3339 string, or NaN when it is not one. */
+export function parseRfc3339(text: string): number {
+  if (text.length < 20 || text.length > 40) return NaN;
+  const m = RFC3339.exec(text);
+  if (m === null) return NaN;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  if (month < 1 || month > 12 || day < 1) return NaN;
+  const dim = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  if (day > dim || hour > 23 || minute > 59 || second > 60) return NaN;
+  const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  let offset = 0;
+  if (m[8] === undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) return NaN;
+    offset = (oh * 60 + om) * 60_000 * (m[9] === "-" ? -1 : 1);
+  }
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
+  const d = new Date(t);
+  if (year < 100) d.setUTCFullYear(year);
+  return d.getTime() - offset;
+}
+
+/** Epoch milliseconds of a time value (time, RFC 3339 string or epoch seconds), else NaN. */
+export function timeValueMs(v: unknown): number {
+  if (v instanceof Time) return v.ms;
+  if (typeof v === "string") return parseRfc3339(v);
+  if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
+  return NaN;
+}
+
+/** An instant as RFC 3339 UTC with milliseconds. */
+export function formatInstant(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? "invalid time" : d.toISOString();
+}
+
+export const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
+
+export function hourOf(ms: number): number {
+  return new Date(ms).getUTCHours();
+}
+
+export function weekdayOf(ms: number): string {
+  return WEEKDAYS[new Date(ms).getUTCDay()]!;
+}
+
+/**
+ * A one-entry cache in front of parseRfc3339: the same timestamp string is
+ * usually seen again and again at one call site (an MFA time, a key date).
+ */
+export class TimeCache {
+  private lastText = "";
+  private lastMs = NaN;
+  parse(text: string): number {
+    if (text === this.lastText) return this.lastMs;
+    const ms = parseRfc3339(text);
+    this.lastText = text;
+    this.lastMs = ms;
+    return ms;
+  }
+  value(v: unknown): number {
+    if (v instanceof Time) return v.ms;
+    if (typeof v === "string") return this.parse(v);
+    if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
+    return NaN;
+  }
+}

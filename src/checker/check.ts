@@ -1,0 +1,106 @@
+/**
+ * The checker: names, types, schemas and lint over a set of parsed files
+ * (DESIGN.md pipeline, spec/LANGUAGE.md). An ordered list of named passes,
+ * each in its own file, each collecting diagnostics into the shared context;
+ * errors (SP2xxx) and lint warnings (SP3xxx) are kept apart until the end,
+ * when `# lint:ignore` directives filter the warnings.
+ *
+ * `check` never throws, whatever the AST: a pass that fails on a mangled
+ * tree (error recovery can leave holes the types do not admit) is cut short
+ * and the other passes still run.
+ */
+import { readFileSync } from "node:fs";
+import type { PolicyFile, SchemaKind } from "../parser/ast.js";
+import { sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { createContext, type CheckContext, type CheckOptions, type SchemaEntry } from "./context.js";
+import { checkConsts } from "./consts.js";
+import { checkDetect } from "./detect.js";
+import { checkEncryption } from "./encryption.js";
+import { applyLintIgnores } from "./lint-ignore.js";
+import { lintDuplicateConditions } from "./lint-duplicate-conditions.js";
+import { lintMeshConnect } from "./lint-mesh-connect.js";
+import { lintNeverApplies } from "./lint-never-applies.js";
+import { lintAllowWithoutWhen, lintMfaWindow, lintUnusedConsts, lintUntaggedRules } from "./lint-rules.js";
+import { checkMesh } from "./mesh.js";
+import { checkNames } from "./names.js";
+import { checkRuleIds } from "./rule-ids.js";
+import { checkSchemaDecls } from "./schema-decls.js";
+import { checkSchemaPaths } from "./schema-paths.js";
+import { checkTests } from "./tests.js";
+import { checkTypes } from "./types.js";
+import type { ConstValue } from "./values.js";
+
+export type { CheckOptions } from "./context.js";
+export type { ConstValue } from "./values.js";
+
+export interface CheckResult {
+  /** Errors and (when lint is on) warnings, sorted by file, position, code. */
+  diagnostics: Diagnostic[];
+  /** Folded const values per package: package -> name -> value. */
+  consts: Map<string, Map<string, ConstValue>>;
+  /** Declared schemas per input kind, ajv-compiled (the evaluator validates inputs with them). */
+  schemas: Map<SchemaKind, SchemaEntry>;
+}
+
+type Pass = [name: string, run: (ctx: CheckContext) => void];
+
+/** Checks, in order: later passes read the tables earlier ones build. */
+const CHECK_PASSES: Pass[] = [
+  ["schema declarations", checkSchemaDecls],
+  ["consts", checkConsts],
+  ["names", checkNames],
+  ["types", checkTypes],
+  ["rule ids", checkRuleIds],
+  ["encryption", checkEncryption],
+  ["detect", checkDetect],
+  ["mesh", checkMesh],
+  ["tests", checkTests],
+  ["schema paths", checkSchemaPaths],
+];
+
+const LINT_PASSES: Pass[] = [
+  ["allow without when", lintAllowWithoutWhen],
+  ["never applies", lintNeverApplies],
+  ["unused consts", lintUnusedConsts],
+  ["mfa window", lintMfaWindow],
+  ["mesh connect", lintMeshConnect],
+  ["untagged rules", lintUntaggedRules],
+  ["duplicate conditions", lintDuplicateConditions],
+];
+
+/** Names of passes that threw on the last `check` call; for tests and debugging, never part of output. */
+export const lastPassFailures: string[] = [];
+
+function run(ctx: CheckContext, passes: Pass[]): void {
+  for (const [name, pass] of passes) {
+    try {
+      pass(ctx);
+    } catch (err) {
+      lastPassFailures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** Check a set of parsed files together (consts, ids and schemas are shared across them). */
+export function check(files: PolicyFile[], options: CheckOptions = {}): CheckResult {
+  lastPassFailures.length = 0;
+  const readFile = options.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const list = Array.isArray(files) ? files.filter((f) => typeof f === "object" && f !== null) : [];
+  const ctx = createContext(list, options, readFile);
+  run(ctx, CHECK_PASSES);
+  let warnings: Diagnostic[] = [];
+  if (ctx.lint) {
+    run(ctx, LINT_PASSES);
+    try {
+      warnings = applyLintIgnores(list, ctx.warnings);
+    } catch (err) {
+      lastPassFailures.push(`lint:ignore: ${err instanceof Error ? err.message : String(err)}`);
+      warnings = ctx.warnings;
+    }
+  }
+  return {
+    diagnostics: sortDiagnostics([...ctx.errors, ...warnings]),
+    consts: ctx.constValues,
+    schemas: ctx.schemas,
+  };
+}

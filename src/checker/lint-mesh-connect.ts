@@ -1,0 +1,70 @@
+/**
+ * Lint SP3005: a mesh `connect` naming a tag that the mesh's admission never
+ * lets in, so the connection can never carry traffic (usually a typo such
+ * as "schedular"). The admitted tags are read from the `when` clauses:
+ * `node.tags contains "x"`, `node.tags contains_any [...]` /
+ * `contains_all [...]` and `"x" in node.tags`. A mesh whose `when`s say
+ * nothing about tags admits any tag, so then nothing is reported.
+ */
+import type { Expr, MeshBlock, PolicyFile } from "../parser/ast.js";
+import { diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import { constValueOf, report, type CheckContext } from "./context.js";
+import { fold, NOT_CONSTANT } from "./fold.js";
+import { attributePath, isNode, walkExpr } from "./sites.js";
+import type { ConstValue } from "./values.js";
+
+export function lintMeshConnect(ctx: CheckContext): void {
+  for (const file of ctx.files) {
+    for (const item of Array.isArray(file?.items) ? file.items : []) {
+      if (isNode(item) && item.kind === "Mesh") lintMesh(ctx, file, item);
+    }
+  }
+}
+
+function isNodeTags(e: Expr): boolean {
+  const p = attributePath(e);
+  return !!p && p.root.name === "node" && p.segments.length === 1 && p.segments[0]!.kind === "prop" && p.segments[0]!.name === "tags";
+}
+
+function admittedTags(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): Set<string> | undefined {
+  const constant = (e: Expr): ConstValue | undefined => {
+    const v = fold(e, { name: (n) => (n === "node" || n === "now" ? NOT_CONSTANT : (constValueOf(ctx, file, n) ?? NOT_CONSTANT)) });
+    return v === NOT_CONSTANT ? undefined : v;
+  };
+  const tags = new Set<string>();
+  let sawTagCondition = false;
+  const addAll = (v: ConstValue | undefined) => {
+    if (typeof v === "string") tags.add(v);
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === "string") tags.add(x);
+  };
+  for (const c of Array.isArray(mesh.clauses) ? mesh.clauses : []) {
+    if (!isNode(c) || c.kind !== "When" || !isNode(c.expr)) continue;
+    walkExpr(c.expr, (e) => {
+      if (e.kind === "Unary" && e.op === "not") return false; // a negated tag test admits nothing
+      if (e.kind !== "Binary" || !isNode(e.left) || !isNode(e.right)) return true;
+      if ((e.op === "contains" || e.op === "contains_any" || e.op === "contains_all") && isNodeTags(e.left)) {
+        sawTagCondition = true;
+        addAll(constant(e.right));
+      } else if (e.op === "in" && isNodeTags(e.right)) {
+        sawTagCondition = true;
+        addAll(constant(e.left));
+      }
+      return true;
+    });
+  }
+  return sawTagCondition ? tags : undefined;
+}
+
+function lintMesh(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): void {
+  const admitted = admittedTags(ctx, file, mesh);
+  if (!admitted) return;
+  for (const c of Array.isArray(mesh.clauses) ? mesh.clauses : []) {
+    if (!isNode(c) || c.kind !== "Connect") continue;
+    for (const end of [c.from, c.to]) {
+      if (!isNode(end) || end.value === "*" || admitted.has(end.value)) continue;
+      const hint = didYouMean(end.value, admitted) ?? `admitted tags: ${[...admitted].sort().join(", ") || "none"}`;
+      report(ctx, diagnostic("SP3005", end.span, { tag: end.value, mesh: mesh.name }, { hint }));
+    }
+  }
+}

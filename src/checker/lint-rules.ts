@@ -1,0 +1,59 @@
+/**
+ * Lint passes that look at one rule or one const at a time (warnings):
+ *   SP3001 an allow rule without `when` grants every request;
+ *   SP3003 a const nobody reads;
+ *   SP3004 `require mfa within` longer than a day;
+ *   SP3006 an untagged rule in a file whose other rules map to controls.
+ */
+import type { PolicyFile } from "../parser/ast.js";
+import { diagnostic } from "../diagnostics/diagnostic.js";
+import { report, type CheckContext } from "./context.js";
+import { allRules, isNamedRule, ruleName } from "./rule-ids.js";
+import { isNode } from "./sites.js";
+
+const DAY_MS = 24 * 3600_000;
+
+export function lintAllowWithoutWhen(ctx: CheckContext): void {
+  for (const { rule } of allRules(ctx)) {
+    if (rule.kind !== "AccessRule" || rule.effect !== "allow") continue;
+    const clauses = Array.isArray(rule.clauses) ? rule.clauses : [];
+    if (!clauses.some((c) => isNode(c) && c.kind === "When")) {
+      report(ctx, diagnostic("SP3001", rule.nameSpan ?? rule.span, { name: ruleName(rule) }));
+    }
+  }
+}
+
+export function lintUnusedConsts(ctx: CheckContext): void {
+  for (const table of ctx.consts.values()) {
+    for (const { decl } of table.values()) {
+      if (!ctx.usedConsts.has(decl)) {
+        report(ctx, diagnostic("SP3003", decl.nameSpan ?? decl.span, { name: decl.name }, { hint: "remove it, or use it in a rule" }));
+      }
+    }
+  }
+}
+
+export function lintMfaWindow(ctx: CheckContext): void {
+  for (const { rule } of allRules(ctx)) {
+    if (rule.kind !== "AccessRule") continue;
+    for (const c of Array.isArray(rule.clauses) ? rule.clauses : []) {
+      if (!isNode(c) || c.kind !== "RequireMfa" || !isNode(c.within)) continue;
+      if (c.within.ms > DAY_MS) report(ctx, diagnostic("SP3004", c.within.span, { duration: c.within.raw }));
+    }
+  }
+}
+
+export function lintUntaggedRules(ctx: CheckContext): void {
+  for (const file of ctx.files) lintUntaggedInFile(ctx, file);
+}
+
+function lintUntaggedInFile(ctx: CheckContext, file: PolicyFile): void {
+  const rules = (Array.isArray(file?.items) ? file.items : []).filter(isNamedRule);
+  const tagged = (r: (typeof rules)[number]) => (Array.isArray(r.clauses) ? r.clauses : []).some((c) => isNode(c) && c.kind === "Tags");
+  if (!rules.some(tagged)) return;
+  for (const r of rules) {
+    if (!tagged(r)) {
+      report(ctx, diagnostic("SP3006", r.nameSpan ?? r.span, { name: ruleName(r) }, { hint: 'add `tags [...]` naming the controls it implements, e.g. `tags ["ISO27001:A.8.2"]`' }));
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Pass: schema declarations. `schema KIND "path"` ties an input kind to a
+ * JSON Schema file (path relative to the policy file). Kinds are access,
+ * encryption, mesh and event (SP2006); the file must be readable JSON
+ * (SP2007) that ajv compiles as JSON Schema 2020-12 (SP2008); one schema per
+ * kind across everything loaded (a second path for a kind: SP2021).
+ *
+ * Each schema gets its own ajv instance, so two schemas with the same `$id`
+ * never collide.
+ */
+import path from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import formatsModule from "ajv-formats";
+import type { SchemaDecl, SchemaKind } from "../parser/ast.js";
+import type { Span } from "../parser/span.js";
+import { diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import { report, type CheckContext, type SchemaEntry } from "./context.js";
+import { isNode } from "./sites.js";
+
+const addFormats = formatsModule.default;
+
+export const SCHEMA_KINDS: readonly SchemaKind[] = ["access", "encryption", "mesh", "event"];
+
+type Loaded = { ok: true; entry: SchemaEntry } | { ok: false; code: "SP2007" | "SP2008"; reason: string };
+
+export function checkSchemaDecls(ctx: CheckContext): void {
+  const loaded = new Map<string, Loaded>();
+  const firstDecl = new Map<SchemaKind, { abs: string; span: Span }>();
+  for (const file of ctx.files) {
+    for (const item of Array.isArray(file?.items) ? file.items : []) {
+      if (!isNode(item) || item.kind !== "Schema" || !isNode(item.path)) continue;
+      const kind = item.inputKind as SchemaKind;
+      if (!SCHEMA_KINDS.includes(kind)) {
+        const hint = didYouMean(String(item.inputKind), SCHEMA_KINDS);
+        report(ctx, diagnostic("SP2006", item.inputKindSpan ?? item.span, { kind: String(item.inputKind) }, hint ? { hint } : {}));
+        continue;
+      }
+      const abs = path.resolve(path.dirname(String(file.file)), item.path.value);
+      const first = firstDecl.get(kind);
+      if (first && first.abs !== abs) {
+        report(
+          ctx,
+          diagnostic("SP2021", item.path.span, { what: "schema", name: kind }, {
+            hint: `the ${kind} schema is already ${path.relative(path.dirname(String(file.file)), first.abs) || first.abs}; declare one schema per kind`,
+            related: [{ message: "first declared here", span: first.span }],
+          }),
+        );
+        continue;
+      }
+      if (!first) firstDecl.set(kind, { abs, span: item.path.span });
+      let result = loaded.get(abs);
+      if (!result) loaded.set(abs, (result = load(ctx, abs)));
+      if (result.ok) {
+        if (!ctx.schemas.has(kind)) ctx.schemas.set(kind, result.entry);
+      } else {
+        reportFailure(ctx, item, result);
+      }
+    }
+  }
+}
+
+function reportFailure(ctx: CheckContext, decl: SchemaDecl, r: { code: "SP2007" | "SP2008"; reason: string }): void {
+  report(ctx, diagnostic(r.code, decl.path.span, { path: decl.path.value, reason: r.reason }));
+}
+
+function describeReadError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (e?.code === "ENOENT") return "no such file";
+  if (e?.code === "EACCES") return "permission denied";
+  if (e?.code === "EISDIR") return "is a directory";
+  return e instanceof Error ? e.message : String(err);
+}
+
+function load(ctx: CheckContext, abs: string): Loaded {
+  let text: string;
+  try {
+    text = ctx.readFile(abs);
+  } catch (err) {
+    return { ok: false, code: "SP2007", reason: describeReadError(err) };
+  }
+  let schema: unknown;
+  try {
+    schema = JSON.parse(typeof text === "string" && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    return { ok: false, code: "SP2007", reason: `not JSON (${err instanceof Error ? err.message : String(err)})` };
+  }
+  if (typeof schema !== "boolean" && (typeof schema !== "object" || schema === null || Array.isArray(schema))) {
+    return { ok: false, code: "SP2008", reason: "a schema is a JSON object (or true/false)" };
+  }
+  try {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const validate = ajv.compile(schema as object);
+    return { ok: true, entry: { path: abs, schema, validate } };
+  } catch (err) {
+    return { ok: false, code: "SP2008", reason: err instanceof Error ? err.message : String(err) };
+  }
+}

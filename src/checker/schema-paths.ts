@@ -1,0 +1,203 @@
+/**
+ * Pass: attribute paths against declared schemas. Every path a rule reads is
+ * walked through the schema of its input kind: a property the schema rules
+ * out is SP2009 (with the nearest allowed name as a hint), and a literal
+ * compared with an attribute whose schema type differs is SP2010.
+ *
+ * Input roots: access `{principal, action, resource, context, time}`,
+ * encryption `{data, time}`, mesh `{node, time}`; in detect, event field
+ * paths walk the event schema from the event's root.
+ */
+import type { BinaryExpr, Expr, SchemaKind } from "../parser/ast.js";
+import type { Span } from "../parser/span.js";
+import { diagnostic } from "../diagnostics/diagnostic.js";
+import { didYouMean } from "../diagnostics/suggest.js";
+import { constValueOf, lookupConst, report, type CheckContext } from "./context.js";
+import { fold, NOT_CONSTANT } from "./fold.js";
+import { BLOCK_ROOTS, type BlockKind } from "./scopes.js";
+import { attributePath, isNode, pathText, unparen, walkExpr, type AttributePath, type ExprSite, type PathSegment } from "./sites.js";
+import { elementSchema, schemaTypes, walkSchema } from "./schema-walk.js";
+import { displayValue, typeOfValue, type ConstValue } from "./values.js";
+
+const KIND_OF_BLOCK: Partial<Record<BlockKind, SchemaKind>> = { access: "access", encryption: "encryption", mesh: "mesh", detect: "event" };
+const COMPARE_OPS = new Set(["==", "!=", "<", "<=", ">", ">="]);
+
+export function checkSchemaPaths(ctx: CheckContext): void {
+  if (ctx.schemas.size === 0) return;
+  for (const site of ctx.sites) {
+    const kind = KIND_OF_BLOCK[site.block];
+    const schema = kind && ctx.schemas.get(kind);
+    if (!kind || !schema) continue;
+    new SiteWalker(ctx, site, kind, schema.schema).scan(site.expr);
+  }
+  checkImplicitPaths(ctx);
+}
+
+/** Paths the clauses read without spelling them: `require mfa`, mesh `require key_age`. */
+function checkImplicitPaths(ctx: CheckContext): void {
+  for (const file of ctx.files) {
+    for (const item of Array.isArray(file?.items) ? file.items : []) {
+      if (!isNode(item) || (item.kind !== "AccessRule" && item.kind !== "Mesh")) continue;
+      const kind: SchemaKind = item.kind === "AccessRule" ? "access" : "mesh";
+      const schema = ctx.schemas.get(kind);
+      if (!schema) continue;
+      for (const c of Array.isArray(item.clauses) ? item.clauses : []) {
+        if (!isNode(c)) continue;
+        let names: string[] | undefined;
+        if (c.kind === "RequireMfa") names = ["context", "mfa", "verified_at"];
+        else if (c.kind === "RequireKeyAge" && kind === "mesh") names = ["node", "key_created_at"];
+        if (!names) continue;
+        const segs: PathSegment[] = names.map((name) => ({ kind: "prop", name, span: c.span }));
+        const r = walkSchema(schema.schema, segs);
+        if (r.kind === "denied") {
+          const text = names.slice(0, r.at + 1).join(".");
+          report(ctx, diagnostic("SP2009", c.span, { path: text, kind }, { hint: `this clause reads \`${names.join(".")}\`; allow it in the schema` }));
+        }
+      }
+    }
+  }
+}
+
+class SiteWalker {
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly site: ExprSite,
+    private readonly kind: SchemaKind,
+    private readonly root: unknown,
+  ) {}
+
+  /** An input path of this block (not a const, not `now`), as schema segments from the input root. */
+  private inputPath(e: Expr): { path: AttributePath; segments: PathSegment[] } | undefined {
+    const p = attributePath(e);
+    if (!p) return undefined;
+    const name = p.root.name;
+    if (this.site.block === "detect") {
+      if (name === "now" || lookupConst(this.ctx, this.site.file, name)) return undefined;
+    } else if (!BLOCK_ROOTS[this.site.block].includes(name) || name === "now") {
+      return undefined;
+    }
+    return { path: p, segments: [{ kind: "prop", name, span: p.root.span }, ...p.segments] };
+  }
+
+  scan(expr: Expr): void {
+    walkExpr(expr, (e) => {
+      if (e.kind === "Name" || e.kind === "Member" || e.kind === "Index") {
+        const ip = this.inputPath(e);
+        if (!ip) return true;
+        this.checkPath(ip.path, ip.segments);
+        // still look inside computed indexes: a["x"][y.z]
+        for (let cur: Expr = e; isNode(cur) && (cur.kind === "Member" || cur.kind === "Index" || cur.kind === "Paren"); ) {
+          if (cur.kind === "Index" && isNode(cur.index)) this.scan(cur.index);
+          cur = cur.kind === "Paren" ? cur.expr : cur.object;
+        }
+        return false;
+      }
+      if (e.kind === "Has") this.checkHas(e.object, e.name, e.nameSpan ?? e.span);
+      if (e.kind === "Binary") this.checkComparison(e);
+      return true;
+    });
+  }
+
+  private checkPath(path: AttributePath, segments: PathSegment[], onlyLast = false): void {
+    const r = walkSchema(this.root, segments);
+    if (r.kind !== "denied" || (onlyLast && r.at !== segments.length - 1)) return;
+    const seg = segments[r.at]!;
+    const text = pathTextFrom(path, segments, r.at + 1);
+    let hint: string | undefined;
+    if (r.reason === "type") {
+      hint = `\`${pathTextFrom(path, segments, r.at)}\` is ${r.type} in the schema`;
+    } else if (seg.kind === "prop") {
+      hint = didYouMean(seg.name, r.allowed) ?? (r.allowed.length > 0 && r.allowed.length <= 12 ? `allowed here: ${r.allowed.join(", ")}` : undefined);
+    }
+    report(this.ctx, diagnostic("SP2009", seg.span, { path: text, kind: this.kind }, hint ? { hint } : {}));
+  }
+
+  private checkHas(object: Expr, name: string, span: Span): void {
+    const ip = isNode(object) ? this.inputPath(object) : undefined;
+    if (!ip) return;
+    this.checkPath(ip.path, [...ip.segments, { kind: "prop", name, span }], true);
+  }
+
+  private constant(e: Expr): ConstValue | undefined {
+    const { ctx, site } = this;
+    const v = fold(e, { name: (n) => (BLOCK_ROOTS[site.block].includes(n) ? NOT_CONSTANT : (constValueOf(ctx, site.file, n) ?? NOT_CONSTANT)) });
+    return v === NOT_CONSTANT ? undefined : v;
+  }
+
+  /** The schema node at an input path, when the walk follows it to the end. */
+  private schemaAt(e: Expr): { node: unknown; text: string } | undefined {
+    const ip = this.inputPath(unparen(e));
+    if (!ip) return undefined;
+    const r = walkSchema(this.root, ip.segments);
+    return r.kind === "ok" ? { node: r.node, text: pathTextFrom(ip.path, ip.segments, ip.segments.length) } : undefined;
+  }
+
+  private checkComparison(e: BinaryExpr): void {
+    if (!isNode(e.left) || !isNode(e.right)) return;
+    if (COMPARE_OPS.has(e.op)) {
+      const l = this.schemaAt(e.left);
+      if (l) this.compareValue(l.node, l.text, e.right);
+      else {
+        const r = this.schemaAt(e.right);
+        if (r) this.compareValue(r.node, r.text, e.left);
+      }
+      return;
+    }
+    if (e.op === "in") {
+      // attr in [literals]: each literal against the attribute
+      const l = this.schemaAt(e.left);
+      if (l) this.compareEach(l.node, l.text, e.right);
+      // literal in attr: the literal against the attribute's items
+      const r = this.schemaAt(e.right);
+      if (r) {
+        const item = elementSchema(this.root, r.node);
+        if (item !== undefined) this.compareValue(item, `${r.text}[...]`, e.left);
+      }
+      return;
+    }
+    if (e.op === "contains" || e.op === "contains_any" || e.op === "contains_all") {
+      const l = this.schemaAt(e.left);
+      const item = l ? elementSchema(this.root, l.node) : undefined;
+      if (!l || item === undefined) return;
+      if (e.op === "contains") this.compareValue(item, `${l.text}[...]`, e.right);
+      else this.compareEach(item, `${l.text}[...]`, e.right);
+    }
+  }
+
+  /** Each item of a constant list (a list literal item by item) against a schema node. */
+  private compareEach(node: unknown, text: string, listExpr: Expr): void {
+    const lit = unparen(listExpr);
+    if (lit.kind === "List") {
+      for (const item of Array.isArray(lit.items) ? lit.items : []) if (isNode(item)) this.compareValue(node, text, item);
+      return;
+    }
+    const v = this.constant(listExpr);
+    if (!Array.isArray(v)) return;
+    for (const item of v) if (this.mismatch(node, text, item, listExpr.span)) return;
+  }
+
+  private compareValue(node: unknown, text: string, valueExpr: Expr): void {
+    const v = this.constant(valueExpr);
+    if (v !== undefined) this.mismatch(node, text, v, valueExpr.span);
+  }
+
+  /** Reports and returns true when `v`'s type is not one the schema admits. */
+  private mismatch(node: unknown, text: string, v: ConstValue, span: Span): boolean {
+    const st = schemaTypes(this.root, node);
+    if (!st) return false;
+    const vt = typeOfValue(v);
+    if (st.types.has(vt)) return false;
+    // an ip() range against a string attribute is how addresses are matched
+    if (vt === "ip" && st.types.has("string")) return false;
+    let hint = `the schema says \`${text}\` is ${st.text}`;
+    if (st.types.has("string") && (vt === "number" || vt === "bool")) hint = `did you mean \`"${String(v)}"\`?`;
+    else if (st.types.has("number") && vt === "string" && typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) hint = `did you mean \`${v}\`?`;
+    report(this.ctx, diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, { hint }));
+    return true;
+  }
+}
+
+function pathTextFrom(path: AttributePath, segments: PathSegment[], upTo: number): string {
+  // segments[0] is the root name itself
+  return pathText({ ...path, segments: segments.slice(1) }, Math.max(0, upTo - 1));
+}

@@ -1,0 +1,197 @@
+/**
+ * Pass: types, where they are known (literals, consts, builtin results).
+ * Attribute paths are `unknown` here (the schema pass compares literals with
+ * schema types), so nothing is reported on a guess.
+ *
+ * Reports: a string operator on a non-string (SP2012), ordering between
+ * different types (SP2013), arithmetic on non-numbers, set tests on
+ * non-lists, `matches` outside detect (SP2014), bad regex (SP2019) and bad
+ * `ip()` literals (SP2020).
+ */
+import type { BinaryExpr, CallExpr, Expr } from "../parser/ast.js";
+import { diagnostic } from "../diagnostics/diagnostic.js";
+import { constValueOf, report, type CheckContext } from "./context.js";
+import { fold, NOT_CONSTANT, type Folded } from "./fold.js";
+import { IpValue, parseIp } from "./ip-value.js";
+import { compileRegex } from "./patterns.js";
+import { BLOCK_ROOTS, BUILTINS, isBuiltin } from "./scopes.js";
+import { isNode, type ExprSite } from "./sites.js";
+import { parseRfc3339, typeOfValue, type ValueType } from "./values.js";
+
+const STRING_OPS = new Set(["like", "starts_with", "ends_with", "matches"]);
+const ORDER_OPS = new Set(["<", "<=", ">", ">="]);
+const ARITH_OPS = new Set(["+", "-", "*", "/"]);
+
+/** "a string", "an ip", "a time, string or number" */
+export function aType(types: readonly ValueType[]): string {
+  const first = types[0] ?? "value";
+  const article = /^[aeiou]/.test(first) ? "an" : "a";
+  if (types.length <= 1) return `${article} ${first}`;
+  return `${article} ${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}`;
+}
+
+export function checkTypes(ctx: CheckContext): void {
+  for (const site of ctx.sites) new TypeWalker(ctx, site).typeOf(site.expr, 0);
+}
+
+class TypeWalker {
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly site: ExprSite,
+  ) {}
+
+  private folded(e: Expr): Folded {
+    const { ctx, site } = this;
+    const roots = BLOCK_ROOTS[site.block];
+    return fold(e, {
+      name: (n) => (roots.includes(n) ? NOT_CONSTANT : (constValueOf(ctx, site.file, n) ?? NOT_CONSTANT)),
+    });
+  }
+
+  /** Require `actual` to be one of `allowed` (unknown always passes). */
+  private expect(op: string, e: Expr, actual: ValueType, allowed: readonly ValueType[], expected = aType(allowed)): void {
+    if (actual === "unknown" || allowed.includes(actual)) return;
+    report(this.ctx, diagnostic("SP2012", e.span, { op, expected, actual }));
+  }
+
+  typeOf(e: Expr, depth: number): ValueType {
+    if (!isNode(e) || depth > 2000) return "unknown";
+    switch (e.kind) {
+      case "String":
+        return "string";
+      case "Number":
+        return "number";
+      case "Bool":
+        return "bool";
+      case "Duration":
+        return "duration";
+      case "List":
+        for (const x of Array.isArray(e.items) ? e.items : []) this.typeOf(x, depth + 1);
+        return "list";
+      case "Object":
+        for (const en of Array.isArray(e.entries) ? e.entries : []) if (en) this.typeOf(en.value, depth + 1);
+        return "object";
+      case "Paren":
+        return this.typeOf(e.expr, depth + 1);
+      case "Name": {
+        if (e.name === "now" && BLOCK_ROOTS[this.site.block].includes("now")) return "time";
+        if (BLOCK_ROOTS[this.site.block].includes(e.name)) return "unknown";
+        const v = constValueOf(this.ctx, this.site.file, e.name);
+        return v === undefined ? "unknown" : typeOfValue(v);
+      }
+      case "Member":
+      case "Index": {
+        const objectType = this.typeOf(e.object, depth + 1);
+        if (e.kind === "Index") this.typeOf(e.index, depth + 1);
+        // only a const (or a literal) has a known shape; input reads stay unknown
+        if (objectType !== "list" && objectType !== "object") return "unknown";
+        const v = this.folded(e);
+        return v === NOT_CONSTANT ? "unknown" : typeOfValue(v);
+      }
+      case "Has": {
+        const t = this.typeOf(e.object, depth + 1);
+        this.expect("has", e.object, t, ["object"]);
+        return "bool";
+      }
+      case "Unary": {
+        const t = this.typeOf(e.operand, depth + 1);
+        if (e.op === "not") {
+          this.expect("not", e.operand, t, ["bool"]);
+          return "bool";
+        }
+        this.expect("-", e.operand, t, ["number"]);
+        return "number";
+      }
+      case "Call":
+        return this.call(e, depth);
+      case "Binary":
+        return this.binary(e, depth);
+      default:
+        return "unknown";
+    }
+  }
+
+  private call(e: CallExpr, depth: number): ValueType {
+    const args = Array.isArray(e.args) ? e.args : [];
+    const types = args.map((a) => this.typeOf(a, depth + 1));
+    if (typeof e.callee !== "string" || !isBuiltin(e.callee)) return "unknown";
+    const b = BUILTINS[e.callee]!;
+    for (let i = 0; i < Math.min(args.length, b.params.length); i++) this.expect(e.callee, args[i]!, types[i]!, b.params[i]!);
+    if (e.callee === "ip" && args.length === 1 && types[0] === "string") {
+      const v = this.folded(args[0]!);
+      if (typeof v === "string") {
+        const p = parseIp(v);
+        if (!(p instanceof IpValue)) {
+          report(this.ctx, diagnostic("SP2020", args[0]!.span, { text: v }, { hint: `${p.error}; write e.g. "10.0.0.0/8" or "fd00::1"` }));
+        }
+      }
+    }
+    return b.returns;
+  }
+
+  private binary(e: BinaryExpr, depth: number): ValueType {
+    const op = e.op;
+    const lt = this.typeOf(e.left, depth + 1);
+    const rt = this.typeOf(e.right, depth + 1);
+    if (!isNode(e.left) || !isNode(e.right)) return "unknown";
+    if (op === "and" || op === "or") {
+      this.expect(op, e.left, lt, ["bool"]);
+      this.expect(op, e.right, rt, ["bool"]);
+      return "bool";
+    }
+    if (op === "==" || op === "!=") return "bool";
+    if (op === "??") return lt === rt ? lt : "unknown";
+    if (ORDER_OPS.has(op)) {
+      this.ordering(e, lt, rt);
+      return "bool";
+    }
+    if (ARITH_OPS.has(op)) {
+      this.expect(op, e.left, lt, ["number"]);
+      this.expect(op, e.right, rt, ["number"]);
+      return "number";
+    }
+    if (op === "in") {
+      if (rt === "ip") this.expect("in", e.left, lt, ["ip", "string"], "an ip address");
+      else this.expect("in", e.right, rt, ["list", "ip"], "a list or an ip range");
+      return "bool";
+    }
+    if (op === "contains" || op === "contains_any" || op === "contains_all") {
+      this.expect(op, e.left, lt, ["list"]);
+      if (op !== "contains") this.expect(op, e.right, rt, ["list"]);
+      return "bool";
+    }
+    if (STRING_OPS.has(op)) {
+      this.expect(op, e.left, lt, ["string"]);
+      this.expect(op, e.right, rt, ["string"]);
+      if (op === "matches") this.matches(e, rt);
+      return "bool";
+    }
+    return "unknown";
+  }
+
+  private ordering(e: BinaryExpr, lt: ValueType, rt: ValueType): void {
+    if (lt === "unknown" || rt === "unknown") return;
+    const orderable = (t: ValueType) => t === "number" || t === "duration" || t === "time" || t === "string";
+    let ok = orderable(lt) && orderable(rt) && (lt === rt || (lt === "time" && rt === "string") || (lt === "string" && rt === "time"));
+    let hint = `\`${e.op}\` needs two numbers, two durations or two RFC 3339 times`;
+    if (ok && lt !== rt) {
+      // a time against a string: the string must be an RFC 3339 time
+      const s = this.folded(lt === "string" ? e.left : e.right);
+      if (typeof s === "string" && parseRfc3339(s) === undefined) {
+        ok = false;
+        hint = `${JSON.stringify(s)} is not an RFC 3339 time; write e.g. "2026-01-01T00:00:00Z"`;
+      }
+    }
+    if (!ok) report(this.ctx, diagnostic("SP2013", e.span, { left: lt, right: rt }, { hint }));
+  }
+
+  private matches(e: BinaryExpr, rt: ValueType): void {
+    const inDetect = this.site.block === "detect";
+    if (!inDetect) report(this.ctx, diagnostic("SP2014", e.opSpan ?? e.span));
+    if (rt !== "string") return;
+    const pattern = this.folded(e.right);
+    if (typeof pattern !== "string") return;
+    const re = compileRegex(pattern);
+    if (!(re instanceof RegExp)) report(this.ctx, diagnostic("SP2019", e.right.span, { reason: re.error }));
+  }
+}

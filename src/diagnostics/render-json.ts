@@ -44,15 +44,16 @@ function forwardSlashes(p: string): string {
 }
 
 /**
- * How a file is named in output: relative to `cwd` when given (with `../`
- * when outside it), always with forward slashes so output is the same on
- * every platform and in CI logs.
+ * How a file is named in output: relative to `cwd` when given and the file
+ * lies inside it, absolute when it lies outside; always with forward slashes
+ * so output reads the same on every platform and in CI logs.
  */
 export function displayPath(file: string, options: RenderPathOptions = {}): string {
   if (options.cwd === undefined) return forwardSlashes(file);
-  const rel = path.relative(options.cwd, path.resolve(options.cwd, file));
-  // A path on another drive (Windows) has no relative form.
-  return forwardSlashes(rel === "" || path.isAbsolute(rel) ? path.resolve(options.cwd, file) : rel);
+  const abs = path.resolve(options.cwd, file);
+  const rel = path.relative(options.cwd, abs);
+  const outside = rel === "" || rel === ".." || rel.startsWith(".." + path.sep) || path.isAbsolute(rel);
+  return forwardSlashes(outside ? abs : rel);
 }
 
 /** Error and warning counts, for summary lines and exit codes. */

@@ -61,11 +61,12 @@ const RULE_INDEX = new Map<string, number>(CODE_LIST.map((code, i) => [code, i])
 /**
  * A file as a SARIF artifact URI: relative to `cwd` with forward slashes
  * (percent-encoded) when the file lies inside it, which is what code-scanning
- * services resolve against the repository; an absolute file: URI otherwise.
+ * services resolve against the repository; an absolute file: URI otherwise
+ * (displayPath shows such a file absolute).
  */
 function artifactUri(file: string, options: RenderPathOptions): string {
   const shown = displayPath(file, options);
-  if (shown.startsWith("../") || shown.startsWith("/") || /^[A-Za-z]:\//.test(shown)) {
+  if (shown.startsWith("/") || /^[A-Za-z]:\//.test(shown)) {
     return pathToFileURL(path.resolve(options.cwd ?? ".", file)).href;
   }
   return shown.split("/").map(encodeURIComponent).join("/");

@@ -49,9 +49,11 @@ t.test("the report: diagnostics as plain data with counts", async (t) => {
   t.same(countSeverities([dup, warn, warn]), { errors: 1, warnings: 2 });
 });
 
-t.test("displayPath: relative to cwd, forward slashes", async (t) => {
+t.test("displayPath: relative to cwd inside it, absolute outside", async (t) => {
   t.equal(displayPath("/repo/a/b.policy", { cwd: "/repo" }), "a/b.policy");
-  t.equal(displayPath("/elsewhere/b.policy", { cwd: "/repo" }), "../elsewhere/b.policy");
+  t.equal(displayPath("/elsewhere/b.policy", { cwd: "/repo" }), "/elsewhere/b.policy", "outside cwd: absolute");
+  t.equal(displayPath("../x/b.policy", { cwd: "/repo/sub" }), "/repo/x/b.policy");
+  t.equal(displayPath("/repo/..x/b.policy", { cwd: "/repo" }), "..x/b.policy", "a name starting with .. is inside");
   t.equal(displayPath("a/b.policy", { cwd: "/repo" }), "a/b.policy", "relative paths are taken from cwd");
   t.equal(displayPath("a/b.policy"), "a/b.policy", "no cwd: as given");
 });

@@ -74,45 +74,49 @@ export class CommentQueue {
 
   /**
    * Inside an expression, at a place with no line break: every comment before
-   * `pos`. Trailing ones go to the end of the line, own-line ones on lines of
-   * their own; both break the enclosing groups.
+   * `pos`, each ending its line: a first trailing one stays at the end of the
+   * line of the token before it, the others get lines of their own, and the
+   * expression goes on under them. `broken` says whether a line was ended,
+   * so that the caller can indent what follows.
    */
-  inline(pos: number): { docs: Doc[]; ownLine: boolean } {
+  inline(pos: number): { docs: Doc[]; broken: boolean } {
     const docs: Doc[] = [];
-    let own = false;
     while (this.hasBefore(pos)) {
       const c = this.take();
-      if (c.trailing) docs.push(lineSuffix(c.text), breakParent);
-      else {
-        docs.push(ownLine(c.text));
-        own = true;
-      }
+      if (c.trailing && docs.length === 0) docs.push(lineSuffix(c.text), hardline);
+      else docs.push(ownLine(c.text));
     }
-    return { docs, ownLine: own };
+    return { docs, broken: docs.length > 0 };
   }
 
   /**
-   * Inside an expression, just before a possible line break: the trailing
-   * comments before `pos` (they stay on the line that is ending).
+   * Inside an expression, just before a possible line break: a trailing
+   * comment before `pos`. It stays on the line that is ending, and that line
+   * must end here, so the enclosing groups break.
    */
   beforeBreak(pos: number): Doc[] {
+    if (!this.hasBefore(pos) || !this.list[this.next]!.trailing) return [];
+    return [lineSuffix(this.take().text), breakParent];
+  }
+
+  /** Inside an expression, just after a line break: the comments before `pos`, each on its line. */
+  afterBreak(pos: number): Doc[] {
     const docs: Doc[] = [];
-    while (this.hasBefore(pos) && this.list[this.next]!.trailing) {
-      docs.push(lineSuffix(this.take().text), breakParent);
-    }
+    while (this.hasBefore(pos)) docs.push(ownLine(this.take().text));
     return docs;
   }
 
   /**
    * Between statements (items, clauses, steps) up to the one starting at
-   * `pos`: trailing comments end the previous line, own-line comments get
-   * lines of their own. Blank lines: the first gap follows `policy`, the
+   * `pos`: a trailing comment ends the previous line, the others get lines
+   * of their own. Blank lines: the first gap follows `policy`, the
    * others keep the author's (at most one). With `element`, the separator
    * ends with the line break before the statement at `pos`.
    */
   between(pos: number, policy: GapPolicy, opts: { atStart?: boolean; element?: boolean } = {}): Doc[] {
     const docs: Doc[] = [];
-    while (this.hasBefore(pos) && this.list[this.next]!.trailing && !opts.atStart) {
+    // One trailing comment ends the previous line; any more sit on lines of their own.
+    if (this.hasBefore(pos) && this.list[this.next]!.trailing && !opts.atStart) {
       docs.push(lineSuffix(this.take().text));
     }
     let firstGap = true;

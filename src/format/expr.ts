@@ -87,13 +87,13 @@ export function keyText(name: string): string {
 }
 
 /**
- * `body` preceded by the comments that start before `pos`. When one of them
- * sits on its own line, the rest of the construct continues indented under it.
+ * `body` preceded by the comments that start before `pos`. A comment ends
+ * its line, so the rest of the construct continues on the next, indented.
  */
 export function withComments(ctx: PrintContext, pos: number, body: () => Doc): Doc {
-  const { docs, ownLine } = ctx.comments.inline(pos);
-  if (docs.length === 0) return body();
-  return ownLine ? indent([docs, body()]) : [docs, body()];
+  const { docs, broken } = ctx.comments.inline(pos);
+  if (!broken) return body();
+  return indent([docs, body()]);
 }
 
 /** Print `e`, parenthesised if it binds looser than `minPrec`. */
@@ -188,7 +188,7 @@ function printChain(ctx: PrintContext, e: BinaryExpr): Doc {
 
 /** At the start of a fresh line: the comments before `pos`, each on its line. */
 function ownLines(ctx: PrintContext, pos: number): Doc {
-  return ctx.comments.inline(pos).docs;
+  return ctx.comments.afterBreak(pos);
 }
 
 /** Comments just before a closing bracket at `pos`, staying inside the construct. */

@@ -30,10 +30,12 @@ export function render(doc: Doc, width: number): string {
 
   const newline = (ind: number): void => {
     if (suffixes.length > 0) {
-      cur += suffixes.join("");
+      // One trailing comment per line: two side by side would read back as one.
+      const code = cur.replace(TRAILING_BLANKS, "");
+      lines.push(code === "" ? cur + suffixes[0] : code + " " + suffixes[0]);
+      for (let i = 1; i < suffixes.length; i++) lines.push(pad(ind) + suffixes[i]);
       suffixes = [];
-    }
-    lines.push(cur.replace(TRAILING_BLANKS, ""));
+    } else lines.push(cur.replace(TRAILING_BLANKS, ""));
     cur = pad(ind);
     pending = -1;
   };
@@ -75,7 +77,7 @@ export function render(doc: Doc, width: number): string {
       case "lineSuffix":
         // A trailing comment after an own-line one belongs to the next line.
         if (pending >= 0) newline(pending);
-        suffixes.push(" " + d.text);
+        suffixes.push(d.text);
         break;
       case "ownLine":
         if (lineIsBlank()) cur = pad(ind);

@@ -149,8 +149,26 @@ t.test("comments inside expressions", async (t) => {
   formats(
     t,
     'deny "d" {\n  when action == "delete" and # dangerous\n  resource.env == "prod"\n}',
-    lines('deny "d" {', '  when action == "delete" and resource.env == "prod" # dangerous', "}"),
-    "trailing comment after an operator",
+    lines('deny "d" {', '  when action == "delete"', "    and # dangerous", '      resource.env == "prod"', "}"),
+    "trailing comment after an operator: it ends the line, the operand goes on under it",
+  );
+  formats(
+    t,
+    "const x # a\n = # b\n 5",
+    lines("const x = # a", "  # b", "  5"),
+    "two comments where no break is possible",
+  );
+  formats(
+    t,
+    'deny "e" { when action == "x" } # one\n# two\ndeny "f" { when action == "y" } # three\n # four',
+    lines('deny "e" {', '  when action == "x"', "} # one", "", "# two", 'deny "f" {', '  when action == "y"', "} # three", "# four"),
+    "comments after blocks",
+  );
+  formats(
+    t,
+    'const a = f( # why\n x, # first\n # second\n y # last\n)',
+    lines("const a = f( # why", "  x, # first", "  # second", "  y # last", ")"),
+    "comments in call arguments",
   );
 });
 

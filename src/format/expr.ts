@@ -154,13 +154,19 @@ function printBody(ctx: PrintContext, e: Expr): Doc {
 
 function printBinary(ctx: PrintContext, e: BinaryExpr): Doc {
   const p = BINARY_PREC[e.op];
-  // Comparisons do not chain, so neither side may be one; the others are left-associative.
-  const leftMin = p === PREC_COMPARE ? p + 1 : p;
-  return [
-    printExpr(ctx, e.left, leftMin),
-    " ",
-    withComments(ctx, e.opSpan.start, () => [e.op, " ", printExpr(ctx, e.right, p + 1)]),
-  ];
+  const rest = (b: BinaryExpr): Doc => withComments(ctx, b.opSpan.start, () => [b.op, " ", printExpr(ctx, b.right, p + 1)]);
+  // Comparisons do not chain, so neither side may be one.
+  if (p === PREC_COMPARE) return [printExpr(ctx, e.left, p + 1), " ", rest(e)];
+  // The others are left-associative: `a + b - c` is printed flat, however long.
+  const ops: BinaryExpr[] = [];
+  let cur: Expr = e;
+  while (cur.kind === "Binary" && BINARY_PREC[cur.op] === p) {
+    ops.push(cur);
+    cur = cur.left;
+  }
+  const out: Doc[] = [printExpr(ctx, cur, p)];
+  for (let i = ops.length - 1; i >= 0; i--) out.push(" ", rest(ops[i]!));
+  return out;
 }
 
 /** `a and b and c`: one group, broken before each operator when too long. */

@@ -41,11 +41,16 @@ function tooDeep(root: object, max: number): { span: Span } | null {
   return null;
 }
 
-/** Items within the depth cap; SP1013 for each one dropped. */
-export function checkDepth(items: Item[], diagnostics: Diagnostic[]): Item[] {
+/**
+ * Items within the depth cap; SP1013 for each one dropped. Only `big` items
+ * are walked: every level of a tree takes at least one token, so an item of
+ * fewer tokens than the cap cannot pass it.
+ */
+export function checkDepth(items: Item[], big: ReadonlySet<unknown>, diagnostics: Diagnostic[]): Item[] {
+  if (big.size === 0) return items;
   const kept: Item[] = [];
   for (const item of items) {
-    const deep = tooDeep(item, MAX_AST_DEPTH);
+    const deep = big.has(item) ? tooDeep(item, MAX_AST_DEPTH) : null;
     if (deep === null) kept.push(item);
     else {
       diagnostics.push(

@@ -4,10 +4,10 @@
  * (SP1001 unexpected character, SP1002 unterminated string, SP1003 bad
  * escape, SP1004 malformed number or duration, SP1013 nesting too deep).
  *
- * Every token the parser receives carries its decoded value in `payload`:
- * the string for strings, the number for numbers, the milliseconds for
- * durations. Bad literals keep a harmless value (the text so far, 0) so the
- * parser goes on and reports nothing more about them.
+ * Words that are keywords are retyped here (see tokens.ts). Bad literals
+ * stay in the token stream, typed so the parser goes on as if they were what
+ * the author meant (an unterminated string is a string, `1h30` a duration),
+ * and reports nothing more about them; the parser decodes literal values.
  */
 import type { IToken } from "chevrotain";
 import type { Comment } from "./ast.js";
@@ -15,10 +15,10 @@ import type { Span } from "./span.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import {
   policyLexer,
+  KEYWORDS,
+  Identifier,
   UnterminatedString,
   MalformedNumber,
-  Duration,
-  Num,
   StringLiteral,
   LParen,
   LBracket,
@@ -72,11 +72,11 @@ function subSpan(file: string, t: IToken, from: number, length: number): Span {
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
 
 /**
- * Decode the body of a string token; every escape JSON does not allow is
- * reported (SP1003) and kept as written.
+ * The value of a string token: JSON escapes decoded; an escape JSON does not
+ * allow is kept as written (the lexer reported it, SP1003). `report` is
+ * called for each such escape with its offset in the image and its length.
  */
-function decodeString(file: string, t: IToken, terminated: boolean, out: Diagnostic[]): string {
-  const image = t.image;
+export function decodeString(image: string, terminated: boolean, report?: (at: number, length: number) => void): string {
   const end = terminated ? image.length - 1 : image.length;
   if (image.indexOf("\\") < 0) return image.slice(1, end);
   let value = "";
@@ -88,23 +88,33 @@ function decodeString(file: string, t: IToken, terminated: boolean, out: Diagnos
       i++;
       continue;
     }
-    const e = image[i + 1];
-    if (e !== undefined && i + 1 < end && SIMPLE_ESCAPES[e] !== undefined) {
+    const e = i + 1 < end ? image[i + 1]! : "";
+    if (SIMPLE_ESCAPES[e] !== undefined) {
       value += SIMPLE_ESCAPES[e];
       i += 2;
-    } else if (e === "u" && /^[0-9a-fA-F]{4}$/.test(image.slice(i + 2, i + 6)) && i + 6 <= end) {
+    } else if (e === "u" && i + 6 <= end && /^[0-9a-fA-F]{4}$/.test(image.slice(i + 2, i + 6))) {
       value += String.fromCharCode(parseInt(image.slice(i + 2, i + 6), 16));
       i += 6;
     } else {
-      // An unterminated string may end in a lone backslash.
-      const len = e === undefined || i + 1 >= end ? 1 : e === "u" ? Math.min(2 + hexRun(image, i + 2, end), 6) : 2;
-      const escape = image.slice(i, i + len);
-      out.push(diagnostic("SP1003", subSpan(file, t, i, len), { escape: printable(escape) }));
-      value += escape;
+      // A lone backslash can end an unterminated string.
+      const len = e === "" ? 1 : e === "u" ? 2 + hexRun(image, i + 2, end) : 2;
+      report?.(i, len);
+      value += image.slice(i, i + len);
       i += len;
     }
   }
   return value;
+}
+
+function checkEscapes(file: string, t: IToken, terminated: boolean, out: Diagnostic[]): void {
+  decodeString(t.image, terminated, (at, length) => {
+    out.push(diagnostic("SP1003", subSpan(file, t, at, length), { escape: printable(t.image.slice(at, at + length)) }));
+  });
+}
+
+/** The value of a string token (StringLiteral or UnterminatedString). */
+export function stringValue(t: IToken): string {
+  return decodeString(t.image, t.tokenType === StringLiteral);
 }
 
 function hexRun(s: string, from: number, end: number): number {
@@ -149,42 +159,39 @@ export function lex(text: string, file: string): LexResult {
 
   const tokens = result.tokens;
   let depth = 0;
-  let cutFrom = -1; // index of the first token cut for nesting
-  let cutDepth = 0;
-  const kept: IToken[] = [];
+  let cutDepth = 0; // > 0 while cutting out brackets nested too deep
+  let kept: IToken[] | null = null; // the tokens left, once something is cut
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const type = t.tokenType;
-    if (type === StringLiteral) {
-      t.payload = decodeString(file, t, true, diagnostics);
-    } else if (type === Num) {
-      t.payload = Number(t.image);
-    } else if (type === Duration) {
-      t.payload = durationMs(t.image);
+    if (type === Identifier) {
+      const kw = KEYWORDS.get(t.image);
+      if (kw !== undefined) {
+        t.tokenType = kw;
+        t.tokenTypeIdx = kw.tokenTypeIdx!;
+      }
+    } else if (type === StringLiteral) {
+      if (t.image.indexOf("\\") >= 0) checkEscapes(file, t, true, diagnostics);
     } else if (type === UnterminatedString) {
       diagnostics.push(diagnostic("SP1002", tokenSpan(file, t)));
-      t.payload = decodeString(file, t, false, diagnostics);
+      if (t.image.indexOf("\\") >= 0) checkEscapes(file, t, false, diagnostics);
     } else if (type === MalformedNumber) {
       diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }));
-      t.payload = 0;
-    }
-
-    if (type === LParen || type === LBracket || type === LCurly) {
+    } else if (type === LParen || type === LBracket || type === LCurly) {
       depth++;
-      if (depth > MAX_NESTING && cutFrom < 0) {
-        cutFrom = i;
+      if (depth > MAX_NESTING && cutDepth === 0) {
         cutDepth = depth;
+        kept ??= tokens.slice(0, i);
         diagnostics.push(diagnostic("SP1013", tokenSpan(file, t), { max: MAX_NESTING }));
       }
     } else if (type === RParen || type === RBracket || type === RCurly) {
       if (depth > 0) depth--;
-      if (cutFrom >= 0 && depth < cutDepth) {
-        // The bracket that closes the cut-out one is cut too.
-        cutFrom = -1;
+      if (cutDepth > 0 && depth < cutDepth) {
+        cutDepth = 0; // the bracket closing the cut-out one is cut too
         continue;
       }
     }
-    if (cutFrom < 0) kept.push(t);
+    if (kept !== null && cutDepth === 0) kept.push(t);
   }
-  return { tokens: kept, comments, diagnostics };
+  return { tokens: kept ?? tokens, comments, diagnostics };
 }

@@ -33,7 +33,7 @@ export function expectedPhrase(type: TokenType): string {
   if (type === EOF) return "end of file";
   const phrase = PHRASES.get(type);
   if (phrase !== undefined) return phrase;
-  return `\`${String(type.PATTERN)}\``;
+  return `\`${T.keywordWord(type) ?? String(type.PATTERN)}\``;
 }
 
 function clip(s: string): string {

@@ -102,7 +102,7 @@ export function parse(text: string, file: string): ParseResult {
     } else items.push(item);
   }
 
-  const kept = checkDepth(items, diagnostics);
+  const kept = checkDepth(items, p.bigItems, diagnostics);
   const whole = new SourceText(file, text).span(0, text.length);
   const ast: A.PolicyFile = { kind: "File", file, package: pkg, items: kept, comments: lexed.comments, span: whole };
   return { ast, diagnostics: sortDiagnostics(diagnostics) };

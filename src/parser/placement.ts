@@ -6,7 +6,7 @@
  * with a hint that says where it belongs, and is dropped; a clause that may
  * appear once, repeated, is SP1011 and the repeat is dropped.
  */
-import type { AnyClause, ParsedClause } from "./grammar.js";
+import type { AnyClause, ParsedClause } from "./clause-grammar.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 
 export type BlockKind = "allow" | "deny" | "encryption" | "mesh" | "detect";

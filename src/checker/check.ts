@@ -81,6 +81,12 @@ function run(ctx: CheckContext, passes: Pass[]): void {
   }
 }
 
+/** A diagnostic is only useful with a location; a hole in a mangled AST gives none. */
+function hasSpan(d: Diagnostic): boolean {
+  const s = d.span as Partial<Diagnostic["span"]> | undefined;
+  return typeof s === "object" && s !== null && typeof s.file === "string" && typeof s.start === "number" && typeof s.line === "number";
+}
+
 /** Check a set of parsed files together (consts, ids and schemas are shared across them). */
 export function check(files: PolicyFile[], options: CheckOptions = {}): CheckResult {
   lastPassFailures.length = 0;
@@ -99,7 +105,7 @@ export function check(files: PolicyFile[], options: CheckOptions = {}): CheckRes
     }
   }
   return {
-    diagnostics: sortDiagnostics([...ctx.errors, ...warnings]),
+    diagnostics: sortDiagnostics([...ctx.errors, ...warnings].filter(hasSpan)),
     consts: ctx.constValues,
     schemas: ctx.schemas,
   };

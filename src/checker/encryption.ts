@@ -11,7 +11,7 @@ import { diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { constValueOf, report, type CheckContext } from "./context.js";
 import { fold, NOT_CONSTANT } from "./fold.js";
-import { attributePath, isNode, pathText, unparen } from "./sites.js";
+import { attributePath, isNode, isStringLit, pathText, unparen } from "./sites.js";
 import { BLOCK_ROOTS } from "./scopes.js";
 import type { ConstValue } from "./values.js";
 
@@ -38,14 +38,19 @@ export function checkEncryption(ctx: CheckContext): void {
       else rules.push(r);
     }
   }
+  // Each rule reports one conflict: with the default if any, else with the first earlier rule.
+  const reported = new Set<EncRule>();
   if (deflt) {
     for (const r of rules) {
-      if (r.cipher.value !== deflt.cipher.value) conflict(ctx, r, deflt, "the default");
+      if (r.cipher.value === deflt.cipher.value) continue;
+      conflict(ctx, r, deflt, "the default");
+      reported.add(r);
     }
   }
-  // Pairwise across cipher groups only; each rule reports its first conflict.
+  // Pairwise, but only between rules with different ciphers.
   for (let j = 0; j < rules.length; j++) {
     const b = rules[j]!;
+    if (reported.has(b)) continue;
     for (let i = 0; i < j; i++) {
       const a = rules[i]!;
       if (a.cipher.value === b.cipher.value || disjoint(a, b)) continue;
@@ -59,7 +64,7 @@ export function checkEncryption(ctx: CheckContext): void {
 function firstKnownCipher(ctx: CheckContext, rule: EncryptionRule): StringLit | undefined {
   let found: StringLit | undefined;
   for (const c of Array.isArray(rule.clauses) ? rule.clauses : []) {
-    if (!isNode(c) || c.kind !== "RequireCipher" || !isNode(c.cipher)) continue;
+    if (!isNode(c) || c.kind !== "RequireCipher" || !isStringLit(c.cipher)) continue;
     const name = c.cipher.value;
     if ((CIPHERS as readonly string[]).includes(name)) {
       found ??= c.cipher;

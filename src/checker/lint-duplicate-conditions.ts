@@ -23,7 +23,7 @@ export function canonicalExpr(e: Expr, depth = 0): string {
   const d = depth + 1;
   switch (e.kind) {
     case "String":
-      return "s" + e.value.length + ":" + e.value;
+      return "s" + String(e.value).length + ":" + e.value;
     case "Number":
       return "#" + e.value;
     case "Bool":

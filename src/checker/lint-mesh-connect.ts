@@ -11,7 +11,7 @@ import { diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { constValueOf, report, type CheckContext } from "./context.js";
 import { fold, NOT_CONSTANT } from "./fold.js";
-import { attributePath, isNode, walkExpr } from "./sites.js";
+import { attributePath, isNode, isStringLit, walkExpr } from "./sites.js";
 import type { ConstValue } from "./values.js";
 
 export function lintMeshConnect(ctx: CheckContext): void {
@@ -62,7 +62,7 @@ function lintMesh(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): void {
   for (const c of Array.isArray(mesh.clauses) ? mesh.clauses : []) {
     if (!isNode(c) || c.kind !== "Connect") continue;
     for (const end of [c.from, c.to]) {
-      if (!isNode(end) || end.value === "*" || admitted.has(end.value)) continue;
+      if (!isStringLit(end) || end.value === "*" || admitted.has(end.value)) continue;
       const hint = didYouMean(end.value, admitted) ?? `admitted tags: ${[...admitted].sort().join(", ") || "none"}`;
       report(ctx, diagnostic("SP3005", end.span, { tag: end.value, mesh: mesh.name }, { hint }));
     }

@@ -8,7 +8,7 @@ import type { MeshBlock } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { report, type CheckContext } from "./context.js";
 import { IpValue, parseIp } from "./ip-value.js";
-import { isNode } from "./sites.js";
+import { isNode, isStringLit } from "./sites.js";
 
 export function checkMesh(ctx: CheckContext): void {
   for (const file of ctx.files) {
@@ -35,7 +35,7 @@ function checkBlock(ctx: CheckContext, mesh: MeshBlock): void {
   for (const c of clauses) {
     switch (c.kind) {
       case "Network": {
-        if (!isNode(c.cidr)) break;
+        if (!isStringLit(c.cidr)) break;
         const reason = networkProblem(c.cidr.value);
         if (reason) report(ctx, diagnostic("SP2023", c.cidr.span, { what: "network", reason: reason.reason }, reason.hint ? { hint: reason.hint } : {}));
         break;

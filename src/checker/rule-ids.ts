@@ -8,7 +8,7 @@ import { type Item, type NamedRule, type PolicyFile } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { report, type CheckContext } from "./context.js";
-import { isNode } from "./sites.js";
+import { isNode, isStringLit } from "./sites.js";
 
 export function isNamedRule(item: Item): item is NamedRule {
   return isNode(item) && (item.kind === "AccessRule" || item.kind === "EncryptionRule" || item.kind === "Mesh" || item.kind === "Detect");
@@ -71,7 +71,7 @@ function checkDuplicateTags(ctx: CheckContext, rule: NamedRule): void {
     if (!isNode(c) || c.kind !== "Tags" || !Array.isArray(c.tags) || c.tags.length < 2) continue;
     const seen = new Set<string>();
     for (const tag of c.tags) {
-      if (!isNode(tag)) continue;
+      if (!isStringLit(tag)) continue;
       if (seen.has(tag.value)) report(ctx, diagnostic("SP2021", tag.span, { what: "tag", name: tag.value }, { hint: "list each control once" }));
       seen.add(tag.value);
     }

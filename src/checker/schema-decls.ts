@@ -29,7 +29,7 @@ export function checkSchemaDecls(ctx: CheckContext): void {
   const firstDecl = new Map<SchemaKind, { abs: string; span: Span }>();
   for (const file of ctx.files) {
     for (const item of Array.isArray(file?.items) ? file.items : []) {
-      if (!isNode(item) || item.kind !== "Schema" || !isNode(item.path)) continue;
+      if (!isNode(item) || item.kind !== "Schema" || !isNode(item.path) || typeof item.path.value !== "string") continue;
       const kind = item.inputKind as SchemaKind;
       if (!SCHEMA_KINDS.includes(kind)) {
         const hint = didYouMean(String(item.inputKind), SCHEMA_KINDS);

@@ -6,7 +6,7 @@
  * The walkers are defensive: an AST built by error recovery may lack a node
  * where the types promise one, and the checker must never throw on it.
  */
-import type { Expr, Item, NameRef, PolicyFile } from "../parser/ast.js";
+import type { Expr, Item, NameRef, PolicyFile, StringLit } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
 import type { BlockKind } from "./scopes.js";
 
@@ -41,6 +41,11 @@ export interface ExprSite {
 
 export function isNode(x: unknown): x is { kind: string; span: Span } {
   return typeof x === "object" && x !== null && typeof (x as { kind?: unknown }).kind === "string";
+}
+
+/** A string literal node whose value really is a string (recovery can leave holes). */
+export function isStringLit(x: unknown): x is StringLit {
+  return isNode(x) && x.kind === "String" && typeof (x as { value?: unknown }).value === "string";
 }
 
 function arr<T>(x: T[] | null | undefined): T[] {

@@ -10,7 +10,7 @@ import { diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { report, type CheckContext } from "./context.js";
 import { allRules } from "./rule-ids.js";
-import { isNode, unparen } from "./sites.js";
+import { isNode, isStringLit, unparen } from "./sites.js";
 
 /** What each input kind can expect, besides an expression over `result`. */
 const FITS: Record<TestInputKind, readonly string[]> = {
@@ -77,7 +77,7 @@ function checkTest(ctx: CheckContext, test: TestBlock, detectNames: Set<string>)
   for (const ex of Array.isArray(test.expects) ? test.expects : []) {
     if (!isNode(ex)) continue;
     if (input) fits(ctx, ex, input.inputKind);
-    if (ex.kind === "ExpectAlert" && isNode(ex.rule) && !detectNames.has(ex.rule.value)) {
+    if (ex.kind === "ExpectAlert" && isStringLit(ex.rule) && !detectNames.has(ex.rule.value)) {
       const hint = didYouMean(ex.rule.value, detectNames);
       report(ctx, diagnostic("SP2030", ex.rule.span, { name: ex.rule.value }, { hint: hint ?? "name a detect rule by its name or its id `package/name`" }));
     }

@@ -72,10 +72,19 @@ export interface VerbModule {
   register(program: Command, cli: CliContext): void;
 }
 
-/** The real process's IO. */
+/**
+ * The real process's IO. When the reader of stdout goes away
+ * (`swarm-policy check -f json . | head`), the rest of the output is dropped
+ * quietly instead of crashing with EPIPE.
+ */
 export function processIO(): CliIO {
+  let stdoutClosed = false;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    stdoutClosed = true;
+  });
   return {
-    stdout: (text) => void process.stdout.write(text),
+    stdout: (text) => void (stdoutClosed || process.stdout.write(text)),
     stderr: (text) => void process.stderr.write(text),
     readStdin: async () => {
       const chunks: Buffer[] = [];

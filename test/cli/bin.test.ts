@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -46,4 +46,18 @@ t.test("a missing path exits 2 from the real process, without a stack trace", as
   const r = spawnSync(process.execPath, [bin, "check", "missing.policy"], { cwd, encoding: "utf8" });
   t.equal(r.status, 2);
   t.equal(r.stderr, "swarm-policy: cannot read missing.policy: no such file or directory\n");
+});
+
+t.test("a reader that goes away early (| head) is no crash", async (t) => {
+  // Far more output than a pipe buffers, so writes continue after the reader is gone.
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 500; i++) files[`f${i}.policy`] = `allow "r" {\n  when pricipal.a == 1 and pricipal.b == 2 and pricipal.c == 3\n}\n`;
+  const cwd = t.testdir(files);
+  const child = spawn(process.execPath, [bin, "check", "."], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  child.stdout.once("data", () => child.stdout.destroy());
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  t.equal(status, 1, "the policy errors' exit code, not a crash");
+  t.equal(stderr, "", "no EPIPE stack trace");
 });

@@ -133,8 +133,14 @@ function printBody(ctx: PrintContext, e: Expr): Doc {
         closing(ctx, e.span.end - 1),
         "]",
       ];
-    case "Call":
+    case "Call": {
+      // `f([...])`, `f({...})`: a lone list or object argument hugs the parentheses.
+      const only = e.args.length === 1 ? e.args[0]! : null;
+      if (only && (only.kind === "List" || only.kind === "Object") && !ctx.comments.hasBefore(only.span.start)) {
+        return [e.callee, "(", printExpr(ctx, only), closing(ctx, e.span.end - 1), ")"];
+      }
       return [e.callee, printSequence(ctx, "(", ")", e.args, (x) => printExpr(ctx, x), e.span.end - 1, softline)];
+    }
     case "Unary":
       return e.op === "not"
         ? ["not ", printExpr(ctx, e.operand, PREC_NOT)]
@@ -183,7 +189,11 @@ function printChain(ctx: PrintContext, e: BinaryExpr): Doc {
   for (const b of ops) operands.push(b.right);
 
   const min = BINARY_PREC[e.op] + 1;
-  const head = printExpr(ctx, operands[0]!, min);
+  // A nested chain of the other operator in first place breaks one level
+  // deeper than this chain's operators, as the later operands' chains do.
+  const first = operands[0]!;
+  const nested = first.kind === "Binary" && (first.op === "and" || first.op === "or");
+  const head = nested ? indent(printExpr(ctx, first, min)) : printExpr(ctx, first, min);
   const tail: Doc[] = [];
   ops.forEach((b, i) => {
     tail.push(ctx.comments.beforeBreak(b.opSpan.start), line, ownLines(ctx, b.opSpan.start));

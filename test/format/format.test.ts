@@ -196,6 +196,32 @@ t.test("long clauses break before top-level and/or", async (t) => {
     ),
     "or of ands",
   );
+  formats(
+    t,
+    'deny "x" { when principal.department == "engineering-platform-team" and resource.classification == "restricted" or principal.department == "security-operations" and resource.env == "prod" and context.network.zone != "corp" }',
+    lines(
+      'deny "x" {',
+      '  when principal.department == "engineering-platform-team"',
+      '      and resource.classification == "restricted"',
+      '    or principal.department == "security-operations"',
+      '      and resource.env == "prod"',
+      '      and context.network.zone != "corp"',
+      "}",
+    ),
+    "nested chains break one level deeper than the outer operators",
+  );
+  formats(
+    t,
+    'deny "z" { when resource.env == "prod" and (principal.department == "engineering-platform-team" or principal.department == "security-operations-team") }',
+    lines(
+      'deny "z" {',
+      '  when resource.env == "prod"',
+      '    and (principal.department == "engineering-platform-team"',
+      '        or principal.department == "security-operations-team")',
+      "}",
+    ),
+    "a parenthesised chain breaks inside its parentheses",
+  );
   const short = lines('allow "short" {', '  when action == "read" and resource.public', "}");
   formats(t, 'allow "short" {\n  when action == "read"\n    and resource.public\n}', short, "short chains are joined");
 });
@@ -224,6 +250,17 @@ t.test("long lists and test inputs break one element per line", async (t) => {
     lines('deny "tagged" {', "  tags [", ...tags.map((x, i) => `    ${x}${i < 7 ? "," : ""}`), "  ]", '  when action == "x"', "}"),
     "long tags",
   );
+});
+
+t.test("a lone list or object argument hugs the call's parentheses", async (t) => {
+  const items = ["aaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccccccccccccc", "dddd"];
+  formats(
+    t,
+    `const x = size([${items.map((i) => `"${i}"`).join(", ")}]) > 3`,
+    lines("const x = size([", ...items.map((i, k) => `  "${i}"${k < 3 ? "," : ""}`), "]) > 3"),
+    "hugged list",
+  );
+  formats(t, 'const y = ip( "10.0.0.0/8" )', lines('const y = ip("10.0.0.0/8")'), "short call");
 });
 
 t.test("detect, mesh and encryption blocks", async (t) => {

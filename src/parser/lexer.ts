@@ -14,6 +14,13 @@ import type { Comment } from "./ast.js";
 import type { Span } from "./span.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import {
+  Package,
+  Schema,
+  Const,
+  Allow,
+  Deny,
+  Detect,
+  Test,
   policyLexer,
   KEYWORDS,
   Identifier,
@@ -30,6 +37,9 @@ import {
 
 /** Brackets deeper than this are cut out with SP1013 (the parser recurses on them). */
 export const MAX_NESTING = 200;
+
+/** Keywords that only ever start an item (`mesh` and `encryption` also name test inputs). */
+const TOP_LEVEL = new Set([Package, Schema, Const, Allow, Deny, Detect, Test]);
 
 export interface LexResult {
   tokens: IToken[];
@@ -169,6 +179,12 @@ export function lex(text: string, file: string): LexResult {
       if (kw !== undefined) {
         t.tokenType = kw;
         t.tokenTypeIdx = kw.tokenTypeIdx!;
+        // An item keyword that begins a line starts afresh: one unclosed
+        // bracket must not cut or deepen the rest of the file.
+        if (TOP_LEVEL.has(kw) && (i === 0 || tokens[i - 1]!.startLine! < t.startLine!)) {
+          depth = 0;
+          cutDepth = 0;
+        }
       }
     } else if (type === StringLiteral) {
       if (t.image.indexOf("\\") >= 0) checkEscapes(file, t, true, diagnostics);

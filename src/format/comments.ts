@@ -24,10 +24,11 @@ interface Pending {
   trailing: boolean;
 }
 
+const BREAK: Doc[] = [hardline];
+const BLANK: Doc[] = [hardline, hardline];
+
 /** How the first gap of a run of lines is spaced. */
 export type GapPolicy = "none" | "keep" | "force";
-
-const BLANK_LINE = /\n[ \t\r\f\v]*\n/;
 
 export class CommentQueue {
   private readonly list: Pending[];
@@ -62,8 +63,15 @@ export class CommentQueue {
 
   /** Whether the author left a blank line between the cursor and `pos`. */
   blankBefore(pos: number): boolean {
-    if (this.source === "" || pos <= this.cursor) return false;
-    return BLANK_LINE.test(this.source.slice(this.cursor, Math.min(pos, this.source.length)));
+    const end = Math.min(pos, this.source.length);
+    let newlines = 0;
+    for (let i = this.cursor; i < end; i++) {
+      const c = this.source.charCodeAt(i);
+      if (c === 10) {
+        if (++newlines === 2) return true;
+      } else if (c !== 32 && c !== 9 && c !== 13 && c !== 12 && c !== 11) newlines = 0;
+    }
+    return false;
   }
 
   private take(): Pending {
@@ -114,6 +122,10 @@ export class CommentQueue {
    * ends with the line break before the statement at `pos`.
    */
   between(pos: number, policy: GapPolicy, opts: { atStart?: boolean; element?: boolean } = {}): Doc[] {
+    if (!this.hasBefore(pos) && !opts.atStart && opts.element !== false) {
+      // The common case, without comments: one line break, or a blank line.
+      return policy === "force" || (policy === "keep" && this.blankBefore(pos)) ? BLANK : BREAK;
+    }
     const docs: Doc[] = [];
     // One trailing comment ends the previous line; any more sit on lines of their own.
     if (this.hasBefore(pos) && this.list[this.next]!.trailing && !opts.atStart) {

@@ -98,10 +98,15 @@ export function withComments(ctx: PrintContext, pos: number, body: () => Doc): D
 
 /** Print `e`, parenthesised if it binds looser than `minPrec`. */
 export function printExpr(ctx: PrintContext, e: Expr, minPrec = 0): Doc {
-  return withComments(ctx, e.span.start, () => {
-    const doc = printBody(ctx, e);
-    return precedence(e) < minPrec ? ["(", doc, ")"] : doc;
-  });
+  if (ctx.comments.hasBefore(e.span.start)) {
+    return withComments(ctx, e.span.start, () => printExprHere(ctx, e, minPrec));
+  }
+  return printExprHere(ctx, e, minPrec);
+}
+
+function printExprHere(ctx: PrintContext, e: Expr, minPrec: number): Doc {
+  const doc = printBody(ctx, e);
+  return precedence(e) < minPrec ? ["(", doc, ")"] : doc;
 }
 
 function printBody(ctx: PrintContext, e: Expr): Doc {

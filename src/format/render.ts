@@ -8,13 +8,6 @@ import { propagateBreaks, type Doc } from "./doc.js";
 
 const FLAT = 0;
 const BREAK = 1;
-type Mode = typeof FLAT | typeof BREAK;
-
-interface Cmd {
-  ind: number;
-  mode: Mode;
-  doc: Doc;
-}
 
 const TRAILING_BLANKS = /[ \t]+$/;
 
@@ -46,29 +39,45 @@ export function render(doc: Doc, width: number): string {
   };
   const lineIsBlank = (): boolean => suffixes.length === 0 && cur.trim() === "";
 
-  const cmds: Cmd[] = [{ ind: 0, mode: BREAK, doc }];
-  while (cmds.length > 0) {
-    const { ind, mode, doc: d } = cmds.pop()!;
+  // The work stack, as three parallel arrays (no object per entry).
+  const docs: Doc[] = [doc];
+  const inds: number[] = [0];
+  const modes: number[] = [BREAK];
+  while (docs.length > 0) {
+    const d = docs.pop()!;
+    const ind = inds.pop()!;
+    const mode = modes.pop()!;
     if (typeof d === "string") {
       text(d);
       continue;
     }
     if (Array.isArray(d)) {
-      for (let i = d.length - 1; i >= 0; i--) cmds.push({ ind, mode, doc: d[i]! });
+      // Leading strings go out at once; the rest waits on the stack.
+      let i = 0;
+      while (i < d.length && typeof d[i] === "string") text(d[i++] as string);
+      for (let j = d.length - 1; j >= i; j--) {
+        docs.push(d[j]!);
+        inds.push(ind);
+        modes.push(mode);
+      }
       continue;
     }
     switch (d.t) {
       case "group": {
-        let m: Mode = BREAK;
+        let m = BREAK;
         if (!d.broken) {
           const column = pending >= 0 ? pending : cur.length;
-          m = mode === FLAT || fits({ ind, mode: FLAT, doc: d.contents }, cmds, width - column) ? FLAT : BREAK;
+          m = mode === FLAT || fits(d.contents, docs, modes, width - column) ? FLAT : BREAK;
         }
-        cmds.push({ ind, mode: m, doc: d.contents });
+        docs.push(d.contents);
+        inds.push(ind);
+        modes.push(m);
         break;
       }
       case "indent":
-        cmds.push({ ind: ind + 2, mode, doc: d.contents });
+        docs.push(d.contents);
+        inds.push(ind + 2);
+        modes.push(mode);
         break;
       case "line":
         if (mode === FLAT && !d.hard) text(d.flat);
@@ -94,36 +103,53 @@ export function render(doc: Doc, width: number): string {
   return lines.length === 0 ? "" : lines.join("\n") + "\n";
 }
 
-/** Whether `next`, laid out flat, fits in `width` columns before the next break. */
-function fits(next: Cmd, rest: readonly Cmd[], width: number): boolean {
+// The stack `fits` works on, reused from call to call.
+const fitDocs: Doc[] = [];
+const fitModes: number[] = [];
+
+/**
+ * Whether `next`, laid out flat, fits in `width` columns together with what
+ * follows it (`rest`, the render stack) up to the next possible break.
+ */
+function fits(next: Doc, rest: readonly Doc[], restModes: readonly number[], width: number): boolean {
   let remaining = width;
   let restIdx = rest.length;
-  const stack: { mode: Mode; doc: Doc }[] = [next];
+  fitDocs.length = 0;
+  fitModes.length = 0;
+  fitDocs.push(next);
+  fitModes.push(FLAT);
   while (remaining >= 0) {
-    const c = stack.pop();
-    if (c === undefined) {
+    if (fitDocs.length === 0) {
       if (restIdx === 0) return true;
-      stack.push(rest[--restIdx]!);
+      restIdx--;
+      fitDocs.push(rest[restIdx]!);
+      fitModes.push(restModes[restIdx]!);
       continue;
     }
-    const d = c.doc;
+    const d = fitDocs.pop()!;
+    const mode = fitModes.pop()!;
     if (typeof d === "string") {
       remaining -= d.length;
       continue;
     }
     if (Array.isArray(d)) {
-      for (let i = d.length - 1; i >= 0; i--) stack.push({ mode: c.mode, doc: d[i]! });
+      for (let i = d.length - 1; i >= 0; i--) {
+        fitDocs.push(d[i]!);
+        fitModes.push(mode);
+      }
       continue;
     }
     switch (d.t) {
       case "group":
-        stack.push({ mode: d.broken ? BREAK : c.mode, doc: d.contents });
+        fitDocs.push(d.contents);
+        fitModes.push(d.broken ? BREAK : mode);
         break;
       case "indent":
-        stack.push({ mode: c.mode, doc: d.contents });
+        fitDocs.push(d.contents);
+        fitModes.push(mode);
         break;
       case "line":
-        if (c.mode === BREAK || d.hard) return true;
+        if (mode === BREAK || d.hard) return true;
         remaining -= d.flat.length;
         break;
       case "ownLine":

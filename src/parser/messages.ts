@@ -97,10 +97,31 @@ const TOP_LEVEL_HINT =
   "a policy file holds `package`, `schema`, `const`, `allow`, `deny`, `encryption`, `mesh`, `detect` and `test` blocks";
 
 /** Turn one of chevrotain's recorded errors into a catalogue diagnostic. */
-export function toDiagnostic(e: IRecognitionException, span: (tok: IToken) => Span): Diagnostic {
+export function toDiagnostic(
+  e: IRecognitionException,
+  span: (tok: IToken) => Span,
+  previous: (tok: IToken) => IToken | undefined,
+): Diagnostic {
   const found = describeToken(e.token);
   if (e.message === UNEXPECTED) {
     return diagnostic("SP1006", span(e.token), { found }, { hint: TOP_LEVEL_HINT });
   }
-  return diagnostic("SP1005", span(e.token), { expected: e.message, found });
+  const hint = keywordTakenAsName(e, previous(e.token));
+  return diagnostic("SP1005", span(e.token), { expected: e.message, found }, hint !== undefined ? { hint } : {});
 }
+
+/**
+ * `where a and` + newline + `severity high`: soft keywords are names inside
+ * expressions, so `severity` completed the expression and the error falls on
+ * `high`. Say so, or the message points one token too late to make sense.
+ */
+function keywordTakenAsName(e: IRecognitionException, prev: IToken | undefined): string | undefined {
+  if (prev === undefined || !CLAUSE_KEYWORDS.has(prev.tokenType)) return undefined;
+  if (e.message !== CLOSERS["clauseBlock"] && e.message !== CLOSERS["testBlock"]) return undefined;
+  return `\`${prev.image}\` was read as a name ending the expression before it: is something missing there?`;
+}
+
+const CLAUSE_KEYWORDS = new Set<TokenType>([
+  T.When, T.Unless, T.Require, T.Tags, T.Network, T.ListenPort, T.Keepalive, T.Connect, T.SeverityKw, T.Where,
+  T.By, T.Having, T.Sequence, T.All, T.Then, T.Expect, T.Events, T.Access,
+]);

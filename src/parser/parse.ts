@@ -82,7 +82,8 @@ export function parse(text: string, file: string): ParseResult {
   }
 
   const span = (tok: IToken): Span => p.tokSpan(tok);
-  for (const e of errors) diagnostics.push(toDiagnostic(e, span));
+  const previous = (tok: IToken): IToken | undefined => tokens[indexOf(tokens, tok) - 1];
+  for (const e of errors) diagnostics.push(toDiagnostic(e, span, previous));
   diagnostics.push(...p.diags);
 
   // Package first and once (SP1008); items keep their order.

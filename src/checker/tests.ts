@@ -4,13 +4,15 @@
  * of object literals) (SP2028); each expectation fits the input kind
  * (SP2027); `expect alert "x"` names a detect rule by name or id (SP2030).
  */
-import type { Expectation, TestBlock, TestInputKind } from "../parser/ast.js";
+import type { Expectation, Expr, PolicyFile, TestBlock, TestInputKind } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
-import { report, type CheckContext } from "./context.js";
+import { constValueOf, report, type CheckContext } from "./context.js";
+import { fold, NOT_CONSTANT } from "./fold.js";
 import { allRules } from "./rule-ids.js";
 import { isNode, isStringLit, unparen } from "./sites.js";
+import { isPlainObject } from "./values.js";
 
 /** What each input kind can expect, besides an expression over `result`. */
 const FITS: Record<TestInputKind, readonly string[]> = {
@@ -46,29 +48,40 @@ export function checkTests(ctx: CheckContext): void {
       } else {
         names.set(item.name, item.nameSpan ?? item.span);
       }
-      checkTest(ctx, item, detectNames);
+      checkTest(ctx, file, item, detectNames);
     }
   }
 }
 
-function checkTest(ctx: CheckContext, test: TestBlock, detectNames: Set<string>): void {
+/**
+ * An object literal, or a const that folds to an object. Undefined when it
+ * does not fold (an input read: the names pass reports that as SP2015).
+ */
+function isObjectValue(ctx: CheckContext, file: PolicyFile, e: Expr): boolean | undefined {
+  const x = unparen(e);
+  if (x.kind === "Object") return true;
+  const v = fold(x, { name: (n) => constValueOf(ctx, file, n) ?? NOT_CONSTANT });
+  return v === NOT_CONSTANT ? undefined : isPlainObject(v);
+}
+
+function checkTest(ctx: CheckContext, file: PolicyFile, test: TestBlock, detectNames: Set<string>): void {
   const input = isNode(test.input) ? test.input : null;
   if (input && isNode(input.value)) {
     const v = unparen(input.value);
     if (input.inputKind === "events") {
       if (v.kind === "List") {
         for (const item of Array.isArray(v.items) ? v.items : []) {
-          if (isNode(item) && unparen(item).kind !== "Object") {
-            report(ctx, diagnostic("SP2028", item.span, { what: "each event", expected: "an object literal" }));
+          if (isNode(item) && isObjectValue(ctx, file, item) === false) {
+            report(ctx, diagnostic("SP2028", item.span, { what: "each event", expected: "an object" }));
           }
         }
       } else if (v.kind !== "String") {
         report(ctx, diagnostic("SP2028", input.value.span, { what: "`events` input", expected: 'a JSONL file path or a list of event objects' }));
       }
-    } else if (v.kind !== "Object") {
+    } else if (isObjectValue(ctx, file, v) === false) {
       report(
         ctx,
-        diagnostic("SP2028", input.value.span, { what: `\`${input.inputKind}\` input`, expected: "an object literal" }, {
+        diagnostic("SP2028", input.value.span, { what: `\`${input.inputKind}\` input`, expected: "an object" }, {
           hint: input.inputKind === "access" ? "write `access { principal: {...}, action: \"...\", resource: {...} }`" : undefined,
         }),
       );

@@ -1,0 +1,154 @@
+/**
+ * Lint warnings (SP3001-SP3007), only when lint is on, and `# lint:ignore`
+ * directives (SP3008 when they silence nothing).
+ */
+import t from "tap";
+import { checkText, runCases, where } from "./helpers.js";
+
+runCases(t, [
+  {
+    name: "SP3001 allow rule without when",
+    lint: true,
+    text: `allow "open" {\n  require mfa\n}\ndeny "d" {\n  unless action == "x"\n}\n`,
+    want: [{ at: "SP3001@1:7-1:13", message: "allow rule `open` has no `when`", hint: "add a `when` clause" }],
+  },
+  {
+    name: "SP3002 a when that folds to false, an unless that folds to true, a where that folds to false",
+    lint: true,
+    text:
+      `const enabled = false\n` +
+      `deny "a" {\n  when action == "x" and enabled\n}\n` +
+      `deny "b" {\n  when action == "y"\n  unless 1 < 2 or action == "z"\n}\n` +
+      `detect "c" {\n  severity low\n  where false and event.action == "x"\n}\n` +
+      `deny "ok" {\n  when enabled or action == "w"\n}\n`,
+    want: [
+      { at: "SP3002@3:8-3:33", message: "rule `a` can never apply: its `when` is always false" },
+      { at: "SP3002@7:10-7:32", message: "its `unless` is always true" },
+      { at: "SP3002@11:9-11:38", message: "its `where` is always false" },
+    ],
+  },
+  {
+    name: "SP3003 unused const; a const used only by another used const counts as used",
+    lint: true,
+    text: `const a = 1\nconst b = 2\nconst c = b + 1\ndeny "d" {\n  when principal.n == c\n}\n`,
+    want: [{ at: "SP3003@1:7-1:8", message: "const `a` is never used" }],
+  },
+  {
+    name: "SP3004 require mfa within more than 24h; exactly 24h is fine",
+    lint: true,
+    text: `allow "a" {\n  when action == "x"\n  require mfa within 25h\n}\nallow "b" {\n  when action == "y"\n  require mfa within 24h\n}\nallow "c" {\n  when action == "z"\n  require mfa within 1w\n}\n`,
+    want: [
+      { at: "SP3004@3:22-3:25", message: "`require mfa within 25h` is longer than 24h", hint: "older than a day" },
+      { at: "SP3004@11:22-11:24", message: "within 1w" },
+    ],
+  },
+  {
+    name: "SP3005 connect naming a tag no when admits",
+    lint: true,
+    text:
+      `const admitted = ["gateway"]\n` +
+      `mesh "m" {\n  network "10.0.0.0/8"\n  when node.tags contains_any ["worker", "scheduler"] or node.tags contains "dns" or "edge" in node.tags\n` +
+      `  when node.tags contains_all admitted\n  connect "worker" -> "schedular"\n  connect "*" <-> "gateway"\n  connect "edge" -> "dns"\n  connect "db" -> "*"\n}\n`,
+    want: [
+      { at: "SP3005@6:23-6:34", message: "`connect` names tag `schedular` that no `when` of mesh `m` admits", hint: "did you mean `scheduler`?" },
+      { at: "SP3005@9:11-9:15", hint: "admitted tags: dns, edge, gateway, scheduler, worker" },
+    ],
+  },
+  {
+    name: "SP3005 is silent when the mesh has no tag condition",
+    lint: true,
+    text: `mesh "m" {\n  network "10.0.0.0/8"\n  when node.attested\n  connect "a" -> "b"\n}\n`,
+    want: [],
+  },
+  {
+    name: "SP3006 an untagged rule in a file where another rule has tags",
+    lint: true,
+    text:
+      `deny "a" {\n  tags ["ISO27001:A.8.2"]\n  when action == "x"\n}\n` +
+      `deny "b" {\n  when action == "y"\n}\nencryption default {\n  require tee\n}\ndetect "c" {\n  severity low\n  where event.action == "z"\n}\n`,
+    want: [
+      { at: "SP3006@5:6-5:9", message: "rule `b` has no `tags`" },
+      { at: "SP3006@8:12-8:19", message: "rule `default` has no `tags`" },
+      { at: "SP3006@11:8-11:11", message: "rule `c`" },
+    ],
+  },
+  {
+    name: "SP3006 is per file",
+    lint: true,
+    text: { "a.policy": `deny "a" {\n  tags ["X"]\n  when action == "x"\n}\n`, "b.policy": `deny "b" {\n  when action == "y"\n}\n` },
+    want: [],
+  },
+  {
+    name: "SP3007 same kind and effect with identical conditions, ignoring spans, parens, order and spelling",
+    lint: true,
+    text:
+      `deny "a" {\n  when action == "x" and principal.n < 60m\n  when resource.env == "prod"\n}\n` +
+      `deny "b" {\n  when resource.env == "prod"\n  when (action == "x") and principal.n < 1h\n}\n` +
+      `allow "c" {\n  when resource.env == "prod"\n  when (action == "x") and principal.n < 1h\n}\n` +
+      `deny "d" {\n  when resource.env == "prod"\n  when action == "x" and principal.n < 1h\n  unless principal.admin\n}\n`,
+    want: [{ at: "SP3007@5:6-5:9", message: "rule `b` has the same conditions as `a`", hint: "merge the two rules" }],
+  },
+  {
+    name: "SP3007 across packages names the other rule by id",
+    lint: true,
+    text: { "a.policy": `package p\ndeny "a" {\n  when action == "x"\n}\n`, "b.policy": `package q\ndeny "b" {\n  when action == "x"\n}\n` },
+    want: [{ at: "SP3007@2:6-2:9", message: "same conditions as `p/a`" }],
+  },
+  {
+    name: "SP3007 detect rules compare where, by, having and steps",
+    lint: true,
+    text:
+      `detect "a" {\n  severity low\n  where event.action == "x"\n  by user.name within 5m\n  having count >= 5\n}\n` +
+      `detect "b" {\n  severity high\n  where event.action == "x"\n  by user.name within 5m\n  having count >= 5\n}\n` +
+      `detect "c" {\n  severity low\n  where event.action == "x"\n  by user.name within 5m\n  having count >= 6\n}\n`,
+    want: ["SP3007@7:8-7:11"],
+  },
+]);
+
+t.test("lint off: no SP3xxx at all", async (t) => {
+  const r = checkText(`const unused = 1\n# lint:ignore SP3001\nallow "a" {\n  require mfa within 48h\n}\n`, { lint: false });
+  t.same(r.diagnostics.map(where), []);
+});
+
+t.test("lint warnings are warnings, errors are errors", async (t) => {
+  const r = checkText(`const unused = zz\n`, { lint: true });
+  t.same(r.diagnostics.map((d) => `${d.code} ${d.severity}`), ["SP3003 warning", "SP2001 error"]);
+});
+
+runCases(t, [
+  {
+    name: "lint:ignore above a rule silences that code anywhere in it",
+    lint: true,
+    text: `# lint:ignore SP3004\nallow "a" {\n  when action == "x"\n  require mfa within 48h\n}\n`,
+    want: [],
+  },
+  {
+    name: "lint:ignore above the line the warning points at; several codes, comma or space separated",
+    lint: true,
+    text:
+      `allow "a" {\n  when action == "x"\n  # lint:ignore SP3004\n  require mfa within 48h\n}\n` +
+      `# lint:ignore SP3001, SP3004 SP3006\nallow "b" {\n  tags ["X"]\n  require mfa within 2d\n}\n`,
+    want: [{ at: "SP3006@1:7-1:10" }, { at: "SP3008@6:30-6:36", message: "`lint:ignore SP3006` silences nothing" }],
+  },
+  {
+    name: "SP3008 a directive that silences nothing, or names an unknown or non-lint code",
+    lint: true,
+    text:
+      `# lint:ignore SP3003\nconst used = 1\n# lint:ignore SP3999, SP2001 -- not a lint code\n` +
+      `deny "a" {\n  when principal.n == used\n}\n# lint:ignore SP3001\n\nallow "b" {\n  when action == "x"\n}\n# lint:ignore\nconst x = 1\n`,
+    want: [
+      { at: "SP3008@1:15-1:21", message: "`lint:ignore SP3003` silences nothing", hint: "no SP3003 warning on the rule or line below" },
+      { at: "SP3008@3:15-3:21", hint: "`SP3999` is not a lint code" },
+      { at: "SP3008@3:23-3:29", hint: "`SP2001` is an error, not a lint warning" },
+      { at: "SP3008@7:15-7:21", message: "SP3001" },
+      { at: "SP3008@12:1-12:14", hint: "name the lint codes" },
+      "SP3003@13:7-13:8",
+    ],
+  },
+  {
+    name: "lint:ignore does not silence errors",
+    lint: true,
+    text: `# lint:ignore SP3001\nallow "a" {\n  when zz\n}\n`,
+    want: ["SP3008@1:15-1:21", "SP2001@3:8-3:10"],
+  },
+]);

@@ -1,0 +1,56 @@
+/**
+ * Test blocks: duplicate names per package (SP2021), input shape (SP2028),
+ * expectation vs input kind (SP2027), `expect alert` naming a detect rule
+ * (SP2030).
+ */
+import t from "tap";
+import { runCases } from "./helpers.js";
+
+const detect = `detect "brute-force" {\n  severity high\n  where event.action == "login"\n}\n`; // lines 1-4
+
+runCases(t, [
+  {
+    name: "SP2021 duplicate test name in a package, across files",
+    text: {
+      "a.policy": `package p\ntest "x" {\n  access { action: "a" }\n  expect deny\n}\n`,
+      "b.policy": `package p\ntest "x" {\n  access { action: "b" }\n  expect deny\n}\n`,
+    },
+    want: [{ at: "SP2021@2:6-2:9", message: "duplicate test `x`", hint: "package `p`" }],
+  },
+  {
+    name: "SP2027 expectations that do not fit the input kind",
+    text:
+      detect +
+      `test "a" {\n  access { action: "x" }\n  expect admit\n  expect alert "brute-force"\n  expect result.decision == "deny"\n}\n` +
+      `test "b" {\n  events []\n  expect allow\n  expect no alert\n}\n` +
+      `test "c" {\n  encryption { data: {} }\n  expect deny\n  expect result.tee\n}\n` +
+      `test "d" {\n  mesh { node: {} }\n  expect challenge\n  expect reject\n}\n`,
+    want: [
+      { at: "SP2027@7:3-7:15", message: "`expect admit` does not fit a test with `access` input", hint: "`expect allow`, `expect deny`, `expect challenge`" },
+      { at: "SP2027@8:3-8:29", message: "`expect alert` does not fit" },
+      { at: "SP2027@13:3-13:15", message: "`expect allow` does not fit a test with `events` input" },
+      { at: "SP2027@18:3-18:14", message: "with `encryption` input", hint: "an expression over `result`" },
+      { at: "SP2027@23:3-23:19", message: "`expect challenge` does not fit a test with `mesh` input" },
+    ],
+  },
+  {
+    name: "SP2030 expect alert naming no detect rule; by name or by id is fine",
+    text:
+      detect +
+      `test "a" {\n  events "fixtures/x.jsonl"\n  expect alert "brute-forse"\n  expect alert "t/brute-force" count 1\n  expect alert "brute-force"\n  expect alert "port-scan"\n}\n`,
+    want: [
+      { at: "SP2030@7:16-7:29", message: "unknown rule `brute-forse` in expectation", hint: "did you mean `brute-force`?" },
+      { at: "SP2030@10:16-10:27", hint: "name a detect rule" },
+    ],
+  },
+  {
+    name: "SP2030 an access rule name is not a detect rule",
+    text: `allow "login" {\n  when action == "login"\n}\ntest "a" {\n  events []\n  expect alert "login"\n}\n`,
+    want: ["SP2030@6:16-6:23"],
+  },
+  {
+    name: "SP2028 events must be a path or a list of objects",
+    text: `const ev = { a: 1 }\ntest "a" {\n  events [{ a: 1 }, ev, 5]\n  expect no alert\n}\n`,
+    want: [{ at: "SP2028@3:25-3:26", message: "each event must be an object" }],
+  },
+]);

@@ -114,9 +114,9 @@ function printBody(ctx: PrintContext, e: Expr): Doc {
     case "String":
       return quote(e.value);
     case "Number":
-      return e.raw;
+      return e.raw || String(e.value);
     case "Duration":
-      return e.raw;
+      return e.raw || `${e.ms}ms`;
     case "Bool":
       return e.value ? "true" : "false";
     case "Name":
@@ -128,6 +128,8 @@ function printBody(ctx: PrintContext, e: Expr): Doc {
     case "Member":
       return [
         printExpr(ctx, e.object, PREC_POSTFIX),
+        // `1.b` or `5m.b` would lex as one malformed number.
+        e.object.kind === "Number" || e.object.kind === "Duration" ? " " : "",
         withComments(ctx, e.propertySpan.start, () => "." + e.property),
       ];
     case "Index":

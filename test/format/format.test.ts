@@ -69,6 +69,7 @@ t.test("no spaces at all", async (t) => {
     lines('const o = { a: 1, "b-c": [1, 2, -3], d: { e: "A/" } }', 'const n = -3 + x.y["k-1"] * size(z)'),
     "no spaces",
   );
+  formats(t, "const m = 5m   .x\nconst k = 2 .y", lines("const m = 5m .x", "const k = 2 .y"), "members of literals keep apart");
   formats(
     t,
     'deny "p" {when(action=="a"or action=="b")and not(resource.locked)unless principal has"x-y"and principal has  roles}',

@@ -3,7 +3,9 @@
  *
  * A directive on line L silences the named lint codes for the item (rule,
  * const, test) that starts on line L+1, anywhere inside it, and for any
- * warning that points at line L+1. A directive code that silences nothing,
+ * warning that points at line L+1. Comment lines in between that start in
+ * the directive's column are skipped, so directives stack and may be
+ * followed by a comment saying why. A directive code that silences nothing,
  * or that is not a lint code, is itself a warning (SP3008), so stale
  * suppressions do not pile up.
  */
@@ -35,7 +37,12 @@ interface Directive {
 
 const DIRECTIVE = /^(\s*#?\s*)lint:ignore\b/;
 
-function parseDirective(file: PolicyFile, c: Comment, itemsByLine: Map<number, { start: number; end: number }>): Directive | undefined {
+function parseDirective(
+  file: PolicyFile,
+  c: Comment,
+  itemsByLine: Map<number, { start: number; end: number }>,
+  commentColumns: Map<number, number>,
+): Directive | undefined {
   if (!c || typeof c.text !== "string" || !c.span) return undefined;
   const m = DIRECTIVE.exec(c.text);
   if (!m) return undefined;
@@ -56,7 +63,10 @@ function parseDirective(file: PolicyFile, c: Comment, itemsByLine: Map<number, {
       span: { file: span.file, start, end: start + t[0].length, line: span.line, column: colStart, endLine: span.line, endColumn: colStart + t[0].length },
     });
   }
-  const target = span.line + 1;
+  // The line below, skipping comment lines at the directive's own indentation
+  // (stacked directives, or a comment explaining why).
+  let target = span.line + 1;
+  while (commentColumns.get(target) === span.column) target++;
   const d: Directive = { file: String(file.file), target, codes, span };
   const item = itemsByLine.get(target);
   if (item) d.item = item;
@@ -70,9 +80,13 @@ function directivesOf(file: PolicyFile): Directive[] {
   for (const item of Array.isArray(file.items) ? file.items : []) {
     if (isNode(item) && item.span && !itemsByLine.has(item.span.line)) itemsByLine.set(item.span.line, { start: item.span.start, end: item.span.end });
   }
+  const commentColumns = new Map<number, number>();
+  for (const c of comments) {
+    if (c?.span && typeof c.span.line === "number" && !commentColumns.has(c.span.line)) commentColumns.set(c.span.line, c.span.column);
+  }
   const out: Directive[] = [];
   for (const c of comments) {
-    const d = parseDirective(file, c, itemsByLine);
+    const d = parseDirective(file, c, itemsByLine, commentColumns);
     if (d) out.push(d);
   }
   return out;

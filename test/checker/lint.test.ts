@@ -146,6 +146,14 @@ runCases(t, [
     ],
   },
   {
+    name: "stacked directives and an explaining comment reach the item below; a trailing directive or a blank line does not",
+    lint: true,
+    text:
+      `# lint:ignore SP3001\n# lint:ignore SP3004\n# reads are public on purpose\nallow "a" {\n  require mfa within 48h\n}\n` +
+      `const b = 1 # lint:ignore SP3003\n# lint:ignore SP3003\n\nconst c = 2\n`,
+    want: ["SP3003@7:7-7:8", "SP3008@7:27-7:33", "SP3008@8:15-8:21", "SP3003@10:7-10:8"],
+  },
+  {
     name: "lint:ignore does not silence errors",
     lint: true,
     text: `# lint:ignore SP3001\nallow "a" {\n  when zz\n}\n`,

@@ -1,0 +1,228 @@
+/**
+ * Running the `test` blocks of policy files (spec/LANGUAGE.md section 8).
+ *
+ * A test's input is a literal (consts of its package may appear in it); it
+ * is evaluated by the same engine services use, and every `expect` is
+ * checked against the decision. `expect EXPR` is compiled by the evaluator's
+ * own expression compiler with `result` (the decision as JSON) as its only
+ * root, so a test reads decisions with exactly the semantics rules have: an
+ * expectation that errors (a missing field, a type error) fails the test.
+ *
+ * `events` tests need the correlation engine, which is not built yet: they
+ * are reported as skipped with that reason, never as passed.
+ */
+import type { Expectation, Item, PolicyFile, TestBlock } from "../parser/ast.js";
+import { packageOf } from "../parser/ast.js";
+import type { Span } from "../parser/span.js";
+import { ConstTable } from "../evaluator/compile.js";
+import { ExprCompiler } from "../evaluator/compile-expr.js";
+import { EvalContext } from "../evaluator/context.js";
+import { EMPTY_RISK_STORE } from "../evaluator/stores.js";
+import { isError, toJson, typeName, type ObjectValue, type Result } from "../evaluator/values.js";
+import type { Decision, EvaluateOptions, RuleTrace } from "../evaluator/decision.js";
+
+/** What the runner needs of an engine. */
+export interface TestTarget {
+  evaluate(input: unknown, options?: EvaluateOptions): Decision;
+}
+
+export interface TestFailure {
+  /** The expectation that failed (or the test itself, for a bad input). */
+  span: Span;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export interface TestCaseResult {
+  /** `package/name` */
+  id: string;
+  name: string;
+  span: Span;
+  input: "access" | "encryption" | "mesh" | "events" | null;
+  status: "passed" | "failed" | "skipped";
+  failures: TestFailure[];
+  /** Why a skipped test did not run. */
+  skipReason?: string;
+  /** The decision the test produced (absent for skipped tests). */
+  decision?: Decision;
+}
+
+export interface CoverageReport {
+  /** Rule ids with no test reaching them at all. */
+  rulesMissed: string[];
+  rulesTotal: number;
+  /** Condition clauses (when / unless / require ...) that no test evaluated. */
+  clausesMissed: { rule: string; clause: string; span: Span }[];
+  clausesTotal: number;
+  /** Evaluated clauses over all clauses, 0-100 (100 when there are none). */
+  percent: number;
+}
+
+export interface TestRun {
+  results: TestCaseResult[];
+  passed: number;
+  failed: number;
+  skipped: number;
+  coverage?: CoverageReport;
+}
+
+export interface RunOptions {
+  /** Collect clause coverage (evaluates every test with explain on). */
+  coverage?: boolean;
+  /** Only tests whose name or id contains this text. */
+  filter?: string;
+}
+
+const RESULT_ROOTS: ReadonlySet<string> = new Set(["result"]);
+const NO_ROOTS: ReadonlySet<string> = new Set();
+const EVENTS_SKIP = "events tests need the correlation engine (not built yet)";
+
+function spanText(s: Span): string {
+  return `${s.file}:${s.line}:${s.column}`;
+}
+
+/** A folded literal as plain JSON (durations and IPs as their text). */
+function toPlain(v: Result): unknown {
+  if (isError(v)) return v;
+  if (Array.isArray(v)) return v.map((x) => toPlain(x));
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as ObjectValue)) out[k] = toPlain(x);
+    return out;
+  }
+  return toJson(v);
+}
+
+function checkExpectation(
+  e: Expectation,
+  decision: Decision,
+  result: ObjectValue,
+  compiler: ExprCompiler,
+): TestFailure | null {
+  switch (e.kind) {
+    case "ExpectDecision": {
+      const actual = "decision" in decision ? decision.decision : undefined;
+      if (actual === e.decision) return null;
+      return { span: e.span, message: `expected ${e.decision}, got ${actual ?? "no decision"}`, expected: e.decision, actual };
+    }
+    case "ExpectExpr": {
+      const c = compiler.compile(e.expr);
+      const ctx = new EvalContext({ result }, NaN, Date.now, EMPTY_RISK_STORE);
+      const v = c.fn(ctx);
+      if (v === true) return null;
+      if (isError(v)) return { span: e.span, message: `expectation errored: ${v.message}` };
+      return { span: e.span, message: `expectation is ${typeName(v) === "boolean" ? "false" : `not a boolean (${typeName(v)})`}`, actual: toPlain(v) };
+    }
+    case "ExpectAlert":
+    case "ExpectNoAlert":
+      return { span: e.span, message: "alert expectations need an `events` input" };
+  }
+}
+
+function testsOf(files: readonly PolicyFile[]): { file: PolicyFile; test: TestBlock }[] {
+  const out: { file: PolicyFile; test: TestBlock }[] = [];
+  for (const file of files) for (const item of file.items) if (item.kind === "Test") out.push({ file, test: item });
+  return out;
+}
+
+/** Run every test block of `files` against `target`. Never throws for bad tests. */
+export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget, options: RunOptions = {}): TestRun {
+  const consts = new ConstTable(files);
+  const results: TestCaseResult[] = [];
+  const traces: RuleTrace[] = [];
+  for (const { file, test } of testsOf(files)) {
+    const pkg = packageOf(file);
+    const id = `${pkg}/${test.name}`;
+    if (options.filter !== undefined && !id.includes(options.filter)) continue;
+    const base = { id, name: test.name, span: test.nameSpan, input: test.input?.inputKind ?? null };
+    if (test.input === null) {
+      results.push({ ...base, status: "failed", failures: [{ span: test.span, message: "test has no input" }] });
+      continue;
+    }
+    if (test.input.inputKind === "events") {
+      results.push({ ...base, status: "skipped", failures: [], skipReason: EVENTS_SKIP });
+      continue;
+    }
+    const literal = new ExprCompiler(consts.scope(pkg, NO_ROOTS)).compile(test.input.value);
+    const value = literal.constant ? toPlain(literal.value) : undefined;
+    if (value === undefined || isError(value) || typeof value !== "object" || value === null || Array.isArray(value)) {
+      const why = isError(value) ? value.message : "the input must be an object literal";
+      results.push({ ...base, status: "failed", failures: [{ span: test.input.span, message: `bad test input: ${why}` }] });
+      continue;
+    }
+    const decision = target.evaluate({ ...(value as object), kind: test.input.inputKind }, { explain: options.coverage === true });
+    if (decision.explain) traces.push(...decision.explain.rules);
+    const result = JSON.parse(JSON.stringify({ ...decision, explain: undefined })) as ObjectValue;
+    const compiler = new ExprCompiler(consts.scope(pkg, RESULT_ROOTS));
+    const failures: TestFailure[] = [];
+    for (const e of test.expects) {
+      const f = checkExpectation(e, decision, result, compiler);
+      if (f) failures.push(f);
+    }
+    if (test.expects.length === 0) failures.push({ span: test.span, message: "test has no `expect`" });
+    results.push({ ...base, status: failures.length === 0 ? "passed" : "failed", failures, decision });
+  }
+  const run: TestRun = {
+    results,
+    passed: results.filter((r) => r.status === "passed").length,
+    failed: results.filter((r) => r.status === "failed").length,
+    skipped: results.filter((r) => r.status === "skipped").length,
+  };
+  if (options.coverage) run.coverage = coverageOf(files, traces);
+  return run;
+}
+
+const CONDITION_CLAUSES = new Set(["When", "Unless", "Require", "RequireMfa", "RequireKeyAge"]);
+const CLAUSE_WORD: Record<string, string> = {
+  When: "when",
+  Unless: "unless",
+  Require: "require",
+  RequireMfa: "require mfa",
+  RequireKeyAge: "require key_age",
+};
+
+function ruleIdOf(file: PolicyFile, item: Item): string | null {
+  switch (item.kind) {
+    case "AccessRule":
+    case "Mesh":
+      return `${packageOf(file)}/${item.name}`;
+    case "EncryptionRule":
+      return `${packageOf(file)}/${item.name ?? "default"}`;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Which rules and condition clauses the tests exercised, from the explain
+ * traces (a clause counts when it was evaluated, whatever its value).
+ * Detect rules are left out until events tests run.
+ */
+function coverageOf(files: readonly PolicyFile[], traces: readonly RuleTrace[]): CoverageReport {
+  const rulesSeen = new Set<string>();
+  const clausesSeen = new Set<string>();
+  for (const t of traces) {
+    rulesSeen.add(t.rule);
+    for (const c of t.clauses) if (c.span) clausesSeen.add(`${c.span.file}:${c.span.line}:${c.span.column}`);
+  }
+  const rulesMissed: string[] = [];
+  const clausesMissed: CoverageReport["clausesMissed"] = [];
+  let rulesTotal = 0;
+  let clausesTotal = 0;
+  for (const file of files) {
+    for (const item of file.items) {
+      const id = ruleIdOf(file, item);
+      if (id === null || !("clauses" in item)) continue;
+      rulesTotal++;
+      if (!rulesSeen.has(id)) rulesMissed.push(id);
+      for (const clause of item.clauses) {
+        if (!CONDITION_CLAUSES.has(clause.kind)) continue;
+        clausesTotal++;
+        if (!clausesSeen.has(spanText(clause.span))) clausesMissed.push({ rule: id, clause: CLAUSE_WORD[clause.kind]!, span: clause.span });
+      }
+    }
+  }
+  const percent = clausesTotal === 0 ? 100 : Math.round((1000 * (clausesTotal - clausesMissed.length)) / clausesTotal) / 10;
+  return { rulesMissed, rulesTotal, clausesMissed, clausesTotal, percent };
+}

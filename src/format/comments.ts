@@ -35,6 +35,11 @@ export class CommentQueue {
   private next = 0;
   /** End offset of the last thing printed (a node or a comment). */
   private cursor = 0;
+  /**
+   * Counts the comments handed out inside expressions, all of which break
+   * the groups around them: a group built while it grew must break.
+   */
+  breaks = 0;
 
   constructor(
     comments: readonly Comment[],
@@ -93,6 +98,7 @@ export class CommentQueue {
       const c = this.take();
       if (c.trailing && docs.length === 0) docs.push(lineSuffix(c.text), hardline);
       else docs.push(ownLine(c.text));
+      this.breaks++;
     }
     return { docs, broken: docs.length > 0 };
   }
@@ -104,13 +110,17 @@ export class CommentQueue {
    */
   beforeBreak(pos: number): Doc[] {
     if (!this.hasBefore(pos) || !this.list[this.next]!.trailing) return [];
+    this.breaks++;
     return [lineSuffix(this.take().text), breakParent];
   }
 
   /** Inside an expression, just after a line break: the comments before `pos`, each on its line. */
   afterBreak(pos: number): Doc[] {
     const docs: Doc[] = [];
-    while (this.hasBefore(pos)) docs.push(ownLine(this.take().text));
+    while (this.hasBefore(pos)) {
+      docs.push(ownLine(this.take().text));
+      this.breaks++;
+    }
     return docs;
   }
 

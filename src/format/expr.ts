@@ -195,6 +195,7 @@ function printChain(ctx: PrintContext, e: BinaryExpr): Doc {
   ops.reverse();
   for (const b of ops) operands.push(b.right);
 
+  const breaks = ctx.comments.breaks;
   const min = BINARY_PREC[e.op] + 1;
   // A nested chain of the other operator in first place breaks one level
   // deeper than this chain's operators, as the later operands' chains do.
@@ -206,7 +207,7 @@ function printChain(ctx: PrintContext, e: BinaryExpr): Doc {
     tail.push(ctx.comments.beforeBreak(b.opSpan.start), line, ownLines(ctx, b.opSpan.start));
     tail.push(e.op, " ", printExpr(ctx, operands[i + 1]!, min));
   });
-  return group([head, indent(tail)]);
+  return group([head, indent(tail)], ctx.comments.breaks !== breaks);
 }
 
 /** At the start of a fresh line: the comments before `pos`, each on its line. */
@@ -241,6 +242,7 @@ export function printSequence<T extends { span: { start: number } }>(
   closePos: number | null,
   pad: typeof line | typeof softline,
 ): Doc {
+  const breaks = ctx.comments.breaks;
   const inner: Doc[] = [];
   items.forEach((item, i) => {
     const pos = item.span.start;
@@ -251,5 +253,5 @@ export function printSequence<T extends { span: { start: number } }>(
     inner.push(ctx.comments.beforeBreak(closePos), ownLines(ctx, closePos));
   }
   if (items.length === 0 && inner.length === 0) return open + close;
-  return group([open, indent(inner), items.length === 0 ? softline : pad, close]);
+  return group([open, indent(inner), items.length === 0 ? softline : pad, close], ctx.comments.breaks !== breaks);
 }

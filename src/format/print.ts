@@ -16,5 +16,5 @@ export const FORMAT_WIDTH = 100;
  * program can leave it out.
  */
 export function printPolicy(file: PolicyFile, source = ""): string {
-  return render(printFile(file, source), FORMAT_WIDTH);
+  return render(printFile(file, source), FORMAT_WIDTH, true);
 }

@@ -11,8 +11,13 @@ const BREAK = 1;
 
 const TRAILING_BLANKS = /[ \t]+$/;
 
-export function render(doc: Doc, width: number): string {
-  propagateBreaks(doc);
+/**
+ * `doc` as text within `width` columns. A builder that already marked the
+ * groups that must break (as the policy printer does) can skip the pass
+ * that finds them.
+ */
+export function render(doc: Doc, width: number, breaksMarked = false): string {
+  if (!breaksMarked) propagateBreaks(doc);
   const lines: string[] = [];
   let cur = "";
   let suffixes: string[] = [];

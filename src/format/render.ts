@@ -11,6 +11,11 @@ const BREAK = 1;
 
 const TRAILING_BLANKS = /[ \t]+$/;
 
+function trimEnd(line: string): string {
+  const last = line.charCodeAt(line.length - 1);
+  return last === 32 || last === 9 ? line.replace(TRAILING_BLANKS, "") : line;
+}
+
 /**
  * `doc` as text within `width` columns. A builder that already marked the
  * groups that must break (as the policy printer does) can skip the pass
@@ -29,11 +34,11 @@ export function render(doc: Doc, width: number, breaksMarked = false): string {
   const newline = (ind: number): void => {
     if (suffixes.length > 0) {
       // One trailing comment per line: two side by side would read back as one.
-      const code = cur.replace(TRAILING_BLANKS, "");
+      const code = trimEnd(cur);
       lines.push(code === "" ? cur + suffixes[0] : code + " " + suffixes[0]);
       for (let i = 1; i < suffixes.length; i++) lines.push(pad(ind) + suffixes[i]);
       suffixes = [];
-    } else lines.push(cur.replace(TRAILING_BLANKS, ""));
+    } else lines.push(trimEnd(cur));
     cur = pad(ind);
     pending = -1;
   };

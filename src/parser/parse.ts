@@ -7,7 +7,7 @@
  */
 import type { IRecognitionException, IToken } from "chevrotain";
 import type * as A from "./ast.js";
-import { SourceText, type Span } from "./span.js";
+import type { Span } from "./span.js";
 import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { lex } from "./lexer.js";
 import { PolicyParser } from "./grammar.js";
@@ -54,6 +54,36 @@ function indexOf(tokens: IToken[], tok: IToken): number {
     else hi = mid;
   }
   return Number.isNaN(tok.startOffset) ? tokens.length : lo;
+}
+
+/**
+ * The span of the whole text. Its end position is counted on from the last
+ * token or comment, not from the start: building a line table of a large
+ * file for one position costs more than it needs to.
+ */
+function fileSpan(text: string, file: string, tokens: IToken[], comments: A.Comment[]): Span {
+  const lastTok = tokens[tokens.length - 1];
+  const lastComment = comments[comments.length - 1];
+  let from = 0;
+  let line = 1;
+  let column = 1;
+  if (lastTok !== undefined && (lastComment === undefined || lastTok.startOffset > lastComment.span.start)) {
+    from = lastTok.startOffset;
+    line = lastTok.startLine!;
+    column = lastTok.startColumn!;
+  } else if (lastComment !== undefined) {
+    from = lastComment.span.start;
+    line = lastComment.span.line;
+    column = lastComment.span.column;
+  }
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
+      line++;
+      column = 1;
+    } else column++;
+  }
+  return { file, start: 0, end: text.length, line: 1, column: 1, endLine: line, endColumn: column };
 }
 
 /** Parse one policy file. */
@@ -104,7 +134,7 @@ export function parse(text: string, file: string): ParseResult {
   }
 
   const kept = checkDepth(items, p.bigItems, diagnostics);
-  const whole = new SourceText(file, text).span(0, text.length);
+  const whole = fileSpan(text, file, tokens, lexed.comments);
   const ast: A.PolicyFile = { kind: "File", file, package: pkg, items: kept, comments: lexed.comments, span: whole };
   return { ast, diagnostics: sortDiagnostics(diagnostics) };
 }

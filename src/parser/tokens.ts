@@ -241,10 +241,18 @@ export const ALL_TOKENS: TokenType[] = [
   ...SOFT_KEYWORDS,
 ];
 
-/** Built once: chevrotain analyses the patterns at construction. */
+/**
+ * Built once: chevrotain analyses the patterns at construction.
+ *
+ * Position tracking is "onlyStart": no token crosses a line (strings and
+ * comments stop at its end, whitespace is skipped), so a token's end is its
+ * start plus its length, and spans are built that way. Chevrotain's "full"
+ * tracking adds nothing for us and made parsing the 10,000-rule bench file
+ * 1.8x slower (700 ms against 390 ms of CPU, measured).
+ */
 export const policyLexer = new Lexer(LEXED_TOKENS, {
   ensureOptimizations: true,
-  positionTracking: "full",
+  positionTracking: "onlyStart",
 });
 
 /** Keyword token types by their word, for the lexer's retyping pass. */

@@ -92,8 +92,9 @@ t.test("checking scales linearly with the number of rules", async (t) => {
   const small = parse(generateAccessPolicy(1000), "s.policy").ast;
   const large = parse(generateAccessPolicy(4000), "l.policy").ast;
   check([small]);
-  const ts = bestOf(3, () => check([small], { lint: true }));
-  const tl = bestOf(3, () => check([large], { lint: true }));
-  t.ok(tl / ts < 8, `4x the rules costs ${(tl / ts).toFixed(1)}x (${ts.toFixed(0)} ms -> ${tl.toFixed(0)} ms)`);
-  t.ok(tl < 1000, `4,000 rules checked and linted in ${tl.toFixed(0)} ms`);
+  const ts = bestOf(5, () => check([small], { lint: true }));
+  const tl = bestOf(5, () => check([large], { lint: true }));
+  // linear is 4x, quadratic 16x; the margin absorbs a loaded machine
+  t.ok(tl / ts < 10, `4x the rules costs ${(tl / ts).toFixed(1)}x (${ts.toFixed(0)} ms -> ${tl.toFixed(0)} ms)`);
+  t.ok(tl < 2000, `4,000 rules checked and linted in ${tl.toFixed(0)} ms`);
 });

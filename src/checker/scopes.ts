@@ -82,12 +82,6 @@ export function isBuiltin(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(BUILTINS, name);
 }
 
-/** "string", "time, string or number" */
-export function describeTypes(types: readonly ValueType[]): string {
-  if (types.length <= 1) return types[0] ?? "nothing";
-  return `${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}`;
-}
-
 /** Human name of a block kind for messages ("access rules"). */
 export function blockLabel(kind: BlockKind): string {
   switch (kind) {

@@ -141,7 +141,7 @@ export function printable(s: string): string {
 }
 
 /** Tokens, comments and lexical diagnostics of a policy text. Never throws. */
-export function lex(text: string, file: string): LexResult {
+export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexResult {
   const diagnostics: Diagnostic[] = [];
   const result = policyLexer.tokenize(text);
 
@@ -195,10 +195,10 @@ export function lex(text: string, file: string): LexResult {
       diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }));
     } else if (type === LParen || type === LBracket || type === LCurly) {
       depth++;
-      if (depth > MAX_NESTING && cutDepth === 0) {
+      if (depth > maxNesting && cutDepth === 0) {
         cutDepth = depth;
         kept ??= tokens.slice(0, i);
-        diagnostics.push(diagnostic("SP1013", tokenSpan(file, t), { max: MAX_NESTING }));
+        diagnostics.push(diagnostic("SP1013", tokenSpan(file, t), { max: maxNesting }));
       }
     } else if (type === RParen || type === RBracket || type === RCurly) {
       if (depth > 0) depth--;

@@ -9,7 +9,7 @@ import type { IRecognitionException, IToken } from "chevrotain";
 import type * as A from "./ast.js";
 import type { Span } from "./span.js";
 import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
-import { lex } from "./lexer.js";
+import { lex, MAX_NESTING } from "./lexer.js";
 import { PolicyParser } from "./grammar.js";
 import { toDiagnostic } from "./messages.js";
 import { checkDepth } from "./depth.js";
@@ -86,9 +86,34 @@ function fileSpan(text: string, file: string, tokens: IToken[], comments: A.Comm
   return { file, start: 0, end: text.length, line: 1, column: 1, endLine: line, endColumn: column };
 }
 
-/** Parse one policy file. */
+/**
+ * Bracket depth for a second try when the first ran out of stack. The cap of
+ * lexer.ts (200) leaves half of Node's default stack free, but parse() may be
+ * called from deep in someone else's stack.
+ */
+const FALLBACK_NESTING = 24;
+
+/** Parse one policy file. Never throws. */
 export function parse(text: string, file: string): ParseResult {
-  const lexed = lex(text, file);
+  try {
+    return parseWith(text, file, MAX_NESTING);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+  }
+  try {
+    return parseWith(text, file, FALLBACK_NESTING);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+  }
+  const at: Span = { file, start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 };
+  return {
+    ast: { kind: "File", file, package: null, items: [], comments: [], span: fileSpan(text, file, [], []) },
+    diagnostics: [diagnostic("SP1013", at, { max: FALLBACK_NESTING }, { hint: "the parser ran out of stack; call it with more stack to spare" })],
+  };
+}
+
+function parseWith(text: string, file: string, maxNesting: number): ParseResult {
+  const lexed = lex(text, file, maxNesting);
   const diagnostics: Diagnostic[] = lexed.diagnostics;
   const tokens = lexed.tokens;
   parser ??= new PolicyParser();

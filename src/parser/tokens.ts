@@ -29,7 +29,7 @@ export const MulOp = createToken({ name: "MulOp", pattern: Lexer.NA, categories:
 
 // ------------------------------------------------------------- trivia
 
-export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED, line_breaks: true });
+export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\ufeff]+/, group: Lexer.SKIPPED, line_breaks: true });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\n\r]*/, group: "comments" });
 
 // ------------------------------------------------------------- literals

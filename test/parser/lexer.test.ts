@@ -118,3 +118,9 @@ t.test("an item keyword at the start of a line ends a runaway bracket", async (t
   t.equal(r.diagnostics.length, 1);
   t.same(r.tokens.slice(-6).map((k) => k.image), ["const", "b", "=", "(", "1", ")"]);
 });
+
+t.test("a byte order mark is whitespace", async (t) => {
+  const r = lex('\ufeffpackage p', "x.policy");
+  t.same(r.diagnostics, []);
+  t.same(r.tokens.map((k) => k.image), ["package", "p"]);
+});

@@ -24,10 +24,10 @@
  *   Holds when now - verified_at <= D (a timestamp in the future holds).
  * - `tags` clauses do nothing at evaluation.
  */
-import type { AccessRule, PolicyFile } from "../parser/ast.js";
+import type { AccessRule, Expr, PolicyFile } from "../parser/ast.js";
 import { ruleId } from "../parser/ast.js";
 import type { EvalContext } from "./context.js";
-import { ExprCompiler, toErrorSpan, type Eval, type ExprScope } from "./compile-expr.js";
+import { toErrorSpan, type Eval, type ExprCompiler } from "./compile-expr.js";
 import { exprText } from "./expr-text.js";
 import { msg, reasonText, show } from "./messages.js";
 import { timeValueMs } from "./time.js";
@@ -75,6 +75,14 @@ export interface CompiledAccessRule {
   file: PolicyFile;
   applies: Reason;
   errored: Reason;
+  /**
+   * The rule for requests the index narrowed (codegen.ts): the same
+   * semantics as evalAccessRule, except that the leading literal tests the
+   * index has already proven true are skipped.
+   */
+  run: (c: EvalContext, st: RuleState) => Outcome;
+  /** The rule for any request (generated when nothing is skipped, else closures). */
+  runFull: (c: EvalContext, st: RuleState) => Outcome;
 }
 
 /** Per-rule results of evalAccessRule, reused across rules of one decision. */
@@ -97,9 +105,21 @@ function clauseTypeErrors(clause: string, span: ErrorSpan): (v: unknown) => Eval
 
 const NO_EVAL: Eval = () => null;
 
-export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: number, scope: ExprScope): CompiledAccessRule {
+/**
+ * A clause's closure, compiled on first use: the generated code serves
+ * indexed requests, so closures are needed only for explain and for
+ * requests the index cannot narrow.
+ */
+function lazyClause(cl: CompiledClause, expr: Expr, compiler: ExprCompiler): void {
+  cl.fn = (c) => {
+    const fn = compiler.compile(expr).fn;
+    cl.fn = fn;
+    return fn(c);
+  };
+}
+
+export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: number, compiler: ExprCompiler): CompiledAccessRule {
   const id = ruleId(file, rule);
-  const compiler = new ExprCompiler(scope);
   const clauses: CompiledClause[] = [];
   for (const cl of rule.clauses) {
     const span = toErrorSpan(cl.span);
@@ -111,7 +131,7 @@ export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: num
         const when = cl.kind === "When";
         clauses.push({
           kind: when ? ClauseKind.When : ClauseKind.Unless,
-          fn: compiler.compile(cl.expr).fn,
+          fn: NO_EVAL,
           span,
           notApplied: Object.freeze({ rule: id, clause: when ? "when" : "unless", span }) as NotApplied,
           unmet: null,
@@ -119,12 +139,13 @@ export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: num
           obligation: null,
           notBoolean: clauseTypeErrors(when ? "when" : "unless", toErrorSpan(cl.expr.span)),
         });
+        lazyClause(clauses[clauses.length - 1]!, cl.expr, compiler);
         break;
       }
       case "Require":
         clauses.push({
           kind: ClauseKind.Require,
-          fn: compiler.compile(cl.expr).fn,
+          fn: NO_EVAL,
           span,
           notApplied: null,
           unmet: Object.freeze({ rule: id, effect: "allow", message: cl.message?.value ?? reasonText.requireUnmet(exprText(cl.expr)) }) as Reason,
@@ -132,6 +153,7 @@ export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: num
           obligation: null,
           notBoolean: clauseTypeErrors("require", toErrorSpan(cl.expr.span)),
         });
+        lazyClause(clauses[clauses.length - 1]!, cl.expr, compiler);
         break;
       case "RequireMfa":
         clauses.push({
@@ -147,7 +169,7 @@ export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: num
         break;
     }
   }
-  return {
+  const compiled: CompiledAccessRule = {
     id,
     effect: rule.effect,
     order,
@@ -156,7 +178,10 @@ export function compileAccessRule(file: PolicyFile, rule: AccessRule, order: num
     file,
     applies: Object.freeze({ rule: id, effect: rule.effect, message: rule.effect === "deny" ? reasonText.denyApplies : reasonText.allowApplies }) as Reason,
     errored: Object.freeze({ rule: id, effect: "deny", message: reasonText.denyErrored }) as Reason,
+    run: (c, st) => evalAccessRule(compiled, c, st, null),
+    runFull: (c, st) => evalAccessRule(compiled, c, st, null),
   };
+  return compiled;
 }
 
 const MFA_MET = 1;

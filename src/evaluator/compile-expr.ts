@@ -87,7 +87,7 @@ function isPrimitive(v: unknown): v is string | number | boolean {
 }
 
 /** Lazily built, shared type errors of one site, one per operand type. */
-function typeErrors(make: (t: TypeName) => string, span: ErrorSpan): (v: unknown) => EvalError {
+export function typeErrors(make: (t: TypeName) => string, span: ErrorSpan): (v: unknown) => EvalError {
   const cache = new Map<TypeName, EvalError>();
   return (v) => {
     const t = typeName(v);
@@ -108,9 +108,63 @@ interface PathStep {
 }
 
 export class ExprCompiler {
+  private readonly memo = new Map<Expr, CompiledExpr>();
   constructor(private readonly scope: ExprScope) {}
 
+  /**
+   * `e` folded, when it is constant (reads no input, clock or store); else
+   * null. Builds closures for constant sub-trees only, so the code
+   * generator can ask about every node cheaply. Agrees with
+   * `compile(e).constant`.
+   */
+  constantOf(e: Expr): CompiledExpr | null {
+    return this.isConstant(e) ? this.compile(e) : null;
+  }
+
+  /** Not memoized: expressions are shallow, and a table of every node costs more than the walk. */
+  private isConstant(e: Expr): boolean {
+    switch (e.kind) {
+      case "String":
+      case "Number":
+      case "Bool":
+      case "Duration":
+        return true;
+      case "Paren":
+        return this.isConstant(e.expr);
+      case "List":
+        return e.items.every((i) => this.isConstant(i));
+      case "Object":
+        return e.entries.every((en) => this.isConstant(en.value));
+      case "Name":
+        return !this.scope.roots.has(e.name);
+      case "Member":
+      case "Has":
+        return this.isConstant(e.object);
+      case "Index":
+        return this.isConstant(e.object) && this.isConstant(e.index);
+      case "Call": {
+        const impl = builtin(e.callee);
+        if (impl === undefined || e.args.length !== 1) return true; // a constant error
+        return !impl.impure && this.isConstant(e.args[0]!);
+      }
+      case "Unary":
+        return this.isConstant(e.operand);
+      case "Binary":
+        return this.isConstant(e.left) && this.isConstant(e.right);
+    }
+  }
+
+  /** Compile (memoized per node, so asking about sub-expressions again is free). */
   compile(e: Expr): CompiledExpr {
+    let c = this.memo.get(e);
+    if (c === undefined) {
+      c = this.build(e);
+      this.memo.set(e, c);
+    }
+    return c;
+  }
+
+  private build(e: Expr): CompiledExpr {
     switch (e.kind) {
       case "String":
       case "Number":
@@ -264,19 +318,13 @@ export class ExprCompiler {
     const objText = exprText(e.object);
     const of = obj.fn;
     const xf = idx.fn;
+    const site: IndexSite = { missing: () => missing, badIndex: (o, i) => new EvalError(msg.badIndex(objText, typeName(o), typeName(i)), span) };
     const fn: Eval = (c) => {
       const o = of(c);
       if (o instanceof EvalError) return o;
       const i = xf(c);
       if (i instanceof EvalError) return i;
-      if (o === null) return missing;
-      if (Array.isArray(o)) {
-        if (typeof i === "number" && Number.isInteger(i)) return i >= 0 && i < o.length && o[i] !== undefined ? o[i]! : missing;
-      } else if (isObject(o) && typeof i === "string") {
-        const v = hasOwn.call(o, i) ? o[i] : undefined;
-        return v === undefined ? missing : v;
-      }
-      return new EvalError(msg.badIndex(objText, typeName(o), typeName(i)), span);
+      return indexValue(o, i, site);
     };
     return maybeFold(fn, [obj, idx]);
   }
@@ -460,6 +508,24 @@ export class ExprCompiler {
     }
     return null;
   }
+}
+
+/** The errors of an `o[i]` site. */
+export interface IndexSite {
+  missing(): EvalError;
+  badIndex(o: Value, i: Value): EvalError;
+}
+
+/** `o[i]` once both sides are known and error-free. */
+export function indexValue(o: Value, i: Value, site: IndexSite): Result {
+  if (o === null) return site.missing();
+  if (Array.isArray(o)) {
+    if (typeof i === "number" && Number.isInteger(i)) return i >= 0 && i < o.length && o[i] !== undefined ? o[i]! : site.missing();
+  } else if (isObject(o) && typeof i === "string") {
+    const v = hasOwn.call(o, i) ? o[i] : undefined;
+    return v === undefined ? site.missing() : v;
+  }
+  return site.badIndex(o, i);
 }
 
 function binaryOf(op: string, lf: Eval, rf: Eval, span: ErrorSpan): Eval {

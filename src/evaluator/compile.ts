@@ -16,6 +16,7 @@ import { compileAccessRule, type CompiledAccessRule } from "./access.js";
 import { compileEncryptionRule, type CompiledEncryptionRule } from "./encryption.js";
 import { compileMesh, type CompiledMesh } from "./mesh.js";
 import { indexKeyOf, RuleIndex, type IndexKey } from "./rule-index.js";
+import { AccessCodegen } from "./codegen.js";
 import { EvalError, type Result } from "./values.js";
 
 export const ACCESS_ROOTS: ReadonlySet<string> = new Set(["principal", "action", "resource", "context", "now"]);
@@ -68,7 +69,16 @@ export class ConstTable {
   }
 }
 
-export function compilePolicySet(files: readonly PolicyFile[]): CompiledPolicySet {
+export interface CompileOptions {
+  /**
+   * Generate JavaScript for access rules (default true). Off, every rule runs
+   * as closures: the same semantics, slower (for environments that forbid
+   * `new Function`, and for tests).
+   */
+  generate?: boolean;
+}
+
+export function compilePolicySet(files: readonly PolicyFile[], options: CompileOptions = {}): CompiledPolicySet {
   const consts = new ConstTable(files);
   const access: CompiledAccessRule[] = [];
   const keys: IndexKey[] = [];
@@ -76,16 +86,21 @@ export function compilePolicySet(files: readonly PolicyFile[]): CompiledPolicySe
   let defaultRule: CompiledEncryptionRule | null = null;
   const meshes: CompiledMesh[] = [];
   const ruleIds: string[] = [];
+  const codegen = options.generate === false ? null : new AccessCodegen();
+  const compilers = new Map<string, ExprCompiler>();
   for (const file of files) {
     const pkg = packageOf(file);
-    const accessScope = consts.scope(pkg, ACCESS_ROOTS);
+    let compiler = compilers.get(pkg);
+    if (!compiler) compilers.set(pkg, (compiler = new ExprCompiler(consts.scope(pkg, ACCESS_ROOTS))));
+    const accessCompiler = compiler;
     for (const item of file.items) {
       switch (item.kind) {
         case "AccessRule": {
-          const rule = compileAccessRule(file, item, access.length, accessScope);
+          const rule = compileAccessRule(file, item, access.length, accessCompiler);
           access.push(rule);
-          const compiler = new ExprCompiler(accessScope);
-          keys.push(indexKeyOf(item, (e: Expr): CompiledExpr => compiler.compile(e)));
+          const key = indexKeyOf(item, (e: Expr): CompiledExpr | null => accessCompiler.constantOf(e));
+          keys.push(key);
+          codegen?.add(rule, accessCompiler, key.tests);
           ruleIds.push(rule.id);
           break;
         }
@@ -109,5 +124,13 @@ export function compilePolicySet(files: readonly PolicyFile[]): CompiledPolicySe
     }
   }
   if (defaultRule !== null) encryption.push(defaultRule);
+  if (codegen !== null) {
+    const fns = codegen.build();
+    access.forEach((r, i) => {
+      r.run = fns[i]!;
+      // Nothing skipped: the generated function serves every request.
+      if (keys[i]!.tests.length === 0) r.runFull = r.run;
+    });
+  }
   return { access, index: new RuleIndex(access, keys), encryption, meshes, ruleIds };
 }

@@ -30,7 +30,7 @@
  */
 import { evalAccessRule, Outcome, RuleState, type CompiledAccessRule } from "./access.js";
 import type { EvalContext } from "./context.js";
-import type { AccessDecision, DecisionError, MfaObligation, NotApplied, Reason, RuleTrace } from "./decision.js";
+import type { AccessDecision, ClauseTrace, DecisionError, MfaObligation, NotApplied, Reason, RuleTrace } from "./decision.js";
 import { reasonText } from "./messages.js";
 import type { Candidates } from "./rule-index.js";
 
@@ -42,19 +42,23 @@ function errorOf(rule: CompiledAccessRule, st: RuleState): DecisionError {
   return { rule: rule.id, message: e.message, span: e.span };
 }
 
-export function decideAccess(cands: Candidates, c: EvalContext, version: string, traces: RuleTrace[] | null): AccessDecision {
-  const st = new RuleState();
+export function decideAccess(cands: Candidates, c: EvalContext, version: string, traces: RuleTrace[] | null, st: RuleState = new RuleState()): AccessDecision {
   const notApplied: NotApplied[] = [];
   const errors: DecisionError[] = [];
   const reasons: Reason[] = [];
   let rule: string | null = null;
 
   const deny = cands.deny;
+  const indexed = cands.indexed;
   for (let i = 0; i < deny.length; i++) {
     const r = deny[i]!;
-    const clauses = traces === null ? null : [];
-    const o = evalAccessRule(r, c, st, clauses);
-    if (clauses !== null) traces!.push({ rule: r.id, effect: "deny", outcome: OUTCOME_NAMES[o], clauses });
+    let o: Outcome;
+    if (traces === null) o = indexed ? r.run(c, st) : r.runFull(c, st);
+    else {
+      const clauses: ClauseTrace[] = [];
+      o = evalAccessRule(r, c, st, clauses);
+      traces.push({ rule: r.id, effect: "deny", outcome: OUTCOME_NAMES[o], clauses });
+    }
     if (o === Outcome.NotApplicable) {
       notApplied.push(st.notApplied!);
     } else if (o === Outcome.Errored) {
@@ -76,9 +80,13 @@ export function decideAccess(cands: Candidates, c: EvalContext, version: string,
   const allow = cands.allow;
   for (let i = 0; i < allow.length; i++) {
     const r = allow[i]!;
-    const clauses = traces === null ? null : [];
-    const o = evalAccessRule(r, c, st, clauses);
-    if (clauses !== null) traces!.push({ rule: r.id, effect: "allow", outcome: OUTCOME_NAMES[o], clauses });
+    let o: Outcome;
+    if (traces === null) o = indexed ? r.run(c, st) : r.runFull(c, st);
+    else {
+      const clauses: ClauseTrace[] = [];
+      o = evalAccessRule(r, c, st, clauses);
+      traces.push({ rule: r.id, effect: "allow", outcome: OUTCOME_NAMES[o], clauses });
+    }
     switch (o) {
       case Outcome.NotApplicable:
         notApplied.push(st.notApplied!);

@@ -8,6 +8,7 @@
 import type { CompiledPolicySet } from "./compile.js";
 import { EvalContext } from "./context.js";
 import { decideAccess } from "./decide.js";
+import { RuleState } from "./access.js";
 import type { AccessDecision, Decision, EncryptionResult, EvaluateOptions, Explain, MeshDecision, RuleTrace } from "./decision.js";
 import { decideEncryption } from "./encryption.js";
 import { checkInput, type InputKind, type SchemaValidator } from "./input.js";
@@ -94,6 +95,7 @@ export class Evaluator {
   private readonly store: RiskStore;
   private readonly schemas: ReadonlyMap<string, SchemaValidator> | null;
   private readonly failure: string | null;
+  private idle: RuleState | null = new RuleState();
 
   constructor(
     readonly set: CompiledPolicySet,
@@ -127,7 +129,11 @@ export class Evaluator {
       case "access": {
         const resource = input["resource"] as ObjectValue;
         const cands = set.index.candidates(input["action"], resource["type"]);
-        const d = decideAccess(cands, c, this.version, traces);
+        // One RuleState per evaluator, unless a store calls back into evaluate().
+        const st = this.idle ?? new RuleState();
+        this.idle = null;
+        const d = decideAccess(cands, c, this.version, traces, st);
+        this.idle = st;
         if (traces !== null) {
           const total = set.access.length;
           const candidates = cands.deny.length + cands.allow.length;

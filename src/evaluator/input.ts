@@ -47,7 +47,29 @@ function own(o: ObjectValue, k: string): unknown {
   return hasOwn.call(o, k) ? o[k] : undefined;
 }
 
+/**
+ * The common case, cheaply: a well-formed access request with no `time`
+ * and no schema to validate. Null when the full check must run.
+ */
+function fastAccess(raw: unknown): CheckedInput | null {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return null;
+  const input = raw as ObjectValue;
+  const k = input["kind"];
+  if ((k !== undefined && k !== "access") || input["time"] !== undefined || input["action"] === undefined) return null;
+  const p = input["principal"];
+  const r = input["resource"];
+  const c = input["context"];
+  if (!isObject(p) || !isObject(r) || (c !== undefined && !isObject(c))) return null;
+  // Inherited look-alikes (a prototype providing `principal`) take the full path.
+  if (!hasOwn.call(input, "principal") || !hasOwn.call(input, "resource") || !hasOwn.call(input, "action")) return null;
+  return { kind: "access", input, timeMs: NaN };
+}
+
 export function checkInput(raw: unknown, schemas?: ReadonlyMap<string, SchemaValidator> | null): CheckedInput | InputProblem {
+  if (!schemas) {
+    const fast = fastAccess(raw);
+    if (fast !== null) return fast;
+  }
   if (!isObject(raw)) return { kind: "access", messages: [`input must be an object, found ${typeName(raw)}`] };
   const input = raw;
   const k = own(input, "kind");

@@ -32,10 +32,15 @@ export interface IndexKey {
   /** Null: no constraint. An empty set: never applies to a string action. */
   actions: Set<string> | null;
   types: Set<string> | null;
+  /**
+   * The leading tests the key came from: true for every request the index
+   * lets through to this rule, so generated code may skip them.
+   */
+  tests: Expr[];
 }
 
-/** How the index reads constants (consts and literals folded by the rule's compiler). */
-export type ConstOf = (e: Expr) => CompiledExpr;
+/** How the index reads constants: the folded value, or null when not constant. */
+export type ConstOf = (e: Expr) => CompiledExpr | null;
 
 function unparen(e: Expr): Expr {
   while (e.kind === "Paren") e = e.expr;
@@ -74,7 +79,7 @@ function literalTest(e: Expr, constOf: ConstOf): { field: Field; values: Set<str
     }
     if (field === null) return null;
     const k = constOf(other);
-    if (!k.constant || k.value instanceof EvalError) return null;
+    if (k === null || k.value instanceof EvalError) return null;
     // A string field never equals a non-string constant (a list, an IP, a number).
     return { field, values: new Set(typeof k.value === "string" ? [k.value] : []) };
   }
@@ -82,7 +87,7 @@ function literalTest(e: Expr, constOf: ConstOf): { field: Field; values: Set<str
     const field = fieldOf(e.left);
     if (field === null) return null;
     const k = constOf(e.right);
-    if (!k.constant || !Array.isArray(k.value)) return null;
+    if (k === null || !Array.isArray(k.value)) return null;
     // An ip() element makes `in` parse the left side as an address: that can error.
     if (k.value.some((x) => x instanceof Special)) return null;
     return { field, values: new Set(k.value.filter((x): x is string => typeof x === "string")) };
@@ -107,7 +112,7 @@ function intersect(a: Set<string> | null, b: Set<string>): Set<string> {
 
 /** The index key of a rule from its leading literal tests. */
 export function indexKeyOf(rule: AccessRule, constOf: ConstOf): IndexKey {
-  const key: IndexKey = { actions: null, types: null };
+  const key: IndexKey = { actions: null, types: null, tests: [] };
   for (const cl of rule.clauses) {
     if (cl.kind === "Tags") continue;
     if (cl.kind !== "When") return key;
@@ -118,6 +123,7 @@ export function indexKeyOf(rule: AccessRule, constOf: ConstOf): IndexKey {
       if (t === null) return key;
       if (t.field === "action") key.actions = intersect(key.actions, t.values);
       else key.types = intersect(key.types, t.values);
+      key.tests.push(c);
     }
   }
   return key;
@@ -126,6 +132,8 @@ export function indexKeyOf(rule: AccessRule, constOf: ConstOf): IndexKey {
 export interface Candidates {
   deny: CompiledAccessRule[];
   allow: CompiledAccessRule[];
+  /** True when the index narrowed these (rules may skip their leading tests). */
+  indexed: boolean;
 }
 
 const OTHER = Symbol("other");
@@ -133,8 +141,8 @@ type Slot = string | typeof OTHER;
 /** Cached candidate lists are bounded by the policy's literals; cap them anyway. */
 const CACHE_LIMIT = 50_000;
 
-function split(rules: CompiledAccessRule[]): Candidates {
-  return { deny: rules.filter((r) => r.effect === "deny"), allow: rules.filter((r) => r.effect === "allow") };
+function split(rules: CompiledAccessRule[], indexed: boolean): Candidates {
+  return { deny: rules.filter((r) => r.effect === "deny"), allow: rules.filter((r) => r.effect === "allow"), indexed };
 }
 
 export class RuleIndex {
@@ -151,7 +159,7 @@ export class RuleIndex {
   readonly keyed: number;
 
   constructor(rules: CompiledAccessRule[], keys: IndexKey[]) {
-    this.all = split(rules);
+    this.all = split(rules, false);
     let keyed = 0;
     const push = <K>(m: Map<K, CompiledAccessRule[]>, k: K, r: CompiledAccessRule) => {
       const l = m.get(k);
@@ -196,7 +204,7 @@ export class RuleIndex {
       if (z) lists.push(z);
     }
     const merged = lists.flat().sort((p, q) => p.order - q.order);
-    const out = split(merged);
+    const out = split(merged, true);
     if (this.cached < CACHE_LIMIT) {
       if (!row) this.cache.set(a, (row = new Map()));
       row.set(t, out);

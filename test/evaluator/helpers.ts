@@ -56,5 +56,15 @@ export function valueOf(expr: string, input: Record<string, unknown> = {}, const
   const d = access(ev, { principal: {}, action: "a", resource: {}, ...input }, true);
   const clause = d.explain?.rules[0]?.clauses[1];
   if (!clause) throw new Error(`no trace for ${expr}: ${JSON.stringify(d)}`);
+  // Explain runs the closures; a plain evaluation runs the generated code. They must agree.
+  const plain = access(ev, { principal: {}, action: "a", resource: {}, ...input });
+  const expected =
+    clause.error !== undefined ? clause.error : typeof clause.value === "boolean" ? null : `\`when\` needs a boolean, found `;
+  const got = plain.errors[0]?.message ?? null;
+  const agree =
+    expected === null
+      ? plain.errors.length === 0 && (plain.decision === "allow") === clause.value
+      : got !== null && got.startsWith(expected);
+  if (!agree) throw new Error(`generated code and closures disagree on ${expr}: ${JSON.stringify(clause)} vs ${JSON.stringify(plain)}`);
   return clause.error !== undefined ? { error: clause.error } : { value: clause.value };
 }

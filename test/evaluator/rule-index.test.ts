@@ -1,0 +1,100 @@
+/**
+ * The rule index: which rules are keyed (leading, error-free literal tests
+ * only), how few rules a request touches, and targeted cases where a wrong
+ * index would change a decision. The oracle test covers the rest at random.
+ */
+import t from "tap";
+import { indexKeyOf } from "../../src/evaluator/rule-index.js";
+import { ExprCompiler } from "../../src/evaluator/compile-expr.js";
+import { ACCESS_ROOTS, ConstTable } from "../../src/evaluator/compile.js";
+import type { AccessRule } from "../../src/parser/ast.js";
+import { access, evaluator, parseOk } from "./helpers.js";
+
+function keyOf(clauses: string, consts = 'const acts = ["read", "list"]\nconst one = "write"\nconst nets = [ip("10.0.0.0/8")]') {
+  const file = parseOk(`package p\n${consts}\nallow "r" {\n${clauses}\n}\n`);
+  const rule = file.items.find((i): i is AccessRule => i.kind === "AccessRule")!;
+  const compiler = new ExprCompiler(new ConstTable([file]).scope("p", ACCESS_ROOTS));
+  const k = indexKeyOf(rule, (e) => compiler.compile(e));
+  return { actions: k.actions && [...k.actions].sort(), types: k.types && [...k.types].sort() };
+}
+
+t.test("index keys come from leading literal tests only", async (t) => {
+  t.same(keyOf(`when action == "read"`), { actions: ["read"], types: null });
+  t.same(keyOf(`when "read" == action`), { actions: ["read"], types: null });
+  t.same(keyOf(`when action in ["read", "write"] and resource.type == "node"`), { actions: ["read", "write"], types: ["node"] });
+  t.same(keyOf(`when action in acts`), { actions: ["list", "read"], types: null }, "consts fold");
+  t.same(keyOf(`when action == one`), { actions: ["write"], types: null });
+  t.same(keyOf(`when (action == "a" or action == "b")`), { actions: ["a", "b"], types: null });
+  t.same(keyOf(`when resource["type"] in ["node", "job"]`), { actions: null, types: ["job", "node"] });
+  t.same(keyOf(`tags ["x"]\nwhen action == "a"\nwhen resource.type == "t"`), { actions: ["a"], types: ["t"] }, "tags are skipped, later whens continue");
+  t.same(keyOf(`when action in ["a", "b"]\nwhen action == "b"`), { actions: ["b"], types: null }, "intersection");
+  t.same(keyOf(`when action == "a" and action == "b"`), { actions: [], types: null }, "can never apply to a string action");
+  t.same(keyOf(`when action == 3`), { actions: [], types: null });
+  // Stops at the first conjunct that could error or is not a literal test.
+  t.same(keyOf(`when principal.roles contains "ops" and action == "read"`), { actions: null, types: null });
+  t.same(keyOf(`when action == "read"\nunless resource.type == "x"\nwhen resource.type == "node"`), { actions: ["read"], types: null });
+  t.same(keyOf(`require principal.ok\nwhen action == "read"`), { actions: null, types: null });
+  t.same(keyOf(`when action != "read"`), { actions: null, types: null });
+  t.same(keyOf(`when action in nets`), { actions: null, types: null }, "an ip() list parses the left side: can error");
+  t.same(keyOf(`when action like "node.*"`), { actions: null, types: null });
+  t.same(keyOf(`when (action == "a" or principal.x == 1)`), { actions: null, types: null });
+  t.same(keyOf(`when action == "a" or resource.type == "b"`), { actions: null, types: null }, "a disjunction across fields is no key");
+  t.same(keyOf(`when resource.kind == "node"`), { actions: null, types: null });
+});
+
+t.test("a skipped rule could not have errored: missing or non-string fields evaluate everything", async (t) => {
+  const ev = evaluator(`
+deny "typed" { when resource.type == "secret" and action == "read" }
+allow "all" { when true }
+`);
+  // resource.type missing: the deny rule's first test errors, so it must run and deny.
+  const d = access(ev, { principal: {}, action: "write", resource: {} });
+  t.equal(d.decision, "deny");
+  t.equal(d.rule, "t/typed");
+  t.match(d.errors[0]!.message, "missing attribute `resource.type`");
+  // A string type that does not match: skipped safely, allow.
+  t.equal(access(ev, { principal: {}, action: "write", resource: { type: "node" } }).decision, "allow");
+  // Non-string type or action: full scan, same semantics.
+  t.equal(access(ev, { principal: {}, action: "read", resource: { type: 7 } }).decision, "allow");
+  t.equal(access(ev, { principal: {}, action: ["read"], resource: { type: "secret" } }).decision, "allow");
+  t.equal(access(ev, { principal: {}, action: "read", resource: { type: "secret" } }).decision, "deny");
+});
+
+t.test("with 10,000 rules a request touches only its bucket", async (t) => {
+  const rules: string[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    rules.push(`allow "r${i}" {\n  when action == "act${i % 100}" and resource.type == "type${i % 37}"\n  when principal.level >= ${i % 5}\n}`);
+  }
+  rules.push(`deny "guard" {\n  when action == "act1"\n  when principal.banned ?? false\n}`);
+  rules.push(`allow "catch-all" {\n  when principal.root ?? false\n}`);
+  const ev = evaluator(rules.join("\n"));
+  const d = access(ev, { principal: { level: 4 }, action: "act1", resource: { type: "type1" } }, true);
+  t.equal(d.decision, "allow");
+  t.equal(d.explain!.total, 10_002);
+  t.ok(d.explain!.indexed);
+  // i % 100 == 1 and i % 37 == 1: i = 1 + 3700k, k = 0..2; plus the guard and the catch-all.
+  t.equal(d.explain!.candidates, 5);
+  t.same(
+    d.explain!.rules.map((r) => r.rule),
+    ["t/guard", "t/r1", "t/r3701", "t/r7401", "t/catch-all"],
+    "deny candidates first, then allow candidates, each in load order",
+  );
+  const unknown = access(ev, { principal: {}, action: "nope", resource: { type: "type1" } }, true);
+  t.equal(unknown.explain!.candidates, 1, "an unknown action meets only the catch-all");
+  const full = access(ev, { principal: {}, action: 5, resource: { type: "type1" } }, true);
+  t.equal(full.explain!.candidates, 10_002, "a non-string action scans every rule");
+  t.notOk(full.explain!.indexed);
+});
+
+t.test("candidates keep load order across buckets", async (t) => {
+  const ev = evaluator(`
+allow "a" { when true require principal.x == 1 else "a" }
+allow "b" { when action == "go" require principal.x == 2 else "b" }
+allow "c" { when resource.type == "t" require principal.x == 3 else "c" }
+allow "d" { when action == "go" and resource.type == "t" require principal.x == 4 else "d" }
+allow "e" { when true require principal.x == 5 else "e" }
+`);
+  const d = access(ev, { principal: { x: 0 }, action: "go", resource: { type: "t" } });
+  t.same(d.reasons.map((r) => r.message), ["a", "b", "c", "d", "e"]);
+  t.equal(d.rule, "t/a");
+});

@@ -25,3 +25,28 @@ export { renderSarif, toSarif, type SarifLog, type SarifRenderOptions } from "./
 export { readSources, analyze, type ReadResult, type ReadError, type AnalyzeResult, type AnalyzeOptions } from "./load.js";
 /** The canonical layout of policy text (docs/fmt.md); never throws. */
 export { format, type FormatResult } from "./format/format.js";
+/**
+ * The engine: load or compile policies, then `evaluate(input)` (access by
+ * default; `kind: "encryption"` or `"mesh"`) and `evaluateBatch(inputs)`.
+ * Loading never throws (see `diagnostics`); a set with errors fails closed.
+ */
+export { Engine, loadPolicies, compile, policyVersion, POLICY_SET_ERRORS, type EngineOptions } from "./engine.js";
+/** Decision objects returned by `evaluate()` (spec/LANGUAGE.md sections 4-6). */
+export type {
+  AccessDecision,
+  EncryptionResult,
+  MeshDecision,
+  Decision,
+  DecisionError,
+  Reason,
+  MfaObligation,
+  NotApplied,
+  Violation,
+  MeshReason,
+  Explain,
+  RuleTrace,
+  ClauseTrace,
+  EvaluateOptions,
+} from "./evaluator/decision.js";
+/** The stores `risk()` and `quarantined()` read; an in-memory default with expiry. */
+export { MemoryRiskStore, EMPTY_RISK_STORE, type RiskStore } from "./evaluator/stores.js";

@@ -1,0 +1,133 @@
+/**
+ * The engine: policy sources in, `evaluate()` out (DESIGN.md "Public API").
+ *
+ * Loading never throws for bad policy text: diagnostics come back on
+ * `engine.diagnostics`, and an engine whose policies have errors (or whose
+ * paths could not be read) answers every input with deny/reject and the
+ * error "policy set has errors" (fail closed). Evaluation is synchronous,
+ * does no I/O and never throws.
+ *
+ * `version` identifies the policy set: the sha256 (hex) of the sources,
+ * sorted by file name, each as the JSON text `["file","text"]`, hashed one
+ * after the other. The same files with the same text give the same version,
+ * whatever order they were read in.
+ */
+import { createHash } from "node:crypto";
+import type { PolicyFile } from "./parser/ast.js";
+import { SourceText } from "./parser/span.js";
+import { analyze, readSources, type ReadError } from "./load.js";
+import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { compilePolicySet, type CompiledPolicySet } from "./evaluator/compile.js";
+import { Evaluator } from "./evaluator/evaluate.js";
+import type { SchemaValidator } from "./evaluator/input.js";
+import type { RiskStore } from "./evaluator/stores.js";
+import type { AccessDecision, Decision, EncryptionResult, EvaluateOptions, MeshDecision } from "./evaluator/decision.js";
+
+export interface EngineOptions {
+  /** Epoch milliseconds; `now` when an input has no `time`. Default Date.now. */
+  clock?: () => number;
+  /** What `risk()` and `quarantined()` read. Default: an empty store (risk 0, nobody quarantined). */
+  risk?: RiskStore;
+  /** Validate inputs against declared `schema`s (default true). */
+  validateInput?: boolean;
+  /** Run lint passes while loading, adding SP3xxx warnings to `diagnostics` (default false). */
+  lint?: boolean;
+  /** Generate JavaScript for access rules (default true); off runs closures only. */
+  generate?: boolean;
+}
+
+/** The message of every decision of an engine whose policy set did not load cleanly. */
+export const POLICY_SET_ERRORS = "policy set has errors";
+
+export class Engine {
+  /** Syntax, check (and with `lint`, lint) diagnostics, sorted by file and position. */
+  readonly diagnostics: Diagnostic[];
+  /** Paths that could not be read. */
+  readonly loadErrors: ReadError[];
+  /** sha256 hex of the loaded sources (see the top of engine.ts). */
+  readonly version: string;
+  /** Every rule id (access, encryption, mesh, detect) in load order. */
+  readonly ruleIds: string[];
+  /** The parsed files, in load order. */
+  readonly files: PolicyFile[];
+  private readonly evaluator: Evaluator;
+
+  /** @internal Use loadPolicies() or compile(). */
+  constructor(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}) {
+    this.version = policyVersion(sources);
+    const analyzed = analyze(sources, { lint: options.lint ?? false });
+    this.diagnostics = analyzed.diagnostics;
+    this.loadErrors = [...loadErrors];
+    this.files = analyzed.files;
+    const broken = hasErrors(analyzed.diagnostics) || loadErrors.length > 0;
+    // A set with errors is never compiled: a recovered AST may have holes, and nothing it says is trusted.
+    const set: CompiledPolicySet = compilePolicySet(broken ? [] : analyzed.files, { generate: options.generate ?? true });
+    this.ruleIds = broken ? collectIds(analyzed.files) : set.ruleIds;
+    let schemas: Map<string, SchemaValidator> | null = null;
+    if (options.validateInput !== false && analyzed.checked.schemas.size > 0) {
+      schemas = new Map();
+      for (const [kind, entry] of analyzed.checked.schemas) schemas.set(kind, entry.validate as SchemaValidator);
+    }
+    this.evaluator = new Evaluator(set, {
+      version: this.version,
+      clock: options.clock,
+      risk: options.risk,
+      schemas,
+      failure: broken ? POLICY_SET_ERRORS : null,
+    });
+  }
+
+  /**
+   * Decide one input. `kind` ("access", the default, "encryption" or
+   * "mesh") selects the evaluator. Never throws: bad input is a deny/reject
+   * with the error in `errors`. `explain: true` adds every rule considered
+   * and every clause's value.
+   */
+  evaluate(input: unknown, options?: EvaluateOptions): Decision {
+    return this.evaluator.evaluate(input, options);
+  }
+
+  /** An access decision (the input's `kind` is ignored and taken as access). */
+  evaluateAccess(input: object, options?: EvaluateOptions): AccessDecision {
+    return this.evaluator.evaluate({ ...input, kind: "access" }, options) as AccessDecision;
+  }
+
+  /** Many inputs against this one compiled set: the same answers as one by one, in order. */
+  evaluateBatch(inputs: readonly unknown[], options?: EvaluateOptions): Decision[] {
+    return this.evaluator.evaluateBatch(inputs, options);
+  }
+}
+
+function collectIds(files: readonly PolicyFile[]): string[] {
+  // Best effort for a broken set: the ids that compile would have listed.
+  try {
+    return compilePolicySet(files, { generate: false }).ruleIds;
+  } catch {
+    return [];
+  }
+}
+
+/** sha256 hex of sources sorted by file name (see the top of this file). */
+export function policyVersion(sources: readonly { file: string; text: string }[]): string {
+  const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const h = createHash("sha256");
+  for (const s of sorted) h.update(JSON.stringify([s.file, s.text]));
+  return h.digest("hex");
+}
+
+/**
+ * Load `.policy` files and directories (searched recursively) into an
+ * engine. Never throws for bad policy text or unreadable paths: see
+ * `diagnostics` and `loadErrors`; such an engine fails closed.
+ */
+export async function loadPolicies(paths: string | string[], options: EngineOptions = {}): Promise<Engine> {
+  const { sources, errors } = await readSources(Array.isArray(paths) ? paths : [paths]);
+  return new Engine(sources, errors, options);
+}
+
+/** An engine from one policy text (`file` names it in spans and ids; default "policy.policy"). */
+export function compile(text: string, options: { file?: string } & EngineOptions = {}): Engine {
+  return new Engine([new SourceText(options.file ?? "policy.policy", text)], [], options);
+}
+
+export type { AccessDecision, EncryptionResult, MeshDecision, Decision, EvaluateOptions };

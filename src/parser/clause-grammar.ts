@@ -53,6 +53,7 @@ export class ClauseParser extends ExpressionParser {
     "clause",
     (): ParsedClause | null => {
       this.clearExpressionState();
+      this.unitStart = this.nextIndex();
       return this.OR(this.clauseAlts);
     },
     { recoveryValueFunc: () => null },

@@ -11,7 +11,8 @@
  * is skipped while chevrotain records the grammar (RECORDING_PHASE), where
  * sub-rules return placeholders.
  */
-import { EmbeddedActionsParser, EOF, type IOrAlt, type IParserConfig, type IToken, type TokenType } from "chevrotain";
+import { EOF, type IOrAlt, type IParserConfig, type IToken, type TokenType } from "chevrotain";
+import { RecoveringParser } from "./recovery.js";
 import type * as A from "./ast.js";
 import { joinSpans, SourceText, type Span } from "./span.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
@@ -26,7 +27,7 @@ const RECORDING: A.NameRef = {
   span: { file: "", start: 0, end: 0, line: 1, column: 1, endLine: 1, endColumn: 1 },
 };
 
-export class ExpressionParser extends EmbeddedActionsParser {
+export class ExpressionParser extends RecoveringParser {
   fileName = "";
   text = "";
   diags: Diagnostic[] = [];

@@ -12,9 +12,9 @@
  * - a broken item climbs to `policyFile`, and the driver in parse.ts
  *   restarts at the next item keyword that begins a line.
  */
-import type { IOrAlt, IToken, TokenType } from "chevrotain";
+import type { IOrAlt, IToken } from "chevrotain";
 import type * as A from "./ast.js";
-import { joinSpans, type Span } from "./span.js";
+import type { Span } from "./span.js";
 import { MAX_AST_DEPTH } from "./depth.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { errorMessageProvider } from "./messages.js";
@@ -36,8 +36,6 @@ const NAME_AFTER: Record<string, string> = {
   test: "a test name in quotes after `test`",
 };
 
-/** Token types recovery may invent: they carry no meaning of their own. */
-const INSERTABLE = new Set<TokenType>([T.RCurly, T.RBracket, T.RParen, T.LCurly]);
 
 export class PolicyParser extends ClauseParser {
   /** Items in source order (packages included; parse.ts checks their place). */
@@ -46,8 +44,6 @@ export class PolicyParser extends ClauseParser {
   bailedAt: IToken | null = null;
   /** Items spanning more tokens than this may be deeper than the AST cap (depth.ts). */
   bigItems = new Set<A.Item | A.PackageDecl>();
-  /** Tokens invented by recovery so far (see `item`). */
-  private insertions = 0;
 
   constructor() {
     super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider });
@@ -70,20 +66,6 @@ export class PolicyParser extends ClauseParser {
   }
   set position(idx: number) {
     (this as unknown as { importLexerState(i: number): void }).importLexerState(idx - 1);
-  }
-
-  protected override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
-    return INSERTABLE.has(tokType);
-  }
-
-  /** Never skip a token silently: it may be a condition. */
-  protected override canTokenTypeBeDeletedInRecovery(): boolean {
-    return false;
-  }
-
-  protected override getTokenToInsert(tokType: TokenType): IToken {
-    this.insertions++;
-    return super.getTokenToInsert(tokType);
   }
 
   // ------------------------------------------------------------- top level
@@ -116,11 +98,24 @@ export class PolicyParser extends ClauseParser {
     "item",
     (): A.Item | A.PackageDecl | null => {
       this.clearExpressionState();
+      this.unitStart = this.nextIndex();
       const errorsBefore = this.errors.length - this.insertions;
       const first = this.position;
       const item = this.OR(this.itemAlts);
       if (this.errors.length - this.insertions !== errorsBefore) return null;
       if (this.position - first > MAX_AST_DEPTH) this.bigItems.add(item);
+      // Only a test that parsed whole can be said to lack its input.
+      if (item.kind === "Test" && item.input === null) {
+        const header = { ...item.span, end: item.nameSpan.end, endLine: item.nameSpan.endLine, endColumn: item.nameSpan.endColumn };
+        this.report(
+          diagnostic(
+            "SP1012",
+            header,
+            { clause: "input", block: `test "${item.name}"` },
+            { hint: "give the test one input: `access { ... }`, `encryption { ... }`, `mesh { ... }` or `events ...`" },
+          ),
+        );
+      }
       return item;
     },
     { resyncEnabled: false },
@@ -281,6 +276,7 @@ export class PolicyParser extends ClauseParser {
       this.CONSUME(T.LCurly, { ERR_MSG: "`{` after the test name" });
       this.MANY(() => {
         this.clearExpressionState();
+        this.unitStart = this.nextIndex();
         const e = this.SUBRULE(this.testEntry);
         if (e) entries.push(e);
       });
@@ -393,16 +389,6 @@ export class PolicyParser extends ClauseParser {
       } else expects.push(e.expect);
     }
     const span = this.upTo(start);
-    if (input === null) {
-      this.report(
-        diagnostic(
-          "SP1012",
-          joinSpans(start, name.span),
-          { clause: "input", block: `test "${name.value}"` },
-          { hint: "give the test one input: `access { ... }`, `encryption { ... }`, `mesh { ... }` or `events ...`" },
-        ),
-      );
-    }
     return { kind: "Test", name: name.value, nameSpan: name.span, input, expects, span };
   }
 

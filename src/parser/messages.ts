@@ -10,6 +10,7 @@
 import { EOF, tokenMatcher, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Span } from "./span.js";
+import { didYouMean } from "../diagnostics/suggest.js";
 import { printable } from "./lexer.js";
 import * as T from "./tokens.js";
 
@@ -96,18 +97,42 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
 const TOP_LEVEL_HINT =
   "a policy file holds `package`, `schema`, `const`, `allow`, `deny`, `encryption`, `mesh`, `detect` and `test` blocks";
 
+const ITEM_WORDS = ["package", "schema", "const", "allow", "deny", "encryption", "mesh", "detect", "test"];
+const CLAUSE_WORDS = [
+  "tags", "when", "unless", "require", "network", "listen_port", "keepalive", "connect", "severity", "where", "by",
+  "having", "sequence", "all", "then",
+];
+const TEST_WORDS = ["access", "encryption", "mesh", "events", "expect"];
+
 /** Turn one of chevrotain's recorded errors into a catalogue diagnostic. */
 export function toDiagnostic(
   e: IRecognitionException,
   span: (tok: IToken) => Span,
   previous: (tok: IToken) => IToken | undefined,
 ): Diagnostic {
-  const found = describeToken(e.token);
+  const tok = e.token;
+  const found = describeToken(tok);
   if (e.message === UNEXPECTED) {
-    return diagnostic("SP1006", span(e.token), { found }, { hint: TOP_LEVEL_HINT });
+    const typo = tok.tokenType === T.Identifier ? didYouMean(tok.image, ITEM_WORDS) : undefined;
+    return diagnostic("SP1006", span(tok), { found }, { hint: typo ?? TOP_LEVEL_HINT });
   }
-  const hint = keywordTakenAsName(e, previous(e.token));
-  return diagnostic("SP1005", span(e.token), { expected: e.message, found }, hint !== undefined ? { hint } : {});
+  const hint = keywordTakenAsName(e, previous(tok)) ?? typoHint(e) ?? reservedHint(e);
+  return diagnostic("SP1005", span(tok), { expected: e.message, found }, hint !== undefined ? { hint } : {});
+}
+
+/** `wen x` where a clause may start: did you mean `when`? */
+function typoHint(e: IRecognitionException): string | undefined {
+  if (!(tokenMatcher(e.token, T.Identifier))) return undefined;
+  if (e.message === CLOSERS["clauseBlock"]) return didYouMean(e.token.image, CLAUSE_WORDS);
+  if (e.message === CLOSERS["testBlock"]) return didYouMean(e.token.image, TEST_WORDS);
+  return undefined;
+}
+
+/** `const test = 1`: a hard keyword where a name must stand. */
+function reservedHint(e: IRecognitionException): string | undefined {
+  const type = e.token.tokenType;
+  if (!T.isKeyword(type) || tokenMatcher(e.token, T.Identifier) || !/\bname\b/.test(e.message)) return undefined;
+  return `\`${e.token.image}\` is a reserved word; choose another name`;
 }
 
 /**

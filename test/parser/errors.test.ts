@@ -261,3 +261,22 @@ t.test("parse never throws and keeps every span inside the text", async (t) => {
   }
   t.ok(checked > 100, `diagnostics were checked (${checked})`);
 });
+
+t.test("hints: typos of keywords, reserved words", async (t) => {
+  const hintOf = (text: string) => parse(text, "x.policy").diagnostics.map((d) => [d.code, d.hint]);
+  t.same(hintOf('alow "x" { when a }'), [["SP1006", "did you mean `allow`?"]]);
+  t.same(hintOf('allow "x" { wen a == 1 }'), [["SP1005", "did you mean `when`?"]]);
+  t.same(hintOf('test "t" { acess { } expect allow }'), [["SP1005", "did you mean `access`?"]]);
+  t.same(hintOf("const test = 1"), [["SP1005", "`test` is a reserved word; choose another name"]]);
+});
+
+t.test("re-sync skips whole bracketed groups, so one mistake is one error", async (t) => {
+  // Without bracket-aware re-sync the `}` of the stray object closed the
+  // test and `expect allow }` became two more errors.
+  const text = 'test "t" {\n  acess { principal: { id: "a" } }\n  expect allow\n}\nconst ok = 1\n';
+  t.same(diags(text).map((r) => [r[0], r[1], r[2]]), [["SP1005", 2, 3]]);
+  t.same(names(text), ["ok"], "the broken test is dropped, the rest parses");
+  const clause = 'allow "a" {\n  when f(x, { k: ) })\n  unless y\n}\nconst ok = 1\n';
+  t.same(diags(clause).map((r) => [r[0], r[1]]), [["SP1005", 2]]);
+  t.same(names(clause), ["ok"]);
+});

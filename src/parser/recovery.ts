@@ -1,0 +1,181 @@
+/**
+ * How the parser recovers from a syntax error, on top of chevrotain's
+ * recovery (recoveryEnabled):
+ *
+ * - In-rule recovery may invent a missing `)`, `]`, `}` or `{` (they carry
+ *   no meaning of their own) and never deletes a token: a skipped token may
+ *   be a condition. `insertions` counts what was invented, so `item` can
+ *   tell "nothing lost" from "text skipped".
+ * - Re-sync is bracket-aware. Chevrotain skips to the first token that may
+ *   follow, wherever it is; after `acess { }` in a test that is the `}` of
+ *   the stray object, which then closes the test and every line after it
+ *   becomes a new error. Here a token inside brackets opened while skipping
+ *   is never a re-sync point.
+ *
+ * The three re-sync methods replace chevrotain 11's own (recoverable.js)
+ * with the same contract; they are not in its type declarations, hence the
+ * narrow `Internals` view. test/parser/errors.test.ts pins the behaviour.
+ */
+import {
+  EmbeddedActionsParser,
+  EOF,
+  MismatchedTokenException,
+  tokenMatcher,
+  type IParserErrorMessageProvider,
+  type IToken,
+  type TokenType,
+} from "chevrotain";
+import * as T from "./tokens.js";
+
+/** The chevrotain internals the re-sync methods use. */
+interface Internals {
+  errorMessageProvider: IParserErrorMessageProvider;
+  flattenFollowSet(): TokenType[];
+  getCurrRuleFullName(): string;
+  SAVE_ERROR(e: Error): void;
+  exportLexerState(): number;
+  importLexerState(state: number): void;
+  SKIP_TOKEN(): IToken;
+}
+
+const OPENERS = new Set<TokenType>([T.LParen, T.LBracket, T.LCurly]);
+const CLOSERS = new Set<TokenType>([T.RParen, T.RBracket, T.RCurly]);
+const INSERTABLE = new Set<TokenType>([T.RCurly, T.RBracket, T.RParen, T.LCurly]);
+
+function depthAfter(depth: number, tok: IToken): number {
+  if (OPENERS.has(tok.tokenType)) return depth + 1;
+  if (CLOSERS.has(tok.tokenType) && depth > 0) return depth - 1;
+  return depth;
+}
+
+export class RecoveringParser extends EmbeddedActionsParser {
+  /** Tokens invented by in-rule recovery so far. */
+  protected insertions = 0;
+  /**
+   * Token index where the innermost unit that recovers (item, clause, test
+   * entry) began. Brackets it opened before an error are still open, and the
+   * closers that match them belong to the broken unit, not to a re-sync.
+   */
+  protected unitStart = 0;
+
+  /** Index of the next token to read. */
+  protected nextIndex(): number {
+    return this.internals.exportLexerState() + 1;
+  }
+
+  /** Brackets opened since `unitStart` and not closed yet. */
+  private openSinceUnitStart(): number {
+    const tokens = this.input;
+    const end = Math.min(this.internals.exportLexerState() + 1, tokens.length);
+    let open = 0;
+    for (let i = this.unitStart; i < end; i++) {
+      const type = tokens[i]!.tokenType;
+      if (OPENERS.has(type)) open++;
+      else if (CLOSERS.has(type) && open > 0) open--;
+    }
+    return open;
+  }
+
+  private get internals(): Internals {
+    return this as unknown as Internals;
+  }
+
+  protected override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
+    return INSERTABLE.has(tokType);
+  }
+
+  protected override canTokenTypeBeDeletedInRecovery(): boolean {
+    return false;
+  }
+
+  protected override getTokenToInsert(tokType: TokenType): IToken {
+    this.insertions++;
+    return super.getTokenToInsert(tokType);
+  }
+
+  /** The first token ahead, outside brackets opened on the way, that may follow a rule on the stack. */
+  findReSyncTokenType(): TokenType {
+    const follows = this.internals.flattenFollowSet();
+    let depth = 0;
+    let pending = this.openSinceUnitStart();
+    for (let k = 1; ; k++) {
+      const tok = this.LA(k);
+      if (tok.tokenType === EOF) return EOF;
+      if (depth === 0 && pending > 0 && CLOSERS.has(tok.tokenType)) {
+        pending--;
+        continue;
+      }
+      if (depth === 0) {
+        const match = follows.find((f) => tokenMatcher(tok, f));
+        if (match !== undefined) return match;
+      }
+      depth = depthAfter(depth, tok);
+    }
+  }
+
+  /** Skip to the next `tokType` outside brackets, as findReSyncTokenType found it. */
+  reSyncTo(tokType: TokenType): IToken[] {
+    const skipped: IToken[] = [];
+    let depth = 0;
+    let pending = this.openSinceUnitStart();
+    for (let next = this.LA(1); next.tokenType !== EOF; next = this.LA(1)) {
+      if (depth === 0 && pending > 0 && CLOSERS.has(next.tokenType)) pending--;
+      else if (depth === 0 && tokenMatcher(next, tokType)) break;
+      else depth = depthAfter(depth, next);
+      skipped.push(next);
+      this.internals.SKIP_TOKEN();
+    }
+    return skipped;
+  }
+
+  /**
+   * Between iterations of a repetition (the clauses of a block, the entries
+   * of a test): skip to where the repetition can go on or end, else leave
+   * the error to the next step, as chevrotain's does.
+   */
+  tryInRepetitionRecovery(
+    grammarRule: (...args: unknown[]) => unknown,
+    grammarRuleArgs: unknown[],
+    lookAheadFunc: () => boolean,
+    expectedTokType: TokenType,
+  ): void {
+    const internals = this.internals;
+    const reSyncTokType = this.findReSyncTokenType();
+    const saved = internals.exportLexerState();
+    const offending = this.LA(1);
+    const resynced: IToken[] = [];
+    const report = () => {
+      const previous = this.LA(0);
+      const message = internals.errorMessageProvider.buildMismatchTokenMessage({
+        expected: expectedTokType,
+        actual: offending,
+        previous,
+        ruleName: internals.getCurrRuleFullName(),
+      });
+      const error = new MismatchedTokenException(message, offending, previous);
+      error.resyncedTokens = resynced;
+      internals.SAVE_ERROR(error);
+    };
+    let depth = 0;
+    for (let current = offending; current.tokenType !== EOF; current = this.LA(1)) {
+      if (depth === 0) {
+        if (tokenMatcher(current, expectedTokType)) {
+          report();
+          return;
+        }
+        if (lookAheadFunc.call(this)) {
+          report();
+          grammarRule.apply(this, grammarRuleArgs);
+          return;
+        }
+        if (tokenMatcher(current, reSyncTokType)) break;
+      }
+      depth = depthAfter(depth, current);
+      if (current !== offending) resynced.push(current);
+      internals.SKIP_TOKEN();
+    }
+    // No closer point to go on from: put the input back; the error will be
+    // raised by the next step and handled by re-sync further up.
+    internals.importLexerState(saved);
+  }
+}

@@ -199,8 +199,11 @@ export class ClauseParser extends ExpressionParser {
         ],
         ERR_MSG: "`mfa`, `cipher`, `key_age`, `tee`, `aad` or a condition after `require`",
         // `mfa`, `tee`, `aad`... are soft keywords, so a condition could start with
-        // them too; the keyword forms come first and win.
+        // them too. The keyword forms come first and win on the first token
+        // alone, so `require key_age 90d` says "expected `within`" rather than
+        // reading `key_age` as a name.
         IGNORE_AMBIGUITIES: true,
+        MAX_LOOKAHEAD: 1,
       });
     },
     { resyncEnabled: false },

@@ -11,7 +11,8 @@
  * is skipped while chevrotain records the grammar (RECORDING_PHASE), where
  * sub-rules return placeholders.
  */
-import { EOF, type IOrAlt, type IParserConfig, type IToken, type TokenType } from "chevrotain";
+import { EOF, tokenMatcher, type IOrAlt, type IParserConfig, type IToken, type TokenType } from "chevrotain";
+import { describeToken } from "./messages.js";
 import { RecoveringParser } from "./recovery.js";
 import type * as A from "./ast.js";
 import { joinSpans, SourceText, type Span } from "./span.js";
@@ -19,6 +20,11 @@ import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { climb, type ClimbContext, type Entry } from "./precedence.js";
 import { durationMs, stringValue } from "./lexer.js";
 import * as T from "./tokens.js";
+
+/** Tokens other than names that an expression can start with. */
+const STARTS_EXPRESSION: TokenType[] = [
+  T.StringLiteral, T.NumberLiteral, T.DurationLiteral, T.True, T.False, T.LParen, T.LBracket, T.LCurly, T.Minus, T.Not,
+];
 
 /** Returned by rules while chevrotain records the grammar; never reaches an AST. */
 const RECORDING: A.NameRef = {
@@ -138,6 +144,35 @@ export class ExpressionParser extends RecoveringParser {
     if (t.tokenType === T.MalformedNumber && /[a-z]/i.test(t.image)) return this.durationNode(t);
     return this.numberNode(t, undefined);
   }
+
+  // ------------------------------------------------------------- lists
+
+  /**
+   * `[1, 2 3]`, `{ a: 1 b: 2 }`: a missing comma where the next item plainly
+   * starts. Reported (SP1005) and read as if the comma were there, so the
+   * rest of the list parses and nothing is lost; without this, recovery
+   * would invent a closing bracket and every item after it would be an error.
+   */
+  private missingComma(closer: TokenType, expected: string, startsItem: () => boolean): boolean {
+    if (this.RECORDING_PHASE) return false;
+    const next = this.LA(1);
+    if (tokenMatcher(next, closer) || !startsItem()) return false;
+    // A clause keyword opening a new line is the next clause: the list is
+    // unclosed, not missing a comma.
+    if (T.CLAUSE_STARTS.has(next.tokenType) && next.startLine! > this.LA(0).startLine!) return false;
+    this.report(diagnostic("SP1005", this.tokSpan(next), { expected, found: describeToken(next) }));
+    return true;
+  }
+
+  /** Soft keywords do not count: `f(x else "m"` lacks a `)`, not a comma. */
+  private readonly startsExpression = (): boolean => {
+    const next = this.LA(1);
+    return next.tokenType === T.Identifier || STARTS_EXPRESSION.some((t) => tokenMatcher(next, t));
+  };
+  private readonly startsEntry = (): boolean =>
+    (tokenMatcher(this.LA(1), T.AnyWord) || tokenMatcher(this.LA(1), T.StringLiteral)) && tokenMatcher(this.LA(2), T.Colon);
+  private readonly startsString = (): boolean => tokenMatcher(this.LA(1), T.StringLiteral);
+  private readonly startsNumber = (): boolean => tokenMatcher(this.LA(1), T.NumberLiteral);
 
   // ------------------------------------------------------------- expressions
 
@@ -273,7 +308,7 @@ export class ExpressionParser extends RecoveringParser {
         GATE: () => more,
         DEF: () => {
           args.push(this.SUBRULE(this.expression));
-          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined;
+          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined || this.missingComma(T.RParen, "`,` or `)`", this.startsExpression);
         },
       });
       this.CONSUME(T.RParen, { ERR_MSG: "`,` or `)`" });
@@ -292,7 +327,7 @@ export class ExpressionParser extends RecoveringParser {
         GATE: () => more,
         DEF: () => {
           items.push(this.SUBRULE(this.expression));
-          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined;
+          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined || this.missingComma(T.RBracket, "`,` or `]`", this.startsExpression);
         },
       });
       this.CONSUME(T.RBracket, { ERR_MSG: "`,` or `]`" });
@@ -326,7 +361,7 @@ export class ExpressionParser extends RecoveringParser {
             } else seen.set(key, keySpan);
             entries.push({ key, quoted, keySpan, value, span: joinSpans(keySpan, value.span) });
           }
-          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined;
+          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined || this.missingComma(T.RCurly, "`,` or `}`", this.startsEntry);
         },
       });
       this.CONSUME(T.RCurly, { ERR_MSG: "`,` or `}`" });
@@ -355,7 +390,7 @@ export class ExpressionParser extends RecoveringParser {
         GATE: () => more,
         DEF: () => {
           items.push(this.stringNode(this.CONSUME(T.StringLiteral, { ERR_MSG: "a string in quotes" })));
-          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined;
+          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined || this.missingComma(T.RBracket, "`,` or `]`", this.startsString);
         },
       });
       this.CONSUME(T.RBracket, { ERR_MSG: "`,` or `]`" });
@@ -374,7 +409,7 @@ export class ExpressionParser extends RecoveringParser {
         GATE: () => more,
         DEF: () => {
           items.push(this.SUBRULE(this.numberLit));
-          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined;
+          more = this.OPTION(() => this.CONSUME(T.Comma)) !== undefined || this.missingComma(T.RBracket, "`,` or `]`", this.startsNumber);
         },
       });
       this.CONSUME(T.RBracket, { ERR_MSG: "`,` or `]`" });

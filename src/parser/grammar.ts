@@ -363,9 +363,12 @@ export class PolicyParser extends ClauseParser {
               return this.ACTION(() => ({ expect: { kind: "ExpectExpr", expr, span: this.upTo(start) } as A.Expectation }));
             },
           },
-        ], ERR_MSG: "`allow`, `deny`, `challenge`, `admit`, `reject`, `alert`, `no alert` or a condition after `expect`",
-          IGNORE_AMBIGUITIES: true }
-      );
+        ],
+        ERR_MSG: "`allow`, `deny`, `challenge`, `admit`, `reject`, `alert`, `no alert` or a condition after `expect`",
+        // `challenge`, `alert`, `no`... are soft keywords; the keyword forms win on the first token.
+        IGNORE_AMBIGUITIES: true,
+        MAX_LOOKAHEAD: 1,
+      });
     },
     { resyncEnabled: false },
   );

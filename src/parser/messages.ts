@@ -141,12 +141,8 @@ function reservedHint(e: IRecognitionException): string | undefined {
  * `high`. Say so, or the message points one token too late to make sense.
  */
 function keywordTakenAsName(e: IRecognitionException, prev: IToken | undefined): string | undefined {
-  if (prev === undefined || !CLAUSE_KEYWORDS.has(prev.tokenType)) return undefined;
+  if (prev === undefined || !T.CLAUSE_STARTS.has(prev.tokenType)) return undefined;
   if (e.message !== CLOSERS["clauseBlock"] && e.message !== CLOSERS["testBlock"]) return undefined;
   return `\`${prev.image}\` was read as a name ending the expression before it: is something missing there?`;
 }
 
-const CLAUSE_KEYWORDS = new Set<TokenType>([
-  T.When, T.Unless, T.Require, T.Tags, T.Network, T.ListenPort, T.Keepalive, T.Connect, T.SeverityKw, T.Where,
-  T.By, T.Having, T.Sequence, T.All, T.Then, T.Expect, T.Events, T.Access,
-]);

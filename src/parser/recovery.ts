@@ -58,6 +58,21 @@ export class RecoveringParser extends EmbeddedActionsParser {
    */
   protected unitStart = 0;
 
+  /**
+   * Between items, a new item is only looked for where a line begins: an
+   * `allow` in `expect allow` or a `mesh` opening a test input is no place
+   * to restart.
+   */
+  private beginsLine(tok: IToken): boolean {
+    const prev = this.LA(0);
+    if (prev.tokenType === EOF || !(prev.startLine! < tok.startLine!)) return prev.tokenType === EOF;
+    if (tok.tokenType === T.Mesh || tok.tokenType === T.Encryption) {
+      const next = this.LA(2);
+      return tokenMatcher(next, T.StringLiteral) || next.tokenType === T.Default;
+    }
+    return true;
+  }
+
   /** Index of the next token to read. */
   protected nextIndex(): number {
     return this.internals.exportLexerState() + 1;
@@ -163,7 +178,7 @@ export class RecoveringParser extends EmbeddedActionsParser {
           report();
           return;
         }
-        if (lookAheadFunc.call(this)) {
+        if (lookAheadFunc.call(this) && (expectedTokType !== EOF || this.beginsLine(current))) {
           report();
           grammarRule.apply(this, grammarRuleArgs);
           return;

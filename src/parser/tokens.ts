@@ -165,6 +165,12 @@ export const SOFT_KEYWORDS: readonly TokenType[] = [
   Quarantine, For, Expect, Alert, No, Events, Access, Challenge, Admit, Reject,
 ];
 
+/** Soft keywords that start a clause or a test entry. */
+export const CLAUSE_STARTS: ReadonlySet<TokenType> = new Set([
+  When, Unless, Require, Tags, Network, ListenPort, Keepalive, Connect, SeverityKw, Where, By, Having, Sequence, All,
+  Then, Expect, Events, Access,
+]);
+
 // ------------------------------------------------------------- punctuation
 
 export const BiArrow = createToken({ name: "BiArrow", pattern: "<->" });

@@ -280,3 +280,19 @@ t.test("re-sync skips whole bracketed groups, so one mistake is one error", asyn
   t.same(diags(clause).map((r) => [r[0], r[1]]), [["SP1005", 2]]);
   t.same(names(clause), ["ok"]);
 });
+
+t.test("a missing comma is reported once and the list parses on", async (t) => {
+  t.same(diags('const xs = [1, 2 3]'), [["SP1005", 1, 18, 1, 19, "expected `,` or `]`, found number `3`"]]);
+  t.match(parse('const xs = [1, 2 3]', "x.policy").ast.items[0], { value: { items: [{ value: 1 }, { value: 2 }, { value: 3 }] } });
+  t.same(diags('const o = { a: 1 b: 2 }').map((r) => [r[0], r[2], r[5]]), [["SP1005", 18, "expected `,` or `}`, found identifier `b`"]]);
+  t.same(diags('allow "a" { tags ["x" "y"] when z }').map((r) => [r[0], r[2]]), [["SP1005", 23]]);
+  // An unclosed list before the next clause is a missing `]`, not a comma.
+  const text = 'allow "a" {\n  when x in [1, 2\n  unless y\n}\n';
+  t.same(diags(text).map((r) => [r[0], r[1], r[2], r[5]]), [["SP1005", 3, 3, "expected `,` or `]`, found `unless`"]]);
+  t.same(names(text), ["a"], "nothing was lost: the `]` is invented");
+});
+
+t.test("a keyword after `require` or `expect` is read as the keyword form", async (t) => {
+  t.same(diags('encryption "e" { require key_age 90d }').map((r) => r[5]), ["expected `within` after `key_age`, found duration `90d`"]);
+  t.same(diags('test "t" { access {} expect alert result }').map((r) => r[5]), ["expected the detect rule's name in quotes after `alert`, found identifier `result`"]);
+});

@@ -1,7 +1,7 @@
 /**
  * A cap on how deep an item's AST may be.
  *
- * The lexer cuts brackets nested deeper than MAX_NESTING (the parser recurses
+ * The lexer cuts brackets nested deeper than its cap (the parser recurses
  * on them), but long operator chains (`a + b + c ...` is left-nested) and runs
  * of `not` also make deep trees, and every later stage (checker, evaluator,
  * formatter) walks trees recursively. An item deeper than MAX_AST_DEPTH is
@@ -11,7 +11,6 @@
 import type { Item } from "./ast.js";
 import type { Span } from "./span.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
-import { MAX_NESTING } from "./lexer.js";
 
 export const MAX_AST_DEPTH = 1000;
 
@@ -63,4 +62,3 @@ export function checkDepth(items: Item[], big: ReadonlySet<unknown>, diagnostics
   return kept;
 }
 
-export { MAX_NESTING };

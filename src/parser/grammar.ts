@@ -36,7 +36,6 @@ const NAME_AFTER: Record<string, string> = {
   test: "a test name in quotes after `test`",
 };
 
-
 export class PolicyParser extends ClauseParser {
   /** Items in source order (packages included; parse.ts checks their place). */
   items: (A.Item | A.PackageDecl)[] = [];
@@ -60,11 +59,8 @@ export class PolicyParser extends ClauseParser {
     this.input = tokens;
   }
 
-  /** Index of the next token to read (for the driver's restarts). */
-  get position(): number {
-    return (this as unknown as { exportLexerState(): number }).exportLexerState() + 1;
-  }
-  set position(idx: number) {
+  /** Go on reading at token `idx` (the driver's restart after a broken item). */
+  restartAt(idx: number): void {
     (this as unknown as { importLexerState(i: number): void }).importLexerState(idx - 1);
   }
 
@@ -100,10 +96,10 @@ export class PolicyParser extends ClauseParser {
       this.clearExpressionState();
       this.unitStart = this.nextIndex();
       const errorsBefore = this.errors.length - this.insertions;
-      const first = this.position;
+      const first = this.nextIndex();
       const item = this.OR(this.itemAlts);
       if (this.errors.length - this.insertions !== errorsBefore) return null;
-      if (this.position - first > MAX_AST_DEPTH) this.bigItems.add(item);
+      if (this.nextIndex() - first > MAX_AST_DEPTH) this.bigItems.add(item);
       // Only a test that parsed whole can be said to lack its input.
       if (item.kind === "Test" && item.input === null) {
         const header = { ...item.span, end: item.nameSpan.end, endLine: item.nameSpan.endLine, endColumn: item.nameSpan.endColumn };

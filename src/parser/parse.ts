@@ -133,7 +133,7 @@ function parseWith(text: string, file: string, maxNesting: number): ParseResult 
     if (next <= start) next = nextItemStart(tokens, start + 1);
     if (next >= tokens.length) break;
     start = next;
-    p.position = next;
+    p.restartAt(next);
   }
 
   const span = (tok: IToken): Span => p.tokSpan(tok);

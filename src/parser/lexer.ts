@@ -192,7 +192,8 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
       diagnostics.push(diagnostic("SP1002", tokenSpan(file, t)));
       if (t.image.indexOf("\\") >= 0) checkEscapes(file, t, false, diagnostics);
     } else if (type === MalformedNumber) {
-      diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }));
+      const hint = /^\d+(\.\d+){3}$/.test(t.image) ? `an IP address is a string: \`ip("${t.image}")\`` : undefined;
+      diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }, hint !== undefined ? { hint } : {}));
     } else if (type === LParen || type === LBracket || type === LCurly) {
       depth++;
       if (depth > maxNesting && cutDepth === 0) {

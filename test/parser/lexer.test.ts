@@ -124,3 +124,10 @@ t.test("a byte order mark is whitespace", async (t) => {
   t.same(r.diagnostics, []);
   t.same(r.tokens.map((k) => k.image), ["package", "p"]);
 });
+
+t.test("SP1004 on an unquoted IP address says to quote it", async (t) => {
+  const [d] = lex("x == 10.0.0.1", "x.policy").diagnostics;
+  t.equal(d?.code, "SP1004");
+  t.equal(d?.hint, 'an IP address is a string: `ip("10.0.0.1")`');
+  t.match(lex("x == 1h30", "x.policy").diagnostics[0]?.hint, "1h30m", "other malformed numbers keep the duration help");
+});

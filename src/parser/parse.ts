@@ -120,17 +120,25 @@ function parseWith(text: string, file: string, maxNesting: number): ParseResult 
   const p = parser;
   p.begin(text, file, tokens);
 
+  // `policyFile` stops at a broken item (bailedAt) or at stray tokens between
+  // items (recovery.ts leaves it at the next item); go on from there.
   const errors: IRecognitionException[] = [];
   let start = 0;
   for (;;) {
     p.policyFile();
-    errors.push(...p.errors);
+    // Stopping early is the driver's business, not an error of its own.
+    for (const e of p.errors) if (e.name !== "NotAllInputParsedException") errors.push(e);
     p.errors = [];
     const failed = p.bailedAt;
-    if (failed === null) break;
-    p.bailedAt = null;
-    let next = nextItemStart(tokens, indexOf(tokens, failed));
-    if (next <= start) next = nextItemStart(tokens, start + 1);
+    let next: number;
+    if (failed !== null) {
+      p.bailedAt = null;
+      next = nextItemStart(tokens, indexOf(tokens, failed));
+      if (next <= start) next = nextItemStart(tokens, start + 1);
+    } else {
+      next = p.nextIndex();
+      if (next <= start) break; // no progress: nothing more can be read
+    }
     if (next >= tokens.length) break;
     start = next;
     p.restartAt(next);

@@ -41,6 +41,8 @@ interface Internals {
 const OPENERS = new Set<TokenType>([T.LParen, T.LBracket, T.LCurly]);
 const CLOSERS = new Set<TokenType>([T.RParen, T.RBracket, T.RCurly]);
 const INSERTABLE = new Set<TokenType>([T.RCurly, T.RBracket, T.RParen, T.LCurly]);
+const MAX_REENTRIES = 16;
+const ITEM_KEYWORDS = new Set<TokenType>([T.Package, T.Schema, T.Const, T.Allow, T.Deny, T.Encryption, T.Mesh, T.Detect, T.Test]);
 
 function depthAfter(depth: number, tok: IToken): number {
   if (OPENERS.has(tok.tokenType)) return depth + 1;
@@ -51,6 +53,8 @@ function depthAfter(depth: number, tok: IToken): number {
 export class RecoveringParser extends EmbeddedActionsParser {
   /** Tokens invented by in-rule recovery so far. */
   protected insertions = 0;
+  /** Nested re-entries of a repetition by tryInRepetitionRecovery. */
+  private reentries = 0;
   /**
    * Token index where the innermost unit that recovers (item, clause, test
    * entry) began. Brackets it opened before an error are still open, and the
@@ -59,22 +63,24 @@ export class RecoveringParser extends EmbeddedActionsParser {
   protected unitStart = 0;
 
   /**
-   * Between items, a new item is only looked for where a line begins: an
-   * `allow` in `expect allow` or a `mesh` opening a test input is no place
-   * to restart.
+   * Does LA(k) look like the start of an item: an item keyword opening a
+   * line? An `allow` in `expect allow` or a `mesh` opening a test input is
+   * no place to restart.
    */
-  private beginsLine(tok: IToken): boolean {
-    const prev = this.LA(0);
-    if (prev.tokenType === EOF || !(prev.startLine! < tok.startLine!)) return prev.tokenType === EOF;
+  private startsItem(k: number): boolean {
+    const tok = this.LA(k);
+    if (!ITEM_KEYWORDS.has(tok.tokenType)) return false;
+    const prev = this.LA(k - 1);
+    if (prev.tokenType !== EOF && !(prev.startLine! < tok.startLine!)) return false;
     if (tok.tokenType === T.Mesh || tok.tokenType === T.Encryption) {
-      const next = this.LA(2);
+      const next = this.LA(k + 1);
       return tokenMatcher(next, T.StringLiteral) || next.tokenType === T.Default;
     }
     return true;
   }
 
   /** Index of the next token to read. */
-  protected nextIndex(): number {
+  nextIndex(): number {
     return this.internals.exportLexerState() + 1;
   }
 
@@ -111,11 +117,20 @@ export class RecoveringParser extends EmbeddedActionsParser {
   /** The first token ahead, outside brackets opened on the way, that may follow a rule on the stack. */
   findReSyncTokenType(): TokenType {
     const follows = this.internals.flattenFollowSet();
+    // At the top only the end of input follows: parse.ts restarts the
+    // broken item's successor itself, so do not walk the rest of the file.
+    if (follows.length === 1 && follows[0] === EOF) return EOF;
     let depth = 0;
     let pending = this.openSinceUnitStart();
     for (let k = 1; ; k++) {
       const tok = this.LA(k);
       if (tok.tokenType === EOF) return EOF;
+      if ((depth > 0 || pending > 0) && this.startsItem(k)) {
+        // An item keyword opening a line closes whatever was left open, so
+        // one unclosed bracket never makes every later error scan to the end.
+        depth = 0;
+        pending = 0;
+      }
       if (depth === 0 && pending > 0 && CLOSERS.has(tok.tokenType)) {
         pending--;
         continue;
@@ -130,10 +145,18 @@ export class RecoveringParser extends EmbeddedActionsParser {
 
   /** Skip to the next `tokType` outside brackets, as findReSyncTokenType found it. */
   reSyncTo(tokType: TokenType): IToken[] {
+    if (tokType === EOF) {
+      this.internals.importLexerState(this.input.length - 1);
+      return [];
+    }
     const skipped: IToken[] = [];
     let depth = 0;
     let pending = this.openSinceUnitStart();
     for (let next = this.LA(1); next.tokenType !== EOF; next = this.LA(1)) {
+      if ((depth > 0 || pending > 0) && this.startsItem(1)) {
+        depth = 0;
+        pending = 0;
+      }
       if (depth === 0 && pending > 0 && CLOSERS.has(next.tokenType)) pending--;
       else if (depth === 0 && tokenMatcher(next, tokType)) break;
       else depth = depthAfter(depth, next);
@@ -171,16 +194,34 @@ export class RecoveringParser extends EmbeddedActionsParser {
       error.resyncedTokens = resynced;
       internals.SAVE_ERROR(error);
     };
+    if (expectedTokType === EOF) {
+      // Between items: skip to the next item that begins a line, or to the
+      // end, and stop; parse.ts calls `policyFile` again from there.
+      // Chevrotain would re-enter the repetition recursively, one level per
+      // error, and a file of many broken lines would overflow the stack.
+      report();
+      while (this.LA(1).tokenType !== EOF && !this.startsItem(1)) internals.SKIP_TOKEN();
+      return;
+    }
+    // Re-entering the repetition nests a call per error; past a few, go on
+    // to the closer instead (the item has errors and is dropped anyway).
+    const mayReenter = this.reentries < MAX_REENTRIES;
     let depth = 0;
     for (let current = offending; current.tokenType !== EOF; current = this.LA(1)) {
+      if (depth > 0 && this.startsItem(1)) depth = 0;
       if (depth === 0) {
         if (tokenMatcher(current, expectedTokType)) {
           report();
           return;
         }
-        if (lookAheadFunc.call(this) && (expectedTokType !== EOF || this.beginsLine(current))) {
+        if (mayReenter && lookAheadFunc.call(this)) {
           report();
-          grammarRule.apply(this, grammarRuleArgs);
+          this.reentries++;
+          try {
+            grammarRule.apply(this, grammarRuleArgs);
+          } finally {
+            this.reentries--;
+          }
           return;
         }
         if (tokenMatcher(current, reSyncTokType)) break;

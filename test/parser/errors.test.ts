@@ -296,3 +296,22 @@ t.test("a keyword after `require` or `expect` is read as the keyword form", asyn
   t.same(diags('encryption "e" { require key_age 90d }').map((r) => r[5]), ["expected `within` after `key_age`, found duration `90d`"]);
   t.same(diags('test "t" { access {} expect alert result }').map((r) => r[5]), ["expected the detect rule's name in quotes after `alert`, found identifier `result`"]);
 });
+
+t.test("many errors: time grows linearly and the stack does not", async (t) => {
+  // Each broken line used to nest one more call (chevrotain re-enters a
+  // repetition recursively to recover) or re-scan the rest of the file.
+  const cases: [string, string, number][] = [
+    ["stray tokens between items", 'allow "a" { when x }}\n'.repeat(6000), 6000],
+    ["a broken rule per line", 'deny x\n'.repeat(6000), 6000],
+    ["an unclosed bracket per line", 'allow "a" { when == [\n'.repeat(6000), 6000],
+    ["junk between clauses", 'allow "a" {\n' + "  foo when x\n".repeat(6000) + "}\n", 17],
+  ];
+  for (const [label, text, count] of cases) {
+    const t0 = performance.now();
+    const r = parse(text + "const ok = 1\n", "x.policy");
+    const ms = performance.now() - t0;
+    t.equal(r.diagnostics.length, count, `${label}: errors reported`);
+    t.equal(r.ast.items.at(-1)?.kind, "Const", `${label}: the item after them parses`);
+    t.ok(ms < 5000, `${label}: ${ms.toFixed(0)} ms`);
+  }
+});

@@ -80,6 +80,11 @@ const RT = {
   },
 };
 
+/** A JSON object: what a path step may read an attribute of. */
+function isJsonObject(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Special);
+}
+
 function isPrimitive(v: unknown): v is string | number | boolean {
   const t = typeof v;
   return t === "string" || t === "number" || t === "boolean";
@@ -87,7 +92,7 @@ function isPrimitive(v: unknown): v is string | number | boolean {
 
 const ORDER_OPS = new Set(["<", "<=", ">", ">="]);
 
-/** Generates the functions of a whole rule set, sharing one constants array. */
+/** Generates the functions of a whole rule set. */
 export class AccessCodegen {
   /** Shape source -> shape number. */
   private readonly shapes = new Map<string, number>();
@@ -100,6 +105,8 @@ export class AccessCodegen {
   private labels = 0;
   private compiler!: ExprCompiler;
   private assumed: ReadonlySet<Expr> = new Set();
+  /** Operands known to hold a boolean (so no type check is emitted for them). */
+  private bools = new Set<string>();
 
   /**
    * A constant's reference in generated code. Not deduplicated: slots follow
@@ -125,6 +132,13 @@ export class AccessCodegen {
 
   private tmp(): string {
     return `v${this.temps++}`;
+  }
+
+  /** A fresh temporary that will hold a boolean. */
+  private boolTmp(): string {
+    const v = this.tmp();
+    this.bools.add(v);
+    return v;
   }
 
   private fail(error: string, L: string): void {
@@ -160,7 +174,7 @@ export class AccessCodegen {
         return this.path(e, L) ?? (e.kind === "Member" ? this.member(e, L) : this.index(e, L));
       case "Has": {
         const o = this.gen(e.object, L);
-        const v = this.tmp();
+        const v = this.boolTmp();
         this.emit(`${v} = RT.has(${o}, ${JSON.stringify(e.name)});`);
         return v;
       }
@@ -197,8 +211,7 @@ export class AccessCodegen {
       return v;
     }
     // A root (consts and unknown names are constants, handled by gen).
-    this.emit(`${v} = input[${JSON.stringify(e.name)}];`);
-    this.emit(`if (${v} === undefined) { err = ${this.site(SiteKind.Root, e)}.missing(); break ${L}; }`);
+    this.emit(`${v} = input[${JSON.stringify(e.name)}]; if (${v} === undefined) { err = ${this.site(SiteKind.Root, e)}.missing(); break ${L}; }`);
     return v;
   }
 
@@ -216,12 +229,10 @@ export class AccessCodegen {
     for (const n of nodes.reverse()) {
       const prop = n.kind === "Member" ? n.property : ((n as Extract<Expr, { kind: "Index" }>).index as { value: string }).value;
       const site = this.site(n.kind === "Member" ? SiteKind.Member : SiteKind.Index, n);
-      this.emit(
-        `if (typeof ${v} !== "object" || ${v} === null || Array.isArray(${v}) || ${v} instanceof S) { err = ${v} === null ? ${site}.missing() : ${site}.typeError(${v}); break ${L}; }`,
-      );
       const key = JSON.stringify(prop);
-      this.emit(isInheritedName(prop) ? `${v} = RT.own(${v}, ${key});` : `${v} = ${v}[${key}];`);
-      this.emit(`if (${v} === undefined) { err = ${site}.missing(); break ${L}; }`);
+      const read = isInheritedName(prop) ? `RT.own(${v}, ${key})` : `${v}[${key}]`;
+      // O(v): a JSON object (not null, a list, or a duration/IP/time).
+      this.emit(`if (!O(${v})) { err = ${site}.bad(${v}); break ${L}; } ${v} = ${read}; if (${v} === undefined) { err = ${site}.missing(); break ${L}; }`);
     }
     return v;
   }
@@ -258,97 +269,102 @@ export class AccessCodegen {
 
   private unary(e: Extract<Expr, { kind: "Unary" }>, L: string): string {
     const a = this.gen(e.operand, L);
-    const v = this.tmp();
     if (e.op === "not") {
-      this.emit(`if (${a} === true) ${v} = false; else if (${a} === false) ${v} = true; else { err = ${this.site(SiteKind.Not, e)}.typeError(${a}); break ${L}; }`);
+      const v = this.boolTmp();
+      if (this.bools.has(a)) this.emit(`${v} = !${a};`);
+      else this.emit(`if (${a} === true) ${v} = false; else if (${a} === false) ${v} = true; else { err = ${this.site(SiteKind.Not, e)}.typeError(${a}); break ${L}; }`);
       return v;
     }
+    const v = this.tmp();
     this.emit(`${v} = RT.neg(${a}, ${this.site(SiteKind.Neg, e)});`);
     this.check(v, L);
     return v;
   }
 
+  /** `x` must be a boolean: the and/or operand check (none when x is known boolean). */
+  private needBool(x: string, site: string, L: string): void {
+    if (!this.bools.has(x)) this.emit(`if (${x} !== true && ${x} !== false) { err = ${site}.typeError(${x}); break ${L}; }`);
+  }
+
   private binary(e: Extract<Expr, { kind: "Binary" }>, L: string): string {
     const op = e.op;
-    const span = toErrorSpan(e.span);
-    const v = this.tmp();
     if (op === "and" || op === "or") {
+      const v = this.boolTmp();
       const site = this.site(op === "and" ? SiteKind.And : SiteKind.Or, e);
-      const short = op === "or" ? "true" : "false";
-      const cont = op === "or" ? "false" : "true";
       const a = this.gen(e.left, L);
-      this.emit(`if (${a} === ${short}) ${v} = ${short};`);
-      this.emit(`else if (${a} !== ${cont}) { err = ${site}.typeError(${a}); break ${L}; }`);
-      this.emit("else {");
+      this.needBool(a, site, L);
+      // and: a false left side is the answer; or: a true one.
+      this.emit(`if (${op === "and" ? `!${a}` : a}) ${v} = ${op === "or"}; else {`);
       const b = this.gen(e.right, L);
-      this.emit(`if (${b} === true || ${b} === false) ${v} = ${b}; else { err = ${site}.typeError(${b}); break ${L}; }`);
-      this.emit("}");
-      return v;
-    }
-    if (op === "??") {
-      const Q = `Q${this.labels++}`;
-      this.emit(`${Q}: {`);
-      const a = this.gen(e.left, Q);
-      this.emit(`${v} = ${a};`);
-      this.emit("}");
-      this.emit(`if (err !== null) { if (!err.missing) break ${L}; err = null;`);
-      const b = this.gen(e.right, L);
+      this.needBool(b, site, L);
       this.emit(`${v} = ${b}; }`);
       return v;
     }
+    if (op === "??") {
+      const v = this.tmp();
+      const Q = `Q${this.labels++}`;
+      this.emit(`${Q}: {`);
+      const a = this.gen(e.left, Q);
+      this.emit(`${v} = ${a}; }`);
+      this.emit(`if (err !== null) { if (!err.missing) break ${L}; err = null;`);
+      const b = this.gen(e.right, L);
+      this.emit(`${v} = ${b}; }`);
+      if (this.bools.has(a) && this.bools.has(b)) this.bools.add(v);
+      return v;
+    }
+    const span = toErrorSpan(e.span);
     const l = this.assumed.has(e.left) ? null : this.compiler.constantOf(e.left);
     const r = this.assumed.has(e.right) ? null : this.compiler.constantOf(e.right);
     // `==` is symmetric and a constant cannot error: put the constant on the right.
     if ((op === "==" || op === "!=") && l !== null && r === null && isPrimitive(l.value)) {
-      return this.equalsConst(op, this.gen(e.right, L), l.value, v);
+      return this.equalsConst(op, this.gen(e.right, L), l.value);
     }
     const a = this.gen(e.left, L);
     const kspan = this.k(span);
+    const quoted = JSON.stringify(op);
     if (r !== null && !(r.value instanceof EvalError)) {
       const kv = r.value;
-      if ((op === "==" || op === "!=") && isPrimitive(kv)) return this.equalsConst(op, a, kv, v);
+      if ((op === "==" || op === "!=") && isPrimitive(kv)) return this.equalsConst(op, a, kv);
       if (op === "in" && Array.isArray(kv) && kv.every(isPrimitive)) {
-        if (kv.length <= 8) {
-          const tests = kv.map((x) => `${a} === ${this.value(x)}`).join(" || ") || "false";
-          this.emit(`if (typeof ${a} === "object" && ${a} !== null) ${v} = RT.inOp(${a}, ${this.k(kv)}, ${kspan}); else ${v} = ${tests};`);
-        } else {
-          this.emit(`if (typeof ${a} === "object" && ${a} !== null) ${v} = RT.inOp(${a}, ${this.k(kv)}, ${kspan}); else ${v} = ${this.k(new Set(kv))}.has(${a});`);
-        }
+        const v = this.boolTmp();
+        const test = kv.length <= 8 ? kv.map((x) => `${a} === ${this.value(x)}`).join(" || ") || "false" : `${this.k(new Set(kv))}.has(${a})`;
+        // An object on the left (a time, a list) takes the general path; it never errors here.
+        this.emit(`${v} = typeof ${a} === "object" && ${a} !== null ? RT.inOp(${a}, ${this.k(kv)}, ${kspan}) : ${test};`);
         return v;
       }
       if (op === "contains" && isPrimitive(kv)) {
+        const v = this.boolTmp();
         const lit = this.value(kv);
-        this.emit(`if (Array.isArray(${a})) ${v} = RT.includes(${a}, ${lit}); else { err = RT.containsOp(${a}, ${lit}, ${kspan}); break ${L}; }`);
+        this.emit(`if (!Array.isArray(${a})) { err = RT.containsOp(${a}, ${lit}, ${kspan}); break ${L}; } ${v} = RT.includes(${a}, ${lit});`);
         return v;
       }
       if (typeof kv === "string" && (op === "like" || op === "starts_with" || op === "ends_with" || op === "matches")) {
+        const v = this.boolTmp();
         const lit = this.value(kv);
-        let test: string;
-        if (op === "like") test = `RT.globMatch(${this.k(compileGlob(kv))}, ${a})`;
-        else if (op === "starts_with") test = `${a}.startsWith(${lit})`;
-        else if (op === "ends_with") test = `${a}.endsWith(${lit})`;
+        this.emit(`if (typeof ${a} !== "string") { err = RT.stringOp(${quoted}, ${a}, ${lit}, ${kspan}); break ${L}; }`);
+        if (op === "like") this.emit(`${v} = RT.globMatch(${this.k(compileGlob(kv))}, ${a});`);
+        else if (op === "starts_with") this.emit(`${v} = ${a}.startsWith(${lit});`);
+        else if (op === "ends_with") this.emit(`${v} = ${a}.endsWith(${lit});`);
         else {
           const re = compileRegex(kv);
-          test = re instanceof RegExp ? `${this.k(re)}.test(${a})` : "undefined";
-          if (!(re instanceof RegExp)) {
-            this.emit(`if (typeof ${a} !== "string") { err = RT.stringOp("matches", ${a}, ${lit}, ${kspan}); break ${L}; }`);
-            this.fail(this.k(new EvalError(msg.badRegex(re.error), span)), L);
-            return v;
-          }
+          if (re instanceof RegExp) this.emit(`${v} = ${this.k(re)}.test(${a});`);
+          else this.fail(this.k(new EvalError(msg.badRegex(re.error), span)), L);
         }
-        this.emit(`if (typeof ${a} === "string") ${v} = ${test}; else { err = RT.stringOp(${JSON.stringify(op)}, ${a}, ${lit}, ${kspan}); break ${L}; }`);
         return v;
       }
       if (ORDER_OPS.has(op) && typeof kv === "number") {
+        const v = this.boolTmp();
         const lit = this.value(kv);
-        this.emit(`if (typeof ${a} === "number") ${v} = ${a} ${op} ${lit}; else { ${v} = RT.compareOp(${JSON.stringify(op)}, ${a}, ${lit}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
+        this.emit(`if (typeof ${a} === "number") ${v} = ${a} ${op} ${lit}; else { ${v} = RT.compareOp(${quoted}, ${a}, ${lit}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
         return v;
       }
       if (ORDER_OPS.has(op) && kv instanceof Duration) {
-        this.emit(`if (${a} instanceof D) ${v} = ${a}.ms ${op} ${this.k(kv.ms)}; else { err = RT.compareOp(${JSON.stringify(op)}, ${a}, ${this.k(kv)}, ${kspan}); break ${L}; }`);
+        const v = this.boolTmp();
+        this.emit(`if (!(${a} instanceof D)) { err = RT.compareOp(${quoted}, ${a}, ${this.k(kv)}, ${kspan}); break ${L}; } ${v} = ${a}.ms ${op} ${this.k(kv.ms)};`);
         return v;
       }
       if (op === "in" && kv instanceof Ip) {
+        const v = this.boolTmp();
         this.emit(`${v} = RT.inOp(${a}, ${this.k(kv)}, ${kspan});`);
         this.check(v, L);
         return v;
@@ -356,19 +372,24 @@ export class AccessCodegen {
     }
     const b = this.gen(e.right, L);
     if (ORDER_OPS.has(op)) {
-      this.emit(`if (typeof ${a} === "number" && typeof ${b} === "number") ${v} = ${a} ${op} ${b}; else { ${v} = RT.compareOp(${JSON.stringify(op)}, ${a}, ${b}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
+      const v = this.boolTmp();
+      this.emit(`if (typeof ${a} === "number" && typeof ${b} === "number") ${v} = ${a} ${op} ${b}; else { ${v} = RT.compareOp(${quoted}, ${a}, ${b}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
       return v;
     }
     if (op === "==" || op === "!=") {
+      const v = this.boolTmp();
       this.emit(`${v} = ${op === "!=" ? "!" : ""}RT.deepEqual(${a}, ${b});`);
       return v;
     }
-    this.emit(`${v} = RT.applyBinary(${JSON.stringify(op)}, ${a}, ${b}, ${kspan});`);
+    const boolResult = op === "in" || op === "contains" || op === "contains_any" || op === "contains_all" || op === "like" || op === "starts_with" || op === "ends_with" || op === "matches";
+    const v = boolResult ? this.boolTmp() : this.tmp();
+    this.emit(`${v} = RT.applyBinary(${quoted}, ${a}, ${b}, ${kspan});`);
     this.check(v, L);
     return v;
   }
 
-  private equalsConst(op: "==" | "!=", a: string, kv: string | number | boolean, v: string): string {
+  private equalsConst(op: "==" | "!=", a: string, kv: string | number | boolean): string {
+    const v = this.boolTmp();
     const lit = this.value(kv);
     const neg = op === "!=" ? "!" : "";
     this.emit(`${v} = ${neg}(typeof ${a} === "object" && ${a} !== null ? RT.deepEqual(${a}, ${lit}) : ${a} === ${lit});`);
@@ -386,6 +407,7 @@ export class AccessCodegen {
     this.kk = [];
     this.temps = 0;
     this.labels = 0;
+    this.bools = new Set(["true", "false"]);
     const exprs = rule.ast.clauses;
     let ci = 0;
     for (const cl of exprs) {
@@ -398,22 +420,23 @@ export class AccessCodegen {
         this.emit(`if (${x} !== 1) { if (${x} !== 0) { st.error = ${x}; return 4; } if (!mfa) { st.obligation = ${this.k(compiled.obligation)}; mfa = true; } st.unmet.push(${this.k(compiled.unmet)}); }`);
         continue;
       }
-      const res = this.tmp();
       this.emit(`${L}: {`);
       const x = this.gen(cl.expr, L);
-      this.emit(`${res} = ${x};`);
       this.emit("}");
       this.emit("if (err !== null) { st.error = err; return 4; }");
-      const nb = this.k(compiled.notBoolean);
+      const known = this.bools.has(x);
+      const nb = known ? "" : `st.error = ${this.k(compiled.notBoolean)}(${x}); return 4;`;
       switch (compiled.kind) {
         case ClauseKind.When:
-          this.emit(`if (${res} !== true) { if (${res} === false) { st.notApplied = ${this.k(compiled.notApplied)}; return 0; } st.error = ${nb}(${res}); return 4; }`);
+          if (x === "true") break;
+          this.emit(`if (${x} !== true) { if (${x} === false) { st.notApplied = ${this.k(compiled.notApplied)}; return 0; } ${nb} }`);
           break;
         case ClauseKind.Unless:
-          this.emit(`if (${res} !== false) { if (${res} === true) { st.notApplied = ${this.k(compiled.notApplied)}; return 0; } st.error = ${nb}(${res}); return 4; }`);
+          if (x === "false") break;
+          this.emit(`if (${x} !== false) { if (${x} === true) { st.notApplied = ${this.k(compiled.notApplied)}; return 0; } ${nb} }`);
           break;
         default:
-          this.emit(`if (${res} !== true) { if (${res} === false) { unmet = true; st.unmet.push(${this.k(compiled.unmet)}); } else { st.error = ${nb}(${res}); return 4; } }`);
+          this.emit(`if (${x} !== true) { if (${x} === false) { unmet = true; st.unmet.push(${this.k(compiled.unmet)}); } else { ${nb} } }`);
           break;
       }
     }
@@ -447,7 +470,7 @@ export class AccessCodegen {
   build(): GeneratedRule[] {
     if (this.rules.length === 0) return [];
     const src = `"use strict";\nreturn [\n${this.shapeSources.map((b, i) => `function shape_${i}(k) {\n${b}\n}`).join(",\n")}\n];`;
-    const factories = new Function("RT", "E", "S", "D", src)(RT, EvalError, Special, Duration) as ((k: unknown[]) => GeneratedRule)[];
+    const factories = new Function("RT", "E", "S", "D", "O", src)(RT, EvalError, Special, Duration, isJsonObject) as ((k: unknown[]) => GeneratedRule)[];
     return this.rules.map((r) => factories[r.shape]!(r.k));
   }
 

@@ -117,7 +117,9 @@ export class ExprCompiler {
    * generator can ask about every node cheaply. Agrees with
    * `compile(e).constant`.
    */
-  constantOf(e: Expr): CompiledExpr | null {
+  constantOf(e: Expr): { readonly value: Result } | null {
+    // Literals, the most common constants, without building a closure.
+    if (e.kind === "String" || e.kind === "Number" || e.kind === "Bool") return { value: e.value };
     return this.isConstant(e) ? this.compile(e) : null;
   }
 

@@ -11,7 +11,7 @@
  */
 import type { ConstDecl, Expr, PolicyFile } from "../parser/ast.js";
 import { packageOf, ruleId } from "../parser/ast.js";
-import { ExprCompiler, toErrorSpan, type CompiledExpr, type ExprScope } from "./compile-expr.js";
+import { ExprCompiler, toErrorSpan, type ExprScope } from "./compile-expr.js";
 import { compileAccessRule, type CompiledAccessRule } from "./access.js";
 import { compileEncryptionRule, type CompiledEncryptionRule } from "./encryption.js";
 import { compileMesh, type CompiledMesh } from "./mesh.js";
@@ -98,7 +98,7 @@ export function compilePolicySet(files: readonly PolicyFile[], options: CompileO
         case "AccessRule": {
           const rule = compileAccessRule(file, item, access.length, accessCompiler);
           access.push(rule);
-          const key = indexKeyOf(item, (e: Expr): CompiledExpr | null => accessCompiler.constantOf(e));
+          const key = indexKeyOf(item, (e: Expr) => accessCompiler.constantOf(e));
           keys.push(key);
           codegen?.add(rule, accessCompiler, key.tests);
           ruleIds.push(rule.id);

@@ -59,6 +59,11 @@ export class ErrorSite {
     return e;
   }
 
+  /** Reading an attribute of `v`, which is not an object: missing through null, else a type error. */
+  bad(v: unknown): EvalError {
+    return v === null ? this.missing() : this.typeError(v);
+  }
+
   /** `o[i]` with a key of the wrong type for `o`. */
   badIndex(o: Value, i: Value): EvalError {
     const n = this.node as Extract<Expr, { kind: "Index" }>;

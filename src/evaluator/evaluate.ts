@@ -128,7 +128,8 @@ export class Evaluator {
     switch (kind) {
       case "access": {
         const resource = input["resource"] as ObjectValue;
-        const cands = set.index.candidates(input["action"], resource["type"]);
+        const principal = input["principal"] as ObjectValue;
+        const cands = set.index.candidates(input["action"], resource["type"], principal["roles"]);
         // One RuleState per evaluator, unless a store calls back into evaluate().
         const st = this.idle ?? new RuleState();
         this.idle = null;

@@ -20,10 +20,23 @@
  * action is in A (and type in T); other rules are always candidates. When
  * the request's `action` or `resource.type` is not a string (or absent), the
  * index is not used: every rule is evaluated. Candidates keep load order.
+ *
+ * Roles, the third dimension. If the conjunct right after those tests is a
+ * role test on `principal.roles`:
+ *
+ *   principal.roles contains "r"    principal.roles contains_any ["r", "s"]
+ *   "r" in principal.roles          (or a disjunction of them)
+ *
+ * it cannot error when the request's `principal.roles` is a list, and when
+ * every element is a string its value is "some request role is in R". Only
+ * for such requests are the candidates narrowed further to the rules whose R
+ * meets the request's roles (plus rules without a role test). Any other
+ * `principal.roles` (absent, not a list, a non-string element) keeps the
+ * action/type candidates, so the role test runs and errors as it should.
  */
 import type { Expr, AccessRule } from "../parser/ast.js";
-import type { CompiledExpr } from "./compile-expr.js";
-import { EvalError, Special } from "./values.js";
+
+import { EvalError, Special, type Result } from "./values.js";
 import type { CompiledAccessRule } from "./access.js";
 
 export type Field = "action" | "type";
@@ -37,10 +50,12 @@ export interface IndexKey {
    * lets through to this rule, so generated code may skip them.
    */
   tests: Expr[];
+  /** The role test right after them, as the set of roles that satisfy it; null: none. */
+  roles: Set<string> | null;
 }
 
 /** How the index reads constants: the folded value, or null when not constant. */
-export type ConstOf = (e: Expr) => CompiledExpr | null;
+export type ConstOf = (e: Expr) => { readonly value: Result } | null;
 
 function unparen(e: Expr): Expr {
   while (e.kind === "Paren") e = e.expr;
@@ -95,6 +110,45 @@ function literalTest(e: Expr, constOf: ConstOf): { field: Field; values: Set<str
   return null;
 }
 
+function isRolesPath(e: Expr): boolean {
+  e = unparen(e);
+  let prop: string | null = null;
+  if (e.kind === "Member") prop = e.property;
+  else if (e.kind === "Index" && unparen(e.index).kind === "String") prop = (unparen(e.index) as { value: string }).value;
+  if (prop !== "roles") return false;
+  const base = unparen((e as { object: Expr }).object);
+  return base.kind === "Name" && base.name === "principal";
+}
+
+/**
+ * The roles a role test admits, or null when `e` is not a role test that is
+ * error-free for a list of roles.
+ */
+function roleTest(e: Expr, constOf: ConstOf): Set<string> | null {
+  e = unparen(e);
+  if (e.kind !== "Binary") return null;
+  if (e.op === "or") {
+    const a = roleTest(e.left, constOf);
+    const b = roleTest(e.right, constOf);
+    return a === null || b === null ? null : new Set([...a, ...b]);
+  }
+  const strings = (v: unknown): Set<string> => new Set(typeof v === "string" ? [v] : []);
+  if (e.op === "contains" && isRolesPath(e.left)) {
+    const k = constOf(e.right);
+    return k === null || k.value instanceof EvalError ? null : strings(k.value);
+  }
+  if (e.op === "in" && isRolesPath(e.right)) {
+    const k = constOf(e.left);
+    return k === null || k.value instanceof EvalError ? null : strings(k.value);
+  }
+  if (e.op === "contains_any" && isRolesPath(e.left)) {
+    const k = constOf(e.right);
+    if (k === null || !Array.isArray(k.value)) return null; // a non-list right side errors
+    return new Set(k.value.filter((x): x is string => typeof x === "string"));
+  }
+  return null;
+}
+
 function flattenAnd(e: Expr, out: Expr[]): void {
   e = unparen(e);
   if (e.kind === "Binary" && e.op === "and") {
@@ -112,7 +166,7 @@ function intersect(a: Set<string> | null, b: Set<string>): Set<string> {
 
 /** The index key of a rule from its leading literal tests. */
 export function indexKeyOf(rule: AccessRule, constOf: ConstOf): IndexKey {
-  const key: IndexKey = { actions: null, types: null, tests: [] };
+  const key: IndexKey = { actions: null, types: null, tests: [], roles: null };
   for (const cl of rule.clauses) {
     if (cl.kind === "Tags") continue;
     if (cl.kind !== "When") return key;
@@ -120,7 +174,10 @@ export function indexKeyOf(rule: AccessRule, constOf: ConstOf): IndexKey {
     flattenAnd(cl.expr, conjuncts);
     for (const c of conjuncts) {
       const t = literalTest(c, constOf);
-      if (t === null) return key;
+      if (t === null) {
+        key.roles = roleTest(c, constOf);
+        return key;
+      }
       if (t.field === "action") key.actions = intersect(key.actions, t.values);
       else key.types = intersect(key.types, t.values);
       key.tests.push(c);
@@ -134,6 +191,19 @@ export interface Candidates {
   allow: CompiledAccessRule[];
   /** True when the index narrowed these (rules may skip their leading tests). */
   indexed: boolean;
+  /** The role refinement of these candidates (built on first use; null when no rule has a role key). */
+  roleSplit?: RoleSplit | null;
+}
+
+/** One action/type bucket split by role key. */
+interface RoleSplit {
+  /** Rules without a role key: candidates whatever the roles. */
+  free: CompiledAccessRule[];
+  byRole: Map<string, CompiledAccessRule[]>;
+  /** Candidates for requests with none of the keyed roles. */
+  none: Candidates;
+  /** Role combination (sorted, "\n"-joined) -> candidates. */
+  cache: Map<string, Candidates>;
 }
 
 const OTHER = Symbol("other");
@@ -141,7 +211,7 @@ type Slot = string | typeof OTHER;
 /** Cached candidate lists are bounded by the policy's literals; cap them anyway. */
 const CACHE_LIMIT = 50_000;
 
-function split(rules: CompiledAccessRule[], indexed: boolean): Candidates {
+function split_(rules: CompiledAccessRule[], indexed: boolean): Candidates {
   return { deny: rules.filter((r) => r.effect === "deny"), allow: rules.filter((r) => r.effect === "allow"), indexed };
 }
 
@@ -155,11 +225,14 @@ export class RuleIndex {
   private readonly knownTypes = new Set<string>();
   private readonly cache = new Map<Slot, Map<Slot, Candidates>>();
   private cached = 0;
+  /** Role keys by rule order (null: no role test). */
+  private readonly roleKeys: (Set<string> | null)[];
   /** Rules keyed by at least one field (for tests and the benchmark). */
   readonly keyed: number;
 
   constructor(rules: CompiledAccessRule[], keys: IndexKey[]) {
-    this.all = split(rules, false);
+    this.all = split_(rules, false);
+    this.roleKeys = keys.map((k) => k.roles);
     let keyed = 0;
     const push = <K>(m: Map<K, CompiledAccessRule[]>, k: K, r: CompiledAccessRule) => {
       const l = m.get(k);
@@ -184,9 +257,60 @@ export class RuleIndex {
     this.keyed = keyed;
   }
 
-  /** The rules a request must evaluate, in load order. */
-  candidates(action: unknown, type: unknown): Candidates {
+  /**
+   * The rules a request must evaluate, in load order. `roles` is the
+   * request's `principal.roles` (anything; only a list of strings narrows).
+   */
+  candidates(action: unknown, type: unknown, roles?: unknown): Candidates {
     if (typeof action !== "string" || typeof type !== "string") return this.all;
+    const base = this.bucket(action, type);
+    if (!Array.isArray(roles)) return base;
+    let split = base.roleSplit;
+    if (split === undefined) split = base.roleSplit = this.splitByRole(base);
+    if (split === null) return base;
+    let first: string | null = null;
+    let several = false;
+    for (let i = 0; i < roles.length; i++) {
+      const r: unknown = roles[i];
+      if (typeof r !== "string") return base;
+      if (split.byRole.has(r)) {
+        if (first === null) first = r;
+        else if (r !== first) several = true;
+      }
+    }
+    if (first === null) return split.none;
+    const key = several ? [...new Set(roles.filter((r: string) => split!.byRole.has(r)))].sort().join("\n") : first;
+    let hit = split.cache.get(key);
+    if (hit === undefined) {
+      const lists = [split.free, ...key.split("\n").map((r) => split!.byRole.get(r)!)];
+      hit = split_(mergeUnique(lists), true);
+      if (this.cached < CACHE_LIMIT) {
+        split.cache.set(key, hit);
+        this.cached++;
+      }
+    }
+    return hit;
+  }
+
+  private splitByRole(c: Candidates): RoleSplit | null {
+    const rules = mergeUnique([c.deny, c.allow]);
+    if (!rules.some((r) => this.roleKeys[r.order] !== null)) return null;
+    const free: CompiledAccessRule[] = [];
+    const byRole = new Map<string, CompiledAccessRule[]>();
+    for (const r of rules) {
+      const key = this.roleKeys[r.order];
+      if (key === null) free.push(r);
+      else
+        for (const role of key!) {
+          const l = byRole.get(role);
+          if (l) l.push(r);
+          else byRole.set(role, [r]);
+        }
+    }
+    return { free, byRole, none: split_(free, true), cache: new Map() };
+  }
+
+  private bucket(action: string, type: string): Candidates {
     const a: Slot = this.knownActions.has(action) ? action : OTHER;
     const t: Slot = this.knownTypes.has(type) ? type : OTHER;
     let row = this.cache.get(a);
@@ -203,8 +327,7 @@ export class RuleIndex {
       const z = this.byType.get(t);
       if (z) lists.push(z);
     }
-    const merged = lists.flat().sort((p, q) => p.order - q.order);
-    const out = split(merged, true);
+    const out = split_(mergeUnique(lists), true);
     if (this.cached < CACHE_LIMIT) {
       if (!row) this.cache.set(a, (row = new Map()));
       row.set(t, out);
@@ -212,4 +335,9 @@ export class RuleIndex {
     }
     return out;
   }
+}
+
+/** The rules of several lists, each once, in load order. */
+function mergeUnique(lists: CompiledAccessRule[][]): CompiledAccessRule[] {
+  return [...new Set(lists.flat())].sort((p, q) => p.order - q.order);
 }

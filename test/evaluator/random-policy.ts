@@ -162,6 +162,19 @@ function indexTest(g: Gen): string {
       ]);
 }
 
+/** A test on principal.roles of the forms the role index reads. */
+function roleTest(g: Gen): string {
+  return g.pick([
+    `principal.roles contains ${JSON.stringify(g.pick(ROLES))}`,
+    "principal.roles contains_any roles_c",
+    `principal.roles contains_any [${g.some(ROLES, 2).map((r) => JSON.stringify(r)).join(", ")}]`,
+    `${JSON.stringify(g.pick(ROLES))} in principal.roles`,
+    `(principal.roles contains ${JSON.stringify(g.pick(ROLES))} or principal.roles contains ${JSON.stringify(g.pick(ROLES))})`,
+    "principal.roles contains 3",
+    'principal["roles"] contains "ops"',
+  ]);
+}
+
 export function randomPolicy(g: Gen): string {
   const lines: string[] = [
     "package p",
@@ -175,9 +188,13 @@ export function randomPolicy(g: Gen): string {
     const clauses: string[] = [];
     if (g.chance(0.2)) clauses.push('tags ["T:1"]');
     if (g.chance(0.65)) {
-      // Leading literal tests: what the index keys on.
+      // Leading literal tests: what the index keys on, then maybe a role test.
       const tests = g.some([0, 1], 2).map(() => indexTest(g));
+      if (g.chance(0.5)) tests.push(roleTest(g));
+      if (g.chance(0.1)) tests.unshift(roleTest(g));
       clauses.push(`when ${tests.join(" and ")}`);
+    } else if (g.chance(0.2)) {
+      clauses.push(`when ${roleTest(g)}`);
     }
     const rest: string[] = [];
     const whens = g.int(3);
@@ -220,7 +237,7 @@ function strip<T extends Record<string, unknown>>(o: T): T {
 export function randomInput(g: Gen): Record<string, unknown> {
   const principal = strip({
     id: maybe(g, 0.9, () => (g.chance(0.9) ? g.pick(["u1", "u2", "admin"]) : anyValue(g))),
-    roles: maybe(g, 0.9, () => (g.chance(0.9) ? g.some(ROLES, 3) : anyValue(g))),
+    roles: maybe(g, 0.9, () => (g.chance(0.85) ? g.some(ROLES, 3) : g.chance(0.5) ? [g.pick(ROLES), anyValue(g)] : anyValue(g))),
     clearance: maybe(g, 0.85, () => (g.chance(0.9) ? g.int(5) : anyValue(g))),
     dept: maybe(g, 0.5, () => g.pick(["security", "ops", "Admin"])),
   });

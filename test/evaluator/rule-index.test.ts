@@ -15,7 +15,7 @@ function keyOf(clauses: string, consts = 'const acts = ["read", "list"]\nconst o
   const rule = file.items.find((i): i is AccessRule => i.kind === "AccessRule")!;
   const compiler = new ExprCompiler(new ConstTable([file]).scope("p", ACCESS_ROOTS));
   const k = indexKeyOf(rule, (e) => compiler.compile(e));
-  return { actions: k.actions && [...k.actions].sort(), types: k.types && [...k.types].sort() };
+  return { actions: k.actions && [...k.actions].sort(), types: k.types && [...k.types].sort(), ...(k.roles ? { roles: [...k.roles].sort() } : {}) };
 }
 
 t.test("index keys come from leading literal tests only", async (t) => {
@@ -31,7 +31,7 @@ t.test("index keys come from leading literal tests only", async (t) => {
   t.same(keyOf(`when action == "a" and action == "b"`), { actions: [], types: null }, "can never apply to a string action");
   t.same(keyOf(`when action == 3`), { actions: [], types: null });
   // Stops at the first conjunct that could error or is not a literal test.
-  t.same(keyOf(`when principal.roles contains "ops" and action == "read"`), { actions: null, types: null });
+  t.same(keyOf(`when principal.groups contains "ops" and action == "read"`), { actions: null, types: null });
   t.same(keyOf(`when action == "read"\nunless resource.type == "x"\nwhen resource.type == "node"`), { actions: ["read"], types: null });
   t.same(keyOf(`require principal.ok\nwhen action == "read"`), { actions: null, types: null });
   t.same(keyOf(`when action != "read"`), { actions: null, types: null });
@@ -40,6 +40,46 @@ t.test("index keys come from leading literal tests only", async (t) => {
   t.same(keyOf(`when (action == "a" or principal.x == 1)`), { actions: null, types: null });
   t.same(keyOf(`when action == "a" or resource.type == "b"`), { actions: null, types: null }, "a disjunction across fields is no key");
   t.same(keyOf(`when resource.kind == "node"`), { actions: null, types: null });
+});
+
+t.test("role keys: the role test right after the literal tests", async (t) => {
+  t.same(keyOf(`when action == "a" and principal.roles contains "ops"`), { actions: ["a"], types: null, roles: ["ops"] });
+  t.same(keyOf(`when principal.roles contains_any ["ops", "sre", 3]`), { actions: null, types: null, roles: ["ops", "sre"] });
+  t.same(keyOf(`when "dev" in principal.roles`), { actions: null, types: null, roles: ["dev"] });
+  t.same(keyOf(`when principal["roles"] contains "a" or principal.roles contains "b"`), { actions: null, types: null, roles: ["a", "b"] });
+  t.same(keyOf(`when principal.roles contains 3`), { actions: null, types: null, roles: [] }, "never true for string roles");
+  t.same(keyOf(`when principal.roles contains "ops" and action == "a"`), { actions: null, types: null, roles: ["ops"] }, "tests after the role test are not keys");
+  t.same(keyOf(`when principal.roles contains_any "ops"`), { actions: null, types: null }, "a non-list right side errors: no key");
+  t.same(keyOf(`when principal.groups contains "ops"`), { actions: null, types: null });
+  t.same(keyOf(`when resource.roles contains "ops"`), { actions: null, types: null });
+});
+
+t.test("the role dimension narrows only for a list of string roles", async (t) => {
+  const ev = evaluator(`
+allow "ops" { when action == "read" and principal.roles contains "ops" }
+allow "dev" { when action == "read" and principal.roles contains_any ["dev", "qa"] }
+allow "any" { when action == "read" }
+`);
+  const base = { action: "read", resource: { type: "doc" } };
+  const names = (input: object) => access(ev, input, true).explain!.rules.map((r) => r.rule);
+  t.same(names({ ...base, principal: { roles: ["ops"] } }), ["t/ops", "t/any"]);
+  t.same(names({ ...base, principal: { roles: ["qa", "ops", "qa"] } }), ["t/ops", "t/dev", "t/any"]);
+  t.same(names({ ...base, principal: { roles: ["nobody"] } }), ["t/any"]);
+  t.same(names({ ...base, principal: { roles: [] } }), ["t/any"]);
+  // Anything else keeps every role-keyed rule: their role tests must run (and may error).
+  t.same(names({ ...base, principal: { roles: ["ops", 3] } }), ["t/ops", "t/dev", "t/any"]);
+  t.same(names({ ...base, principal: { roles: "ops" } }), ["t/ops", "t/dev", "t/any"]);
+  t.same(names({ ...base, principal: {} }), ["t/ops", "t/dev", "t/any"]);
+  const d = access(ev, { ...base, principal: { roles: "ops" } });
+  t.equal(d.decision, "allow");
+  t.same(d.errors.map((e) => e.message), [
+    "`contains` needs a list on the left, found string",
+    "`contains_any` needs two lists, found string and list",
+  ]);
+  const deny = evaluator(`deny "not-ops" { when principal.roles contains "ops" }
+allow "all" { when true }`);
+  t.equal(access(deny, { ...base, principal: {} }).decision, "deny", "a missing roles list still fails closed");
+  t.equal(access(deny, { ...base, principal: { roles: ["dev"] } }).decision, "allow");
 });
 
 t.test("a skipped rule could not have errored: missing or non-string fields evaluate everything", async (t) => {

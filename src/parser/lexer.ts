@@ -21,7 +21,7 @@ import {
   Deny,
   Detect,
   Test,
-  policyLexer,
+  parsingLexer,
   KEYWORDS,
   Identifier,
   UnterminatedString,
@@ -143,7 +143,7 @@ export function printable(s: string): string {
 /** Tokens, comments and lexical diagnostics of a policy text. Never throws. */
 export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexResult {
   const diagnostics: Diagnostic[] = [];
-  const result = policyLexer.tokenize(text);
+  const result = parsingLexer.tokenize(text);
 
   for (const e of result.errors) {
     const cp = text.codePointAt(e.offset);

@@ -10,7 +10,12 @@
  *   follow, wherever it is; after `acess { }` in a test that is the `}` of
  *   the stray object, which then closes the test and every line after it
  *   becomes a new error. Here a token inside brackets opened while skipping
- *   is never a re-sync point.
+ *   is never a re-sync point, and an item keyword opening a line ends any
+ *   bracket left open (so a scan never runs past the next item).
+ * - Recovery stays linear and shallow with thousands of errors: between
+ *   items it stops at the next item and lets parse.ts go on (chevrotain
+ *   re-enters the repetition recursively, a stack frame set per error), and
+ *   inside a block it re-enters at most MAX_REENTRIES times.
  *
  * The three re-sync methods replace chevrotain 11's own (recoverable.js)
  * with the same contract; they are not in its type declarations, hence the

@@ -7,6 +7,7 @@
  * the role test and the workload's `when` conditions; each `unless`
  * condition becomes its own `unless` clause (none may hold).
  */
+import { compile, type AccessDecision, type Decision, type Engine } from "../../src/index.js";
 import type { Cond, Json, WorkloadPolicy } from "../workload.js";
 
 /** The package every translated rule lives in; rule ids are `bench/<workload id>`. */
@@ -67,21 +68,6 @@ export function workloadId(ruleId: string | null | undefined): string | undefine
 
 // ------------------------------------------------------------- the engine
 
-/** The part of the library's decision the benchmark reads. */
-export interface OursDecision {
-  decision: "allow" | "deny" | "challenge";
-  rule?: string | null;
-  reasons: unknown[];
-  errors: unknown[];
-}
-
-interface OursEngine {
-  evaluate(input: unknown): OursDecision;
-  diagnostics?: readonly { severity: string; code: string; message: string }[];
-}
-
-type Compile = (text: string, options: { file: string }) => OursEngine | Promise<OursEngine>;
-
 /** The access input of one request, built before timing. */
 export interface OursInput {
   kind: "access";
@@ -91,36 +77,46 @@ export interface OursInput {
   context: unknown;
 }
 
-/**
- * Compiles the workload with the library's `compile`, or returns undefined
- * while src/index.ts does not load or does not export it yet.
- */
-export async function createOursEngine(policies: readonly WorkloadPolicy[], file = "bench.policy"): Promise<
-  | {
-      compileMs: number;
-      prepare: (req: { principal: unknown; action: string; resource: unknown; context: unknown }) => OursInput;
-      run: (input: OursInput) => OursDecision;
-      read: (d: OursDecision) => { decision: OursDecision["decision"]; rule: string | undefined; errors: unknown[] };
-    }
-  | undefined
-> {
-  let lib: { compile?: Compile };
-  try {
-    lib = (await import("../../src/index.js")) as unknown as { compile?: Compile };
-  } catch {
-    return undefined; // the library does not load yet (files still being written)
-  }
-  if (typeof lib.compile !== "function") return undefined;
+/** What the check reads from one of our decisions, rule ids as workload ids. */
+export interface OursVerdict {
+  decision: AccessDecision["decision"];
+  /** The deciding rule; null when none decided. */
+  rule: string | null;
+  /** The rules behind the reasons (applicable denies on deny, granting allows on allow). */
+  reasons: string[];
+  errors: unknown[];
+}
+
+/** Compiles the workload's `.policy` translation with the library's `compile`. */
+export function createOursEngine(
+  policies: readonly WorkloadPolicy[],
+  file = "bench.policy",
+): {
+  compileMs: number;
+  engine: Engine;
+  prepare: (req: { principal: unknown; action: string; resource: unknown; context: unknown }) => OursInput;
+  run: (input: OursInput) => Decision;
+  read: (d: Decision) => OursVerdict;
+} {
   const text = toPolicyText(policies);
   const t0 = performance.now();
-  const engine = await lib.compile(text, { file });
+  const engine = compile(text, { file });
   const compileMs = performance.now() - t0;
-  const errors = (engine.diagnostics ?? []).filter((d) => d.severity === "error");
+  const errors = engine.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) throw new Error(`ours: translated workload has errors: ${errors[0]!.code} ${errors[0]!.message}`);
   return {
     compileMs,
+    engine,
     prepare: (req) => ({ kind: "access", principal: req.principal, action: req.action, resource: req.resource, context: req.context }),
     run: (input) => engine.evaluate(input),
-    read: (d) => ({ decision: d.decision, rule: workloadId(d.rule), errors: d.errors }),
+    read: (d) => {
+      const a = d as AccessDecision;
+      return {
+        decision: a.decision,
+        rule: workloadId(a.rule) ?? null,
+        reasons: a.reasons.flatMap((r) => (r.rule === null ? [] : [workloadId(r.rule)!])),
+        errors: a.errors,
+      };
+    },
   };
 }

@@ -7,7 +7,8 @@
 import t from "tap";
 import { cloneName, cloneRequest, derivationOf, loadWorkload, SHIPPED_SIZES, type Expected } from "../../bench/workload.js";
 import { decideReference } from "../../bench/peers/plain-loop.js";
-import { toPolicyRule, toPolicyText } from "../../bench/peers/swarm-policy.js";
+import { createOursEngine, toPolicyRule, toPolicyText } from "../../bench/peers/swarm-policy.js";
+import { verdictMismatch } from "../../bench/access.js";
 
 for (const n of SHIPPED_SIZES) {
   t.test(`the reference loop reproduces every shipped expectation at N=${n}`, async (t) => {
@@ -126,3 +127,22 @@ t.test(".policy translation of a forbid and a permit", async (t) => {
   );
   t.match(toPolicyText(loadWorkload(10).policies), /^package bench\n\ndeny "forbid-prod-delete-unless-admin" \{\n  when action in \["delete", "purge"\] and resource.env == "prod"\n/);
 });
+
+for (const n of SHIPPED_SIZES) {
+  t.test(`our engine, fed the .policy translation, decides every request as expected at N=${n}`, async (t) => {
+    const w = loadWorkload(n);
+    const ours = createOursEngine(w.policies, `bench-${n}.policy`);
+    t.same(ours.engine.diagnostics, [], "the translation loads without diagnostics");
+    const bad: string[] = [];
+    let allowed = 0;
+    w.requests.forEach((r, i) => {
+      const v = ours.read(ours.run(ours.prepare(r)));
+      if (v.decision === "allow") allowed++;
+      // Decision, the deciding rule, every determining rule (as a set), no errors.
+      const why = verdictMismatch(v, w.expected[i]!);
+      if (why !== undefined) bad.push(`${r.id}: ${why}`);
+    });
+    t.same(bad, []);
+    t.equal(allowed, w.expected.filter((e) => e.decision === "allow").length);
+  });
+}

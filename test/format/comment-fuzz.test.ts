@@ -40,7 +40,7 @@ function random(seed: number): () => number {
 
 /** `text` with `count` comments inserted after random tokens. */
 function withComments(text: string, seed: number, count: number): string {
-  const ends = policyLexer.tokenize(text).tokens.map((tok) => (tok.endOffset ?? tok.startOffset) + 1);
+  const ends = policyLexer.tokenize(text).tokens.map((tok) => tok.startOffset + tok.image.length);
   if (ends.length === 0) return text;
   const rnd = random(seed);
   const picks = Array.from({ length: count }, () => ends[Math.floor(rnd() * ends.length)]!).sort((a, b) => b - a);

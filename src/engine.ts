@@ -9,8 +9,10 @@
  *
  * `version` identifies the policy set: the sha256 (hex) of the sources,
  * sorted by file name, each as the JSON text `["file","text"]`, hashed one
- * after the other. The same files with the same text give the same version,
- * whatever order they were read in.
+ * after the other, where "file" is the path relative to the directory all
+ * the sources share. The same files with the same text give the same
+ * version whatever order they were read in and wherever the tree is checked
+ * out, so replicas behind a load balancer agree on it.
  */
 import { createHash } from "node:crypto";
 import type { PolicyFile } from "./parser/ast.js";
@@ -109,9 +111,16 @@ function collectIds(files: readonly PolicyFile[]): string[] {
 
 /** sha256 hex of sources sorted by file name (see the top of this file). */
 export function policyVersion(sources: readonly { file: string; text: string }[]): string {
-  const sorted = [...sources].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const names = sources.map((s) => s.file.split(/[\\/]/));
+  let common = names.length > 0 ? names[0]!.length - 1 : 0;
+  for (const parts of names) {
+    common = Math.min(common, parts.length - 1);
+    for (let i = 0; i < common; i++) if (parts[i] !== names[0]![i]) common = i;
+  }
+  const relative = sources.map((s, i) => ({ file: names[i]!.slice(common).join("/"), text: s.text }));
+  relative.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const h = createHash("sha256");
-  for (const s of sorted) h.update(JSON.stringify([s.file, s.text]));
+  for (const s of relative) h.update(JSON.stringify([s.file, s.text]));
   return h.digest("hex");
 }
 

@@ -50,3 +50,13 @@ export type {
 } from "./evaluator/decision.js";
 /** The stores `risk()` and `quarantined()` read; an in-memory default with expiry. */
 export { MemoryRiskStore, EMPTY_RISK_STORE, type RiskStore } from "./evaluator/stores.js";
+/** Run the `test` blocks of loaded policy files against an engine (with optional clause coverage). */
+export {
+  runPolicyTests,
+  type TestRun,
+  type TestCaseResult,
+  type TestFailure,
+  type CoverageReport,
+  type RunOptions,
+  type TestTarget,
+} from "./testing/run-tests.js";

@@ -1,0 +1,101 @@
+/**
+ * `swarm-policy test PATH... [--coverage] [--threshold N]`: run every `test`
+ * block. Prints each failure with the expected and actual outcome and the
+ * span; the last line is always "N passed, N failed". Exit 1 on any failure,
+ * on policy errors, or (with --threshold) on clause coverage below N percent.
+ */
+import { Option, type Command } from "commander";
+import { Engine, runPolicyTests, displayPath, hasErrors, renderText, shouldColor, type TestRun } from "../../index.js";
+import { CliError, type CliContext } from "../context.js";
+import { readPolicySources } from "../sources.js";
+
+interface TestOptions {
+  coverage: boolean;
+  threshold?: string;
+  filter?: string;
+  format: "text" | "json";
+}
+
+function parseThreshold(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new CliError(`--threshold must be a number from 0 to 100, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function renderRun(run: TestRun, cwd: string, threshold: number | undefined): string {
+  const out: string[] = [];
+  const where = (s: { file: string; line: number; column: number }) => `${displayPath(s.file, { cwd })}:${s.line}:${s.column}`;
+  for (const r of run.results) {
+    if (r.status === "passed") out.push(`ok    ${r.id}`);
+    else if (r.status === "skipped") out.push(`skip  ${r.id}: ${r.skipReason ?? ""}`);
+    else {
+      out.push(`FAIL  ${r.id}`, `  --> ${where(r.span)}`);
+      for (const f of r.failures) {
+        out.push(`  ${where(f.span)}: ${f.message}`);
+        if (f.expected !== undefined) out.push(`      expected: ${JSON.stringify(f.expected)}`);
+        if (f.actual !== undefined) out.push(`      actual:   ${JSON.stringify(f.actual)}`);
+      }
+      const d = r.decision as { decision?: string; rule?: string | null; reasons?: unknown; errors?: unknown[] } | undefined;
+      if (d && "decision" in d) {
+        out.push(`      decision: ${d.decision} (rule ${d.rule ?? "none"}), reasons ${JSON.stringify(d.reasons)}`);
+        if (d.errors && d.errors.length > 0) out.push(`      errors:   ${JSON.stringify(d.errors)}`);
+      }
+    }
+  }
+  const cov = run.coverage;
+  if (cov) {
+    out.push("", `coverage: ${cov.percent}% of ${cov.clausesTotal} clauses, ${cov.rulesTotal - cov.rulesMissed.length}/${cov.rulesTotal} rules exercised`);
+    for (const id of cov.rulesMissed) out.push(`  rule never reached: ${id}`);
+    for (const c of cov.clausesMissed) out.push(`  clause never evaluated: ${where(c.span)} \`${c.clause}\` in ${c.rule}`);
+    if (threshold !== undefined && cov.percent < threshold) out.push(`coverage ${cov.percent}% is below the threshold ${threshold}%`);
+  }
+  if (run.skipped > 0) out.push(`${run.skipped} skipped`);
+  out.push(`${run.passed} passed, ${run.failed} failed`);
+  return out.join("\n") + "\n";
+}
+
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command("test")
+    .summary("run the test blocks of policy files")
+    .description(
+      "Run every `test` block in the policy files against the compiled policies.\n" +
+        'The last line is "N passed, N failed". Exits 1 on any failed test, on policy errors,\n' +
+        "or when --threshold is given and clause coverage is below it; 2 on unreadable paths.",
+    )
+    .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
+    .option("--coverage", "list rules and clauses no test exercised", false)
+    .option("--threshold <percent>", "with --coverage: fail below this clause coverage")
+    .option("--filter <text>", "run only tests whose id (package/name) contains this text")
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ swarm-policy test policies/\n" +
+        "  $ swarm-policy test --coverage --threshold 90 policies/\n",
+    )
+    .action(
+      cli.action(async (paths: string[], opts: TestOptions) => {
+        const threshold = parseThreshold(opts.threshold);
+        const coverage = opts.coverage || threshold !== undefined;
+        const sources = await readPolicySources(cli, paths);
+        const engine = new Engine(sources, []);
+        if (hasErrors(engine.diagnostics)) {
+          const errors = engine.diagnostics.filter((d) => d.severity === "error");
+          const byFile = new Map(sources.map((s) => [s.file, s]));
+          cli.io.stderr(renderText(errors, byFile, { cwd: cli.io.cwd, color: shouldColor(cli.io.stderrIsTTY, cli.io.env) }));
+          cli.io.stdout("0 passed, 0 failed\n");
+          return 1;
+        }
+        const run = runPolicyTests(engine.files, engine, { coverage, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) });
+        if (opts.format === "json") {
+          cli.io.stdout(JSON.stringify(run, null, 2) + "\n");
+        } else {
+          cli.io.stdout(renderRun(run, cli.io.cwd, threshold));
+        }
+        const belowThreshold = threshold !== undefined && run.coverage !== undefined && run.coverage.percent < threshold;
+        return run.failed > 0 || belowThreshold ? 1 : 0;
+      }),
+    );
+}

@@ -1,0 +1,61 @@
+import t from "tap";
+import { run } from "../run.js";
+
+const POLICY = `package demo
+allow "read-docs" {
+  when action == "read" and resource.type == "doc"
+}
+deny "no-prod-delete" {
+  when action == "delete" and resource.env == "prod"
+}
+encryption default {
+  require cipher "aes-256-gcm"
+}
+`;
+const READ = { principal: { id: "a" }, action: "read", resource: { type: "doc", env: "dev" }, context: {} };
+
+t.test("prints the decision JSON for one input", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "in.json": JSON.stringify(READ) });
+  const r = await run(["eval", "a.policy", "--input", "in.json"], { cwd });
+  t.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(r.stdout);
+  t.equal(d.decision, "allow");
+  t.equal(d.rule, "demo/read-docs");
+  t.match(d.version, /^[0-9a-f]{64}$/);
+});
+
+t.test("reads stdin with -, a list is a batch, --kind overrides", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const list = [READ, { ...READ, action: "delete", resource: { type: "doc", env: "prod" } }];
+  const r = await run(["eval", "a.policy", "--input", "-"], { cwd, stdin: JSON.stringify(list) });
+  t.equal(r.code, 0);
+  t.same((JSON.parse(r.stdout) as { decision: string }[]).map((d) => d.decision), ["allow", "deny"]);
+  const enc = await run(["eval", "a.policy", "--kind", "encryption", "--input", "-"], { cwd, stdin: '{"data":{"classification":"public"}}' });
+  t.equal(JSON.parse(enc.stdout).cipher, "aes-256-gcm");
+});
+
+t.test("--explain adds every rule considered", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "in.json": JSON.stringify(READ) });
+  const r = await run(["eval", "a.policy", "--input", "in.json", "--explain"], { cwd });
+  const d = JSON.parse(r.stdout);
+  t.ok(Array.isArray(d.explain.rules) && d.explain.rules.length > 0);
+});
+
+t.test("malformed or missing input is exit 2 with a clear message", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "bad.json": "{nope" });
+  const bad = await run(["eval", "a.policy", "--input", "bad.json"], { cwd });
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /bad\.json is not valid JSON/);
+  t.equal(bad.stdout, "");
+  const missing = await run(["eval", "a.policy", "--input", "nope.json"], { cwd });
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /cannot read input nope\.json: no such file or directory/);
+});
+
+t.test("policy errors: the decision still fails closed, exit 1", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY.replace('action == "read"', "acton == \"read\""), "in.json": JSON.stringify(READ) });
+  const r = await run(["eval", "a.policy", "--input", "in.json"], { cwd });
+  t.equal(r.code, 1);
+  t.equal(JSON.parse(r.stdout).decision, "deny");
+  t.match(r.stderr, /SP2001/);
+});

@@ -1,0 +1,114 @@
+import t from "tap";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "../run.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const POLICY = `package demo
+
+allow "ops-restart" {
+  when action == "restart" and resource.type == "node"
+  when principal.roles contains "ops"
+  unless resource.env == "prod"
+  require mfa within 15m
+}
+
+test "ops with fresh MFA may restart a staging node" {
+  access {
+    principal: { id: "alice", roles: ["ops"] },
+    action: "restart",
+    resource: { type: "node", env: "staging" },
+    context: { mfa: { verified_at: "2026-01-01T00:00:00Z" } },
+    time: "2026-01-01T00:05:00Z"
+  }
+  expect allow
+  expect result.rule == "demo/ops-restart"
+}
+
+test "stale MFA gets a step-up challenge" {
+  access {
+    principal: { id: "alice", roles: ["ops"] },
+    action: "restart",
+    resource: { type: "node", env: "staging" },
+    context: { mfa: { verified_at: "2026-01-01T00:00:00Z" } },
+    time: "2026-01-01T01:00:00Z"
+  }
+  expect challenge
+  expect result.obligations[0].mfa.maxAge == "15m"
+}
+`;
+
+/** The same tests, with the second one's expectation wrong. */
+const FAILING = POLICY.replace("expect challenge", "expect allow");
+
+t.test("all tests pass: exit 0, last line N passed, N failed", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const r = await run(["test", "a.policy"], { cwd });
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  t.equal(lines.at(-1), "2 passed, 0 failed");
+  t.match(r.stdout, /^ok {4}demo\/ops with fresh MFA may restart a staging node$/m);
+});
+
+t.test("a failing expectation: exit 1, expected and actual, with the span", async (t) => {
+  const cwd = t.testdir({ "a.policy": FAILING });
+  const r = await run(["test", "a.policy"], { cwd });
+  t.equal(r.code, 1);
+  t.match(r.stdout, /^FAIL {2}demo\/stale MFA gets a step-up challenge$/m);
+  t.match(r.stdout, /a\.policy:\d+:3: expected allow, got challenge/);
+  t.match(r.stdout, /expected: "allow"/);
+  t.match(r.stdout, /actual: {3}"challenge"/);
+  t.equal(r.stdout.trimEnd().split("\n").at(-1), "1 passed, 1 failed");
+});
+
+t.test("an expectation that errors fails the test, never passes it", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY.replace('expect result.rule == "demo/ops-restart"', "expect result.nope == 1") });
+  const r = await run(["test", "a.policy"], { cwd });
+  t.equal(r.code, 1);
+  t.match(r.stdout, /expectation errored: missing attribute `result\.nope`/);
+});
+
+t.test("--coverage lists clauses no test reached; --threshold gates on it", async (t) => {
+  const extra = POLICY + `
+deny "no-prod" {
+  when resource.env == "prod"
+  when action == "delete"
+}
+`;
+  const cwd = t.testdir({ "a.policy": extra });
+  const r = await run(["test", "--coverage", "a.policy"], { cwd });
+  t.equal(r.code, 0, r.stdout);
+  // no-prod's first `when` runs (false) for every test; its second is never reached.
+  t.match(r.stdout, /coverage: 83\.3% of 6 clauses, 2\/2 rules exercised/);
+  t.match(r.stdout, /clause never evaluated: a\.policy:\d+:3 `when` in demo\/no-prod/);
+  const gated = await run(["test", "--threshold", "90", "a.policy"], { cwd });
+  t.equal(gated.code, 1);
+  t.match(gated.stdout, /below the threshold 90%/);
+  t.equal(gated.stdout.trimEnd().split("\n").at(-1), "2 passed, 0 failed");
+  const bad = await run(["test", "--threshold", "abc", "a.policy"], { cwd });
+  t.equal(bad.code, 2);
+});
+
+t.test("policy errors: diagnostics on stderr, exit 1, still a closing line", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY.replace("principal.roles", "pricipal.roles") });
+  const r = await run(["test", "a.policy"], { cwd });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /SP2001/);
+  t.equal(r.stdout, "0 passed, 0 failed\n");
+});
+
+t.test("--format json gives the whole run", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const r = await run(["test", "--format", "json", "a.policy"], { cwd });
+  const json = JSON.parse(r.stdout) as { passed: number; failed: number; results: { status: string }[] };
+  t.equal(json.passed, 2);
+  t.equal(json.failed, 0);
+  t.same(json.results.map((x) => x.status), ["passed", "passed"]);
+});
+
+t.test("the bundled example policies pass their own tests", async (t) => {
+  const r = await run(["test", "--coverage", "policies"], { cwd: repoRoot });
+  t.equal(r.code, 0, r.stdout);
+  t.match(r.stdout.trimEnd().split("\n").at(-1) ?? "", /^\d+ passed, 0 failed$/);
+});

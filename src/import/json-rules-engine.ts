@@ -1,0 +1,396 @@
+/**
+ * Import a json-rules-engine (v7) rule set whose events are access decisions
+ * into one `.policy` file.
+ *
+ * Source shapes: one rule object `{ conditions, event, priority?, name? }`,
+ * an array of them, or `{ rules: [...] }`. A rule whose event type is
+ * `allow`/`permit` becomes an `allow` rule, `deny`/`forbid` a `deny` rule;
+ * json-rules-engine fires every rule whose conditions hold, and our engine
+ * lets any applicable deny override, so the imported set decides exactly as
+ * "deny if a deny rule fires, else allow if an allow rule fires, else deny".
+ * Priorities (rule and condition) only order evaluation there, and no rule
+ * read from JSON can stop the run or change facts, so they do not matter.
+ *
+ * Missing data (the reason for every guard below). json-rules-engine reads a
+ * fact path with JSONPath and gets `undefined` when it is absent; its
+ * operators then answer: equal, in, contains, doesNotContain and the four
+ * comparisons false; notEqual and notIn TRUE (`undefined !== v`). Our
+ * language makes reading an absent attribute an error (a deny rule that
+ * errors denies), so each path is guarded with `has` (false also when a
+ * parent is not an object, as JSONPath gives `undefined` there):
+ *
+ *   equal v             P and x == v
+ *   notEqual v          not (P and x == v)
+ *   in L / notIn L      P and x in L / not (P and x in L)
+ *   contains v          P and x contains v
+ *   doesNotContain v    P and not (x contains v)
+ *   lessThan v ...      P and x < v
+ *
+ * where P is the presence test of x. With a fact reference `value: {fact,
+ * path}` (presence Q, value y): equal is `(P and Q and x == y) or (not P and
+ * not Q)` (undefined === undefined), in is `P and Q and x in y`, notIn is
+ * `Q and not (P and x in y)`, doesNotContain is `P and not (Q and x contains
+ * y)`, the rest `P and Q and x OP y`.
+ *
+ * Known differences, all where the data has an unexpected type (documented in
+ * docs/cli.md): json-rules-engine compares lists and objects by reference and
+ * coerces for `<` ("5" < 10, [5] < 10), and answers false for a non-list
+ * `contains` or a null `<`; our engine compares by value and makes a type
+ * mismatch an evaluation error, which fails closed. A referenced list that
+ * is missing makes json-rules-engine throw for in/notIn; ours answers false.
+ */
+import { format } from "../format/format.js";
+import { ImportInputError, type ImportProblem, type ImportResult } from "./report.js";
+
+/** The facts an access input has; a dotted fact name starts with one of them. */
+const ROOTS = new Set(["principal", "action", "resource", "context"]);
+/** Facts holding objects (a path into `action`, a string, is not supported). */
+const OBJECT_ROOTS = new Set(["principal", "resource", "context"]);
+
+const ALLOW_EVENTS = new Set(["allow", "permit"]);
+const DENY_EVENTS = new Set(["deny", "forbid"]);
+
+const COMPARISONS: Record<string, string> = {
+  lessThan: "<",
+  lessThanInclusive: "<=",
+  greaterThan: ">",
+  greaterThanInclusive: ">=",
+};
+const OPERATORS = new Set([
+  "equal",
+  "notEqual",
+  "in",
+  "notIn",
+  "contains",
+  "doesNotContain",
+  ...Object.keys(COMPARISONS),
+]);
+
+/** A rule that cannot be converted; caught per rule and reported. */
+class Unconvertible extends Error {}
+
+function fail(why: string): never {
+  throw new Unconvertible(why);
+}
+
+// ---- policy expression text, with just enough precedence to parenthesise ----
+
+const enum Prec {
+  Or = 1,
+  And = 2,
+  Not = 3,
+  Cmp = 4,
+  Atom = 9,
+}
+
+interface Expr {
+  text: string;
+  prec: Prec;
+}
+
+const TRUE: Expr = { text: "true", prec: Prec.Atom };
+const FALSE: Expr = { text: "false", prec: Prec.Atom };
+
+function wrap(e: Expr, min: Prec): string {
+  return e.prec >= min ? e.text : `(${e.text})`;
+}
+
+function and(parts: Expr[]): Expr {
+  if (parts.some((p) => p === FALSE)) return FALSE;
+  const rest = parts.filter((p) => p !== TRUE);
+  if (rest.length === 0) return TRUE;
+  if (rest.length === 1) return rest[0]!;
+  return { text: rest.map((p) => wrap(p, Prec.And)).join(" and "), prec: Prec.And };
+}
+
+function or(parts: Expr[]): Expr {
+  if (parts.some((p) => p === TRUE)) return TRUE;
+  const rest = parts.filter((p) => p !== FALSE);
+  if (rest.length === 0) return FALSE;
+  if (rest.length === 1) return rest[0]!;
+  return { text: rest.map((p) => wrap(p, Prec.Or)).join(" or "), prec: Prec.Or };
+}
+
+function not(e: Expr): Expr {
+  if (e === TRUE) return FALSE;
+  if (e === FALSE) return TRUE;
+  return { text: `not ${wrap(e, Prec.Cmp)}`, prec: Prec.Not };
+}
+
+function binary(l: Expr, op: string, r: Expr): Expr {
+  return { text: `${wrap(l, Prec.Atom)} ${op} ${wrap(r, Prec.Atom)}`, prec: Prec.Cmp };
+}
+
+// ---- attribute paths ----
+
+/** An attribute path: a root name and the keys below it. */
+interface AttrPath {
+  root: string;
+  keys: string[];
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function member(base: string, key: string): string {
+  return IDENT.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+function pathText(p: AttrPath, upTo = p.keys.length): string {
+  let text = p.root;
+  for (const key of p.keys.slice(0, upTo)) text = member(text, key);
+  return text;
+}
+
+function access(p: AttrPath): Expr {
+  return { text: pathText(p), prec: Prec.Atom };
+}
+
+/** True exactly where JSONPath finds the value: each parent an object holding the key. */
+function present(p: AttrPath): Expr {
+  return and(
+    p.keys.map((key, i) => ({
+      text: `${pathText(p, i)} has ${IDENT.test(key) ? key : JSON.stringify(key)}`,
+      prec: Prec.Cmp,
+    })),
+  );
+}
+
+/**
+ * The keys of a JSONPath: `$`, `$.a.b`, `$['x-y']`, `$["x-y"]`. Anything
+ * else (wildcards, filters, indexes, recursive descent) selects something
+ * our paths cannot.
+ */
+export function parseJsonPath(path: string): string[] {
+  if (!path.startsWith("$")) fail(`path ${JSON.stringify(path)} does not start with \`$\``);
+  const keys: string[] = [];
+  const re = /\.([A-Za-z_$][A-Za-z0-9_$-]*)|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\]/y;
+  let i = 1;
+  while (i < path.length) {
+    re.lastIndex = i;
+    const m = re.exec(path);
+    if (m === null) fail(`path ${JSON.stringify(path)} is not a plain \`$.a.b\` path`);
+    const raw = m[1] ?? m[2] ?? m[3]!;
+    const key = m[1] !== undefined ? raw : raw.replace(/\\(.)/g, "$1");
+    if (m[1] === undefined && /[*?@]/.test(key)) fail(`path ${JSON.stringify(path)} is not a plain \`$.a.b\` path`);
+    keys.push(key);
+    i = re.lastIndex;
+  }
+  return keys;
+}
+
+/** A fact (plus optional JSONPath) as an attribute path of the access input. */
+function factPath(fact: unknown, path: unknown, params: unknown): AttrPath {
+  if (typeof fact !== "string") fail("a fact name is not a string");
+  if (params !== undefined) fail(`fact \`${fact}\` has params (facts computed from params have no equivalent)`);
+  const [root, ...rest] = fact.split(".");
+  if (!ROOTS.has(root!)) fail(`fact \`${fact}\` is not principal, action, resource or context (or a dotted path below one)`);
+  if (rest.some((k) => k === "")) fail(`fact \`${fact}\` has an empty key`);
+  if (path !== undefined && typeof path !== "string") fail(`fact \`${fact}\` has a path that is not a string`);
+  const keys = [...rest, ...(path ? parseJsonPath(path) : [])];
+  // JSONPath on a non-object fact answers the fact itself: not an attribute path.
+  if (!OBJECT_ROOTS.has(root!) && keys.length > 0) fail(`fact \`${root}\` is a string; it has no path \`${fact}${path ?? ""}\``);
+  return { root: root!, keys };
+}
+
+// ---- values ----
+
+const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+function scalar(v: unknown, what: string): Expr {
+  if (typeof v === "string") return { text: JSON.stringify(v), prec: Prec.Atom };
+  if (typeof v === "boolean") return v ? TRUE : FALSE;
+  if (typeof v === "number") {
+    const text = String(v);
+    if (!Number.isFinite(v) || !NUMBER.test(text)) fail(`${what} ${text} has no literal in the policy language`);
+    return { text, prec: Prec.Atom };
+  }
+  if (v === null) fail(`${what} is null (the policy language has no null)`);
+  fail(`${what} is ${Array.isArray(v) ? "a list" : "an object"}, which json-rules-engine compares by reference (never equal)`);
+}
+
+function literalList(v: unknown, op: string): Expr {
+  if (!Array.isArray(v)) fail(`\`${op}\` needs a list value (json-rules-engine would search inside a string)`);
+  const items = v.map((item) => scalar(item, `an item of the \`${op}\` list`));
+  return { text: `[${items.map((i) => i.text).join(", ")}]`, prec: Prec.Atom };
+}
+
+function isFactRef(v: unknown): v is { fact: unknown; path?: unknown; params?: unknown } {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, "fact");
+}
+
+// ---- conditions ----
+
+function condition(c: unknown): Expr {
+  if (typeof c !== "object" || c === null || Array.isArray(c)) fail("a condition is not an object");
+  const o = c as Record<string, unknown>;
+  const own = (k: string) => Object.prototype.hasOwnProperty.call(o, k);
+  // json-rules-engine looks for the boolean operators in this order.
+  if (own("any")) return or(subconditions(o["any"], "any"));
+  if (own("all")) return and(subconditions(o["all"], "all"));
+  if (own("not")) {
+    if (Array.isArray(o["not"])) fail("`not` holds a list (json-rules-engine requires one condition)");
+    return not(condition(o["not"]));
+  }
+  if (own("condition")) fail(`condition reference ${JSON.stringify(o["condition"])} (shared conditions are not in the file)`);
+  if (!own("fact") || !own("operator") || !own("value")) fail("a condition lacks `fact`, `operator` or `value`");
+  return leaf(o);
+}
+
+function subconditions(v: unknown, op: string): Expr[] {
+  if (!Array.isArray(v)) fail(`\`${op}\` is not a list`);
+  return v.map(condition);
+}
+
+function leaf(o: Record<string, unknown>): Expr {
+  const op = o["operator"];
+  if (typeof op !== "string" || !OPERATORS.has(op)) fail(`custom operator ${JSON.stringify(op)}`);
+  const xPath = factPath(o["fact"], o["path"], o["params"]);
+  const x = access(xPath);
+  const p = present(xPath);
+  const value = o["value"];
+
+  if (isFactRef(value)) {
+    const yPath = factPath(value.fact, value.path, value.params);
+    const y = access(yPath);
+    const q = present(yPath);
+    switch (op) {
+      case "equal":
+        return or([and([p, q, binary(x, "==", y)]), and([not(p), not(q)])]);
+      case "notEqual":
+        return not(or([and([p, q, binary(x, "==", y)]), and([not(p), not(q)])]));
+      case "in":
+        return and([p, q, binary(x, "in", y)]);
+      case "notIn":
+        return and([q, not(and([p, binary(x, "in", y)]))]);
+      case "contains":
+        return and([p, q, binary(x, "contains", y)]);
+      case "doesNotContain":
+        return and([p, not(and([q, binary(x, "contains", y)]))]);
+      default:
+        return and([p, q, binary(x, COMPARISONS[op]!, y)]);
+    }
+  }
+
+  switch (op) {
+    case "equal":
+      return and([p, binary(x, "==", scalar(value, "the value"))]);
+    case "notEqual":
+      return not(and([p, binary(x, "==", scalar(value, "the value"))]));
+    case "in":
+      return and([p, binary(x, "in", literalList(value, op))]);
+    case "notIn":
+      return not(and([p, binary(x, "in", literalList(value, op))]));
+    case "contains":
+      return and([p, binary(x, "contains", scalar(value, "the value"))]);
+    case "doesNotContain":
+      return and([p, not(binary(x, "contains", scalar(value, "the value")))]);
+    default:
+      if (typeof value !== "number") fail(`\`${op}\` with a value that is not a number (json-rules-engine coerces it)`);
+      return and([p, binary(x, COMPARISONS[op]!, scalar(value, "the value"))]);
+  }
+}
+
+// ---- rules ----
+
+/** The rule list of a parsed JSON document, or an ImportInputError. */
+export function ruleList(doc: unknown): unknown[] {
+  if (Array.isArray(doc)) return doc;
+  if (typeof doc === "object" && doc !== null) {
+    const o = doc as Record<string, unknown>;
+    if (Object.prototype.hasOwnProperty.call(o, "rules")) {
+      if (!Array.isArray(o["rules"])) throw new ImportInputError("`rules` is not a list");
+      return o["rules"];
+    }
+    if (Object.prototype.hasOwnProperty.call(o, "conditions")) return [doc];
+  }
+  throw new ImportInputError("expected a rule object, a list of rules, or { \"rules\": [...] }");
+}
+
+/** rule.name, else event.params.id, else `rule-N` (N counts from 1). */
+function ruleName(rule: unknown, index: number): string {
+  if (typeof rule === "object" && rule !== null) {
+    const r = rule as Record<string, unknown>;
+    if (typeof r["name"] === "string" && r["name"] !== "") return r["name"];
+    if (typeof r["name"] === "number") return String(r["name"]);
+    const event = r["event"] as Record<string, unknown> | undefined;
+    const params = typeof event === "object" && event !== null ? (event["params"] as Record<string, unknown> | undefined) : undefined;
+    const id = typeof params === "object" && params !== null ? params["id"] : undefined;
+    if (typeof id === "string" && id !== "") return id;
+    if (typeof id === "number") return String(id);
+  }
+  return `rule-${index + 1}`;
+}
+
+function effect(rule: Record<string, unknown>): "allow" | "deny" {
+  const event = rule["event"];
+  if (typeof event !== "object" || event === null) fail("no `event` (json-rules-engine would fire type \"unknown\")");
+  const type = (event as Record<string, unknown>)["type"];
+  if (typeof type === "string" && ALLOW_EVENTS.has(type)) return "allow";
+  if (typeof type === "string" && DENY_EVENTS.has(type)) return "deny";
+  fail(`event type ${JSON.stringify(type)} is not a decision (allow, permit, deny, forbid)`);
+}
+
+interface Converted {
+  name: string;
+  effect: "allow" | "deny";
+  when: Expr;
+  index: number;
+}
+
+function convertRule(rule: unknown, index: number, name: string): Converted {
+  if (typeof rule !== "object" || rule === null || Array.isArray(rule)) fail("not a rule object");
+  const r = rule as Record<string, unknown>;
+  const kind = effect(r);
+  const conds = r["conditions"];
+  if (typeof conds !== "object" || conds === null || Array.isArray(conds)) fail("no `conditions` object");
+  const own = (k: string) => Object.prototype.hasOwnProperty.call(conds, k);
+  if (!["any", "all", "not", "condition"].some(own)) fail("`conditions` root holds none of all, any, not, condition");
+  return { name, effect: kind, when: condition(conds), index };
+}
+
+export interface JsonRulesEngineSource {
+  /** Shown in the header comment (e.g. the file name). */
+  name: string;
+  /** The parsed JSON document. */
+  doc: unknown;
+}
+
+/**
+ * Convert one or more json-rules-engine documents into one policy file.
+ * Throws ImportInputError when a document is not a rule set at all.
+ */
+export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): ImportResult {
+  const problems: ImportProblem[] = [];
+  const rules: Converted[] = [];
+  const used = new Set<string>();
+  for (const src of sources) {
+    const list = ruleList(src.doc);
+    list.forEach((rule, i) => {
+      const name = ruleName(rule, i);
+      try {
+        rules.push(convertRule(rule, i, name));
+      } catch (err) {
+        if (!(err instanceof Unconvertible)) throw err;
+        problems.push({ rule: name, reason: err.message });
+      }
+    });
+  }
+  const blocks = rules.map((r) => {
+    // Rule ids must be unique; json-rules-engine allows repeated names.
+    let name = r.name;
+    for (let n = 2; used.has(name); n++) name = `${r.name}-${n}`;
+    used.add(name);
+    const renamed = name === r.name ? "" : ` (renamed from ${JSON.stringify(r.name)})`;
+    return `# json-rules-engine rule ${r.index + 1}${renamed}\n${r.effect} ${JSON.stringify(name)} {\n  when ${r.when.text}\n}\n`;
+  });
+  const header =
+    `# Imported from json-rules-engine: ${sources.map((s) => s.name).join(", ")}\n` +
+    "# Decisions: deny if a deny rule applies, else allow if an allow rule applies, else deny.\n" +
+    "# Each attribute is guarded with `has` so that missing data decides as json-rules-engine does.\n";
+  const text = `${header}\n${blocks.join("\n")}`;
+  const formatted = format(text, "import.policy");
+  if (formatted.internalError !== undefined || formatted.diagnostics.some((d) => d.severity === "error")) {
+    throw new Error(`the generated policy does not parse: ${formatted.internalError ?? formatted.diagnostics[0]!.message}`);
+  }
+  return { policy: formatted.output, converted: rules.length, problems };
+}

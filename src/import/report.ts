@@ -1,0 +1,27 @@
+/**
+ * What an importer hands back: the `.policy` text of everything it could
+ * convert, and one problem per source rule it could not (never dropped
+ * silently: the CLI prints each as `rule NAME: cannot convert: WHY`).
+ */
+export interface ImportProblem {
+  /** The source rule's name as the importer would have named it. */
+  rule: string;
+  /** Why it cannot be converted, one line, lowercase. */
+  reason: string;
+}
+
+export interface ImportResult {
+  /** Canonically formatted policy text (a header comment only, when nothing converted). */
+  policy: string;
+  /** How many source rules became policy rules. */
+  converted: number;
+  problems: ImportProblem[];
+}
+
+/** The input as a whole is not what the importer reads (the CLI exits 2). */
+export class ImportInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ImportInputError";
+  }
+}

@@ -60,3 +60,9 @@ export {
   type RunOptions,
   type TestTarget,
 } from "./testing/run-tests.js";
+/**
+ * Convert json-rules-engine rule sets (allow/deny events) into policy text;
+ * rules that cannot be converted come back as problems, never dropped.
+ */
+export { convertJsonRulesEngine, type JsonRulesEngineSource } from "./import/json-rules-engine.js";
+export { ImportInputError, type ImportResult, type ImportProblem } from "./import/report.js";

@@ -88,13 +88,14 @@ function bestOf(n: number, fn: () => void): number {
   return best;
 }
 
-t.test("checking scales linearly with the number of rules", async (t) => {
+t.test("checking a large set (scaling reported as a comment)", async (t) => {
   const small = parse(generateAccessPolicy(1000), "s.policy").ast;
   const large = parse(generateAccessPolicy(4000), "l.policy").ast;
   check([small]);
   const ts = bestOf(5, () => check([small], { lint: true }));
   const tl = bestOf(5, () => check([large], { lint: true }));
-  // linear is 4x, quadratic 16x; the margin absorbs a loaded machine
-  t.ok(tl / ts < 10, `4x the rules costs ${(tl / ts).toFixed(1)}x (${ts.toFixed(0)} ms -> ${tl.toFixed(0)} ms)`);
-  t.ok(tl < 2000, `4,000 rules checked and linted in ${tl.toFixed(0)} ms`);
+  // Reported, not asserted (speed is measured by `npm run bench`, never by
+  // timing assertions): linear is 4x, quadratic 16x.
+  t.comment(`4x the rules costs ${(tl / ts).toFixed(1)}x (${ts.toFixed(0)} ms -> ${tl.toFixed(0)} ms)`);
+  t.equal(check([large], { lint: true }).diagnostics.filter((d) => d.severity === "error").length, 0, "the large set checks cleanly");
 });

@@ -225,7 +225,11 @@ function condition(c: unknown): Expr {
   const o = c as Record<string, unknown>;
   const own = (k: string) => Object.prototype.hasOwnProperty.call(o, k);
   // json-rules-engine looks for the boolean operators in this order.
-  if (own("any")) return or(subconditions(o["any"], "any"));
+  if (own("any")) {
+    // json-rules-engine answers true for an empty `any`, as for an empty `all`.
+    const subs = subconditions(o["any"], "any");
+    return subs.length === 0 ? TRUE : or(subs);
+  }
   if (own("all")) return and(subconditions(o["all"], "all"));
   if (own("not")) {
     if (Array.isArray(o["not"])) fail("`not` holds a list (json-rules-engine requires one condition)");

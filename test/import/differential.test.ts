@@ -345,7 +345,7 @@ t.test(`json-rules-engine and the imported policy decide alike (seed ${SEED})`, 
     for (let f = 0; f < FACT_SETS_PER_RULE_SET; f++) {
       const input = factSet();
       const expected = await jreDecision(jre, input);
-      const got = ours.evaluate({ kind: "access", ...input });
+      const got = ours.evaluateAccess(input);
       compared++;
       tally[expected]++;
       if (got.decision !== expected || got.errors.length > 0) {

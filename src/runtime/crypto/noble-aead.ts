@@ -1,0 +1,32 @@
+/**
+ * The portable AEAD provider over @noble/ciphers (pure JS: browsers, edge
+ * runtimes). It is also the only AES-256-GCM-SIV implementation we have.
+ */
+import { gcm, gcmsiv } from "@noble/ciphers/aes.js";
+import { CryptoError, TAG_BYTES, checkAeadArgs, type AeadAlgorithm, type AeadProvider } from "./aead.js";
+import type { SecretKey } from "./secret-key.js";
+
+const EMPTY = new Uint8Array(0);
+
+function cipherFor(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) {
+  return algorithm === "aes-256-gcm" ? gcm(key, nonce, aad) : gcmsiv(key, nonce, aad);
+}
+
+export const nobleAead: AeadProvider = {
+  name: "noble",
+  algorithms: ["aes-256-gcm", "aes-256-gcm-siv"],
+  seal(algorithm, key: SecretKey, nonce, plaintext, aad = EMPTY) {
+    const keyBytes = checkAeadArgs(nobleAead, algorithm, key, nonce);
+    return cipherFor(algorithm, keyBytes, nonce, aad).encrypt(plaintext);
+  },
+  open(algorithm, key: SecretKey, nonce, sealed, aad = EMPTY) {
+    const keyBytes = checkAeadArgs(nobleAead, algorithm, key, nonce);
+    if (sealed.length < TAG_BYTES) throw new CryptoError("bad-input");
+    try {
+      return cipherFor(algorithm, keyBytes, nonce, aad).decrypt(sealed);
+    } catch {
+      // noble's own message is dropped: one uniform answer for every forgery.
+      throw new CryptoError("auth-failed");
+    }
+  },
+};

@@ -8,9 +8,16 @@
  * root, so a test reads decisions with exactly the semantics rules have: an
  * expectation that errors (a missing field, a type error) fails the test.
  *
- * `events` tests need the correlation engine, which is not built yet: they
- * are reported as skipped with that reason, never as passed.
+ * `events` tests run the correlation engine (src/runtime/siem/) over a list
+ * literal of event objects, or a JSONL file whose path is relative to the
+ * policy file, with a fresh detector and a fresh memory risk store per test.
+ * `expect alert "name" [count N]` counts the alerts of the rule with that
+ * name (without `count`: at least one); `expect no alert` wants none at all;
+ * `expect EXPR` reads `result.alerts`. A missing file, a bad JSON line or a
+ * malformed event fails the test with a message saying which.
  */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Expectation, Item, PolicyFile, TestBlock } from "../parser/ast.js";
 import { packageOf } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
@@ -20,6 +27,9 @@ import { EvalContext } from "../evaluator/context.js";
 import { EMPTY_RISK_STORE } from "../evaluator/stores.js";
 import { isError, toJson, typeName, type ObjectValue, type Result } from "../evaluator/values.js";
 import type { Decision, EvaluateOptions, RuleTrace } from "../evaluator/decision.js";
+import { MemoryRiskStore } from "../evaluator/stores.js";
+import { compileDetectRules, type CompiledDetectRule } from "../runtime/siem/compile-detect.js";
+import { createDetector, type Alert } from "../runtime/siem/detector.js";
 
 /** What the runner needs of an engine. */
 export interface TestTarget {
@@ -44,8 +54,10 @@ export interface TestCaseResult {
   failures: TestFailure[];
   /** Why a skipped test did not run. */
   skipReason?: string;
-  /** The decision the test produced (absent for skipped tests). */
+  /** The decision the test produced (access, encryption and mesh tests that ran). */
   decision?: Decision;
+  /** The alerts an `events` test produced. */
+  alerts?: Alert[];
 }
 
 export interface CoverageReport {
@@ -76,7 +88,6 @@ export interface RunOptions {
 
 const RESULT_ROOTS: ReadonlySet<string> = new Set(["result"]);
 const NO_ROOTS: ReadonlySet<string> = new Set();
-const EVENTS_SKIP = "events tests need the correlation engine (not built yet)";
 
 function spanText(s: Span): string {
   return `${s.file}:${s.line}:${s.column}`;
@@ -131,6 +142,7 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
   const consts = new ConstTable(files);
   const results: TestCaseResult[] = [];
   const traces: RuleTrace[] = [];
+  let detectRules: CompiledDetectRule[] | null = null;
   for (const { file, test } of testsOf(files)) {
     const pkg = packageOf(file);
     const id = `${pkg}/${test.name}`;
@@ -141,7 +153,8 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
       continue;
     }
     if (test.input.inputKind === "events") {
-      results.push({ ...base, status: "skipped", failures: [], skipReason: EVENTS_SKIP });
+      detectRules ??= compileDetectRules(files);
+      results.push({ ...base, ...runEventsTest(file, test, detectRules, consts) });
       continue;
     }
     const literal = new ExprCompiler(consts.scope(pkg, NO_ROOTS)).compile(test.input.value);
@@ -171,6 +184,95 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
   };
   if (options.coverage) run.coverage = coverageOf(files, traces);
   return run;
+}
+
+type EventsOutcome = Pick<TestCaseResult, "status" | "failures" | "alerts">;
+
+/** The events of an `events` input, or why there are none. */
+function eventsOf(file: PolicyFile, test: TestBlock, consts: ConstTable): unknown[] | string {
+  const input = test.input!;
+  const literal = new ExprCompiler(consts.scope(packageOf(file), NO_ROOTS)).compile(input.value);
+  const value = literal.constant ? toPlain(literal.value) : undefined;
+  if (isError(value)) return `bad test input: ${value.message}`;
+  if (Array.isArray(value)) return value;
+  if (typeof value !== "string") return "bad test input: `events` takes a list of event objects or a JSONL file path";
+  const path = resolve(dirname(file.file), value);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return `cannot read events file "${value}" (${path}): ${code === "ENOENT" ? "no such file" : String((err as Error).message)}`;
+  }
+  const events: unknown[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      return `events file "${value}" line ${i + 1}: not valid JSON`;
+    }
+  }
+  return events;
+}
+
+function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly CompiledDetectRule[], consts: ConstTable): EventsOutcome {
+  const input = test.input!;
+  const events = eventsOf(file, test, consts);
+  if (typeof events === "string") return { status: "failed", failures: [{ span: input.span, message: events }] };
+  const detector = createDetector(rules, { risk: new MemoryRiskStore() });
+  const alerts: Alert[] = [];
+  for (const e of events) alerts.push(...detector.push(e));
+  alerts.push(...detector.flush());
+  const failures: TestFailure[] = [];
+  const stats = detector.stats();
+  for (const p of stats.problems) {
+    if (p.kind === "malformed") failures.push({ span: input.span, message: `event ${p.index}: ${p.message}` });
+  }
+  const result = JSON.parse(JSON.stringify({ alerts })) as ObjectValue;
+  const compiler = new ExprCompiler(consts.scope(packageOf(file), RESULT_ROOTS));
+  for (const e of test.expects) {
+    switch (e.kind) {
+      case "ExpectAlert": {
+        const n = alerts.filter((a) => a.rule === e.rule.value).length;
+        const want = e.count?.value;
+        if (want === undefined ? n === 0 : n !== want) {
+          failures.push({
+            span: e.span,
+            message: `expected ${want === undefined ? "at least one alert" : `${want} alert${want === 1 ? "" : "s"}`} "${e.rule.value}", got ${n}`,
+            expected: want ?? ">= 1",
+            actual: n,
+          });
+        }
+        break;
+      }
+      case "ExpectNoAlert":
+        if (alerts.length > 0) {
+          failures.push({
+            span: e.span,
+            message: `expected no alert, got ${alerts.length}: ${[...new Set(alerts.map((a) => a.rule))].join(", ")}`,
+            expected: 0,
+            actual: alerts.length,
+          });
+        }
+        break;
+      case "ExpectDecision":
+        failures.push({ span: e.span, message: `\`expect ${e.decision}\` needs an access, encryption or mesh input` });
+        break;
+      case "ExpectExpr": {
+        const ctx = new EvalContext({ result }, NaN, Date.now, EMPTY_RISK_STORE);
+        const v = compiler.compile(e.expr).fn(ctx);
+        if (v === true) break;
+        if (isError(v)) failures.push({ span: e.span, message: `expectation errored: ${v.message}` });
+        else failures.push({ span: e.span, message: `expectation is ${typeName(v) === "boolean" ? "false" : `not a boolean (${typeName(v)})`}`, actual: toPlain(v) });
+        break;
+      }
+    }
+  }
+  if (test.expects.length === 0) failures.push({ span: test.span, message: "test has no `expect`" });
+  return { status: failures.length === 0 ? "passed" : "failed", failures, alerts };
 }
 
 const CONDITION_CLAUSES = new Set(["When", "Unless", "Require", "RequireMfa", "RequireKeyAge"]);

@@ -1,0 +1,329 @@
+/**
+ * The correlation engine's pure core (spec/LANGUAGE.md section 7): events in,
+ * alerts out, risk and quarantine written to the injected store. No I/O; the
+ * CLI and services feed it.
+ *
+ * Choices where the spec is silent:
+ * - An event must be a JSON object with an RFC 3339 `@timestamp`; anything
+ *   else is malformed: counted, reported (by its push number) and skipped.
+ * - A condition that errors does not match. An error about a missing
+ *   attribute counts as "lacks a field" for that rule; other errors (types)
+ *   are counted apart. An event lacking a `by` field, or the `distinct`
+ *   field, takes no part in the rule and is counted.
+ * - Alerts are raised as events arrive; `flush()` ends the stream (drops
+ *   every window) and has nothing pending to return, because no condition
+ *   waits for a window to close.
+ * - `group` keys are the `by` fields' source text (`"user.name"`); `rule` is
+ *   the rule's name as written (tests name alerts that way); times in the
+ *   alert are RFC 3339 UTC with milliseconds.
+ * - `then risk` / `then quarantine` run at the alert's `last_seen` (event
+ *   time), so expiry is in event time, and read their target from the event
+ *   that completed the alert. A target that is not a string or number is
+ *   counted as an error and skipped.
+ * - Memory: windows evict by event time; groups idle for longer than their
+ *   window are swept; at most `maxGroupsPerRule` live groups per rule, the
+ *   least recently updated evicted first (counted).
+ */
+import type { CompareOp, PolicyFile, Severity } from "../../parser/ast.js";
+import { EvalContext } from "../../evaluator/context.js";
+import type { Eval } from "../../evaluator/compile-expr.js";
+import { MemoryRiskStore, type RiskStore } from "../../evaluator/stores.js";
+import { parseRfc3339, formatInstant } from "../../evaluator/time.js";
+import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
+import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
+import { GroupWindow, holds, type WindowEntry } from "./window.js";
+
+/** An alert (spec section 7). */
+export interface Alert {
+  rule: string;
+  severity: Severity;
+  group: Record<string, unknown>;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+  /** The first events of the alert, at most 10. */
+  events: unknown[];
+  tags: string[];
+}
+
+/** What `then risk` / `then quarantine` write to (MemoryRiskStore is one). */
+export interface RiskSink {
+  raise(id: string, amount: number, now: number, forMs?: number): void;
+  quarantine(id: string, now: number, forMs?: number): void;
+}
+
+export interface DetectorOptions {
+  /** Read by `risk()` / `quarantined()` inside detect, written by `then`. Default: a new MemoryRiskStore. */
+  risk?: RiskStore & RiskSink;
+  /** How far (ms) behind the newest event time an event may arrive and still be grouped (default 0). */
+  allowedLatenessMs?: number;
+  /** Cap on live groups per rule (default 100,000). */
+  maxGroupsPerRule?: number;
+}
+
+export interface RuleStats {
+  matched: number;
+  /** Events that lacked a field the rule reads (where, by, distinct). */
+  missingField: number;
+  /** Conditions that errored for another reason (a type error). */
+  errors: number;
+  /** Groups evicted by the cap. */
+  evictedGroups: number;
+  alerts: number;
+}
+
+export interface StreamProblem {
+  /** 1-based number of the push that brought the event. */
+  index: number;
+  kind: "malformed" | "late";
+  message: string;
+}
+
+export interface DetectorStats {
+  events: number;
+  malformed: number;
+  late: number;
+  alerts: number;
+  rules: Record<string, RuleStats>;
+  /** The first problems (at most 100); the counts above are complete. */
+  problems: StreamProblem[];
+  /** Rules that cannot run (a non-constant threshold, ...), by id. */
+  ruleProblems: Record<string, string[]>;
+}
+
+export interface Detector {
+  /** Feed one event; the alerts it completes. Never throws. */
+  push(event: unknown): Alert[];
+  /** End of stream: drops all windows. */
+  flush(): Alert[];
+  stats(): DetectorStats;
+}
+
+const MAX_PROBLEMS = 100;
+const MAX_ALERT_EVENTS = 10;
+const SWEEP_EVERY = 1024;
+
+interface RuleState {
+  rule: CompiledDetectRule;
+  stats: RuleStats;
+  groups: Map<string, GroupWindow>;
+  /** Needs windows (having or sequence). */
+  correlates: boolean;
+  ops: CompareOp[];
+  ns: number[];
+}
+
+function distinctKey(v: Value): string {
+  return typeof v === "string" ? `s${v}` : `j${JSON.stringify(toJson(v))}`;
+}
+
+class CorrelationDetector implements Detector {
+  private readonly states: RuleState[];
+  private readonly store: RiskStore & RiskSink;
+  private readonly lateness: number;
+  private readonly cap: number;
+  private readonly st: DetectorStats;
+  private watermark = -Infinity;
+  private seq = 0;
+
+  constructor(rules: readonly CompiledDetectRule[], options: DetectorOptions) {
+    this.store = options.risk ?? new MemoryRiskStore();
+    this.lateness = Math.max(0, options.allowedLatenessMs ?? 0);
+    this.cap = Math.max(1, options.maxGroupsPerRule ?? 100_000);
+    this.st = { events: 0, malformed: 0, late: 0, alerts: 0, rules: {}, problems: [], ruleProblems: {} };
+    this.states = [];
+    for (const rule of rules) {
+      const stats: RuleStats = { matched: 0, missingField: 0, errors: 0, evictedGroups: 0, alerts: 0 };
+      this.st.rules[rule.id] = stats;
+      if (rule.problems.length > 0) {
+        this.st.ruleProblems[rule.id] = rule.problems;
+        continue;
+      }
+      const steps = rule.sequence?.steps ?? [];
+      this.states.push({
+        rule,
+        stats,
+        groups: new Map(),
+        correlates: rule.having !== null || rule.sequence !== null,
+        ops: steps.map((s) => s.op),
+        ns: steps.map((s) => s.n),
+      });
+    }
+  }
+
+  stats(): DetectorStats {
+    return this.st;
+  }
+
+  private problem(kind: StreamProblem["kind"], message: string): void {
+    if (this.st.problems.length < MAX_PROBLEMS) this.st.problems.push({ index: this.seq, kind, message });
+  }
+
+  push(event: unknown): Alert[] {
+    this.seq++;
+    this.st.events++;
+    if (!isObject(event)) {
+      this.st.malformed++;
+      this.problem("malformed", "an event must be a JSON object");
+      return [];
+    }
+    const ts = event["@timestamp"];
+    const t = typeof ts === "string" ? parseRfc3339(ts) : NaN;
+    if (t !== t) {
+      this.st.malformed++;
+      this.problem("malformed", ts === undefined ? "the event has no `@timestamp`" : "`@timestamp` is not an RFC 3339 time");
+      return [];
+    }
+    const late = t < this.watermark - this.lateness;
+    if (late) {
+      this.st.late++;
+      this.problem("late", `event time ${formatInstant(t)} is behind the newest seen (${formatInstant(this.watermark)}) by more than the allowed lateness`);
+    } else if (t > this.watermark) this.watermark = t;
+    const ctx = new EvalContext(event, t, () => t, this.store);
+    const alerts: Alert[] = [];
+    for (const s of this.states) {
+      if (late && s.correlates) continue;
+      const a = this.apply(s, ctx, event, t);
+      if (a !== null) alerts.push(a);
+    }
+    if (this.seq % SWEEP_EVERY === 0) this.sweep();
+    return alerts;
+  }
+
+  flush(): Alert[] {
+    for (const s of this.states) s.groups.clear();
+    return [];
+  }
+
+  /** Whether `fn` holds; counts why not. */
+  private test(fn: Eval, ctx: EvalContext, stats: RuleStats, countMissing: boolean): boolean {
+    const v = fn(ctx);
+    if (v === true) return true;
+    if (v instanceof EvalError) {
+      if (!v.missing) stats.errors++;
+      else if (countMissing) stats.missingField++;
+    }
+    return false;
+  }
+
+  private read(fn: Eval, ctx: EvalContext, stats: RuleStats): Value | undefined {
+    const v: Result = fn(ctx);
+    if (v instanceof EvalError) {
+      if (v.missing) stats.missingField++;
+      else stats.errors++;
+      return undefined;
+    }
+    return v;
+  }
+
+  private apply(s: RuleState, ctx: EvalContext, event: ObjectValue, t: number): Alert | null {
+    const { rule, stats } = s;
+    if (rule.where !== null && !this.test(rule.where, ctx, stats, true)) return null;
+    let steps: boolean[] | null = null;
+    if (rule.sequence !== null) {
+      steps = rule.sequence.steps.map((st) => this.test(st.fn, ctx, stats, false));
+      if (!steps.includes(true)) return null;
+    }
+    if (!s.correlates) {
+      stats.matched++;
+      const entry: WindowEntry = { t, seq: this.seq, event, values: null, steps: null };
+      return this.fire(s, ctx, {}, [entry], t);
+    }
+    const groupValues: Value[] = [];
+    for (const b of rule.by) {
+      const v = this.read(b.fn, ctx, stats);
+      if (v === undefined) return null;
+      groupValues.push(v);
+    }
+    let values: string[] | null = null;
+    const having = rule.having;
+    if (having !== null && having.aggregate === "distinct" && having.field !== null) {
+      const v = this.read(having.field, ctx, stats);
+      if (v === undefined) return null;
+      values = Array.isArray(v) ? [...new Set(v.map(distinctKey))] : [distinctKey(v)];
+    }
+    stats.matched++;
+    const key = JSON.stringify(groupValues.map((v) => toJson(v)));
+    let g = s.groups.get(key);
+    if (g === undefined) {
+      if (s.groups.size >= this.cap) {
+        const oldest = s.groups.keys().next().value as string;
+        s.groups.delete(oldest);
+        stats.evictedGroups++;
+      }
+      const group: ObjectValue = {};
+      rule.by.forEach((b, i) => (group[b.text] = groupValues[i]!));
+      g = new GroupWindow(key, group, rule.withinMs);
+    } else s.groups.delete(key); // re-inserted below: map order is least recently updated first
+    s.groups.set(key, g);
+    g.add({ t, seq: this.seq, event, values, steps });
+
+    let used: WindowEntry[] | null = null;
+    if (rule.sequence !== null) {
+      used = g.matchSequence(rule.sequence.ordered, s.ops, s.ns);
+    } else if (having !== null) {
+      const n = having.aggregate === "count" ? g.size : g.distinctCount();
+      if (holds(having.op, n, having.n)) used = g.live();
+    }
+    if (used === null) return null;
+    s.groups.delete(key); // the group starts afresh
+    return this.fire(s, ctx, g.group, used, g.newest);
+  }
+
+  private fire(s: RuleState, ctx: EvalContext, group: ObjectValue, used: WindowEntry[], last: number): Alert {
+    const { rule, stats } = s;
+    stats.alerts++;
+    this.st.alerts++;
+    for (const r of rule.risk) {
+      const id = this.target(r.target, ctx, stats);
+      if (id !== null) this.store.raise(id, r.amount, last, r.forMs);
+    }
+    for (const q of rule.quarantine) {
+      const id = this.target(q.target, ctx, stats);
+      if (id !== null) this.store.quarantine(id, last, q.forMs);
+    }
+    let first = Infinity;
+    for (const e of used) if (e.t < first) first = e.t;
+    return {
+      rule: rule.name,
+      severity: rule.severity,
+      group: toJson(group) as Record<string, unknown>,
+      first_seen: formatInstant(first),
+      last_seen: formatInstant(last),
+      count: used.length,
+      events: used.slice(0, MAX_ALERT_EVENTS).map((e) => e.event),
+      tags: [...rule.tags],
+    };
+  }
+
+  private target(fn: Eval, ctx: EvalContext, stats: RuleStats): string | null {
+    const v = fn(ctx);
+    if (typeof v === "string") return v;
+    if (typeof v === "number") return String(v);
+    if (v instanceof EvalError && v.missing) stats.missingField++;
+    else stats.errors++;
+    return null;
+  }
+
+  /** Drop groups idle for longer than their window (oldest-updated first). */
+  private sweep(): void {
+    for (const s of this.states) {
+      if (!s.correlates || s.rule.withinMs === Infinity) continue;
+      const limit = this.watermark - s.rule.withinMs - this.lateness;
+      for (const [key, g] of s.groups) {
+        if (g.newest >= limit) break;
+        s.groups.delete(key);
+      }
+    }
+  }
+}
+
+/** Compile the detect rules of `files` into a streaming detector. */
+export function compileDetectors(files: readonly PolicyFile[], options: DetectorOptions = {}): Detector {
+  return new CorrelationDetector(compileDetectRules(files), options);
+}
+
+/** A detector over already compiled rules (one compile, many detectors: tests, services). */
+export function createDetector(rules: readonly CompiledDetectRule[], options: DetectorOptions = {}): Detector {
+  return new CorrelationDetector(rules, options);
+}

@@ -1,0 +1,157 @@
+/**
+ * One group's sliding window of event time (spec/LANGUAGE.md section 7) and
+ * the conditions over it: `having count`, `having distinct`, `sequence` and
+ * `all`. Pure data structures; the detector decides which events get here.
+ *
+ * Choices where the spec is silent (see also docs in detector.ts):
+ * - Windows end at the group's newest event: entries with `newest - t > D`
+ *   are evicted, so two events exactly D apart share a window.
+ * - Conditions are tested when an event arrives, so `having count < 3`
+ *   fires on the first event (Sigma tests `lt` at the window's end instead).
+ * - `sequence`: greedy, earliest-first matching over the window in
+ *   (time, arrival) order. A step whose count already holds gives way to the
+ *   next step when an event matches both. For `>=` counts (the usual case)
+ *   this finds a match whenever one exists.
+ * - `all`: an event goes to the first step (in source order) it matches
+ *   whose count does not hold yet, else to the first step it matches.
+ */
+import type { CompareOp } from "../../parser/ast.js";
+import type { ObjectValue } from "../../evaluator/values.js";
+
+export interface WindowEntry {
+  /** Event time, epoch ms. */
+  t: number;
+  /** Arrival number: breaks ties in time. */
+  seq: number;
+  event: ObjectValue;
+  /** `having distinct`: the keys of the distinct values this event carries. */
+  values: string[] | null;
+  /** `sequence` / `all`: which steps this event matches. */
+  steps: boolean[] | null;
+}
+
+export function holds(op: CompareOp, a: number, n: number): boolean {
+  switch (op) {
+    case "==":
+      return a === n;
+    case "!=":
+      return a !== n;
+    case "<":
+      return a < n;
+    case "<=":
+      return a <= n;
+    case ">":
+      return a > n;
+    case ">=":
+      return a >= n;
+  }
+}
+
+/** A group's events inside the window, sorted by (t, seq). */
+export class GroupWindow {
+  private entries: WindowEntry[] = [];
+  private head = 0;
+  private readonly distinct = new Map<string, number>();
+  newest = -Infinity;
+
+  constructor(
+    readonly key: string,
+    readonly group: ObjectValue,
+    private readonly withinMs: number,
+  ) {}
+
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** Live entries, oldest first. */
+  live(): WindowEntry[] {
+    return this.entries.slice(this.head);
+  }
+
+  add(e: WindowEntry): void {
+    const list = this.entries;
+    let i = list.length;
+    while (i > this.head && (list[i - 1]!.t > e.t || (list[i - 1]!.t === e.t && list[i - 1]!.seq > e.seq))) i--;
+    if (i === list.length) list.push(e);
+    else list.splice(i, 0, e);
+    if (e.values) for (const v of e.values) this.distinct.set(v, (this.distinct.get(v) ?? 0) + 1);
+    if (e.t > this.newest) this.newest = e.t;
+    this.evict();
+  }
+
+  /** Drop entries more than D before the newest event (inclusive window). */
+  private evict(): void {
+    const list = this.entries;
+    const from = this.newest - this.withinMs;
+    while (this.head < list.length && list[this.head]!.t < from) {
+      const old = list[this.head]!;
+      list[this.head] = undefined as unknown as WindowEntry;
+      this.head++;
+      if (old.values) {
+        for (const v of old.values) {
+          const n = (this.distinct.get(v) ?? 0) - 1;
+          if (n <= 0) this.distinct.delete(v);
+          else this.distinct.set(v, n);
+        }
+      }
+    }
+    if (this.head > 32 && this.head * 2 > list.length) {
+      this.entries = list.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  distinctCount(): number {
+    return this.distinct.size;
+  }
+
+  /**
+   * The events that complete the sequence over the current window, or null.
+   * `ns`/`ops` are the step counts; `ordered` is `sequence` vs `all`.
+   */
+  matchSequence(ordered: boolean, ops: readonly CompareOp[], ns: readonly number[]): WindowEntry[] | null {
+    const k = ops.length;
+    const counts = new Array<number>(k).fill(0);
+    const ok = (i: number) => counts[i]! >= 1 && holds(ops[i]!, counts[i]!, ns[i]!);
+    const used: WindowEntry[] = [];
+    const list = this.entries;
+    if (ordered) {
+      let i = 0;
+      for (let j = this.head; j < list.length; j++) {
+        const e = list[j]!;
+        const m = e.steps!;
+        if (i + 1 < k && ok(i) && m[i + 1]) {
+          i++;
+          counts[i] = 1;
+          used.push(e);
+        } else if (m[i]) {
+          counts[i]!++;
+          used.push(e);
+        } else continue;
+        if (i === k - 1 && ok(i)) return used;
+      }
+      return null;
+    }
+    for (let j = this.head; j < list.length; j++) {
+      const e = list[j]!;
+      const m = e.steps!;
+      let pick = -1;
+      for (let s = 0; s < k; s++) {
+        if (!m[s]) continue;
+        if (pick < 0) pick = s;
+        if (!ok(s)) {
+          pick = s;
+          break;
+        }
+      }
+      if (pick < 0) continue;
+      counts[pick]!++;
+      used.push(e);
+      let all = true;
+      for (let s = 0; s < k && all; s++) all = ok(s);
+      if (all) return used;
+    }
+    return null;
+  }
+}

@@ -22,6 +22,24 @@ const STRING_OPS = new Set(["like", "starts_with", "ends_with", "matches"]);
 const ORDER_OPS = new Set(["<", "<=", ">", ">="]);
 const ARITH_OPS = new Set(["+", "-", "*", "/"]);
 
+/**
+ * What arithmetic accepts: [left, right, result], the same table as the
+ * evaluator's `arithOp` (src/evaluator/operators.ts), so the checker rejects
+ * exactly what evaluation would.
+ */
+const ARITH_TABLE: Record<string, readonly (readonly [ValueType, ValueType, ValueType])[]> = {
+  "+": [["number", "number", "number"], ["string", "string", "string"], ["duration", "duration", "duration"], ["time", "duration", "time"], ["duration", "time", "time"]],
+  "-": [["number", "number", "number"], ["duration", "duration", "duration"], ["time", "duration", "time"], ["time", "time", "duration"]],
+  "*": [["number", "number", "number"], ["duration", "number", "duration"], ["number", "duration", "duration"]],
+  "/": [["number", "number", "number"], ["duration", "number", "duration"]],
+};
+const ARITH_EXPECTED: Record<string, string> = {
+  "+": "two numbers, two strings, two durations or a time and a duration",
+  "-": "two numbers, two durations, a time and a duration or two times",
+  "*": "two numbers or a duration and a number",
+  "/": "two numbers or a duration and a number",
+};
+
 /** "a string", "an ip", "a time, string or number" */
 export function aType(types: readonly ValueType[]): string {
   const first = types[0] ?? "value";
@@ -145,11 +163,7 @@ class TypeWalker {
       this.ordering(e, lt, rt);
       return "bool";
     }
-    if (ARITH_OPS.has(op)) {
-      this.expect(op, e.left, lt, ["number"]);
-      this.expect(op, e.right, rt, ["number"]);
-      return "number";
-    }
+    if (ARITH_OPS.has(op)) return this.arithmetic(e, lt, rt);
     if (op === "in") {
       if (rt === "ip") this.expect("in", e.left, lt, ["ip", "string"], "an ip address");
       else this.expect("in", e.right, rt, ["list", "ip"], "a list or an ip range");
@@ -167,6 +181,22 @@ class TypeWalker {
       return "bool";
     }
     return "unknown";
+  }
+
+  private arithmetic(e: BinaryExpr, lt: ValueType, rt: ValueType): ValueType {
+    const op = e.op;
+    const rows = ARITH_TABLE[op]!;
+    const fits = rows.filter(([l, r]) => (lt === "unknown" || l === lt) && (rt === "unknown" || r === rt));
+    if (fits.length === 0) {
+      const expected = ARITH_EXPECTED[op]!;
+      // Blame the operand that no row accepts on its own side, else the whole expression.
+      if (lt !== "unknown" && !rows.some(([l]) => l === lt)) report(this.ctx, diagnostic("SP2012", e.left.span, { op, expected, actual: lt }));
+      else if (rt !== "unknown" && !rows.some(([, r]) => r === rt)) report(this.ctx, diagnostic("SP2012", e.right.span, { op, expected, actual: rt }));
+      else report(this.ctx, diagnostic("SP2012", e.span, { op, expected, actual: `${lt} and ${rt}` }));
+      return "unknown";
+    }
+    const results = new Set(fits.map(([, , out]) => out));
+    return results.size === 1 ? fits[0]![2] : "unknown";
   }
 
   private ordering(e: BinaryExpr, lt: ValueType, rt: ValueType): void {

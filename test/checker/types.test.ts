@@ -20,13 +20,19 @@ runCases(t, [
     ],
   },
   {
-    name: "SP2012 arithmetic on non-numbers",
-    text: rule(`principal.n + "1" == 2`, `-"x" == 1`, `5m * 2 == 10m`),
+    name: "SP2012 arithmetic outside the evaluator's table",
+    text: rule(`principal.n - "1" == 2`, `-"x" == 1`, `5m * 2m == 10m`, `true + 1 == 2`),
     want: [
-      { at: "SP2012@2:22-2:25", message: "`+` needs a number, found string" },
+      { at: "SP2012@2:22-2:25", message: "`-` needs two numbers, two durations, a time and a duration or two times, found string" },
       { at: "SP2012@3:9-3:12", message: "`-` needs a number, found string" },
-      { at: "SP2012@4:8-4:10", message: "`*` needs a number, found duration" },
+      { at: "SP2012@4:8-4:15", message: "`*` needs two numbers or a duration and a number, found duration and duration" },
+      { at: "SP2012@5:8-5:12", message: "`+` needs two numbers, two strings, two durations or a time and a duration, found bool" },
     ],
+  },
+  {
+    name: "arithmetic the evaluator supports is accepted: strings, durations, times",
+    text: rule(`principal.a + "-suffix" == "x"`, `now - 1h < now`, `age(context.t) + 1h > 2h`, `5m * 2 == 10m`, `now - now == 0s`),
+    want: [],
   },
   {
     name: "SP2012 set tests on known non-lists, `in` on a string",

@@ -1,0 +1,123 @@
+/**
+ * The loop (issue #6): detections write risk and quarantine with expiry to
+ * the store; access decisions read them back through risk() and quarantined().
+ */
+import t from "tap";
+import { compile } from "../../../src/engine.js";
+import { MemoryRiskStore } from "../../../src/evaluator/stores.js";
+import { detector, ev, run, MIN, T0 } from "./helpers.js";
+
+const DETECT = `
+detect "brute-force-then-success" {
+  severity high
+  by user.name within 10m
+  sequence {
+    failures: event.action == "login" and event.outcome == "failure" count >= 5
+    success: event.action == "login" and event.outcome == "success"
+  }
+  then risk user.name + 40 for 1h
+}
+detect "key-misuse" {
+  severity critical
+  where event.action == "kms.decrypt"
+  then quarantine user.name for 24h
+}
+detect "noisy" {
+  where event.action == "noise"
+  then risk user.name + 30 for 10m
+}`;
+
+const ACCESS = `
+deny "high-risk" {
+  when risk(principal.id) >= 40
+}
+deny "quarantined" {
+  when quarantined(principal.id)
+}
+allow "read" {
+  when action == "read"
+}`;
+
+const login = (ms: number, outcome: string) => ev(ms, { event: { action: "login", outcome }, user: { name: "alice" } });
+const bruteForce = [0, 1, 2, 3, 4].map((i) => login(i * 1000, "failure")).concat([login(5000, "success")]);
+const SUCCESS_AT = T0 + 5000;
+
+t.test("then risk: the store gets the raise at event time, lapsing after D", async (t) => {
+  const store = new MemoryRiskStore();
+  const d = detector(DETECT, { risk: store });
+  t.equal(store.risk("alice", SUCCESS_AT), 0);
+  const alerts = run(d, bruteForce);
+  t.same(alerts.map((a) => a.rule), ["brute-force-then-success"]);
+  t.equal(store.risk("alice", SUCCESS_AT), 40);
+  t.equal(store.risk("alice", SUCCESS_AT + 60 * MIN - 1), 40, "still raised 1ms before the hour");
+  t.equal(store.risk("alice", SUCCESS_AT + 60 * MIN), 0, "gone after the hour");
+  t.equal(store.risk("bob", SUCCESS_AT), 0);
+});
+
+t.test("then risk: raises add up and cap at 100", async (t) => {
+  const store = new MemoryRiskStore();
+  const d = detector(DETECT, { risk: store });
+  const noise = (ms: number) => ev(ms, { event: { action: "noise" }, user: { name: "bob" } });
+  run(d, [noise(0), noise(1), noise(2), noise(3)]);
+  t.equal(store.risk("bob", T0 + 3), 100);
+  t.equal(store.risk("bob", T0 + 10 * MIN - 1), 100, "four raises of 30, capped");
+  t.equal(store.risk("bob", T0 + 10 * MIN), 90, "the first raise lapsed, three remain");
+  t.equal(store.risk("bob", T0 + 10 * MIN + 3), 0, "all lapsed");
+});
+
+t.test("then quarantine: held for D from the event", async (t) => {
+  const store = new MemoryRiskStore();
+  const d = detector(DETECT, { risk: store });
+  run(d, [ev(0, { event: { action: "kms.decrypt" }, user: { name: "lee" } })]);
+  t.equal(store.quarantined("lee", T0), true);
+  t.equal(store.quarantined("lee", T0 + 24 * 60 * MIN - 1), true);
+  t.equal(store.quarantined("lee", T0 + 24 * 60 * MIN), false);
+  t.equal(store.quarantined("alice", T0), false);
+});
+
+t.test("a then target that is missing is counted, not written", async (t) => {
+  const store = new MemoryRiskStore();
+  const d = detector(DETECT, { risk: store });
+  const a = run(d, [ev(0, { event: { action: "kms.decrypt" } })]);
+  t.equal(a.length, 1, "the alert still fires");
+  t.equal(d.stats().rules["d/key-misuse"]!.missingField, 1);
+});
+
+t.test("the loop: allow before the alert, deny after, allow after expiry (injected clock)", async (t) => {
+  const store = new MemoryRiskStore();
+  let clock = T0;
+  const engine = compile(ACCESS, { risk: store, clock: () => clock });
+  t.same(engine.diagnostics, []);
+  const request = { principal: { id: "alice" }, action: "read", resource: {}, context: {} };
+  const decide = () => (engine.evaluate(request) as { decision: string }).decision;
+
+  clock = SUCCESS_AT;
+  t.equal(decide(), "allow", "before the brute force");
+  const d = detector(DETECT, { risk: store });
+  t.equal(run(d, bruteForce).length, 1);
+  t.equal(decide(), "deny", "right after the alert");
+  clock = SUCCESS_AT + 60 * MIN - 1;
+  t.equal(decide(), "deny", "1ms before the risk expires");
+  clock = SUCCESS_AT + 60 * MIN;
+  t.equal(decide(), "allow", "after the risk expired");
+});
+
+t.test("the loop through quarantine", async (t) => {
+  const store = new MemoryRiskStore();
+  let clock = T0;
+  const engine = compile(ACCESS, { risk: store, clock: () => clock });
+  const request = { principal: { id: "lee" }, action: "read", resource: {}, context: {} };
+  const decide = () => (engine.evaluate(request) as { decision: string }).decision;
+  t.equal(decide(), "allow");
+  run(detector(DETECT, { risk: store }), [ev(0, { event: { action: "kms.decrypt" }, user: { name: "lee" } })]);
+  t.equal(decide(), "deny");
+  clock = T0 + 24 * 60 * MIN;
+  t.equal(decide(), "allow");
+});
+
+t.test("risk() inside detect reads the same store at event time", async (t) => {
+  const store = new MemoryRiskStore();
+  store.raise("alice", 50, T0, 10 * MIN);
+  const d = detector(`detect "risky-login" { where event.action == "login" and risk(user.name) >= 50 }`, { risk: store });
+  t.same(run(d, [login(0, "success"), login(10 * MIN, "success")]).map((a) => a.at), [0], "at 10m the raise has lapsed");
+});

@@ -1,0 +1,106 @@
+/** `events` tests in policy files run through the correlation engine (spec section 8). */
+import t, { type Test } from "tap";
+import { join } from "node:path";
+import { loadPolicies } from "../../../src/engine.js";
+import { runPolicyTests } from "../../../src/testing/run-tests.js";
+
+const RULES = `package p
+detect "mfa-fatigue" {
+  where event.action == "mfa-push" and event.outcome == "failure"
+  by user.name within 10m
+  having count >= 3
+}
+detect "export" {
+  where event.action == "export"
+}
+`;
+const push = (i: number) =>
+  JSON.stringify({ "@timestamp": `2026-03-10T02:0${i}:00Z`, event: { action: "mfa-push", outcome: "failure" }, user: { name: "olga" } });
+
+async function runIn(t: Test, tests: string, extra: Record<string, string | Record<string, string>> = {}) {
+  const dir = t.testdir({ "rules.policy": RULES, sub: { "rules_test.policy": tests }, ...extra });
+  const engine = await loadPolicies(dir);
+  t.same(engine.diagnostics.filter((d) => d.severity === "error"), [], "policies load");
+  return runPolicyTests(engine.files, engine);
+}
+
+t.test("a list literal of events; expect alert with and without count", async (t) => {
+  const run = await runIn(
+    t,
+    `package p
+test "three pushes" {
+  events [
+    { "@timestamp": "2026-03-10T02:00:00Z", event: { action: "mfa-push", outcome: "failure" }, user: { name: "olga" } },
+    { "@timestamp": "2026-03-10T02:01:00Z", event: { action: "mfa-push", outcome: "failure" }, user: { name: "olga" } },
+    { "@timestamp": "2026-03-10T02:02:00Z", event: { action: "mfa-push", outcome: "failure" }, user: { name: "olga" } }
+  ]
+  expect alert "mfa-fatigue"
+  expect alert "mfa-fatigue" count 1
+  expect size(result.alerts) == 1 and result.alerts[0].group["user.name"] == "olga"
+}
+test "wrong count fails" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "export" } }]
+  expect alert "export" count 2
+  expect alert "mfa-fatigue"
+}
+test "no alert" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view" } }]
+  expect no alert
+}
+test "no alert fails when one fires" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "export" } }]
+  expect no alert
+}
+`,
+  );
+  const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
+  t.equal(byName["three pushes"]!.status, "passed");
+  t.equal(byName["three pushes"]!.alerts!.length, 1);
+  t.equal(byName["no alert"]!.status, "passed");
+  t.equal(byName["wrong count fails"]!.status, "failed");
+  t.same(byName["wrong count fails"]!.failures.map((f) => f.message), ['expected 2 alerts "export", got 1', 'expected at least one alert "mfa-fatigue", got 0']);
+  t.equal(byName["no alert fails when one fires"]!.status, "failed");
+  t.match(byName["no alert fails when one fires"]!.failures[0]!.message, /expected no alert, got 1: export/);
+  t.equal(run.skipped, 0, "events tests are no longer skipped");
+});
+
+t.test("a JSONL path relative to the policy file", async (t) => {
+  const run = await runIn(
+    t,
+    `package p
+test "from a file" {
+  events "../fixtures/pushes.jsonl"
+  expect alert "mfa-fatigue" count 1
+}
+test "a missing file fails clearly" {
+  events "nope.jsonl"
+  expect no alert
+}
+test "a bad line fails with its number" {
+  events "../fixtures/bad.jsonl"
+  expect no alert
+}
+test "a malformed event fails the test" {
+  events [{ event: { action: "export" } }]
+  expect no alert
+}
+`,
+    { fixtures: { "pushes.jsonl": [push(0), push(1), "", push(2)].join("\n") + "\n", "bad.jsonl": `${push(0)}\n{oops\n` } },
+  );
+  const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
+  t.equal(byName["from a file"]!.status, "passed", JSON.stringify(byName["from a file"]!.failures));
+  t.equal(byName["a missing file fails clearly"]!.status, "failed");
+  t.match(byName["a missing file fails clearly"]!.failures[0]!.message, /cannot read events file "nope\.jsonl" \(.*sub.*nope\.jsonl\): no such file/);
+  t.equal(byName["a bad line fails with its number"]!.status, "failed");
+  t.match(byName["a bad line fails with its number"]!.failures[0]!.message, /line 2: not valid JSON/);
+  t.equal(byName["a malformed event fails the test"]!.status, "failed");
+  t.match(byName["a malformed event fails the test"]!.failures[0]!.message, /event 1: the event has no `@timestamp`/);
+});
+
+t.test("the example policies' detect tests all run and pass", async (t) => {
+  const engine = await loadPolicies(join(import.meta.dirname, "../../../policies/detect"));
+  const run = runPolicyTests(engine.files, engine);
+  const events = run.results.filter((r) => r.input === "events");
+  t.ok(events.length >= 25, `${events.length} events tests`);
+  t.same(events.filter((r) => r.status !== "passed").map((r) => [r.name, r.failures.map((f) => f.message)]), []);
+});

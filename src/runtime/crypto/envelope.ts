@@ -1,0 +1,143 @@
+/**
+ * Envelope encryption (format: docs/envelope.md). Each object gets a fresh
+ * 256-bit data key, wrapped by a key-encryption key (KEK); the payload is
+ * sealed under the data key with the header and the bound attribute values
+ * as AAD, so changing any header byte, the wrapped key, the nonce, the
+ * ciphertext or an attribute value makes opening fail.
+ */
+import { CryptoError, randomNonce, type AeadAlgorithm, type AeadProvider } from "./aead.js";
+import {
+  EnvelopeError,
+  encodeHeaderTail,
+  encodeWrapContext,
+  parseEnvelope,
+  type EnvelopeHeader,
+} from "./envelope-format.js";
+import { providerFor } from "./providers.js";
+import { SecretKey } from "./secret-key.js";
+import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
+
+export { EnvelopeError, type EnvelopeHeader } from "./envelope-format.js";
+
+export type AttributeValue = string | number | boolean;
+
+export interface Kek {
+  readonly id: string;
+  readonly version: number;
+  readonly key: SecretKey;
+}
+
+export interface SealOptions {
+  readonly cipher: AeadAlgorithm;
+  /** The primary KEK that wraps the fresh data key. */
+  readonly kek: Kek;
+  /** Attribute names whose values are bound as AAD (the policy's `aad` list). */
+  readonly aadFields?: readonly string[];
+  /** The data's attributes; every AAD field must be present. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
+  /** Counts wraps per KEK against the random-nonce limit (default: in-process counter). */
+  readonly usage?: KekUsage;
+  /** Overrides the provider choice of providers.ts (tests, portable builds). */
+  readonly provider?: AeadProvider;
+}
+
+export interface OpenOptions {
+  /** Finds a KEK by id and version; undefined when unknown or retired. */
+  readonly resolveKek: (id: string, version: number) => SecretKey | undefined;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+  readonly provider?: AeadProvider;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The AAD values in header order: per field a type byte (s, n, b), a 4-byte
+ * big-endian length and the UTF-8 text, so "1" and 1 never collide.
+ */
+function encodeAadValues(fields: readonly string[], attributes: Readonly<Record<string, unknown>>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const field of fields) {
+    if (!Object.hasOwn(attributes, field) || attributes[field] === undefined) {
+      throw new EnvelopeError("missing-aad", `required AAD field "${field}" is missing from the attributes`);
+    }
+    const value = attributes[field];
+    let tag: number;
+    let text: string;
+    if (typeof value === "string") [tag, text] = [0x73, value];
+    else if (typeof value === "number" && Number.isFinite(value)) [tag, text] = [0x6e, JSON.stringify(value)];
+    else if (typeof value === "boolean") [tag, text] = [0x62, String(value)];
+    else throw new EnvelopeError("bad-aad-value", `AAD field "${field}" must be a string, a finite number or a boolean`);
+    const bytes = utf8.encode(text);
+    const head = new Uint8Array(5);
+    head[0] = tag;
+    new DataView(head.buffer).setUint32(1, bytes.length);
+    parts.push(head, bytes);
+  }
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Seals `plaintext` into a version-1 envelope. Refuses (throws) rather than encrypting more weakly. */
+export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8Array {
+  const { cipher, kek } = options;
+  const provider = options.provider ?? providerFor(cipher);
+  const fields = [...new Set(options.aadFields ?? [])].sort();
+  // Values first: a missing field refuses before any key is used or counted.
+  const aadValues = encodeAadValues(fields, options.attributes ?? {});
+  const wrapContext = encodeWrapContext(cipher, kek.id, kek.version);
+  if (!(options.usage ?? defaultKekUsage).take(kek.id, kek.version)) {
+    throw new EnvelopeError("key-limit", `KEK "${kek.id}" version ${kek.version} reached its wrap limit; rotate it`);
+  }
+  const dataKey = SecretKey.generate(32);
+  try {
+    const wrapNonce = randomNonce();
+    const wrappedKey = provider.seal(cipher, kek.key, wrapNonce, dataKey.exposeBytes(), wrapContext);
+    const nonce = randomNonce();
+    const header = joined(wrapContext, encodeHeaderTail(wrapNonce, wrappedKey, fields, nonce));
+    const sealed = provider.seal(cipher, dataKey, nonce, plaintext, joined(header, aadValues));
+    return joined(header, sealed);
+  } finally {
+    dataKey.destroy();
+  }
+}
+
+/** Reads the header without any key (for listing and re-wrapping); throws EnvelopeError when malformed. */
+export function readEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
+  return parseEnvelope(envelope).header;
+}
+
+/** Opens an envelope; throws EnvelopeError for anything unknown, malformed or not authentic. */
+export function openEnvelope(envelope: Uint8Array, options: OpenOptions): Uint8Array {
+  const parsed = parseEnvelope(envelope);
+  const { header } = parsed;
+  const provider = options.provider ?? providerFor(header.cipher);
+  const kek = options.resolveKek(header.kekId, header.kekVersion);
+  if (kek === undefined) {
+    throw new EnvelopeError("unknown-kek", `KEK "${header.kekId}" version ${header.kekVersion} is not in the keyring`);
+  }
+  const aadValues = encodeAadValues(header.aadFields, options.attributes ?? {});
+  let dataKey: SecretKey | undefined;
+  try {
+    const keyBytes = provider.open(header.cipher, kek, header.wrapNonce, header.wrappedKey, parsed.wrapContext);
+    dataKey = SecretKey.from(keyBytes);
+    keyBytes.fill(0);
+    return provider.open(header.cipher, dataKey, header.nonce, parsed.sealed, joined(parsed.headerBytes, aadValues));
+  } catch (e) {
+    if (e instanceof CryptoError) throw new EnvelopeError("not-authentic", "envelope is not authentic (wrong key, attributes or tampered data)");
+    throw e;
+  } finally {
+    dataKey?.destroy();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Envelope encryption: round trips for both ciphers and providers, the byte
+ * layout docs/envelope.md describes, refusal of missing AAD fields, unknown
+ * KEKs and the per-KEK wrap limit, and tamper resistance: every single-byte
+ * change, truncation or extension of an envelope fails to open.
+ */
+import t from "tap";
+import { randomBytes } from "node:crypto";
+import { nobleAead } from "../../../src/runtime/crypto/noble-aead.js";
+import { nodeAead } from "../../../src/runtime/crypto/node-aead.js";
+import { SecretKey } from "../../../src/runtime/crypto/secret-key.js";
+import { MemoryKekUsage } from "../../../src/runtime/crypto/kek-usage.js";
+import { EnvelopeError, openEnvelope, readEnvelopeHeader, sealEnvelope, type Kek } from "../../../src/runtime/crypto/envelope.js";
+
+const kekBytes = Uint8Array.from(randomBytes(32));
+const kek: Kek = { id: "k1", version: 3, key: SecretKey.from(kekBytes) };
+const resolveKek = (id: string, version: number) => (id === "k1" && version === 3 ? kek.key : undefined);
+const attributes = { tenant: "acme", record_id: 42, phi: true };
+const aadFields = ["tenant", "record_id"];
+const text = (s: string) => new TextEncoder().encode(s);
+
+function openError(envelope: Uint8Array, attrs: Record<string, unknown> = attributes): EnvelopeError | undefined {
+  try {
+    openEnvelope(envelope, { resolveKek, attributes: attrs });
+  } catch (e) {
+    if (e instanceof EnvelopeError) return e;
+    throw e; // anything else (RangeError, TypeError) is a bug the test must show
+  }
+  return undefined;
+}
+
+t.test("round trips: both ciphers, with and without AAD, empty to 1 MiB", async (t) => {
+  for (const cipher of ["aes-256-gcm", "aes-256-gcm-siv"] as const) {
+    for (const len of [0, 1, 1000, 1 << 20]) {
+      const msg = Uint8Array.from(randomBytes(len));
+      const env = sealEnvelope(msg, { cipher, kek, aadFields, attributes });
+      t.same(openEnvelope(env, { resolveKek, attributes }), msg, `${cipher} ${len} bytes`);
+      const bare = sealEnvelope(msg, { cipher, kek });
+      t.same(openEnvelope(bare, { resolveKek }), msg, `${cipher} ${len} bytes, no AAD`);
+    }
+  }
+});
+
+t.test("providers interoperate through the envelope", async (t) => {
+  const msg = text("cross-provider");
+  const byNoble = sealEnvelope(msg, { cipher: "aes-256-gcm", kek, aadFields, attributes, provider: nobleAead });
+  t.same(openEnvelope(byNoble, { resolveKek, attributes, provider: nodeAead }), msg);
+  const byNode = sealEnvelope(msg, { cipher: "aes-256-gcm", kek, aadFields, attributes, provider: nodeAead });
+  t.same(openEnvelope(byNode, { resolveKek, attributes, provider: nobleAead }), msg);
+});
+
+t.test("layout matches docs/envelope.md", async (t) => {
+  const msg = text("hello");
+  const env = sealEnvelope(msg, { cipher: "aes-256-gcm-siv", kek, aadFields: ["tenant", "record_id", "tenant"], attributes });
+  // Written from the document, offset by offset.
+  t.same([...env.subarray(0, 4)], [0x53, 0x50, 0x45, 0x56], "magic SPEV");
+  t.equal(env[4], 1, "format version");
+  t.equal(env[5], 2, "cipher id 2 = AES-256-GCM-SIV");
+  t.equal(env[6], 2, "KEK id length");
+  t.equal(Buffer.from(env.subarray(7, 9)).toString(), "k1");
+  t.same([...env.subarray(9, 13)], [0, 0, 0, 3], "KEK version, big-endian");
+  // 13..25 wrap nonce, 25..73 wrapped data key (32 + 16 tag)
+  t.equal(env[73], 2, "two AAD fields (deduplicated)");
+  t.equal(env[74], 9);
+  t.equal(Buffer.from(env.subarray(75, 84)).toString(), "record_id", "names sorted");
+  t.equal(env[84], 6);
+  t.equal(Buffer.from(env.subarray(85, 91)).toString(), "tenant");
+  // 91..103 payload nonce, then ciphertext (5) and tag (16)
+  t.equal(env.length, 103 + msg.length + 16);
+  const h = readEnvelopeHeader(env);
+  t.same(
+    { cipher: h.cipher, kekId: h.kekId, kekVersion: h.kekVersion, aadFields: h.aadFields },
+    { cipher: "aes-256-gcm-siv", kekId: "k1", kekVersion: 3, aadFields: ["record_id", "tenant"] },
+  );
+  t.same(h.wrapNonce, env.subarray(13, 25));
+  t.same(h.wrappedKey, env.subarray(25, 73));
+  t.same(h.nonce, env.subarray(91, 103));
+});
+
+t.test("fresh data key and nonces per envelope", async (t) => {
+  const msg = text("same message");
+  const a = sealEnvelope(msg, { cipher: "aes-256-gcm", kek });
+  const b = sealEnvelope(msg, { cipher: "aes-256-gcm", kek });
+  const ha = readEnvelopeHeader(a), hb = readEnvelopeHeader(b);
+  t.notSame(ha.wrapNonce, hb.wrapNonce);
+  t.notSame(ha.wrappedKey, hb.wrappedKey);
+  t.notSame(ha.nonce, hb.nonce);
+  t.notSame(a.subarray(-28), b.subarray(-28));
+});
+
+t.test("every single-byte change, truncation and extension fails to open", async (t) => {
+  for (const cipher of ["aes-256-gcm", "aes-256-gcm-siv"] as const) {
+    const env = sealEnvelope(text("twenty bytes of data"), { cipher, kek, aadFields, attributes });
+    t.ok(openError(env) === undefined, "control: the untouched envelope opens");
+    let failures = 0;
+    for (let i = 0; i < env.length; i++) {
+      for (const mask of [0x01, 0x80, 0xff]) {
+        const bad = Uint8Array.from(env);
+        bad[i]! ^= mask;
+        if (openError(bad) !== undefined) failures++;
+        else t.fail(`${cipher}: byte ${i} ^ ${mask} still opens`);
+      }
+    }
+    t.equal(failures, env.length * 3, `${cipher}: all ${env.length * 3} flips refused`);
+    for (let n = 0; n < env.length; n++) {
+      if (openError(env.subarray(0, n)) === undefined) t.fail(`${cipher}: truncated to ${n} still opens`);
+    }
+    t.ok(openError(Uint8Array.from([...env, 0])) !== undefined, `${cipher}: an appended byte is refused`);
+  }
+});
+
+t.test("attributes: missing fields are refused, changed values are not authentic", async (t) => {
+  const usage = new MemoryKekUsage();
+  t.throws(
+    () => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields: ["tenant", "patient_id"], attributes, usage }),
+    { name: "EnvelopeError", code: "missing-aad", message: /patient_id/ },
+  );
+  t.equal(usage.count("k1", 3), 0, "a refused seal uses no wrap");
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields: ["obj"], attributes: { obj: { a: 1 } } }), {
+    code: "bad-aad-value",
+  });
+  const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes });
+  t.equal(openError(env, { tenant: "acme" })?.code, "missing-aad");
+  t.equal(openError(env, { ...attributes, tenant: "evil" })?.code, "not-authentic");
+  t.equal(openError(env, { ...attributes, record_id: "42" })?.code, "not-authentic", "string '42' is not number 42");
+  t.equal(openError(env, { ...attributes, phi: false }), undefined, "fields not bound do not matter");
+});
+
+t.test("KEKs: unknown id or version, wrong key, old versions after rotation", async (t) => {
+  const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek });
+  t.throws(() => openEnvelope(env, { resolveKek: () => undefined }), { code: "unknown-kek", message: /"k1" version 3/ });
+  t.throws(() => openEnvelope(env, { resolveKek: () => SecretKey.generate() }), { code: "not-authentic" });
+  const v4: Kek = { id: "k1", version: 4, key: SecretKey.generate() };
+  const ring = new Map([["k1/3", kek.key], ["k1/4", v4.key]]);
+  const both = (id: string, version: number) => ring.get(`${id}/${version}`);
+  const newer = sealEnvelope(text("new"), { cipher: "aes-256-gcm", kek: v4 });
+  t.same(openEnvelope(env, { resolveKek: both }), text("x"), "old version still opens");
+  t.same(openEnvelope(newer, { resolveKek: both }), text("new"));
+  ring.delete("k1/3");
+  t.throws(() => openEnvelope(env, { resolveKek: both }), { code: "unknown-kek" }, "retired version refuses");
+});
+
+t.test("per-KEK wrap limit is enforced", async (t) => {
+  const usage = new MemoryKekUsage(2);
+  sealEnvelope(text("1"), { cipher: "aes-256-gcm", kek, usage });
+  sealEnvelope(text("2"), { cipher: "aes-256-gcm", kek, usage });
+  t.throws(() => sealEnvelope(text("3"), { cipher: "aes-256-gcm", kek, usage }), { code: "key-limit" });
+  const other: Kek = { id: "k1", version: 4, key: SecretKey.generate() };
+  t.ok(sealEnvelope(text("3"), { cipher: "aes-256-gcm", kek: other, usage }).length > 0, "a rotated version has its own budget");
+});
+
+t.test("bad requests and errors never carry key material", async (t) => {
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: { ...kek, id: "" } }), { code: "bad-request" });
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: { ...kek, version: 0 } }), { code: "bad-request" });
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: { ...kek, id: "x".repeat(256) } }), { code: "bad-request" });
+  const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes });
+  const messages: string[] = [];
+  for (let i = 0; i < env.length; i++) {
+    const bad = Uint8Array.from(env);
+    bad[i]! ^= 0x55;
+    const err = openError(bad);
+    if (err) messages.push(err.message + " " + JSON.stringify(err) + " " + String(err.stack));
+  }
+  const hex = Buffer.from(kekBytes).toString("hex"), b64 = Buffer.from(kekBytes).toString("base64");
+  t.ok(messages.length === env.length);
+  t.notOk(messages.some((m) => m.includes(hex) || m.includes(b64) || m.includes(hex.slice(0, 16))), "no KEK bytes in any error");
+});

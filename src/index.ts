@@ -66,3 +66,18 @@ export {
  */
 export { convertJsonRulesEngine, type JsonRulesEngineSource } from "./import/json-rules-engine.js";
 export { ImportInputError, type ImportResult, type ImportProblem } from "./import/report.js";
+/**
+ * The correlation engine (spec/LANGUAGE.md section 7): `compileDetectors(files, { risk })`
+ * gives a detector with `push(event)` / `flush()` returning alerts; `then risk` and
+ * `then quarantine` write to the given store, which access and mesh rules read.
+ */
+export {
+  compileDetectors,
+  type Detector,
+  type DetectorOptions,
+  type DetectorStats,
+  type RuleStats,
+  type StreamProblem,
+  type Alert,
+  type RiskSink,
+} from "./runtime/siem/detector.js";

@@ -7,17 +7,8 @@ const ACTIONS = ["read", "list", "describe", "write", "create", "update", "deplo
 const TYPES = ["cluster", "node", "job", "pipeline", "model", "dataset", "secret", "key", "dashboard"];
 const ENVS = ["dev", "staging", "prod"];
 
-/** A deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "../test/support/prng.js";
+export { prng } from "../test/support/prng.js";
 
 /** One .policy file with `n` access rules (about one deny in ten), consts and tags. */
 export function generateAccessPolicy(n: number, seed = 1): string {

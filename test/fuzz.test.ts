@@ -15,6 +15,7 @@ import { SourceText } from "../src/parser/span.js";
 import { analyze } from "../src/load.js";
 import { format } from "../src/format/format.js";
 import { parse } from "../src/parser/parse.js";
+import { prng } from "./support/prng.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CASES = Number(process.env.FUZZ_CASES ?? 5000);
@@ -28,17 +29,6 @@ function collect(dir: string, out: string[]): void {
   }
 }
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKEN = /"(?:[^"\\\n]|\\.)*"?|#[^\n]*|\d+[a-z]*|[A-Za-z_][A-Za-z0-9_]*|<->|->|[<>=!]=|\?\?|\s+|./g;
 

@@ -12,6 +12,7 @@ import { parse } from "../../src/parser/parse.js";
 import { check, lastPassFailures } from "../../src/checker/check.js";
 import type { PolicyFile } from "../../src/parser/ast.js";
 import { generateAccessPolicy } from "../../bench/generate.js";
+import { prng } from "../support/prng.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -23,17 +24,6 @@ function collect(dir: string, out: string[]): void {
   }
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JUNK: unknown[] = [null, undefined, 0, -1, "", "x", true, [], {}, [null], { kind: "Name" }, { kind: "Binary", op: "and" }, { kind: "String" }, NaN];
 

@@ -13,6 +13,7 @@ import { parse } from "../../src/parser/parse.js";
 import { policyLexer } from "../../src/parser/tokens.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { stripSpans, commentTexts } from "./strip-spans.js";
+import { prng as random } from "../support/prng.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -26,15 +27,6 @@ function policyFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(text: string, seed: number): string {
   const tokens = policyLexer.tokenize(text).tokens;

@@ -14,6 +14,7 @@ import { format } from "../../src/format/format.js";
 import { parse } from "../../src/parser/parse.js";
 import { policyLexer } from "../../src/parser/tokens.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
+import { prng as random } from "../support/prng.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -27,15 +28,6 @@ function policyFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Tokens that can touch their neighbours without merging into one token. */
 const SELF_DELIMITING = new Set(["(", ")", "[", "]", "{", "}", ",", ":"]);

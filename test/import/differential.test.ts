@@ -14,23 +14,13 @@
 import t from "tap";
 import { Engine as JreEngine } from "json-rules-engine";
 import { compile, convertJsonRulesEngine } from "../../src/index.js";
+import { prng } from "../support/prng.js";
 
 const SEED = Number(process.env["SEED"] ?? 20260101);
 const RULE_SETS = 6;
 const RULES_PER_SET = 7;
 const FACT_SETS_PER_RULE_SET = 300;
 
-/** mulberry32: small, seedable, good enough to spread test cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const chance = (p: number) => rand() < p;

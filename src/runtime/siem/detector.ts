@@ -111,6 +111,8 @@ interface RuleState {
   correlates: boolean;
   ops: CompareOp[];
   ns: number[];
+  /** Ordered, every step count `>=` / `>`: only an event of the last step can complete the sequence. */
+  lastStepOnly: boolean;
 }
 
 function distinctKey(v: Value): string {
@@ -147,6 +149,7 @@ class CorrelationDetector implements Detector {
         correlates: rule.having !== null || rule.sequence !== null,
         ops: steps.map((s) => s.op),
         ns: steps.map((s) => s.n),
+        lastStepOnly: rule.sequence !== null && rule.sequence.ordered && steps.every((s) => s.op === ">=" || s.op === ">"),
       });
     }
   }
@@ -260,7 +263,8 @@ class CorrelationDetector implements Detector {
 
     let used: WindowEntry[] | null = null;
     if (rule.sequence !== null) {
-      used = g.matchSequence(rule.sequence.ordered, s.ops, s.ns);
+      // With monotone counts an ordered sequence can only complete on an event of its last step.
+      if (!s.lastStepOnly || steps![steps!.length - 1]) used = g.matchSequence(rule.sequence.ordered, s.ops, s.ns);
     } else if (having !== null) {
       const n = having.aggregate === "count" ? g.size : g.distinctCount();
       if (holds(having.op, n, having.n)) used = g.live();

@@ -5,7 +5,7 @@
  * come back unchanged with the parser's diagnostics. Nothing may throw.
  */
 import t from "tap";
-import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { format } from "../../src/format/format.js";
@@ -14,18 +14,9 @@ import { policyLexer } from "../../src/parser/tokens.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { stripSpans, commentTexts } from "./strip-spans.js";
 import { prng as random } from "../support/prng.js";
+import { policyFiles } from "../support/policy-files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function policyFiles(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) policyFiles(full, out);
-    else if (name.endsWith(".policy")) out.push(full);
-  }
-  return out;
-}
 
 
 function mutate(text: string, seed: number): string {

@@ -6,25 +6,16 @@
  * with syntax errors is left alone.
  */
 import t from "tap";
-import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { format } from "../../src/format/format.js";
 import { parse } from "../../src/parser/parse.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { stripSpans, commentTexts, layoutProblems } from "./strip-spans.js";
+import { policyFiles } from "../support/policy-files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function policyFiles(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) policyFiles(full, out);
-    else if (name.endsWith(".policy")) out.push(full);
-  }
-  return out;
-}
 
 const files = [...policyFiles(path.join(root, "policies")), ...policyFiles(path.join(root, "test/corpus"))];
 

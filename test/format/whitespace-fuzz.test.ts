@@ -6,7 +6,7 @@
  * whether a comment starts its line.
  */
 import t from "tap";
-import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { IToken } from "chevrotain";
@@ -15,18 +15,9 @@ import { parse } from "../../src/parser/parse.js";
 import { policyLexer } from "../../src/parser/tokens.js";
 import { hasErrors } from "../../src/diagnostics/diagnostic.js";
 import { prng as random } from "../support/prng.js";
+import { policyFiles } from "../support/policy-files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-function policyFiles(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir).sort()) {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) policyFiles(full, out);
-    else if (name.endsWith(".policy")) out.push(full);
-  }
-  return out;
-}
 
 
 /** Tokens that can touch their neighbours without merging into one token. */

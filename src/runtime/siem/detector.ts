@@ -70,6 +70,8 @@ export interface RuleStats {
   /** Groups evicted by the cap. */
   evictedGroups: number;
   alerts: number;
+  /** Groups holding a window now (at the `stats()` call). */
+  liveGroups: number;
 }
 
 export interface StreamProblem {
@@ -135,7 +137,7 @@ class CorrelationDetector implements Detector {
     this.st = { events: 0, malformed: 0, late: 0, alerts: 0, rules: {}, problems: [], ruleProblems: {} };
     this.states = [];
     for (const rule of rules) {
-      const stats: RuleStats = { matched: 0, missingField: 0, errors: 0, evictedGroups: 0, alerts: 0 };
+      const stats: RuleStats = { matched: 0, missingField: 0, errors: 0, evictedGroups: 0, alerts: 0, liveGroups: 0 };
       this.st.rules[rule.id] = stats;
       if (rule.problems.length > 0) {
         this.st.ruleProblems[rule.id] = rule.problems;
@@ -155,6 +157,7 @@ class CorrelationDetector implements Detector {
   }
 
   stats(): DetectorStats {
+    for (const s of this.states) s.stats.liveGroups = s.groups.size;
     return this.st;
   }
 

@@ -256,3 +256,19 @@ t.test("times in alerts are event times", async (t) => {
   const a = run(d, [{ "@timestamp": "2026-03-10T10:00:00+01:00" }]);
   t.equal(a[0]!.last_seen, new Date(T0).toISOString());
 });
+
+t.test("bounded memory: idle groups are swept by event time on an endless stream", async (t) => {
+  const d = detector(`detect "r" { where event.action == "login" by user.name within 1m having count >= 2 }`);
+  let peak = 0;
+  for (let i = 0; i < 20_000; i++) {
+    d.push(login(i * SEC, `user-${i}`, "failure"));
+    if (i % 500 === 0) peak = Math.max(peak, d.stats().rules["d/r"]!.liveGroups);
+  }
+  const live = d.stats().rules["d/r"]!.liveGroups;
+  // One new group per second, a 1m window, a sweep every 1024 events: never more than 60 + 1024.
+  t.ok(live <= 60 + 1024, `live groups at the end: ${live}`);
+  t.ok(peak <= 60 + 1024, `peak sampled: ${peak}`);
+  t.equal(d.stats().rules["d/r"]!.evictedGroups, 0, "swept, not evicted by the cap");
+  d.flush();
+  t.equal(d.stats().rules["d/r"]!.liveGroups, 0, "flush drops every window");
+});

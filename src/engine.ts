@@ -22,13 +22,17 @@ import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { compilePolicySet, type CompiledPolicySet } from "./evaluator/compile.js";
 import { Evaluator } from "./evaluator/evaluate.js";
 import type { SchemaValidator } from "./evaluator/input.js";
-import type { RiskStore } from "./evaluator/stores.js";
+import { MemoryRiskStore, type RiskStore } from "./evaluator/stores.js";
+import { compileDetectors, type Detector, type DetectorOptions, type RiskSink } from "./runtime/siem/detector.js";
 import type { AccessDecision, Decision, EncryptionResult, EvaluateOptions, MeshDecision } from "./evaluator/decision.js";
 
 export interface EngineOptions {
   /** Epoch milliseconds; `now` when an input has no `time`. Default Date.now. */
   clock?: () => number;
-  /** What `risk()` and `quarantined()` read. Default: an empty store (risk 0, nobody quarantined). */
+  /**
+   * What `risk()` and `quarantined()` read. Default: a fresh in-memory store,
+   * which `engine.detector()` also writes to, so detections feed decisions.
+   */
   risk?: RiskStore;
   /** Validate inputs against declared `schema`s (default true). */
   validateInput?: boolean;
@@ -53,6 +57,8 @@ export class Engine {
   /** The parsed files, in load order. */
   readonly files: PolicyFile[];
   private readonly evaluator: Evaluator;
+  private readonly riskStore: RiskStore;
+  private readonly broken: boolean;
 
   /** @internal Use loadPolicies() or compile(). */
   constructor(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}) {
@@ -62,6 +68,8 @@ export class Engine {
     this.loadErrors = [...loadErrors];
     this.files = analyzed.files;
     const broken = hasErrors(analyzed.diagnostics) || loadErrors.length > 0;
+    this.broken = broken;
+    this.riskStore = options.risk ?? new MemoryRiskStore();
     // A set with errors is never compiled: a recovered AST may have holes, and nothing it says is trusted.
     const set: CompiledPolicySet = compilePolicySet(broken ? [] : analyzed.files, { generate: options.generate ?? true });
     this.ruleIds = broken ? collectIds(analyzed.files) : set.ruleIds;
@@ -73,7 +81,7 @@ export class Engine {
     this.evaluator = new Evaluator(set, {
       version: this.version,
       clock: options.clock,
-      risk: options.risk,
+      risk: this.riskStore,
       schemas,
       failure: broken ? POLICY_SET_ERRORS : null,
     });
@@ -92,6 +100,21 @@ export class Engine {
   /** An access decision (the input's `kind` is ignored and taken as access). */
   evaluateAccess(input: object, options?: EvaluateOptions): AccessDecision {
     return this.evaluator.evaluate({ ...input, kind: "access" }, options) as AccessDecision;
+  }
+
+  /**
+   * A streaming correlation engine over this set's `detect` rules:
+   * `push(event)` returns the alerts an event completes. `then risk` and
+   * `then quarantine` write to `options.risk`, by default this engine's own
+   * store, so `risk()` and `quarantined()` in access and mesh rules read them
+   * back. Throws when the policy set has errors: a broken set must never look
+   * like a quiet event stream.
+   */
+  detector(options: DetectorOptions = {}): Detector {
+    if (this.broken) throw new Error(POLICY_SET_ERRORS);
+    const own = this.riskStore as Partial<RiskSink>;
+    const risk = options.risk ?? (typeof own.raise === "function" && typeof own.quarantine === "function" ? (this.riskStore as RiskStore & RiskSink) : undefined);
+    return compileDetectors(this.files, { ...options, ...(risk ? { risk } : {}) });
   }
 
   /** Many inputs against this one compiled set: the same answers as one by one, in order. */

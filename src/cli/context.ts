@@ -17,6 +17,8 @@ export interface CliIO {
   stderr(text: string): void;
   /** All of standard input, for `--input -` and the like. */
   readStdin(): Promise<string>;
+  /** Standard input as a stream, for verbs that must not hold it all (`detect --events -`). */
+  stdinStream(): NodeJS.ReadableStream;
   /** Relative paths on the command line are relative to this directory. */
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -91,6 +93,7 @@ export function processIO(): CliIO {
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString("utf8");
     },
+    stdinStream: () => process.stdin,
     cwd: process.cwd(),
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,

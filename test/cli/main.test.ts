@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import t from "tap";
 import { readFileSync } from "node:fs";
 import { handleError } from "../../src/cli/main.js";
@@ -72,6 +73,7 @@ t.test("handleError: usage errors and internal errors, never a stack unless aske
       stdout: () => {},
       stderr: (s) => void (io.err += s),
       readStdin: async () => "",
+      stdinStream: () => Readable.from([""]),
       cwd: "/",
       env,
       stdoutIsTTY: false,

@@ -3,6 +3,7 @@
  * directory and environment (so the caller's FORCE_COLOR and the like never
  * leak in). Not a test file itself.
  */
+import { Readable } from "node:stream";
 import { main } from "../../src/cli/main.js";
 import type { CliIO } from "../../src/cli/context.js";
 
@@ -27,6 +28,7 @@ export async function run(args: string[], options: RunOptions): Promise<RunResul
     stdout: (s) => void (stdout += s),
     stderr: (s) => void (stderr += s),
     readStdin: async () => options.stdin ?? "",
+    stdinStream: () => Readable.from([options.stdin ?? ""]),
     cwd: options.cwd,
     env: options.env ?? {},
     stdoutIsTTY: options.stdoutIsTTY ?? false,

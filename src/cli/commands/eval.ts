@@ -9,7 +9,8 @@
  */
 import { Option, type Command } from "commander";
 import { readFile } from "node:fs/promises";
-import { Engine, hasErrors, renderText, shouldColor } from "../../index.js";
+import { Engine, hasErrors } from "../../index.js";
+import { reportPolicyErrors } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
 
@@ -66,11 +67,7 @@ export function register(program: Command, cli: CliContext): void {
         const sources = await readPolicySources(cli, paths);
         const engine = new Engine(sources, []);
         const broken = hasErrors(engine.diagnostics);
-        if (broken) {
-          const errors = engine.diagnostics.filter((d) => d.severity === "error");
-          const byFile = new Map(sources.map((s) => [s.file, s]));
-          cli.io.stderr(renderText(errors, byFile, { cwd: cli.io.cwd, color: shouldColor(cli.io.stderrIsTTY, cli.io.env) }));
-        }
+        if (broken) reportPolicyErrors(cli, engine, sources);
         const options = { explain: opts.explain };
         const out = Array.isArray(raw)
           ? engine.evaluateBatch(raw.map((x) => withKind(x, opts.kind)), options)

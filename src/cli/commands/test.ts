@@ -5,7 +5,8 @@
  * on policy errors, or (with --threshold) on clause coverage below N percent.
  */
 import { Option, type Command } from "commander";
-import { Engine, runPolicyTests, displayPath, hasErrors, renderText, shouldColor, type TestRun } from "../../index.js";
+import { runPolicyTests, displayPath, type TestRun } from "../../index.js";
+import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
 
@@ -80,11 +81,8 @@ export function register(program: Command, cli: CliContext): void {
         const threshold = parseThreshold(opts.threshold);
         const coverage = opts.coverage || threshold !== undefined;
         const sources = await readPolicySources(cli, paths);
-        const engine = new Engine(sources, []);
-        if (hasErrors(engine.diagnostics)) {
-          const errors = engine.diagnostics.filter((d) => d.severity === "error");
-          const byFile = new Map(sources.map((s) => [s.file, s]));
-          cli.io.stderr(renderText(errors, byFile, { cwd: cli.io.cwd, color: shouldColor(cli.io.stderrIsTTY, cli.io.env) }));
+        const engine = loadEngineOrReport(cli, sources);
+        if (engine === null) {
           cli.io.stdout("0 passed, 0 failed\n");
           return 1;
         }

@@ -59,6 +59,8 @@ export interface DetectorOptions {
   allowedLatenessMs?: number;
   /** Cap on live groups per rule (default 100,000). */
   maxGroupsPerRule?: number;
+  /** Called for every malformed or late event (stats keep only the first 100), e.g. to name its input line. */
+  onProblem?: (problem: StreamProblem) => void;
 }
 
 export interface RuleStats {
@@ -124,6 +126,7 @@ function distinctKey(v: Value): string {
 class CorrelationDetector implements Detector {
   private readonly states: RuleState[];
   private readonly store: RiskStore & RiskSink;
+  private readonly onProblem: ((problem: StreamProblem) => void) | null;
   private readonly lateness: number;
   private readonly cap: number;
   private readonly st: DetectorStats;
@@ -132,6 +135,7 @@ class CorrelationDetector implements Detector {
 
   constructor(rules: readonly CompiledDetectRule[], options: DetectorOptions) {
     this.store = options.risk ?? new MemoryRiskStore();
+    this.onProblem = options.onProblem ?? null;
     this.lateness = Math.max(0, options.allowedLatenessMs ?? 0);
     this.cap = Math.max(1, options.maxGroupsPerRule ?? 100_000);
     this.st = { events: 0, malformed: 0, late: 0, alerts: 0, rules: {}, problems: [], ruleProblems: {} };
@@ -162,7 +166,9 @@ class CorrelationDetector implements Detector {
   }
 
   private problem(kind: StreamProblem["kind"], message: string): void {
-    if (this.st.problems.length < MAX_PROBLEMS) this.st.problems.push({ index: this.seq, kind, message });
+    const p: StreamProblem = { index: this.seq, kind, message };
+    if (this.st.problems.length < MAX_PROBLEMS) this.st.problems.push(p);
+    this.onProblem?.(p);
   }
 
   push(event: unknown): Alert[] {

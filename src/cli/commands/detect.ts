@@ -1,0 +1,119 @@
+/**
+ * `swarm-policy detect PATH... --events FILE|- [--lateness D]`: run the
+ * `detect` rules over a JSONL event stream. Alerts go to stdout, one JSON
+ * object per line, as they fire; a summary (events, alerts per rule, skipped
+ * lines) goes to stderr at the end, and a progress line on a terminal.
+ *
+ * The file is read line by line, so memory stays bounded by the detector's
+ * windows, not by the size of the input. A line that is not JSON is reported
+ * with its number and skipped; the stream goes on. Exit 0 when the stream
+ * was read (alerts or not), 1 when the policies have errors, 2 when the
+ * events cannot be read.
+ */
+import type { Command } from "commander";
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { loadEngineOrReport } from "../engine.js";
+import { CliError, type CliContext } from "../context.js";
+import { readPolicySources } from "../sources.js";
+
+const DURATION = /^(\d+)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const PROGRESS_EVERY = 50_000;
+const MAX_REPORTED = 20;
+
+function parseLateness(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const m = DURATION.exec(raw);
+  if (!m) throw new CliError(`--lateness must be a duration such as 500ms, 30s or 5m, got ${JSON.stringify(raw)}`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command("detect")
+    .summary("run detect rules over a JSONL event stream; alerts as JSONL")
+    .description(
+      "Run the `detect` rules over events, one JSON object per line (JSONL).\n" +
+        "Alerts are written to stdout as JSONL while the stream is read; a summary goes to stderr.\n" +
+        "Lines that are not JSON, or events without a valid @timestamp, are reported and skipped.\n" +
+        "Exits 0 when the stream was read, 1 when the policies have errors, 2 when the events cannot be read.",
+    )
+    .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
+    .requiredOption("-e, --events <file>", "JSONL events file, or - for standard input")
+    .option("--lateness <duration>", "how far behind the newest event time an event may arrive and still be grouped", "0s")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ swarm-policy detect policies/ --events auth.jsonl > alerts.jsonl\n" +
+        "  $ tail -f events.jsonl | swarm-policy detect policies/ --events - --lateness 30s\n",
+    )
+    .action(
+      cli.action(async (paths: string[], opts: { events: string; lateness?: string }) => {
+        const allowedLatenessMs = parseLateness(opts.lateness);
+        const sources = await readPolicySources(cli, paths);
+        const engine = loadEngineOrReport(cli, sources);
+        if (engine === null) return 1;
+        let line = 0;
+        let badLines = 0;
+        const reported: string[] = [];
+        const note = (text: string) => {
+          if (reported.length < MAX_REPORTED) reported.push(text);
+        };
+        const detector = engine.detector({
+          allowedLatenessMs,
+          onProblem: (p) => {
+            if (p.kind === "malformed") badLines++;
+            note(`line ${line}: ${p.kind === "late" ? "late event: " : ""}${p.message}`);
+          },
+        });
+
+        const input: NodeJS.ReadableStream = opts.events === "-" ? cli.io.stdinStream() : createReadStream(cli.resolve(opts.events));
+        const opened = new Promise<void>((resolve, reject) => {
+          input.once("error", reject);
+          if (opts.events === "-") resolve();
+          else (input as ReturnType<typeof createReadStream>).once("open", () => resolve());
+        });
+        try {
+          await opened;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          throw new CliError(`cannot read events ${opts.events}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+        }
+
+        const progress = cli.io.stderrIsTTY;
+        const alertsByRule = new Map<string, number>();
+        const emit = (alerts: ReturnType<typeof detector.push>) => {
+          for (const a of alerts) {
+            alertsByRule.set(a.rule, (alertsByRule.get(a.rule) ?? 0) + 1);
+            cli.io.stdout(JSON.stringify(a) + "\n");
+          }
+        };
+        for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+          line++;
+          if (text.trim() === "") continue;
+          let event: unknown;
+          try {
+            event = JSON.parse(text);
+          } catch (err) {
+            badLines++;
+            note(`line ${line}: not JSON: ${(err as Error).message}`);
+            continue;
+          }
+          emit(detector.push(event));
+          if (progress && line % PROGRESS_EVERY === 0) cli.io.stderr(`\r${line} lines, ${[...alertsByRule.values()].reduce((a, b) => a + b, 0)} alerts`);
+        }
+        emit(detector.flush());
+        if (progress) cli.io.stderr("\r\x1b[K");
+
+        const stats = detector.stats();
+        const summary = [`${stats.events} events, ${stats.alerts} alerts, ${badLines} lines skipped, ${stats.late} late`];
+        for (const [rule, n] of [...alertsByRule].sort()) summary.push(`  ${rule}: ${n}`);
+        for (const r of reported) summary.push(`  ${r}`);
+        const unreported = badLines + stats.late - reported.length;
+        if (unreported > 0) summary.push(`  ... and ${unreported} more`);
+        cli.io.stderr(summary.join("\n") + "\n");
+        return 0;
+      }),
+    );
+}

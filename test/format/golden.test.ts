@@ -1,7 +1,9 @@
 /**
  * Golden formatting: test/corpus/valid/<case>.fmt.policy is the formatted
- * form of test/corpus/valid/<case>.policy, written by hand, and is itself
- * already formatted.
+ * form of test/corpus/valid/<case>.policy (hand-written for the messy fmt-*
+ * cases, recorded and reviewed for the others), and is itself already
+ * formatted. A valid case without a golden must already be canonical: it is
+ * its own snapshot. Every valid case has one or the other.
  */
 import t from "tap";
 import { readdirSync, readFileSync, existsSync } from "node:fs";
@@ -30,3 +32,13 @@ for (const golden of goldens) {
     t.equal(format(expected, golden).output, expected, "the golden is a fixed point");
   });
 }
+
+t.test("every valid case has a fmt snapshot: a golden, or itself when canonical", async (t) => {
+  const cases = existsSync(valid) ? readdirSync(valid).filter((f) => f.endsWith(".policy") && !f.endsWith(".fmt.policy")).sort() : [];
+  t.ok(cases.length > 0, "there are valid cases");
+  for (const source of cases) {
+    if (goldens.includes(source.replace(/\.policy$/, ".fmt.policy"))) continue;
+    const input = readFileSync(path.join(valid, source), "utf8");
+    t.equal(format(input, source).output, input, `${source} is canonical (its own snapshot), or needs a .fmt.policy golden`);
+  }
+});

@@ -40,6 +40,11 @@ export interface EngineOptions {
   lint?: boolean;
   /** Generate JavaScript for access rules (default true); off runs closures only. */
   generate?: boolean;
+  /**
+   * Record `notApplied` (the always-on explanation) on access decisions
+   * (default true). Off only to measure its cost: `npm run bench` does.
+   */
+  notApplied?: boolean;
 }
 
 /** The message of every decision of an engine whose policy set did not load cleanly. */
@@ -84,6 +89,7 @@ export class Engine {
       risk: this.riskStore,
       schemas,
       failure: broken ? POLICY_SET_ERRORS : null,
+      notApplied: options.notApplied ?? true,
     });
   }
 

@@ -7,7 +7,7 @@
  * the role test and the workload's `when` conditions; each `unless`
  * condition becomes its own `unless` clause (none may hold).
  */
-import { compile, type AccessDecision, type Decision, type Engine } from "../../src/index.js";
+import { compile, type AccessDecision, type Decision, type Engine, type EngineOptions } from "../../src/index.js";
 import type { Cond, Json, WorkloadPolicy } from "../workload.js";
 
 /** The package every translated rule lives in; rule ids are `bench/<workload id>`. */
@@ -91,6 +91,7 @@ export interface OursVerdict {
 export function createOursEngine(
   policies: readonly WorkloadPolicy[],
   file = "bench.policy",
+  options: EngineOptions = {},
 ): {
   compileMs: number;
   engine: Engine;
@@ -100,7 +101,7 @@ export function createOursEngine(
 } {
   const text = toPolicyText(policies);
   const t0 = performance.now();
-  const engine = compile(text, { file });
+  const engine = compile(text, { file, ...options });
   const compileMs = performance.now() - t0;
   const errors = engine.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0) throw new Error(`ours: translated workload has errors: ${errors[0]!.code} ${errors[0]!.message}`);

@@ -42,7 +42,14 @@ function errorOf(rule: CompiledAccessRule, st: RuleState): DecisionError {
   return { rule: rule.id, message: e.message, span: e.span };
 }
 
-export function decideAccess(cands: Candidates, c: EvalContext, version: string, traces: RuleTrace[] | null, st: RuleState = new RuleState()): AccessDecision {
+export function decideAccess(
+  cands: Candidates,
+  c: EvalContext,
+  version: string,
+  traces: RuleTrace[] | null,
+  st: RuleState = new RuleState(),
+  recordNotApplied = true,
+): AccessDecision {
   const notApplied: NotApplied[] = [];
   const errors: DecisionError[] = [];
   const reasons: Reason[] = [];
@@ -60,7 +67,7 @@ export function decideAccess(cands: Candidates, c: EvalContext, version: string,
       traces.push({ rule: r.id, effect: "deny", outcome: OUTCOME_NAMES[o], clauses });
     }
     if (o === Outcome.NotApplicable) {
-      notApplied.push(st.notApplied!);
+      if (recordNotApplied) notApplied.push(st.notApplied!);
     } else if (o === Outcome.Errored) {
       errors.push(errorOf(r, st));
       reasons.push(r.errored);
@@ -89,7 +96,7 @@ export function decideAccess(cands: Candidates, c: EvalContext, version: string,
     }
     switch (o) {
       case Outcome.NotApplicable:
-        notApplied.push(st.notApplied!);
+        if (recordNotApplied) notApplied.push(st.notApplied!);
         break;
       case Outcome.Applies:
         reasons.push(r.applies);

@@ -27,6 +27,12 @@ export interface EvaluatorOptions {
   schemas?: ReadonlyMap<string, SchemaValidator> | null;
   /** When set, every evaluation fails closed with this error (a policy set with errors). */
   failure?: string | null;
+  /**
+   * Record `notApplied` on access decisions (default true). Off only to
+   * measure what the always-on explanation costs; decisions are otherwise
+   * identical.
+   */
+  notApplied?: boolean;
 }
 
 export function failAccess(version: string, messages: string[], reason: string): AccessDecision {
@@ -95,6 +101,7 @@ export class Evaluator {
   private readonly store: RiskStore;
   private readonly schemas: ReadonlyMap<string, SchemaValidator> | null;
   private readonly failure: string | null;
+  private readonly recordNotApplied: boolean;
   private idle: RuleState | null = new RuleState();
 
   constructor(
@@ -106,6 +113,7 @@ export class Evaluator {
     this.store = options.risk ?? EMPTY_RISK_STORE;
     this.schemas = options.schemas && options.schemas.size > 0 ? options.schemas : null;
     this.failure = options.failure ?? null;
+    this.recordNotApplied = options.notApplied !== false;
   }
 
   evaluate(input: unknown, options?: EvaluateOptions): Decision {
@@ -133,7 +141,7 @@ export class Evaluator {
         // One RuleState per evaluator, unless a store calls back into evaluate().
         const st = this.idle ?? new RuleState();
         this.idle = null;
-        const d = decideAccess(cands, c, this.version, traces, st);
+        const d = decideAccess(cands, c, this.version, traces, st, this.recordNotApplied);
         this.idle = st;
         if (traces !== null) {
           const total = set.access.length;

@@ -81,3 +81,9 @@ export {
   type Alert,
   type RiskSink,
 } from "./runtime/siem/detector.js";
+/**
+ * Files that appear whole or not at all (temp file, fsync, rename, directory
+ * fsync): `writeFileAtomic(file, data, { mode, exclusive })`, and `AtomicFile`
+ * for output streamed in pieces that must vanish on failure.
+ */
+export { writeFileAtomic, AtomicFile, syncDirectory, type AtomicWriteOptions } from "./runtime/atomic-file.js";

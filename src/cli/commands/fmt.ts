@@ -5,8 +5,7 @@
  * reported on stderr, left untouched, and makes the exit code 1.
  */
 import { Option, type Command } from "commander";
-import { displayPath, format, hasErrors, renderText, shouldColor, type Diagnostic, type SourceText } from "../../index.js";
-import { writeFileAtomic } from "../atomic-write.js";
+import { displayPath, format, hasErrors, renderText, shouldColor, writeFileAtomic, type Diagnostic, type SourceText } from "../../index.js";
 import type { CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
 

@@ -1,0 +1,136 @@
+/**
+ * Files that appear whole or not at all. Data goes to a temporary file in the
+ * target's directory (so the rename never crosses a file system), is fsynced,
+ * then renamed over the target (or hard-linked, for exclusive creation) and
+ * the directory is fsynced. On any failure the temporary file is removed, so
+ * a failed write (or a failed decryption streaming into an `AtomicFile`)
+ * leaves nothing behind and the old content stays.
+ *
+ * Modes: an explicit `mode` is applied with chmod, so the umask can neither
+ * widen nor narrow it (key files are 0600). Without one, a file being
+ * replaced keeps its permission bits and a new one gets the umask's default.
+ * A symlink target is followed, so the link stays a link.
+ */
+import { randomBytes } from "node:crypto";
+import { link, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+
+export interface AtomicWriteOptions {
+  /** Permission bits of the file, applied exactly. Default: the replaced file's, else the umask's default. */
+  readonly mode?: number;
+  /** Fail with EEXIST instead of replacing an existing file (a rename cannot do that; a hard link can). */
+  readonly exclusive?: boolean;
+}
+
+function tempName(target: string): string {
+  // A dot file, so tools walking the directory meanwhile (fmt, a keyring load) skip it.
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** Make a rename or link durable; some platforms cannot open a directory, which only costs durability. */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, "r");
+    await handle.sync();
+  } catch {
+    // not supported here (e.g. Windows)
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A file being written that becomes visible at `target` only on `commit()`.
+ * `abort()` (or any failed commit) removes the temporary file.
+ */
+export class AtomicFile {
+  readonly target: string;
+  readonly temp: string;
+  readonly #exclusive: boolean;
+  #handle: FileHandle | undefined;
+  #done = false;
+  /** Bytes written so far. */
+  written = 0;
+
+  private constructor(target: string, temp: string, handle: FileHandle, exclusive: boolean) {
+    this.target = target;
+    this.temp = temp;
+    this.#handle = handle;
+    this.#exclusive = exclusive;
+  }
+
+  static async create(target: string, options: AtomicWriteOptions = {}): Promise<AtomicFile> {
+    const resolved = await realpath(target).catch(() => target);
+    const mode =
+      options.mode ??
+      (await stat(resolved).then(
+        (st) => st.mode & 0o7777,
+        () => undefined,
+      ));
+    const temp = tempName(resolved);
+    const handle = await open(temp, "wx", mode ?? 0o666);
+    try {
+      if (mode !== undefined) await handle.chmod(mode); // open()'s mode is filtered by the umask
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw err;
+    }
+    return new AtomicFile(resolved, temp, handle, options.exclusive === true);
+  }
+
+  async write(data: Uint8Array | string): Promise<void> {
+    if (this.#handle === undefined) throw new Error("atomic file is closed");
+    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+    let at = 0;
+    while (at < bytes.length) {
+      const { bytesWritten } = await this.#handle.write(bytes, at, bytes.length - at);
+      at += bytesWritten;
+    }
+    this.written += bytes.length;
+  }
+
+  /** fsync, close, move into place, fsync the directory. Removes the temporary file if any step fails. */
+  async commit(): Promise<void> {
+    if (this.#done || this.#handle === undefined) throw new Error("atomic file already committed or aborted");
+    const handle = this.#handle;
+    try {
+      await handle.sync();
+      await handle.close();
+      this.#handle = undefined;
+      if (this.#exclusive) {
+        await link(this.temp, this.target);
+        await rm(this.temp, { force: true });
+      } else {
+        await rename(this.temp, this.target);
+      }
+      this.#done = true;
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+    await syncDirectory(path.dirname(this.target));
+  }
+
+  /** Closes and removes the temporary file; the target is untouched. Safe to call twice. */
+  async abort(): Promise<void> {
+    this.#done = true;
+    const handle = this.#handle;
+    this.#handle = undefined;
+    await handle?.close().catch(() => undefined);
+    await rm(this.temp, { force: true });
+  }
+}
+
+/** Write `data` to `file` atomically (see the top of this file). */
+export async function writeFileAtomic(file: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const out = await AtomicFile.create(file, options);
+  try {
+    await out.write(data);
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+  await out.commit();
+}

@@ -1,0 +1,88 @@
+import t from "tap";
+import path from "node:path";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, lstatSync, writeFileSync } from "node:fs";
+import { AtomicFile, writeFileAtomic } from "../../src/runtime/atomic-file.js";
+
+t.test("replaces the content and keeps the mode", async (t) => {
+  const dir = t.testdir({ "a.policy": "old\n" });
+  const file = path.join(dir, "a.policy");
+  chmodSync(file, 0o600);
+  await writeFileAtomic(file, "new\n");
+  t.equal(readFileSync(file, "utf8"), "new\n");
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.same(readdirSync(dir), ["a.policy"], "no temp file left");
+});
+
+t.test("creates a file that does not exist yet", async (t) => {
+  const dir = t.testdir({});
+  const file = path.join(dir, "new.policy");
+  const umask = process.umask();
+  await writeFileAtomic(file, "x\n");
+  t.equal(readFileSync(file, "utf8"), "x\n");
+  t.equal(statSync(file).mode & 0o777, 0o666 & ~umask, "the umask's default mode");
+});
+
+t.test("writes through a symlink, which stays a symlink", async (t) => {
+  const dir = t.testdir({ real: { "a.policy": "old\n" } });
+  const link = path.join(dir, "link.policy");
+  symlinkSync(path.join(dir, "real/a.policy"), link);
+  await writeFileAtomic(link, "new\n");
+  t.ok(lstatSync(link).isSymbolicLink());
+  t.equal(readFileSync(path.join(dir, "real/a.policy"), "utf8"), "new\n");
+});
+
+t.test("a failed replace removes its temp file and leaves the target alone", async (t) => {
+  const dir = t.testdir({});
+  // Renaming a file over a non-empty directory fails on every platform.
+  const target = path.join(dir, "target");
+  mkdirSync(path.join(target, "inside"), { recursive: true });
+  await t.rejects(writeFileAtomic(target, "data"));
+  t.same(readdirSync(dir), ["target"], "the temp file is gone");
+  t.ok(statSync(target).isDirectory());
+});
+
+t.test("an explicit mode is applied exactly, whatever the umask", async (t) => {
+  const dir = t.testdir({});
+  const file = path.join(dir, "key");
+  const old = process.umask(0o000);
+  try {
+    await writeFileAtomic(file, new Uint8Array([1, 2, 3]), { mode: 0o600 });
+  } finally {
+    process.umask(old);
+  }
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.same([...readFileSync(file)], [1, 2, 3]);
+});
+
+t.test("exclusive creation refuses to replace an existing file", async (t) => {
+  const dir = t.testdir({ taken: "keep me" });
+  const file = path.join(dir, "taken");
+  await t.rejects(writeFileAtomic(file, "new", { exclusive: true }), { code: "EEXIST" });
+  t.equal(readFileSync(file, "utf8"), "keep me");
+  t.same(readdirSync(dir), ["taken"], "the temp file is gone");
+  await writeFileAtomic(path.join(dir, "fresh"), "x", { exclusive: true });
+  t.equal(readFileSync(path.join(dir, "fresh"), "utf8"), "x");
+});
+
+t.test("a streamed file is invisible until commit and gone after abort", async (t) => {
+  const dir = t.testdir({});
+  const target = path.join(dir, "out.bin");
+  const out = await AtomicFile.create(target, { mode: 0o640 });
+  await out.write(new Uint8Array(1000));
+  await out.write("tail");
+  t.equal(out.written, 1004);
+  t.same(readdirSync(dir).filter((f) => !f.startsWith(".")), [], "nothing at the target yet");
+  await out.commit();
+  t.equal(statSync(target).size, 1004);
+  t.equal(statSync(target).mode & 0o777, 0o640);
+  await t.rejects(out.commit(), /already committed/);
+
+  writeFileSync(target, "old");
+  const failed = await AtomicFile.create(target);
+  await failed.write("partial");
+  await failed.abort();
+  await failed.abort();
+  t.equal(readFileSync(target, "utf8"), "old", "the old content stays");
+  t.same(readdirSync(dir), ["out.bin"], "no temp file left");
+  await t.rejects(failed.write("more"), /closed/);
+});

@@ -87,3 +87,45 @@ export {
  * for output streamed in pieces that must vanish on failure.
  */
 export { writeFileAtomic, AtomicFile, syncDirectory, type AtomicWriteOptions } from "./runtime/atomic-file.js";
+/**
+ * Key material behind a redacting wrapper: `SecretKey.generate()`, `SecretKey.from(bytes)`,
+ * `exposeBytes()` for a cipher, `destroy()` to wipe; JSON, inspect and strings show "<redacted>".
+ */
+export { SecretKey } from "./runtime/crypto/secret-key.js";
+/**
+ * The keyring (docs/keyring.md): versioned key-encryption keys in a private directory
+ * (`Keyring.create` / `Keyring.open`, `rotate`, `retire`, `list`, `primary`), optionally
+ * unlocked by a passphrase (scrypt) or an unlock key from `$SWARM_POLICY_KEYRING_KEY`
+ * (`parseUnlockKey`). `sealSecret(bytes, context)` / `openSecret(sealed, context)` seal a
+ * small secret (a TOTP seed) bound to a context string.
+ */
+export {
+  Keyring,
+  KeyringError,
+  parseUnlockKey,
+  KEYRING_KEY_ENV,
+  DEFAULT_SCRYPT,
+  SECRET_CONTEXT_FIELD,
+  type KekInfo,
+  type PrimaryKek,
+  type KeyringOptions,
+  type CreateKeyringOptions,
+  type KeyringErrorCode,
+  type ScryptParams,
+  type ProtectionKind,
+} from "./runtime/crypto/keyring.js";
+/**
+ * Envelope encryption, format v1 (docs/envelope.md): `sealEnvelope(plaintext, { cipher, kek,
+ * aadFields, attributes })`, `openEnvelope(envelope, { resolveKek, attributes })`,
+ * `readEnvelopeHeader(envelope)`; failures are `EnvelopeError` with a `code`.
+ */
+export {
+  sealEnvelope,
+  openEnvelope,
+  readEnvelopeHeader,
+  EnvelopeError,
+  type EnvelopeHeader,
+  type Kek,
+  type SealOptions,
+  type OpenOptions,
+} from "./runtime/crypto/envelope.js";

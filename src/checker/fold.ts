@@ -112,6 +112,15 @@ function foldCall(callee: string, args: Folded[]): Folded {
       return typeof x === "string" ? x.toLowerCase() : NC;
     case "upper":
       return typeof x === "string" ? x.toUpperCase() : NC;
+    case "type":
+      // Names as the evaluator's typeName gives them.
+      if (typeof x === "string") return "string";
+      if (typeof x === "number") return "number";
+      if (typeof x === "boolean") return "boolean";
+      if (Array.isArray(x)) return "list";
+      if (x instanceof DurationValue) return "duration";
+      if (x instanceof IpValue) return "ip";
+      return isPlainObject(x) ? "object" : NC;
     case "hour":
     case "weekday": {
       const ms = instantOf(x);

@@ -72,6 +72,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   size: { params: [["list", "string", "object"]], returns: "number" },
   lower: { params: [["string"]], returns: "string" },
   upper: { params: [["string"]], returns: "string" },
+  type: { params: [["string", "number", "bool", "duration", "ip", "list", "object", "time"]], returns: "string" },
   hour: { params: [["time", "string", "number"]], returns: "number" },
   weekday: { params: [["time", "string", "number"]], returns: "string" },
   risk: { params: [["string"]], returns: "number", readsInput: "`risk()` reads the runtime risk store" },

@@ -7,6 +7,8 @@
  * - `ip(x)` of something that is not a string is an error (even an ip()).
  * - `risk(id)` and `quarantined(id)` need a string id.
  * - `size` of a string counts code points (strings.ts).
+ * - `type(x)` names the type as error messages do: "string", "number",
+ *   "boolean", "null", "list", "object", "duration", "ip", "time".
  */
 import { Duration } from "./duration.js";
 import { parseIp } from "./cidr.js";
@@ -65,6 +67,14 @@ export const BUILTINS: Readonly<Record<string, BuiltinImpl>> = {
     impure: false,
     call(x, _c, span) {
       return typeof x === "string" ? upper(x) : new EvalError(msg.operand("upper", "a string", typeName(x)), span);
+    },
+  },
+  // The one builtin that takes any value: it lets a rule test a value's type
+  // (a JSON null, a number where a string is expected) without an error.
+  type: {
+    impure: false,
+    call(x) {
+      return typeName(x);
     },
   },
   hour: {

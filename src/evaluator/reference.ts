@@ -194,7 +194,7 @@ class Interp {
   }
 
   private call(e: Extract<Expr, { kind: "Call" }>, inputs: boolean, seen: Set<ConstDecl>): R {
-    const names = ["ip", "age", "size", "lower", "upper", "hour", "weekday", "risk", "quarantined"];
+    const names = ["ip", "age", "size", "lower", "upper", "type", "hour", "weekday", "risk", "quarantined"];
     if (!names.includes(e.callee)) return new EvalError(msg.unknownFunction(e.callee), at({ span: e.calleeSpan }));
     if (e.args.length !== 1) return new EvalError(msg.arity(e.callee, 1, e.args.length), at(e));
     const x = this.eval(e.args[0]!, inputs, seen);
@@ -218,6 +218,8 @@ class Interp {
         return typeof x === "string" ? x.toLowerCase() : wrong("a string");
       case "upper":
         return typeof x === "string" ? x.toUpperCase() : wrong("a string");
+      case "type":
+        return typeName(x);
       case "age":
       case "hour":
       case "weekday": {

@@ -14,7 +14,8 @@ t.test("consts fold to JSON values, durations and IPs", async (t) => {
       `const o = { a: 1, "x-y": [1, 2], __proto__: "kept" }\nconst d = 1h30m\nconst net = ip("10.0.0.0/8")\n` +
       `const nets = [net, ip("fd00::/8")]\nconst k = o["x-y"][1] + size(l)\nconst w = weekday("2026-03-10T10:00:00Z")\n` +
       `const h = hour(1773136800)\nconst later = m\nconst inside = ip("10.1.2.3") in nets and "10.2.0.1" in net\n` +
-      `const g = "admin-1" like "adm*" and not ("x" like "\\\\*")\nconst b = later < 0 and d >= 90m and not (d > 90m)\n`,
+      `const g = "admin-1" like "adm*" and not ("x" like "\\\\*")\nconst b = later < 0 and d >= 90m and not (d > 90m)\n` +
+      `const types = [type("a"), type(1), type(true), type(l), type(o), type(d), type(net)]\n`,
     { lint: false },
   );
   t.same(r.diagnostics.map(where), []);
@@ -38,6 +39,7 @@ t.test("consts fold to JSON values, durations and IPs", async (t) => {
   t.equal(p.get("h"), 10, "epoch seconds, UTC");
   t.equal(p.get("inside"), true);
   t.equal(p.get("g"), true);
+  t.same(p.get("types"), ["string", "number", "boolean", "list", "object", "duration", "ip"], "type() folds to the evaluator's names");
   t.equal(p.get("b"), true);
 });
 

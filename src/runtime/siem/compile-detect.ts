@@ -21,6 +21,7 @@ import { walkExpr } from "../../checker/sites.js";
 import { ConstTable } from "../../evaluator/compile.js";
 import { ExprCompiler, type Eval } from "../../evaluator/compile-expr.js";
 import { exprText } from "../../evaluator/expr-text.js";
+import { indexKeyOf, type RuleIndexKey } from "./index-condition.js";
 
 export interface CompiledStep {
   name: string;
@@ -46,6 +47,8 @@ export interface CompiledDetectRule {
   quarantine: { target: Eval; forMs: number | undefined }[];
   /** Problems found compiling (a non-constant threshold, ...): the rule never fires. */
   problems: string[];
+  /** What the rule index knows (index-condition.ts); null: run on every event. */
+  index: RuleIndexKey | null;
 }
 
 const SEVERITIES: readonly string[] = ["low", "medium", "high", "critical"];
@@ -118,6 +121,7 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
     risk: [],
     quarantine: [],
     problems,
+    index: null,
   };
   for (const c of rule.clauses) {
     switch (c.kind) {
@@ -174,6 +178,7 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
     }
   }
   if (out.where === null && out.sequence === null) problems.push("the rule has no `where` and no `sequence`");
+  out.index = indexKeyOf(rule, compiler, roots);
   return out;
 }
 

@@ -32,6 +32,7 @@ import { parseRfc3339, formatInstant } from "../../evaluator/time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
 import { GroupWindow, holds, type WindowEntry } from "./window.js";
+import { DetectRuleIndex } from "./rule-index.js";
 
 /** An alert (spec section 7). */
 export interface Alert {
@@ -61,6 +62,12 @@ export interface DetectorOptions {
   maxGroupsPerRule?: number;
   /** Called for every malformed or late event (stats keep only the first 100), e.g. to name its input line. */
   onProblem?: (problem: StreamProblem) => void;
+  /**
+   * Run each event only against the rules that can match it (default true).
+   * Never changes alerts or stats; false is the naive baseline for tests
+   * and benchmarks.
+   */
+  index?: boolean;
 }
 
 export interface RuleStats {
@@ -125,6 +132,7 @@ function distinctKey(v: Value): string {
 
 class CorrelationDetector implements Detector {
   private readonly states: RuleState[];
+  private readonly index: DetectRuleIndex<RuleState> | null;
   private readonly store: RiskStore & RiskSink;
   private readonly onProblem: ((problem: StreamProblem) => void) | null;
   private readonly lateness: number;
@@ -158,6 +166,7 @@ class CorrelationDetector implements Detector {
         lastStepOnly: rule.sequence !== null && rule.sequence.ordered && steps.every((s) => s.op === ">=" || s.op === ">"),
       });
     }
+    this.index = options.index === false ? null : new DetectRuleIndex(this.states, this.states.map((s) => s.rule.index));
   }
 
   stats(): DetectorStats {
@@ -193,7 +202,9 @@ class CorrelationDetector implements Detector {
     } else if (t > this.watermark) this.watermark = t;
     const ctx = new EvalContext(event, t, () => t, this.store);
     const alerts: Alert[] = [];
-    for (const s of this.states) {
+    const candidates = this.index === null ? this.states : this.index.candidates(ctx);
+    for (let i = 0; i < candidates.length; i++) {
+      const s = candidates[i]!;
       if (late && s.correlates) continue;
       const a = this.apply(s, ctx, event, t);
       if (a !== null) alerts.push(a);

@@ -129,3 +129,14 @@ export {
   type SealOptions,
   type OpenOptions,
 } from "./runtime/crypto/envelope.js";
+/**
+ * KEK ages against the policies' `require key_age` limits (`keys list --policies`):
+ * `keyAgeRequirements(engine.files)` and `checkKeyAges(keyring.list(), requirements, now)`.
+ */
+export {
+  keyAgeRequirements,
+  checkKeyAges,
+  type KeyAgeRequirement,
+  type KekAgeCheck,
+  type KekAgeReport,
+} from "./runtime/crypto/key-age.js";

@@ -1,0 +1,86 @@
+/**
+ * What the key verbs (keys, encrypt, decrypt, rewrap) share: the `--keyring`
+ * option with its $SWARM_POLICY_KEYRING default, the unlock secrets
+ * ($SWARM_POLICY_PASSPHRASE or --passphrase-file, $SWARM_POLICY_KEYRING_KEY),
+ * and turning keyring and envelope errors into one-line CLI errors (exit 2
+ * for an unusable keyring, 1 for a refusal or data that is not authentic).
+ */
+import { readFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
+import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, parseUnlockKey, type KeyringOptions } from "../index.js";
+import { CliError, type CliContext } from "./context.js";
+
+export const KEYRING_ENV = "SWARM_POLICY_KEYRING";
+export const PASSPHRASE_ENV = "SWARM_POLICY_PASSPHRASE";
+
+export interface KeyringCliOptions {
+  keyring?: string;
+  passphraseFile?: string;
+}
+
+/** Adds --keyring and --passphrase-file to a command. */
+export function addKeyringOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--keyring <dir>", `keyring directory (default: $${KEYRING_ENV})`))
+    .addOption(new Option("--passphrase-file <file>", `file whose first line unlocks a passphrase-protected keyring (default: $${PASSPHRASE_ENV})`));
+}
+
+export function keyringDir(cli: CliContext, opts: KeyringCliOptions): string {
+  const dir = opts.keyring ?? cli.io.env[KEYRING_ENV];
+  if (dir === undefined || dir === "") throw new CliError(`no keyring: pass --keyring DIR or set ${KEYRING_ENV}`);
+  return cli.resolve(dir);
+}
+
+/** The passphrase from --passphrase-file (first line) or the environment; undefined when neither is given. */
+export async function readPassphrase(cli: CliContext, opts: KeyringCliOptions): Promise<string | undefined> {
+  if (opts.passphraseFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(cli.resolve(opts.passphraseFile), "utf8");
+    } catch (err) {
+      throw new CliError(`cannot read passphrase file ${opts.passphraseFile}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    }
+    const line = text.split(/\r?\n/, 1)[0] ?? "";
+    if (line === "") throw new CliError(`passphrase file ${opts.passphraseFile} is empty`);
+    return line;
+  }
+  const env = cli.io.env[PASSPHRASE_ENV];
+  return env === undefined || env === "" ? undefined : env;
+}
+
+/** The unlock secrets available to this process (the keyring takes the one its protection needs). */
+export async function unlockOptions(cli: CliContext, opts: KeyringCliOptions): Promise<KeyringOptions> {
+  const passphrase = await readPassphrase(cli, opts);
+  const envKey = cli.io.env[KEYRING_KEY_ENV];
+  const unlockKey = envKey === undefined || envKey === "" ? undefined : parseUnlockKey(envKey);
+  return { ...(passphrase === undefined ? {} : { passphrase }), ...(unlockKey === undefined ? {} : { unlockKey }) };
+}
+
+export async function openKeyring(cli: CliContext, opts: KeyringCliOptions): Promise<Keyring> {
+  const dir = keyringDir(cli, opts);
+  return Keyring.open(dir, await unlockOptions(cli, opts));
+}
+
+const LOCKED_HINT: Record<string, string> = {
+  locked: ` (set ${PASSPHRASE_ENV} or pass --passphrase-file for a passphrase; set ${KEYRING_KEY_ENV} for an unlock key)`,
+};
+
+/**
+ * Runs a key verb's body, turning keyring, envelope, stream and policy
+ * failures into CliErrors: refusals and unauthentic data exit 1, an unusable
+ * keyring or request exits 2.
+ */
+export async function withCryptoErrors<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof EnvelopeError) {
+      const refusal = ["not-authentic", "truncated", "missing-aad", "bad-aad-value", "aad-mismatch", "not-attested", "key-limit"].includes(err.code);
+      throw new CliError(err.message, refusal ? 1 : 2);
+    }
+    if (err instanceof KeyringError) {
+      throw new CliError(err.message + (LOCKED_HINT[err.code] ?? ""), err.code === "retired" || err.code === "unknown-kek" ? 1 : 2);
+    }
+    throw err;
+  }
+}

@@ -69,7 +69,7 @@ t.test("init, rotate, list, retire", async (t) => {
 
 t.test("list --policies: ages against key_age limits", async (t) => {
   const cwd = t.testdir({ "p.policy": POLICY });
-  const ring = await Keyring.create(path.join(cwd, "ring"), { clock: () => Date.now() - 120 * DAY });
+  await Keyring.create(path.join(cwd, "ring"), { clock: () => Date.now() - 120 * DAY });
   const over = await run(["keys", "list", "--keyring", "ring", "--policies", "p.policy"], { cwd });
   t.equal(over.code, 1, "a primary over 90d: rotation is due");
   t.match(over.stdout, /kek\s+1\s+primary\s+\S+\s+120d\s+OVER 90d demo\/phi/);

@@ -13,6 +13,7 @@ const pkg = JSON.parse(readFileSync(path.join(here, "..", "package.json"), "utf8
 const results: Record<string, unknown> = { version: pkg.version, node: process.version, date: new Date().toISOString() };
 results.frontend = runFrontendBench();
 results.access = await (await import("./access.js")).runAccessBench();
+results.audit = await (await import("./audit.js")).runAuditBench();
 
 mkdirSync(path.join(here, "results"), { recursive: true });
 writeFileSync(path.join(here, "results", `${pkg.version}.json`), JSON.stringify(results, null, 2) + "\n");

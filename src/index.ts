@@ -140,3 +140,31 @@ export {
   type KekAgeCheck,
   type KekAgeReport,
 } from "./runtime/crypto/key-age.js";
+/**
+ * Encryption audit (docs/audit.md): stream an inventory of data objects
+ * (JSON Lines or a JSON array, in bounded memory) through the encryption
+ * rules and count compliance in total, per rule and per compliance tag.
+ * `auditInventory(engine, await openInventory(file), { now })` gives the
+ * report; `renderAuditText` / `renderAuditHtml` print it (JSON: as is).
+ */
+export {
+  auditInventory,
+  encryptionRuleTags,
+  AUDIT_REPORT_FORMAT,
+  AUDIT_REPORT_VERSION,
+  type AuditReport,
+  type AuditOptions,
+  type AuditObject,
+  type AuditViolation,
+  type InvalidRecord,
+  type GroupSummary,
+  type FrameworkSummary,
+  type RuleSummary,
+} from "./runtime/audit/audit.js";
+/** Inventory readers: a file or byte stream, or records already in hand; InventoryError when the whole input is unreadable. */
+export { openInventory, readInventory, recordsOf, InventoryError, type ReadInventoryOptions, type ScannedRecord, type InventoryFormat } from "./runtime/audit/inventory.js";
+/** The JSON Schema every inventory record must meet, and its validator (problems with JSON Pointer paths). */
+export { AUDIT_RECORD_SCHEMA, validateRecord, type RecordProblem } from "./runtime/audit/record-schema.js";
+/** An audit report as terminal text (control characters escaped) or a self-contained HTML page (everything escaped). */
+export { renderAuditText, auditSummaryLine } from "./runtime/audit/report-text.js";
+export { renderAuditHtml } from "./runtime/audit/report-html.js";

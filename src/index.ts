@@ -168,3 +168,36 @@ export { AUDIT_RECORD_SCHEMA, validateRecord, type RecordProblem } from "./runti
 /** An audit report as terminal text (control characters escaped) or a self-contained HTML page (everything escaped). */
 export { renderAuditText, auditSummaryLine } from "./runtime/audit/report-text.js";
 export { renderAuditHtml } from "./runtime/audit/report-html.js";
+/**
+ * The decision log: `new DecisionLog({ path })` appends every decision as one
+ * JSON line (id, time, version, kind, outcome, rule, reasons, redacted input)
+ * to a file rotated by size, or to stdout with path "-". `redact` is the
+ * redaction it applies; `decisionEvent(entry)` turns an entry into an event
+ * for a detector, so `detect` rules can watch the engine's own decisions.
+ */
+export {
+  DecisionLog,
+  redact,
+  decisionEvent,
+  decisionOutcome,
+  DEFAULT_REDACT_KEYS,
+  REDACTED,
+  type DecisionLogOptions,
+  type DecisionLogEntry,
+  type DecisionLogStats,
+  type LoggedDecision,
+} from "./runtime/decision-log.js";
+/**
+ * The decision service (`swarm-policy serve`, docs/api.md): `startServer({
+ * paths, config })` listens and returns a handle with `url`, `reload()` and
+ * `close()`; it refuses a non-loopback host without client tokens.
+ */
+export { startServer, isLoopbackHost, type StartServerOptions, type RunningServer } from "./server/server.js";
+/** The service's configuration file (YAML or JSON, docs/operations.md): loaded, checked, defaults filled. */
+export { loadServerConfig, resolveServerConfig, defaultServerConfig, ServerConfigError, DEFAULT_PORT, DEFAULT_HOST, type ServerConfig } from "./server/config.js";
+/** The sha256 hex of a bearer token, as the config's `token_sha256` stores it. */
+export { hashToken, type Scope } from "./server/auth.js";
+/** What POST /v1/mfa/verify calls: `verify(user, code)`. */
+export type { MfaService, MfaResult } from "./server/mfa.js";
+/** A policy set's reload attempt, as `RunningServer` emits it ("reload"). */
+export type { ReloadAttempt, ReloadTrigger } from "./server/policy-set.js";

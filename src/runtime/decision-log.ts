@@ -1,0 +1,355 @@
+/**
+ * The decision log: every decision as one JSON line, appended to a file with
+ * size-based rotation or written to stdout, and (optionally) turned into an
+ * event for the correlation engine.
+ *
+ * A line: `{"id","time","version","kind","outcome","rule","reasons","input"}`
+ * (`errors` too when the decision has any). `input` is the request with
+ * secrets redacted (see `redact`). The decision itself is not redacted: it
+ * holds rule ids and the policies' own messages, not input values.
+ *
+ * Writes never block and never throw into the request path: `append` formats
+ * the line and queues it; a flush runs on the next turn of the event loop
+ * (or at once when 64 KiB are queued), one write at a time. Past
+ * `maxQueuedBytes` (8 MiB) lines are DROPPED and counted rather than growing
+ * memory without bound behind a slow disk. A write or rotation error is
+ * counted and reported to `onError`; the lines of that write are lost and the
+ * next flush reopens the file.
+ *
+ * Rotation: when a write would take the file past `maxBytes`, file.keep is
+ * deleted, file.(keep-1) ... file.1 move up one, the file becomes file.1 and
+ * a new file is started (keep 0: the file is simply started afresh).
+ */
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+
+/**
+ * Keys redacted wherever they appear: a name containing one of these words
+ * (case-insensitive), or exactly one of the short names below. Short words
+ * such as `otp` or `code` are matched whole only: as substrings they would
+ * hit `footprint` and `country_iso_code`.
+ */
+export const DEFAULT_REDACT_KEYS = /secret|token|passw|passphrase|credential|authori[sz]ation|cookie|api[-_]?key|private[-_]?key|^(code|otp|totp|hotp|pin|seed|signature|mfa[-_]?code|otp[-_]?code|totp[-_]?code)$/i;
+export const REDACTED = "[REDACTED]";
+const MAX_DEPTH = 32;
+const FLUSH_BYTES = 64 * 1024;
+
+export interface DecisionLogOptions {
+  /** A file path, or "-" for stdout. */
+  path: string;
+  /** Rotate when the file would exceed this many bytes (default 100 MiB). */
+  maxBytes?: number;
+  /** Rotated files kept: file.1 ... file.keep (default 5). */
+  keep?: number;
+  /** Extra dotted paths to redact (`context.device.serial`; `*` matches any one key). */
+  redact?: readonly string[];
+  /** Key pattern redacted everywhere (default DEFAULT_REDACT_KEYS). */
+  redactKeys?: RegExp;
+  /** Lines queued past this many bytes are dropped and counted (default 8 MiB). */
+  maxQueuedBytes?: number;
+  /** Write and rotation errors (counted too). Never throws back. */
+  onError?: (err: Error) => void;
+  /** Each entry as written, e.g. to feed the correlation engine (see `decisionEvent`). */
+  onEntry?: (entry: DecisionLogEntry) => void;
+  /** Where "-" writes (default process.stdout). */
+  stdout?: NodeJS.WritableStream;
+  /** Clock for `time` (tests). */
+  now?: () => number;
+}
+
+/** The decision fields the log reads (access, encryption and mesh decisions all fit). */
+export interface LoggedDecision {
+  version: string;
+  decision?: string;
+  rule?: string | null;
+  reasons?: readonly unknown[];
+  rules?: readonly string[];
+  errors?: readonly unknown[];
+  required?: boolean;
+  compliant?: boolean;
+}
+
+/** One line of the decision log. */
+export interface DecisionLogEntry {
+  id: string;
+  time: string;
+  version: string;
+  kind: string;
+  outcome: string;
+  rule: string | null;
+  reasons: readonly unknown[];
+  errors?: readonly unknown[];
+  input: unknown;
+}
+
+export interface DecisionLogStats {
+  written: number;
+  dropped: number;
+  errors: number;
+  rotations: number;
+}
+
+/**
+ * The outcome of a decision: access and mesh decisions say it (`allow`,
+ * `deny`, `challenge`, `admit`, `reject`); an encryption result is
+ * `non-compliant` when it was checked and fails, else `required` or
+ * `not-required`.
+ */
+export function decisionOutcome(d: LoggedDecision): string {
+  if (typeof d.decision === "string") return d.decision;
+  if (d.compliant === false) return "non-compliant";
+  return d.required === true ? "required" : "not-required";
+}
+
+type PathMatcher = readonly (readonly string[])[];
+
+function pathHit(matchers: PathMatcher, at: readonly string[]): boolean {
+  outer: for (const m of matchers) {
+    if (m.length !== at.length) continue;
+    for (let i = 0; i < m.length; i++) if (m[i] !== "*" && m[i] !== at[i]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+function redactWalk(value: unknown, keys: RegExp, matchers: PathMatcher, at: string[], depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_DEPTH) return "[TRUNCATED]";
+  if (Array.isArray(value)) return value.map((v) => redactWalk(v, keys, matchers, at, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) {
+    at.push(k);
+    out[k] = keys.test(k) || pathHit(matchers, at) ? REDACTED : redactWalk((value as Record<string, unknown>)[k], keys, matchers, at, depth + 1);
+    at.pop();
+  }
+  return out;
+}
+
+/**
+ * A copy of `value` with secrets replaced by "[REDACTED]": every value whose
+ * key matches `keys` (default DEFAULT_REDACT_KEYS), and every value at one of
+ * the dotted `paths` (`*` matches any one key; array elements keep their
+ * parent's path). Nesting deeper than 32 levels becomes "[TRUNCATED]".
+ */
+export function redact(value: unknown, paths: readonly string[] = [], keys: RegExp = DEFAULT_REDACT_KEYS): unknown {
+  return redactWalk(value, keys, paths.map((p) => p.split(".")), [], 0);
+}
+
+/** The ECS `event.outcome` of a decision outcome: granted is success, refused is failure. */
+function ecsOutcome(outcome: string): "success" | "failure" | "unknown" {
+  if (outcome === "allow" || outcome === "admit" || outcome === "not-required" || outcome === "required") return "success";
+  if (outcome === "deny" || outcome === "reject" || outcome === "non-compliant") return "failure";
+  return "unknown";
+}
+
+function stringAt(value: unknown, key: string): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const v = (value as Record<string, unknown>)[key];
+  return typeof v === "string" || typeof v === "number" ? String(v) : undefined;
+}
+
+/**
+ * A decision log entry as an ECS-style event for the correlation engine, so
+ * `detect` rules can watch the engine's own decisions:
+ *
+ * - `@timestamp` the decision time; `event.dataset` "swarm_policy.decision";
+ *   `event.category` "access" | "encryption" | "mesh" (the kind);
+ *   `event.action` "<kind>-decision"; `event.outcome` success (allow, admit,
+ *   encryption answered), failure (deny, reject, non-compliant) or unknown
+ *   (challenge).
+ * - `decision`: `{ id, outcome, rule, version }` with the raw outcome.
+ * - `user.name` the principal's id (access), `host.name` the node's id (mesh),
+ *   `resource.id` / `resource.type` and `action` (access) when present.
+ * - `input`: the redacted input, for anything else a rule wants to read.
+ */
+export function decisionEvent(entry: DecisionLogEntry): Record<string, unknown> {
+  const input = entry.input as Record<string, unknown> | null;
+  const event: Record<string, unknown> = {
+    "@timestamp": entry.time,
+    event: { dataset: "swarm_policy.decision", category: entry.kind, action: `${entry.kind}-decision`, outcome: ecsOutcome(entry.outcome) },
+    decision: { id: entry.id, outcome: entry.outcome, rule: entry.rule, version: entry.version },
+    input: entry.input,
+  };
+  const principal = input === null || typeof input !== "object" ? undefined : input.principal;
+  const user = stringAt(principal, "id");
+  if (user !== undefined) event.user = { name: user };
+  const node = input === null || typeof input !== "object" ? undefined : input.node;
+  const host = stringAt(node, "id");
+  if (host !== undefined) event.host = { name: host };
+  const resource = input === null || typeof input !== "object" ? undefined : input.resource;
+  const rid = stringAt(resource, "id");
+  const rtype = stringAt(resource, "type");
+  if (rid !== undefined || rtype !== undefined) event.resource = { ...(rid !== undefined ? { id: rid } : {}), ...(rtype !== undefined ? { type: rtype } : {}) };
+  const action = stringAt(input, "action");
+  if (action !== undefined) event.action = action;
+  return event;
+}
+
+/** Appends decisions to a file (rotated by size) or stdout; see the top of the file. */
+export class DecisionLog {
+  readonly stats: DecisionLogStats = { written: 0, dropped: 0, errors: 0, rotations: 0 };
+  private readonly path: string;
+  private readonly maxBytes: number;
+  private readonly keep: number;
+  private readonly keys: RegExp;
+  private readonly matchers: PathMatcher;
+  private readonly maxQueuedBytes: number;
+  private readonly onError: ((err: Error) => void) | undefined;
+  private readonly onEntry: ((entry: DecisionLogEntry) => void) | undefined;
+  private readonly out: NodeJS.WritableStream | null;
+  private readonly now: () => number;
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private fh: FileHandle | null = null;
+  private size = 0;
+  private closed = false;
+
+  constructor(options: DecisionLogOptions) {
+    this.path = options.path;
+    this.maxBytes = Math.max(1, options.maxBytes ?? 100 * 1024 * 1024);
+    this.keep = Math.max(0, options.keep ?? 5);
+    this.keys = options.redactKeys ?? DEFAULT_REDACT_KEYS;
+    this.matchers = (options.redact ?? []).map((p) => p.split("."));
+    this.maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.onError = options.onError;
+    this.onEntry = options.onEntry;
+    this.out = options.path === "-" ? (options.stdout ?? process.stdout) : null;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Log one decision of `kind` for `input`. Never throws, never waits; returns the entry (null once closed). */
+  append(kind: string, input: unknown, d: LoggedDecision): DecisionLogEntry | null {
+    if (this.closed) return null;
+    let entry: DecisionLogEntry;
+    let line: string;
+    try {
+      entry = {
+        id: randomUUID(),
+        time: new Date(this.now()).toISOString(),
+        version: d.version,
+        kind,
+        outcome: decisionOutcome(d),
+        rule: d.rule !== undefined ? d.rule : (d.rules?.[0] ?? null),
+        reasons: d.reasons ?? d.rules ?? [],
+        input: redactWalk(input, this.keys, this.matchers, [], 0),
+      };
+      if (d.errors !== undefined && d.errors.length > 0) entry.errors = d.errors;
+      line = JSON.stringify(entry) + "\n";
+    } catch (err) {
+      this.fail(err);
+      return null;
+    }
+    this.enqueue(line);
+    if (this.onEntry !== undefined) {
+      try {
+        this.onEntry(entry);
+      } catch (err) {
+        this.fail(err);
+      }
+    }
+    return entry;
+  }
+
+  private enqueue(line: string): void {
+    if (this.queuedBytes + line.length > this.maxQueuedBytes) {
+      this.stats.dropped++;
+      return;
+    }
+    this.queue.push(line);
+    this.queuedBytes += line.length;
+    if (this.queuedBytes >= FLUSH_BYTES) void this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /** Write everything queued so far; resolves when written or failed, never rejects. */
+  flush(): Promise<void> {
+    if (this.flushing !== null) return this.flushing.then(() => this.flush());
+    if (this.queue.length === 0) return Promise.resolve();
+    const lines = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.flushing = this.write(lines).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async write(lines: string[]): Promise<void> {
+    const chunk = lines.join("");
+    try {
+      if (this.out !== null) {
+        // Respect back-pressure: a slow reader of stdout holds the queue here, and the cap above bounds it.
+        if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out!.once("drain", resolve));
+      } else {
+        const bytes = Buffer.byteLength(chunk);
+        if (this.fh === null) await this.openFile();
+        if (this.size > 0 && this.size + bytes > this.maxBytes) await this.rotate();
+        await this.fh!.write(chunk);
+        this.size += bytes;
+      }
+      this.stats.written += lines.length;
+    } catch (err) {
+      this.stats.dropped += lines.length;
+      // Reopen on the next flush: the handle may be what failed.
+      const fh = this.fh;
+      this.fh = null;
+      await fh?.close().catch(() => undefined);
+      this.fail(err);
+    }
+  }
+
+  private async openFile(): Promise<void> {
+    // 0600: decisions name principals and resources even with secrets redacted.
+    this.fh = await open(this.path, "a", 0o600);
+    this.size = (await this.fh.stat()).size;
+  }
+
+  private async rotate(): Promise<void> {
+    const base = this.path;
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close();
+    if (this.keep === 0) await rm(base, { force: true });
+    else {
+      await rm(`${base}.${this.keep}`, { force: true });
+      for (let i = this.keep - 1; i >= 1; i--) await renameIfPresent(`${base}.${i}`, `${base}.${i + 1}`);
+      await rename(base, `${base}.1`);
+    }
+    this.stats.rotations++;
+    await this.openFile();
+  }
+
+  private fail(err: unknown): void {
+    this.stats.errors++;
+    try {
+      this.onError?.(err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      // The error reporter must not break the log either.
+    }
+  }
+
+  /** Flush and close the file; later appends are ignored. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+async function renameIfPresent(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+}

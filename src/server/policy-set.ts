@@ -1,0 +1,197 @@
+/**
+ * The policy set the service answers with, and its hot reload.
+ *
+ * `reload()` reads the policy paths (async I/O), checks and compiles them
+ * (synchronous, on the event loop) and swaps the served set in ONE
+ * assignment, only when the new set has no error diagnostics, no unreadable
+ * path and at least one file. A broken set is never served: the last good
+ * one stays, and the failed attempt (its diagnostics, the version it would
+ * have had) is kept for GET /v1/policies and handed to `onReload` for the
+ * log and the metrics. Request handlers read `current` once per request, so
+ * a batch is decided by one set from start to end.
+ *
+ * Choices where the issue is silent:
+ * - Reloads are serialized: asked for while one runs, one more runs after it
+ *   (later asks coalesce into it), so the last change on disk always wins.
+ * - Watching: fs.watch on each directory (recursive) and on the directory of
+ *   each file path (editors save by rename, which a watch on the file itself
+ *   would lose), debounced. Any change under a watched directory triggers a
+ *   reload: schemas next to the policies count too.
+ * - The correlation engine is rebuilt only when the version changes (its
+ *   windows start empty then). The risk store is shared by every set, so
+ *   risk raised and quarantines survive reloads.
+ */
+import { watch, type FSWatcher } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { Engine, hasErrors, readSources, toJsonReport, MemoryRiskStore, type Detector, type DetectorOptions, type JsonDiagnostic } from "../index.js";
+
+/** A policy set that loaded without errors and is (or was) being served. */
+export interface LoadedSet {
+  engine: Engine;
+  version: string;
+  /** ISO time of the swap. */
+  loadedAt: string;
+  loadedAtMs: number;
+  ruleIds: readonly string[];
+  detector: Detector;
+  /** Warnings of this set (errors would have kept it out). */
+  diagnostics: JsonDiagnostic[];
+}
+
+export type ReloadTrigger = "start" | "watch" | "signal" | "api";
+
+export interface ReloadAttempt {
+  at: string;
+  ok: boolean;
+  /** The version the sources read would have had (null when no file could be read). */
+  version: string | null;
+  diagnostics: JsonDiagnostic[];
+  /** Unreadable paths, or "no .policy files found". */
+  loadErrors: { path: string; message: string }[];
+  trigger: ReloadTrigger;
+}
+
+export interface PolicySetOptions {
+  /** Policy files and directories (absolute, or relative to `cwd`). */
+  paths: readonly string[];
+  /** Base for file names in reported diagnostics (default process.cwd()). */
+  cwd?: string;
+  /** Debounce of file-system events, ms (default 250). */
+  debounceMs?: number;
+  /** Called after each attempt, for logs and metrics. */
+  onReload?: (attempt: ReloadAttempt, served: LoadedSet | null) => void;
+  /** Options of each set's correlation engine (the shared risk store is added). */
+  detector?: Omit<DetectorOptions, "risk">;
+  /** Engine clock (tests). */
+  clock?: () => number;
+}
+
+export class PolicySet {
+  /** The set being served; null until the first good load. Swapped in one assignment. */
+  current: LoadedSet | null = null;
+  /** The most recent attempt (good or not). */
+  lastAttempt: ReloadAttempt | null = null;
+  /** Shared by every loaded set: risk and quarantines survive reloads. */
+  readonly risk = new MemoryRiskStore();
+  private readonly options: PolicySetOptions;
+  private readonly cwd: string;
+  private readonly paths: string[];
+  private running: Promise<ReloadAttempt> | null = null;
+  private pending: Promise<ReloadAttempt> | null = null;
+  private watchers: FSWatcher[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(options: PolicySetOptions) {
+    this.options = options;
+    this.cwd = options.cwd ?? process.cwd();
+    this.paths = options.paths.map((p) => path.resolve(this.cwd, p));
+  }
+
+  /**
+   * Load and check the paths; swap them in when they have no error. Resolves
+   * with the attempt, never rejects. Calls made while one runs coalesce into
+   * one more run after it.
+   */
+  reload(trigger: ReloadTrigger = "api"): Promise<ReloadAttempt> {
+    if (this.running === null) {
+      this.running = this.load(trigger).finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    // Chained after `running` settles (its finally has cleared it), so this starts a fresh load.
+    this.pending ??= this.running.then(() => {
+      this.pending = null;
+      return this.reload(trigger);
+    });
+    return this.pending;
+  }
+
+  private async load(trigger: ReloadTrigger): Promise<ReloadAttempt> {
+    const at = new Date();
+    let attempt: ReloadAttempt;
+    try {
+      const { sources, errors } = await readSources(this.paths);
+      const engine = new Engine(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) });
+      const diagnostics = toJsonReport(engine.diagnostics, { cwd: this.cwd }).diagnostics;
+      const loadErrors = errors.map((e) => ({ path: e.path, message: e.message }));
+      if (sources.length === 0 && errors.length === 0) loadErrors.push({ path: this.paths.join(", "), message: "no .policy files found" });
+      const ok = !hasErrors(engine.diagnostics) && loadErrors.length === 0;
+      attempt = { at: at.toISOString(), ok, version: sources.length > 0 ? engine.version : null, diagnostics, loadErrors, trigger };
+      if (ok && !this.closed) {
+        const prev = this.current;
+        const detector = prev !== null && prev.version === engine.version ? prev.detector : engine.detector(this.options.detector ?? {});
+        this.current = {
+          engine,
+          version: engine.version,
+          loadedAt: attempt.at,
+          loadedAtMs: at.getTime(),
+          ruleIds: engine.ruleIds,
+          detector,
+          diagnostics,
+        };
+      }
+    } catch (err) {
+      // Reading and checking do not throw by contract; anything else still must not take the service down.
+      attempt = { at: at.toISOString(), ok: false, version: null, diagnostics: [], loadErrors: [{ path: "", message: (err as Error).message }], trigger };
+    }
+    this.lastAttempt = attempt;
+    try {
+      this.options.onReload?.(attempt, this.current);
+    } catch {
+      // A failing observer must not turn a good reload into a rejected promise.
+    }
+    return attempt;
+  }
+
+  /** Watch the paths and reload (debounced) on any change under them. */
+  async watch(): Promise<void> {
+    const debounce = this.options.debounceMs ?? 250;
+    const schedule = () => {
+      if (this.closed) return;
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.reload("watch");
+      }, debounce);
+    };
+    const dirs = new Map<string, { recursive: boolean; names: Set<string> | null }>();
+    for (const p of this.paths) {
+      let isDir = false;
+      try {
+        isDir = (await stat(p)).isDirectory();
+      } catch {
+        // Not there (yet): watch its directory for it to appear.
+      }
+      if (isDir) dirs.set(p, { recursive: true, names: null });
+      else {
+        const dir = path.dirname(p);
+        const entry = dirs.get(dir) ?? { recursive: false, names: new Set<string>() };
+        entry.names?.add(path.basename(p));
+        dirs.set(dir, entry);
+      }
+    }
+    for (const [dir, { recursive, names }] of dirs) {
+      try {
+        const w = watch(dir, { recursive, persistent: false }, (_event, file) => {
+          if (names === null || file === null || names.has(path.basename(String(file)))) schedule();
+        });
+        w.on("error", () => schedule());
+        this.watchers.push(w);
+      } catch {
+        // An unwatchable path still reloads on SIGHUP and POST /v1/policies/reload.
+      }
+    }
+  }
+
+  /** Stop watching; later reloads do not swap. */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+  }
+}

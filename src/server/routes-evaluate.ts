@@ -1,0 +1,74 @@
+/**
+ * POST /v1/evaluate and POST /v1/evaluate/batch: decisions from the served
+ * policy set. The set is read once per request, so every decision of a
+ * batch comes from one version, and each decision names it (`version`).
+ * Before any set has loaded without errors the answer is 503
+ * `policy_unavailable`: no decision at all rather than one from nothing.
+ */
+import { performance } from "node:perf_hooks";
+import type { FastifyInstance } from "fastify";
+import { decisionOutcome, type Decision, type EvaluateOptions } from "../index.js";
+import type { ConcurrencyGate, ServerContext } from "./app.js";
+import { sendError } from "./errors.js";
+import { batchBody, evaluateBody, explainQuery } from "./schemas.js";
+
+const EXPLAIN: EvaluateOptions = { explain: true };
+export const NO_POLICY_MESSAGE = "no policy set has loaded without errors; see GET /v1/policies";
+
+/** The input's kind as the engine reads it (access when absent). */
+export function kindOf(input: unknown): string {
+  const k = (input as { kind?: unknown }).kind;
+  return typeof k === "string" ? k : "access";
+}
+
+function wantsExplain(query: unknown): boolean {
+  const e = (query as { explain?: string }).explain;
+  return e === "true" || e === "1";
+}
+
+export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext, gate: ConcurrencyGate): void {
+  const { metrics, policies } = ctx;
+  const log = ctx.decisionLog;
+  const record = (input: unknown, d: Decision): void => {
+    const kind = kindOf(input);
+    metrics.decisions.inc(kind, decisionOutcome(d));
+    if (log !== null) log.append(kind, input, d);
+  };
+
+  app.post(
+    "/v1/evaluate",
+    { schema: { body: evaluateBody, querystring: explainQuery }, config: { scope: "evaluate" }, onRequest: gate.hook("evaluate") },
+    (request, reply) => {
+      const set = policies.current;
+      if (set === null) {
+        void sendError(reply, "policy_unavailable", NO_POLICY_MESSAGE);
+        return;
+      }
+      const input = request.body;
+      const t0 = performance.now();
+      const d = set.engine.evaluate(input, wantsExplain(request.query) ? EXPLAIN : undefined);
+      metrics.decisionLatency.observe("evaluate", (performance.now() - t0) / 1000);
+      record(input, d);
+      return d;
+    },
+  );
+
+  app.post(
+    "/v1/evaluate/batch",
+    { schema: { body: batchBody(ctx.config.limits.batchMaxItems), querystring: explainQuery }, config: { scope: "evaluate" }, onRequest: gate.hook("batch") },
+    (request, reply) => {
+      const set = policies.current;
+      if (set === null) {
+        void sendError(reply, "policy_unavailable", NO_POLICY_MESSAGE);
+        return;
+      }
+      const body = request.body as { inputs: unknown[]; explain?: boolean };
+      const explain = body.explain === true || wantsExplain(request.query);
+      const t0 = performance.now();
+      const decisions = set.engine.evaluateBatch(body.inputs, explain ? EXPLAIN : undefined);
+      metrics.decisionLatency.observe("batch", (performance.now() - t0) / 1000);
+      for (let i = 0; i < decisions.length; i++) record(body.inputs[i], decisions[i]!);
+      return { version: set.version, decisions };
+    },
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * POST /v1/events: events through the served set's correlation engine, as
+ * one JSON object, a JSON array, or NDJSON (`application/x-ndjson`, one
+ * object per line). GET /v1/alerts: the recent alerts, newest first.
+ *
+ * A malformed event (a line that is not JSON, no valid `@timestamp`, not an
+ * object) is reported with its position (1-based `index` in the request and,
+ * for NDJSON, its `line`) and skipped; the rest of the request goes on, and
+ * the answer is still 200 with the counts. Alerts raised are stored for
+ * GET /v1/alerts, counted per rule and returned in the answer.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Alert, StreamProblem } from "../index.js";
+import type { ConcurrencyGate, ServerContext } from "./app.js";
+import type { StoredAlert } from "./alerts.js";
+import { sendError } from "./errors.js";
+import { alertsQuery, eventsBody } from "./schemas.js";
+import { NO_POLICY_MESSAGE } from "./routes-evaluate.js";
+
+const MAX_REPORTED = 100;
+
+/** A line of an NDJSON body that is not JSON: kept in place so positions stay right. */
+class BadLine {
+  constructor(readonly message: string) {}
+}
+
+/** NDJSON bodies: which line each parsed item came from (blank lines are skipped). */
+const ndjsonLines = new WeakMap<object, number[]>();
+
+function parseNdjson(text: string): unknown[] {
+  const items: unknown[] = [];
+  const lines: number[] = [];
+  let n = 0;
+  for (const raw of text.split("\n")) {
+    n++;
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (line.trim() === "") continue;
+    try {
+      items.push(JSON.parse(line));
+    } catch (err) {
+      items.push(new BadLine(`not JSON: ${(err as Error).message}`));
+    }
+    lines.push(n);
+  }
+  ndjsonLines.set(items, lines);
+  return items;
+}
+
+export interface EventProblem {
+  index: number;
+  line?: number;
+  kind: "malformed" | "late";
+  message: string;
+}
+
+/** The problems the detector reports during one synchronous push loop (see `pushEvents`). */
+let collecting: ((p: StreamProblem) => void) | null = null;
+
+/** The detector's onProblem: routes problems to the request being served, if any. */
+export function routeProblem(p: StreamProblem): void {
+  collecting?.(p);
+}
+
+/** Record and count alerts from any source (events, decision log). */
+export function storeAlerts(ctx: ServerContext, alerts: readonly Alert[]): StoredAlert[] {
+  const out: StoredAlert[] = [];
+  for (const a of alerts) {
+    ctx.metrics.alerts.inc([a.rule, a.severity]);
+    ctx.log.info({ rule: a.rule, severity: a.severity, count: a.count, first_seen: a.first_seen, last_seen: a.last_seen }, "alert");
+    out.push(ctx.alerts.add(a));
+  }
+  return out;
+}
+
+export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, gate: ConcurrencyGate): void {
+  const { metrics, policies } = ctx;
+  app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
+    done(null, parseNdjson(body as string));
+  });
+
+  app.post(
+    "/v1/events",
+    { schema: { body: eventsBody(ctx.config.limits.eventsMaxItems) }, config: { scope: "events" }, onRequest: gate.hook("events") },
+    (request, reply) => {
+      const set = policies.current;
+      if (set === null) {
+        void sendError(reply, "policy_unavailable", NO_POLICY_MESSAGE);
+        return;
+      }
+      const body = request.body as unknown;
+      const events = Array.isArray(body) ? body : [body];
+      const lines = Array.isArray(body) ? ndjsonLines.get(body) : undefined;
+      const problems: EventProblem[] = [];
+      let malformed = 0;
+      let late = 0;
+      let index = 0;
+      const report = (kind: "malformed" | "late", message: string) => {
+        if (kind === "malformed") malformed++;
+        else late++;
+        if (problems.length < MAX_REPORTED) problems.push({ index, ...(lines ? { line: lines[index - 1]! } : {}), kind, message });
+      };
+      const raised: Alert[] = [];
+      collecting = (p) => report(p.kind, p.message);
+      try {
+        for (const event of events) {
+          index++;
+          if (event instanceof BadLine) report("malformed", event.message);
+          else for (const a of set.detector.push(event)) raised.push(a);
+        }
+      } finally {
+        collecting = null;
+      }
+      metrics.events.inc(["accepted"], events.length - malformed);
+      if (malformed > 0) metrics.events.inc(["malformed"], malformed);
+      if (late > 0) metrics.events.inc(["late"], late);
+      return { version: set.version, received: events.length, accepted: events.length - malformed, malformed, late, alerts: storeAlerts(ctx, raised), problems };
+    },
+  );
+
+  app.get("/v1/alerts", { schema: { querystring: alertsQuery }, config: { scope: "events" } }, (request) => {
+    const q = request.query as { rule?: string; severity?: string; since?: string; after?: string; limit?: string };
+    const limit = Math.min(1000, Math.max(1, q.limit !== undefined ? Number(q.limit) : 100));
+    const alerts = ctx.alerts.query({
+      limit,
+      ...(q.rule !== undefined ? { rule: q.rule } : {}),
+      ...(q.severity !== undefined ? { severity: q.severity } : {}),
+      ...(q.since !== undefined ? { since: Date.parse(q.since) } : {}),
+      ...(q.after !== undefined ? { after: Number(q.after) } : {}),
+    });
+    return { alerts };
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * `swarm-policy serve`: refusals in-process (exit 2 before listening, one
+ * line on stderr), and the real process: it listens, answers, reloads on
+ * SIGHUP and exits 0 on SIGTERM. Synchronised on its JSON log lines.
+ */
+import t from "tap";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { run } from "../run.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const POLICY = 'package demo\n\nallow "read-docs" {\n  when action == "read" and resource.type == "doc"\n}\n';
+
+t.test("--help documents the flags with an example", async (t) => {
+  const r = await run(["serve", "--help"], { cwd: repoRoot });
+  t.equal(r.code, 0);
+  for (const flag of ["--port", "--host", "--config", "--decision-log", "--tls-cert", "--tls-key", "--tls-client-ca", "--no-watch", "--log-level", "Examples:"]) {
+    t.match(r.stdout, flag);
+  }
+});
+
+t.test("refusals: exit 2 before listening, one clear line", async (t) => {
+  const cwd = t.testdir({
+    "a.policy": POLICY,
+    "bad.yaml": "limits:\n  body_bytes: lots\n",
+    "unknown.yaml": "limits:\n  bodybytes: 10\n",
+    "broken.yaml": "clients: [\n",
+    "ok.yaml": "port: 0\n",
+  });
+  const cases: [string[], RegExp][] = [
+    [["serve", "a.policy", "--port", "http"], /--port must be a number from 0 to 65535/],
+    [["serve", "a.policy", "--port", "70000"], /--port must be a number/],
+    [["serve", "nope.policy"], /cannot read nope\.policy: no such file or directory/],
+    [["serve", "a.policy", "--host", "0.0.0.0"], /refusing to listen on 0\.0\.0\.0 without authentication/],
+    [["serve", "a.policy", "--config", "missing.yaml"], /cannot read config .*missing\.yaml: no such file or directory/],
+    [["serve", "a.policy", "--config", "bad.yaml"], /bad\.yaml: limits\.body_bytes: must be integer/],
+    [["serve", "a.policy", "--config", "unknown.yaml"], /unknown\.yaml: limits\.bodybytes: unknown field/],
+    [["serve", "a.policy", "--config", "broken.yaml"], /broken\.yaml:\d+:\d+: not valid YAML or JSON/],
+    [["serve", "a.policy", "--tls-cert", "x.pem"], /--tls-cert and --tls-key go together/],
+    [["serve", "a.policy", "--tls-client-ca", "ca.pem"], /--tls-client-ca needs TLS/],
+    [["serve", "a.policy", "--port", "0", "--tls-cert", "x.pem", "--tls-key", "y.pem"], /tls\.cert: cannot read .*x\.pem: no such file or directory/],
+    [["serve", "a.policy", "--log-level", "loud"], /argument 'loud' is invalid/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, args.join(" "));
+    t.match(r.stderr, message, args.join(" "));
+    t.notMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
+});
+
+t.test("the process: listens, answers, reloads on SIGHUP, exits 0 on SIGTERM", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/bin.ts"), "serve", "a.policy", "--port", "0", "--no-watch"], {
+    cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  t.teardown(() => void child.kill("SIGKILL"));
+  const waiting: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: child.stderr! }).on("line", (text) => {
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      line = { text };
+    }
+    lines.push(line);
+    for (const w of [...waiting]) if (w.pred(line)) (waiting.splice(waiting.indexOf(w), 1), w.resolve(line));
+  });
+  const logLine = (pred: (l: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const seen = lines.find(pred);
+      if (seen) resolve(seen);
+      else waiting.push({ pred, resolve });
+    });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+  const listening = await logLine((l) => l.msg === "listening");
+  const url = listening.url as string;
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const r = await fetch(`${url}/v1/evaluate`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ principal: { id: "a" }, action: "read", resource: { type: "doc" } }),
+  });
+  const d = (await r.json()) as { decision: string; version: string };
+  t.equal(d.decision, "allow");
+
+  writeFileSync(path.join(cwd, "a.policy"), POLICY.replace('"read"', '"view"'));
+  child.kill("SIGHUP");
+  const reloaded = await logLine((l) => l.msg === "policy set loaded" && l.trigger === "signal");
+  t.not(reloaded.version, d.version, "SIGHUP loaded the changed file");
+
+  child.kill("SIGTERM");
+  t.equal(await exited, 0, "a graceful stop");
+  t.ok(lines.some((l) => l.msg === "closed"));
+});

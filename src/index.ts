@@ -141,6 +141,40 @@ export {
   type KekAgeReport,
 } from "./runtime/crypto/key-age.js";
 /**
+ * Streams, format v2 (docs/envelope.md "Streams"): chunked STREAM encryption in bounded memory.
+ * `sealStream(source, { cipher, kek, aadFields, attributes, teeRequired, chunkSize })` and
+ * `openStream(source, { resolveKek, attributes?, attestation? })` are async generators of bytes;
+ * `rewrapStream` re-wraps the data key without touching the payload; `inspectStream` reads the header.
+ */
+export {
+  sealStream,
+  openStream,
+  rewrapStream,
+  inspectStream,
+  collectBytes,
+  DEFAULT_CHUNK_SIZE,
+  MAX_CHUNK_SIZE,
+  type StreamHeader,
+  type StreamSealOptions,
+  type StreamOpenOptions,
+} from "./runtime/crypto/stream.js";
+/** TEE attestation for `require tee`: the provider interface and the default, which attests nothing. */
+export { NO_ATTESTATION, checkAttestation, type Attestation, type AttestationProvider } from "./runtime/crypto/attestation.js";
+/**
+ * Encryption by policy: `planEncryption(engine, data, keyring, { attestation })` checks what
+ * `evaluate({ kind: "encryption", data })` requires (cipher, AAD, key age, TEE) and throws
+ * `PolicyRefusal` when it cannot be met; `encryptByPolicy(source, data, { policy, keyring })` seals a stream so.
+ */
+export {
+  planEncryption,
+  encryptByPolicy,
+  PolicyRefusal,
+  type PolicyRefusalCode,
+  type EncryptionPlan,
+  type EncryptionPolicy,
+  type PlanOptions,
+} from "./runtime/crypto/policy-encryption.js";
+/**
  * Encryption audit (docs/audit.md): stream an inventory of data objects
  * (JSON Lines or a JSON array, in bounded memory) through the encryption
  * rules and count compliance in total, per rule and per compliance tag.

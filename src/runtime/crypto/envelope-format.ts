@@ -21,7 +21,17 @@ export type EnvelopeErrorCode =
   | "bad-aad-value"
   | "not-authentic"
   | "key-limit"
-  | "bad-request";
+  | "bad-request"
+  /** Streams (format v2): data ends before its final chunk. */
+  | "truncated"
+  /** Streams: a bound attribute differs from the value the caller expects. */
+  | "aad-mismatch"
+  /** Streams: the data requires a TEE and this environment is not attested. */
+  | "not-attested"
+  /** Streams: more chunks than the nonce counter allows, or a chunk size out of range. */
+  | "too-large"
+  /** Rewrap: a version-1 envelope binds its wrapped key into the payload's AAD. */
+  | "cannot-rewrap";
 
 /** Envelope failures. Messages name fields and KEK ids, never key bytes or plaintext. */
 export class EnvelopeError extends Error {

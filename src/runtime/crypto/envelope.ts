@@ -16,10 +16,11 @@ import {
 import { providerFor } from "./providers.js";
 import { SecretKey } from "./secret-key.js";
 import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
+import { encodeAadValues } from "./aad-values.js";
 
 export { EnvelopeError, type EnvelopeHeader } from "./envelope-format.js";
 
-export type AttributeValue = string | number | boolean;
+export type { AadValue as AttributeValue } from "./aad-values.js";
 
 export interface Kek {
   readonly id: string;
@@ -46,40 +47,6 @@ export interface OpenOptions {
   readonly resolveKek: (id: string, version: number) => SecretKey | undefined;
   readonly attributes?: Readonly<Record<string, unknown>>;
   readonly provider?: AeadProvider;
-}
-
-const utf8 = new TextEncoder();
-
-/**
- * The AAD values in header order: per field a type byte (s, n, b), a 4-byte
- * big-endian length and the UTF-8 text, so "1" and 1 never collide.
- */
-function encodeAadValues(fields: readonly string[], attributes: Readonly<Record<string, unknown>>): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const field of fields) {
-    if (!Object.hasOwn(attributes, field) || attributes[field] === undefined) {
-      throw new EnvelopeError("missing-aad", `required AAD field "${field}" is missing from the attributes`);
-    }
-    const value = attributes[field];
-    let tag: number;
-    let text: string;
-    if (typeof value === "string") [tag, text] = [0x73, value];
-    else if (typeof value === "number" && Number.isFinite(value)) [tag, text] = [0x6e, JSON.stringify(value)];
-    else if (typeof value === "boolean") [tag, text] = [0x62, String(value)];
-    else throw new EnvelopeError("bad-aad-value", `AAD field "${field}" must be a string, a finite number or a boolean`);
-    const bytes = utf8.encode(text);
-    const head = new Uint8Array(5);
-    head[0] = tag;
-    new DataView(head.buffer).setUint32(1, bytes.length);
-    parts.push(head, bytes);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function joined(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,0 +1,68 @@
+/**
+ * Attribute values bound as additional authenticated data: per value a type
+ * byte (`s` string, `n` number as JSON, `b` boolean), a 4-byte big-endian
+ * length and the UTF-8 text, so "1" and 1 never collide. Envelopes (v1) bind
+ * the values without storing them; streams (v2) store them in the header.
+ */
+import { EnvelopeError } from "./envelope-format.js";
+
+export type AadValue = string | number | boolean;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const TAGS = { s: 0x73, n: 0x6e, b: 0x62 } as const;
+
+/** The attribute `field` as a bindable value; throws "missing-aad" or "bad-aad-value". */
+export function aadValue(field: string, attributes: Readonly<Record<string, unknown>>): AadValue {
+  if (!Object.hasOwn(attributes, field) || attributes[field] === undefined) {
+    throw new EnvelopeError("missing-aad", `required AAD field "${field}" is missing from the attributes`);
+  }
+  const value = attributes[field];
+  if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) return value;
+  throw new EnvelopeError("bad-aad-value", `AAD field "${field}" must be a string, a finite number or a boolean`);
+}
+
+export function encodeAadValue(value: AadValue): Uint8Array {
+  const [tag, text] =
+    typeof value === "string" ? [TAGS.s, value] : typeof value === "number" ? [TAGS.n, JSON.stringify(value)] : [TAGS.b, String(value)];
+  const bytes = utf8.encode(text);
+  const out = new Uint8Array(5 + bytes.length);
+  out[0] = tag;
+  new DataView(out.buffer).setUint32(1, bytes.length);
+  out.set(bytes, 5);
+  return out;
+}
+
+/** The values of `fields` in order, encoded back to back (the v1 envelope's AAD tail). */
+export function encodeAadValues(fields: readonly string[], attributes: Readonly<Record<string, unknown>>): Uint8Array {
+  const parts = fields.map((f) => encodeAadValue(aadValue(f, attributes)));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Decodes one value from its type byte and text; anything not in canonical form is "malformed". */
+export function decodeAadValue(tag: number, bytes: Uint8Array): AadValue {
+  let text: string;
+  try {
+    text = fromUtf8.decode(bytes);
+  } catch {
+    throw new EnvelopeError("malformed", "an AAD value is not UTF-8");
+  }
+  if (tag === TAGS.s) return text;
+  if (tag === TAGS.b && (text === "true" || text === "false")) return text === "true";
+  if (tag === TAGS.n) {
+    const n = Number(text);
+    if (Number.isFinite(n) && JSON.stringify(n) === text) return n;
+  }
+  throw new EnvelopeError("malformed", "an AAD value is not in canonical form");
+}
+
+/** Same type and same value (what binding compares). */
+export function sameAadValue(a: AadValue, b: AadValue): boolean {
+  return typeof a === typeof b && a === b;
+}

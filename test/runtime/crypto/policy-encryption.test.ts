@@ -1,0 +1,151 @@
+/**
+ * Encryption driven by policy: what `evaluate({ kind: "encryption" })`
+ * requires is applied or refused, never weakened. PHI without its AAD fields,
+ * an over-age KEK, `require tee` without attestation and a decision with
+ * errors are refusals before any output; the repository's own policies are
+ * used where they say what is needed.
+ */
+import t from "tap";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { compile, loadPolicies } from "../../../src/engine.js";
+import { Keyring } from "../../../src/runtime/crypto/keyring.js";
+import { MemoryKekUsage } from "../../../src/runtime/crypto/kek-usage.js";
+import { encryptByPolicy, planEncryption, PolicyRefusal } from "../../../src/runtime/crypto/policy-encryption.js";
+import { collectBytes, openStream } from "../../../src/runtime/crypto/stream.js";
+import type { AttestationProvider } from "../../../src/runtime/crypto/attestation.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const DAY = 86_400_000;
+const ATTESTED: AttestationProvider = { name: "test-tee", attest: () => ({ attested: true, provider: "test-tee", detail: "measurement ok" }) };
+const text = (s: string) => new TextEncoder().encode(s);
+
+async function refusal(p: Promise<unknown>): Promise<PolicyRefusal> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof PolicyRefusal) return e;
+    throw e;
+  }
+  throw new Error("expected a refusal");
+}
+
+// The phi, pii, confidential, public and model-weights rules of policies/encryption/requirements.policy,
+// without its schema (which does not yet allow data.record_id; see the crypto report).
+const REQUIREMENTS = `package swarm.encryption
+encryption default {
+  require cipher "aes-256-gcm"
+  require key_age within 365d
+}
+encryption "phi" {
+  when (data.classification ?? "confidential") == "phi"
+  require cipher "aes-256-gcm"
+  require key_age within 90d
+  require tee
+  require aad ["tenant_id", "record_id"]
+}
+encryption "confidential" {
+  when (data.classification ?? "confidential") == "confidential"
+  require cipher "aes-256-gcm"
+  require key_age within 180d
+  require aad ["tenant_id"]
+}
+encryption "public" {
+  when (data.classification ?? "confidential") == "public"
+  require cipher "aes-256-gcm"
+  require aad ["tenant_id"]
+}
+encryption "model-weights" {
+  when data has type and data.type in ["model", "checkpoint"]
+  require cipher "aes-256-gcm"
+  require tee
+  require aad ["tenant_id"]
+}
+`;
+
+t.test("phi, confidential, public and model weights", async (t) => {
+  const engine = compile(REQUIREMENTS);
+  t.equal(engine.diagnostics.filter((d) => d.severity === "error").length, 0);
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  const phi = { classification: "phi", tenant_id: "acme", record_id: "r-1" };
+
+  const missing = await refusal(planEncryption(engine, { classification: "phi", tenant_id: "acme" }, ring, { attestation: ATTESTED }));
+  t.equal(missing.code, "missing-aad");
+  t.equal(missing.message, "swarm.encryption/phi, swarm.encryption/default require AAD fields tenant_id, record_id; missing from the attributes: record_id");
+  t.ok(missing.rules.includes("swarm.encryption/phi"));
+
+  const noTee = await refusal(planEncryption(engine, phi, ring));
+  t.equal(noTee.code, "not-attested", "phi requires a TEE; the default provider attests nothing");
+  t.match(noTee.message, /require a TEE, and this environment is not attested \(provider "none": no attestation provider is configured\)/);
+
+  const plan = await planEncryption(engine, phi, ring, { attestation: ATTESTED });
+  t.match(plan, { cipher: "aes-256-gcm", aadFields: ["tenant_id", "record_id"], teeRequired: true, maxKeyAge: "90d", attestation: { attested: true } });
+
+  const conf = await planEncryption(engine, { classification: "confidential", tenant_id: "acme" }, ring);
+  t.match(conf, { teeRequired: false, aadFields: ["tenant_id"], maxKeyAge: "180d" });
+  t.equal((await refusal(planEncryption(engine, { classification: "public" }, ring))).code, "missing-aad", "public data is still bound to its tenant");
+  t.equal((await refusal(planEncryption(engine, { type: "model", tenant_id: "acme", classification: "internal" }, ring))).code, "not-attested");
+});
+
+t.test("the repository's policies: an input the schema rejects is refused, not guessed at", async (t) => {
+  const engine = await loadPolicies(path.join(repoRoot, "policies/encryption"));
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  const err = await refusal(planEncryption(engine, { classification: "secret-ish", tenant_id: "a" }, ring));
+  t.equal(err.code, "policy-errors");
+  t.match(err.message, /does not match the encryption schema/);
+  t.match(await planEncryption(engine, { classification: "confidential", tenant_id: "acme" }, ring), { aadFields: ["tenant_id"], maxKeyAge: "180d" });
+});
+
+t.test("an over-age primary KEK is refused until rotated", async (t) => {
+  const engine = compile('package p\nencryption "phi" {\n  when data.classification == "phi"\n  require cipher "aes-256-gcm"\n  require key_age within 90d\n}\n');
+  const dir = path.join(t.testdir({}), "ring");
+  await Keyring.create(dir, { clock: () => Date.now() - 91 * DAY });
+  const ring = await Keyring.open(dir);
+  const err = await refusal(planEncryption(engine, { classification: "phi" }, ring));
+  t.equal(err.code, "key-age");
+  t.match(err.message, /^primary KEK "kek" version 1 is 91d\S* old; p\/phi require key_age within 90d: rotate it/);
+  t.match(await planEncryption(engine, { classification: "other" }, ring), { maxKeyAge: null }, "data without the limit is not affected");
+  t.match(await planEncryption(engine, { classification: "phi" }, ring, { now: Date.now() - 2 * DAY }), { maxKeyAge: "90d" }, "at an earlier time it was within the limit");
+  await ring.rotate();
+  t.match(await planEncryption(engine, { classification: "phi" }, ring), { kek: { version: 2 } }, "after rotation the new primary is used");
+});
+
+t.test("the cipher the policy names is the cipher used", async (t) => {
+  const engine = compile('package p\nencryption "siv" {\n  require cipher "aes-256-gcm-siv"\n  require aad ["tenant_id"]\n}\n');
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  let header;
+  const sealed = await collectBytes(encryptByPolicy([text("weights")], { tenant_id: "acme" }, { policy: engine, keyring: ring }));
+  const opened = await collectBytes(openStream([sealed], { resolveKek: ring.resolveKek, attributes: { tenant_id: "acme" }, onHeader: (h) => (header = h) }));
+  t.same(opened, text("weights"));
+  t.match(header, { cipher: "aes-256-gcm-siv", teeRequired: false, aad: [["tenant_id", "acme"]] });
+  const unknown = compile('package p\nencryption "x" {\n  require cipher "chacha20-poly1305"\n}\n');
+  const err = await refusal(planEncryption(unknown, {}, ring));
+  t.ok(err.code === "unsupported-cipher" || err.code === "policy-errors", `refused: ${err.message}`);
+});
+
+t.test("require tee: accepted with an attesting provider, recorded, enforced on decrypt", async (t) => {
+  const engine = compile('package p\nencryption "tee" {\n  require cipher "aes-256-gcm"\n  require tee\n}\n');
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  const usage = new MemoryKekUsage();
+  const refused = encryptByPolicy([text("x")], {}, { policy: engine, keyring: ring, usage });
+  const err = await t.rejects(refused.next());
+  t.equal(usage.count("kek", 1), 0, "nothing wrapped for a refused request");
+  t.ok(err);
+  const sealed = await collectBytes(encryptByPolicy([text("secret")], {}, { policy: engine, keyring: ring, attestation: ATTESTED }));
+  await t.rejects(collectBytes(openStream([sealed], { resolveKek: ring.resolveKek })), { code: "not-attested" });
+  t.same(await collectBytes(openStream([sealed], { resolveKek: ring.resolveKek, attestation: ATTESTED })), text("secret"));
+});
+
+t.test("decisions with errors and data no rule covers", async (t) => {
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  const conflict = compile('package p\nencryption "a" {\n  require cipher "aes-256-gcm"\n}\nencryption "b" {\n  require cipher "aes-256-gcm-siv"\n}\n');
+  t.equal((await refusal(planEncryption(conflict, {}, ring))).code, "policy-errors", "two ciphers: a conflict, refused");
+  const broken = compile('encryption "x" {\n  when data.level >\n}\n');
+  t.equal((await refusal(planEncryption(broken, {}, ring))).code, "policy-errors", "a broken policy set fails closed");
+  const erroring = compile('package p\nencryption "x" {\n  when data.level > 3\n  require aad ["tenant_id"]\n}\n');
+  t.equal((await refusal(planEncryption(erroring, { level: "high" }, ring))).code, "policy-errors", "a rule that errors refuses");
+  const none = compile('package p\nencryption "phi" {\n  when data.classification == "phi"\n  require tee\n}\n');
+  t.match(await planEncryption(none, { classification: "public" }, ring), { cipher: "aes-256-gcm", aadFields: [], teeRequired: false }, "still AES-256-GCM");
+  const bad = compile('package p\nencryption "x" {\n  require aad ["tenant_id"]\n}\n');
+  t.equal((await refusal(planEncryption(bad, { tenant_id: { nested: 1 } }, ring))).code, "bad-aad-value");
+});

@@ -235,3 +235,18 @@ export { hashToken, type Scope } from "./server/auth.js";
 export type { MfaService, MfaResult } from "./server/mfa.js";
 /** A policy set's reload attempt, as `RunningServer` emits it ("reload"). */
 export type { ReloadAttempt, ReloadTrigger } from "./server/policy-set.js";
+/**
+ * Convert Sigma detection and correlation rules (YAML text) into detect
+ * blocks of one policy file (docs/sigma.md); rules that cannot be converted
+ * come back as problems, never dropped. A pipeline maps Sigma log sources and
+ * field names onto the events: `SIGMA_PIPELINES.sysmon`, `SIGMA_PIPELINES.ecs`,
+ * or one read with `loadSigmaPipeline`.
+ */
+export { convertSigma, type SigmaOptions } from "./import/sigma/convert.js";
+/** Sigma input files: `{ name, text }`, each one or more YAML documents. */
+export type { SigmaSource } from "./import/sigma/load.js";
+/** A pipeline from YAML text (docs/sigma.md); throws ImportInputError when malformed. */
+export { loadPipeline as loadSigmaPipeline } from "./import/sigma/load.js";
+/** The built-in pipelines by name (`sysmon`, `ecs`) and the pipeline shape. */
+export { BUILTIN_PIPELINES as SIGMA_PIPELINES } from "./import/sigma/pipelines.js";
+export type { Pipeline as SigmaPipeline } from "./import/sigma/pipeline.js";

@@ -128,7 +128,7 @@ t.test("unreadable or invalid input: exit 2 with one line on stderr", async (t) 
     [["import", "json-rules-engine", "missing.json"], /^swarm-policy: cannot read missing\.json: no such file or directory\n$/],
     [["import", "json-rules-engine", "num.json"], /^swarm-policy: num\.json: not a json-rules-engine rule set: expected a rule object/],
     [["import", "json-rules-engine", "other.json"], /^swarm-policy: other\.json: not a json-rules-engine rule set/],
-    [["import", "cedar", "rules.json"], /^swarm-policy: unknown import format `cedar` \(known: json-rules-engine\)\n$/],
+    [["import", "cedar", "rules.json"], /^swarm-policy: unknown import format `cedar` \(known: json-rules-engine, sigma\)\n$/],
   ];
   for (const [args, stderr] of cases) {
     const r = await run(args, { cwd });

@@ -1,0 +1,126 @@
+/**
+ * Policy expressions as the importer builds them: a small boolean tree over
+ * leaves of policy text, simplified as it is built (constants fold, nested
+ * and/or flatten, double negation cancels) and rendered with just the
+ * parentheses the language's precedence needs (spec/LANGUAGE.md section 3:
+ * or < and < not < comparison < ?? < postfix). The formatter then lays the
+ * text out canonically.
+ */
+
+/** Binding strength of a rendered expression: higher binds tighter. */
+export const enum Prec {
+  Or = 1,
+  And = 2,
+  Not = 3,
+  Cmp = 4,
+  Coalesce = 5,
+  Atom = 9,
+}
+
+export type Cond =
+  | { k: "true" }
+  | { k: "false" }
+  | { k: "leaf"; text: string; prec: Prec }
+  | { k: "not"; item: Cond }
+  | { k: "and" | "or"; items: Cond[] };
+
+export const TRUE: Cond = { k: "true" };
+export const FALSE: Cond = { k: "false" };
+
+export function leaf(text: string, prec: Prec): Cond {
+  return { k: "leaf", text, prec };
+}
+
+/** A term as an operand: wrapped in parentheses when it binds looser than `min`. */
+export interface Term {
+  text: string;
+  prec: Prec;
+}
+
+export function term(text: string, prec: Prec = Prec.Atom): Term {
+  return { text, prec };
+}
+
+export function operand(t: Term, min: Prec): string {
+  return t.prec >= min ? t.text : `(${t.text})`;
+}
+
+/** `l OP r` for a comparison operator (they do not chain, so both sides bind tighter). */
+export function compare(l: Term, op: string, r: Term): Cond {
+  // `(F ?? 0) == "x"` needs no parentheses, but reads far better with them.
+  return leaf(`${operand(l, Prec.Coalesce + 1)} ${op} ${operand(r, Prec.Coalesce + 1)}`, Prec.Cmp);
+}
+
+/** `x ?? d` */
+export function coalesce(x: Term, d: Term): Term {
+  return term(`${operand(x, Prec.Coalesce + 1)} ?? ${operand(d, Prec.Coalesce + 1)}`, Prec.Coalesce);
+}
+
+export function call(fn: string, arg: Term): Term {
+  return term(`${fn}(${arg.text})`);
+}
+
+export function str(s: string): Term {
+  return term(JSON.stringify(s));
+}
+
+export function and(items: Cond[]): Cond {
+  return junction("and", items);
+}
+
+export function or(items: Cond[]): Cond {
+  return junction("or", items);
+}
+
+function junction(k: "and" | "or", items: Cond[]): Cond {
+  const absorbing = k === "and" ? "false" : "true";
+  const neutral = k === "and" ? "true" : "false";
+  const out: Cond[] = [];
+  for (const c of items) {
+    if (c.k === absorbing) return c;
+    if (c.k === neutral) continue;
+    if (c.k === k) out.push(...c.items);
+    else out.push(c);
+  }
+  if (out.length === 0) return k === "and" ? TRUE : FALSE;
+  if (out.length === 1) return out[0]!;
+  return { k, items: out };
+}
+
+export function not(c: Cond): Cond {
+  if (c.k === "true") return FALSE;
+  if (c.k === "false") return TRUE;
+  if (c.k === "not") return c.item;
+  return { k: "not", item: c };
+}
+
+const PREC: Record<Cond["k"], Prec> = { true: Prec.Atom, false: Prec.Atom, leaf: Prec.Atom, not: Prec.Not, and: Prec.And, or: Prec.Or };
+
+function precOf(c: Cond): Prec {
+  return c.k === "leaf" ? c.prec : PREC[c.k];
+}
+
+export function render(c: Cond): string {
+  switch (c.k) {
+    case "true":
+      return "true";
+    case "false":
+      return "false";
+    case "leaf":
+      return c.text;
+    case "not":
+      // `not` binds looser than comparisons: `not a == b` is `not (a == b)`,
+      // but explicit parentheses read better and cost nothing.
+      return `not ${wrap(c.item, Prec.Atom)}`;
+    case "and":
+      return c.items.map((i) => wrap(i, Prec.Not)).join(" and ");
+    case "or":
+      // `a and b or c` is legal but easy to misread: and-groups get parentheses.
+      return c.items.map((i) => wrap(i, Prec.Not)).join(" or ");
+  }
+}
+
+function wrap(c: Cond, min: Prec): string {
+  const text = render(c);
+  return precOf(c) >= min ? text : `(${text})`;
+}

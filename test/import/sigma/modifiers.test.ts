@@ -1,0 +1,308 @@
+/**
+ * Sigma value semantics, one modifier at a time, proven by running the
+ * converted rule through the real correlation engine: each row lists events
+ * that must fire and events that must not (spec: Sigma rules specification
+ * "General", "String Wildcard", "Escaping", "Special Field Values"; the
+ * modifiers appendix). Every run also asserts that no condition raised an
+ * evaluation error, whatever the event's field types.
+ */
+import t from "tap";
+import { convert, fires, rule, whereOf } from "./helpers.js";
+import { SIGMA_PIPELINES } from "../../../src/index.js";
+
+type Ev = Record<string, unknown>;
+interface Row {
+  name: string;
+  /** The `detection:` body (indented two spaces), condition included. */
+  detection: string;
+  yes: Ev[];
+  no: Ev[];
+  /** Expected `where` text, where the exact form matters. */
+  where?: string;
+}
+
+/** Field types that must never match a string test, and never raise an error. */
+const ODD: Ev[] = [{}, { F: null }, { F: 5 }, { F: true }, { F: ["a"] }, { F: { a: 1 } }];
+
+const ROWS: Row[] = [
+  {
+    name: "plain string: case-insensitive equality",
+    detection: String.raw`  sel:
+    F: 'C:\Windows\System32\cmd.exe'
+  condition: sel`,
+    yes: [{ F: "C:\\Windows\\System32\\cmd.exe" }, { F: "c:\\windows\\system32\\CMD.EXE" }],
+    no: [{ F: "C:\\Windows\\System32\\cmd.exe " }, { F: "xC:\\Windows\\System32\\cmd.exe" }, ...ODD],
+    where: String.raw`type(F ?? false) == "string" and lower(F) == "c:\\windows\\system32\\cmd.exe"`,
+  },
+  {
+    name: "a value without letters compares exactly, without lower()",
+    detection: "  sel:\n    F: '/'\n  condition: sel",
+    yes: [{ F: "/" }],
+    no: [{ F: "//" }, ...ODD],
+    where: `(F ?? false) == "/"`,
+  },
+  {
+    name: "empty string matches only an empty value",
+    detection: "  sel:\n    F: ''\n  condition: sel",
+    yes: [{ F: "" }],
+    no: [{ F: " " }, ...ODD],
+  },
+  {
+    name: "`*` wildcard at the start: ends_with",
+    detection: String.raw`  sel:
+    F: '*\cmd.exe'
+  condition: sel`,
+    yes: [{ F: "D:\\x\\CMD.exe" }, { F: "\\cmd.exe" }],
+    no: [{ F: "cmd.exe" }, { F: "\\cmd.exe.bak" }, ...ODD],
+    where: String.raw`type(F ?? false) == "string" and lower(F) ends_with "\\cmd.exe"`,
+  },
+  {
+    name: "`*` in the middle: like, matching across line breaks",
+    detection: "  sel:\n    F: 'a*b*c'\n  condition: sel",
+    yes: [{ F: "abc" }, { F: "A--B--C" }, { F: "a\nb\nc" }],
+    no: [{ F: "ab" }, { F: "abcd" }, ...ODD],
+  },
+  {
+    name: "`?` matches exactly one character",
+    detection: "  sel:\n    F: 'prog?.exe'\n  condition: sel",
+    yes: [{ F: "progA.exe" }, { F: "PROG1.EXE" }, { F: "prog\n.exe" }],
+    no: [{ F: "prog.exe" }, { F: "progAB.exe" }, { F: "progAxexe" }, ...ODD],
+  },
+  {
+    name: "escaped wildcards are literal",
+    detection: String.raw`  sel:
+    F: 'what\?\*'
+  condition: sel`,
+    yes: [{ F: "What?*" }],
+    no: [{ F: "whatX*" }, { F: "what?x" }, ...ODD],
+  },
+  {
+    name: "a backslash before a plain character is a backslash; `\\\\*` is a backslash then a wildcard",
+    detection: String.raw`  sel:
+    F: 'C:\Users\\*'
+  condition: sel`,
+    yes: [{ F: "C:\\Users\\alice" }, { F: "c:\\users\\" }],
+    no: [{ F: "C:\\Users" }, { F: "C:\\Usersalice" }, ...ODD],
+    where: String.raw`type(F ?? false) == "string" and lower(F) starts_with "c:\\users\\"`,
+  },
+  {
+    name: "three backslashes: a backslash and a literal star",
+    detection: String.raw`  sel:
+    F: 'a\\\*'
+  condition: sel`,
+    yes: [{ F: "a\\*" }],
+    no: [{ F: "a\\x" }, { F: "a\\" }],
+  },
+  {
+    name: "a list of values is OR; literals share one `in`",
+    detection: "  sel:\n    F:\n      - alpha\n      - Beta\n      - 7\n  condition: sel",
+    yes: [{ F: "ALPHA" }, { F: "beta" }, { F: 7 }, { F: "7" }],
+    no: [{ F: "gamma" }, { F: 8 }, ...ODD],
+  },
+  {
+    name: "numbers match the number or its decimal text; so does numeric text",
+    detection: "  sel:\n    EventID: 4624\n    Port: '445'\n  condition: sel",
+    yes: [{ EventID: 4624, Port: 445 }, { EventID: "4624", Port: "445" }],
+    no: [{ EventID: 4625, Port: 445 }, { EventID: 4624, Port: "0445" }, { EventID: 4624 }],
+    where: `(EventID ?? false) in [4624, "4624"] and (Port ?? false) in ["445", 445]`,
+  },
+  {
+    name: "a map is AND; a list of maps is OR of ANDs",
+    detection: "  sel:\n    - A: x\n      B: y\n    - C: z\n  condition: sel",
+    yes: [{ A: "x", B: "Y" }, { C: "z" }, { A: "x", C: "z" }],
+    no: [{ A: "x" }, { B: "y" }, { A: "x", B: "n", C: "n" }],
+  },
+  {
+    name: "contains, startswith, endswith",
+    detection: "  a:\n    F|contains: mid\n  b:\n    G|startswith: pre\n  c:\n    H|endswith: post\n  condition: a and b and c",
+    yes: [{ F: "xMIDy", G: "Prefix", H: "lamppost" }, { F: "mid", G: "pre", H: "post" }],
+    no: [{ F: "mi d", G: "pre", H: "post" }, { F: "mid", G: "xpre", H: "post" }, { F: "mid", G: "pre", H: "posts" }],
+  },
+  {
+    name: "contains|all needs every value",
+    detection: "  sel:\n    F|contains|all:\n      - ' -a '\n      - ' -b '\n  condition: sel",
+    yes: [{ F: "cmd -b  -a x" }, { F: "x -A  -B " }],
+    no: [{ F: "cmd -a x" }, { F: "cmd -b " }, ...ODD],
+  },
+  {
+    name: "contains with wildcards inside the value",
+    detection: "  sel:\n    F|contains: 'a?c*e'\n  condition: sel",
+    yes: [{ F: "xxABCde" }, { F: "abce" }],
+    no: [{ F: "ace" }, { F: "xacxe" }],
+  },
+  {
+    name: "cased: case-sensitive",
+    detection: "  sel:\n    F|cased|contains: Foo\n  condition: sel",
+    yes: [{ F: "xFoo" }],
+    no: [{ F: "xfoo" }, { F: "FOO" }, ...ODD],
+  },
+  {
+    name: "null: the field is absent or null",
+    detection: "  sel:\n    F: null\n  condition: sel",
+    yes: [{}, { F: null }],
+    no: [{ F: "" }, { F: 0 }, { F: "null" }],
+  },
+  {
+    name: "not null: a selection on null, negated",
+    detection: "  sel:\n    A: x\n  filter:\n    F: null\n  condition: sel and not filter",
+    yes: [{ A: "x", F: "" }, { A: "x", F: 1 }],
+    no: [{ A: "x" }, { A: "x", F: null }],
+  },
+  {
+    name: "exists: true and false (null counts as present)",
+    detection: "  a:\n    F|exists: true\n  b:\n    G|exists: false\n  condition: a and b",
+    yes: [{ F: "x" }, { F: null }, { F: 0 }],
+    no: [{}, { F: "x", G: null }, { G: 1 }],
+    where: "(F ?? 0) == (F ?? 1) and not ((G ?? 0) == (G ?? 1))",
+  },
+  {
+    name: "exists on a nested field",
+    detection: "  sel:\n    a.b.c|exists: true\n  condition: sel",
+    yes: [{ a: { b: { c: 1 } } }, { a: { b: { c: null } } }],
+    no: [{}, { a: null }, { a: { b: null } }, { a: { b: {} } }, { a: { b: "str" } }],
+  },
+  {
+    name: "nested paths; a segment that is not an identifier",
+    detection: "  sel:\n    process.command_line|contains: whoami\n    http.x-forwarded-for: 1.2.3.4\n  condition: sel",
+    yes: [{ process: { command_line: "cmd /c WHOAMI" }, http: { "x-forwarded-for": "1.2.3.4" } }],
+    no: [{ process: { command_line: "id" }, http: { "x-forwarded-for": "1.2.3.4" } }, { process: null, http: {} }, {}],
+  },
+  {
+    name: "re: case-sensitive by default, unanchored",
+    detection: String.raw`  sel:
+    F|re: '\s-[FTd]\s'
+  condition: sel`,
+    yes: [{ F: "ls -F x" }, { F: "a -d b" }],
+    no: [{ F: "ls -f x" }, { F: "ls -F" }, ...ODD],
+  },
+  {
+    name: "re|i and a leading (?i): case-insensitive",
+    detection: "  a:\n    F|re|i: '^Get-[A-Z]+$'\n  b:\n    G|re: '(?i)ipfs\\.io'\n  condition: a and b",
+    yes: [{ F: "get-item", G: "x.IPFS.IO/y" }, { F: "GET-ITEM", G: "ipfs.io" }],
+    no: [{ F: "get-item1", G: "ipfs.io" }, { F: "get-item", G: "ipfsxio" }],
+  },
+  {
+    name: "re: PCRE literals that ECMAScript's strict syntax rejects",
+    detection: String.raw`  sel:
+    F|re: '\-\"x{ab\/'
+  condition: sel`,
+    yes: [{ F: '-"x{ab/' }],
+    no: [{ F: '-"xab/' }],
+  },
+  {
+    name: "re|s: dot matches line breaks; re|m: anchors at lines",
+    detection: "  a:\n    F|re|s: '^a.b$'\n  b:\n    G|re|m: '^x$'\n  condition: a and b",
+    yes: [{ F: "a\nb", G: "w\nx\ny" }],
+    no: [{ F: "a\n\nb", G: "w\nx\ny" }, { F: "a\nb", G: "wx\ny" }],
+  },
+  {
+    name: "cidr: IPv4 and IPv6 ranges, any of a list",
+    detection: "  sel:\n    F|cidr:\n      - 10.0.0.0/8\n      - 'fd00::/8'\n  condition: sel",
+    yes: [{ F: "10.1.2.3" }, { F: "fd12::1" }],
+    no: [{ F: "11.0.0.1" }, { F: "fe80::1" }, ...ODD],
+  },
+  {
+    name: "windash: a leading dash or slash matches any of - / – — ―",
+    detection: "  sel:\n    F|windash|contains: ' -enc '\n  condition: sel",
+    yes: [{ F: "ps -enc x" }, { F: "ps /enc x" }, { F: "ps \u2013enc x" }, { F: "ps \u2014ENC x" }, { F: "ps \u2015enc x" }],
+    no: [{ F: "ps enc x" }, { F: "ps +enc x" }, ...ODD],
+  },
+  {
+    name: "windash leaves a dash inside a word alone",
+    detection: "  sel:\n    F|windash: 'a-b'\n  condition: sel",
+    yes: [{ F: "A-B" }],
+    no: [{ F: "a/b" }],
+  },
+  {
+    name: "fieldref: two fields with the same value",
+    detection: "  sel:\n    A|fieldref: B\n  condition: sel",
+    yes: [{ A: "x", B: "x" }, { A: 1, B: 1 }],
+    no: [{ A: "x", B: "y" }, { A: "x" }, { B: "x" }, {}, { A: "x", B: "X" }],
+  },
+  {
+    name: "fieldref with startswith, and neq",
+    detection: "  a:\n    A|fieldref|startswith: B\n  b:\n    C|fieldref|neq: D\n  condition: a and b",
+    yes: [{ A: "abc", B: "ab", C: 1, D: 2 }, { A: "abc", B: "ab" }],
+    no: [{ A: "abc", B: "b", C: 1, D: 2 }, { A: "abc", B: "ab", C: 1, D: 1 }],
+  },
+  {
+    name: "neq: none of the values",
+    detection: "  sel:\n    F|neq:\n      - a\n      - b\n  condition: sel",
+    yes: [{ F: "c" }, {}],
+    no: [{ F: "A" }, { F: "b" }],
+  },
+  {
+    name: "gt / lte on numbers",
+    detection: "  a:\n    N|gt: 10\n  b:\n    M|lte: 2\n  condition: a and b",
+    yes: [{ N: 11, M: 2 }, { N: 10.5, M: -1 }],
+    no: [{ N: 10, M: 2 }, { N: 11, M: 3 }, { N: "11", M: 2 }, { M: 2 }],
+  },
+  {
+    name: "booleans match booleans",
+    detection: "  sel:\n    F: true\n  condition: sel",
+    yes: [{ F: true }],
+    no: [{ F: false }, { F: "x" }, {}],
+  },
+  {
+    name: "`*` alone: any value that is not null",
+    detection: "  sel:\n    F: '*'\n  condition: sel",
+    yes: [{ F: "" }, { F: 5 }, { F: "x" }],
+    no: [{}, { F: null }],
+  },
+];
+
+for (const row of ROWS) {
+  t.test(row.name, async (t) => {
+    const r = convert(rule(row.detection));
+    t.same(r.problems, [], "converts");
+    if (row.where !== undefined) t.equal(whereOf(r), row.where);
+    for (const e of row.yes) t.ok(fires(r.policy, e), `fires on ${JSON.stringify(e)}`);
+    for (const e of row.no) t.notOk(fires(r.policy, e), `quiet on ${JSON.stringify(e)}`);
+  });
+}
+
+t.test("keywords search the pipeline's keyword field (ecs: message), OR, or AND with |all", async (t) => {
+  const r = convert(rule("  kw:\n    - 'event::clear'\n    - 'DROP'\n  kwall:\n    '|all':\n      - Oab\n      - ' -Ext '\n  condition: kw or kwall"), SIGMA_PIPELINES.ecs);
+  t.same(r.problems, []);
+  t.ok(fires(r.policy, { message: "mimikatz EVENT::CLEAR" }));
+  t.ok(fires(r.policy, { message: "xdropx" }));
+  t.ok(fires(r.policy, { message: "oab -ext y" }));
+  t.notOk(fires(r.policy, { message: "oab only" }));
+  t.notOk(fires(r.policy, { other: "event::clear" }));
+});
+
+t.test("without a keyword field, keyword rules are reported, not dropped", async (t) => {
+  const r = convert(rule("  kw:\n    - evil\n  condition: kw"));
+  t.equal(r.converted, 0);
+  t.same(r.problems, [
+    {
+      rule: "Test rule (rule.yml)",
+      reason: "search identifier `kw`: keyword search (values without a field) needs a pipeline that names the field to search, e.g. --pipeline ecs (message)",
+    },
+  ]);
+});
+
+t.test("unsupported and malformed modifiers are reported with the reason", async (t) => {
+  const cases: [string, string][] = [
+    ["F|base64: x", "modifier `base64`: `base64` is not supported"],
+    ["F|expand: '%x%'", "modifier `expand`: placeholders (`expand`) need values from the environment"],
+    ["F|nope: x", "unknown modifier `nope`"],
+    ["F|contains|endswith: x", "modifiers `contains` and `endswith` exclude each other"],
+    ["F|re|contains: x", "modifier `contains` cannot be combined with `re`"],
+    ["F|i: x", "modifier `i` is only for `re`"],
+    ["F|exists: yes please", "`exists` needs true or false"],
+    ["F|cidr: 10.0.0.300/8", '`cidr` value "10.0.0.300/8": not an IPv4 address'],
+    ["F|gt: ten", "`gt` needs a number"],
+    ["F|re: '(?x)a b'", "regular expression: inline flag `x` has no equivalent"],
+    ["F|re: 'a(?i)b'", "regular expression: inline flags (`(?i)`) are only supported at the very start of the pattern"],
+    ["F|re: 'a++'", "regular expression: possessive quantifiers (`*+`, `++`) have no equivalent"],
+    ["F|re: '(a'", "regular expression: missing `)`"],
+    ["F: []", "an empty list of values"],
+    ["F: {a: 1}", "a value is a map, not a string or number"],
+  ];
+  for (const [item, reason] of cases) {
+    const r = convert(rule(`  sel:\n    ${item}\n  condition: sel`));
+    t.same(r.problems.map((p) => p.reason), [`search identifier \`sel\`: ${reason}`], item);
+    t.equal(r.converted, 0);
+  }
+});

@@ -250,3 +250,53 @@ export { loadPipeline as loadSigmaPipeline } from "./import/sigma/load.js";
 /** The built-in pipelines by name (`sysmon`, `ecs`) and the pipeline shape. */
 export { BUILTIN_PIPELINES as SIGMA_PIPELINES } from "./import/sigma/pipelines.js";
 export type { Pipeline as SigmaPipeline } from "./import/sigma/pipeline.js";
+/**
+ * The WireGuard mesh runtime (docs/mesh.md). `parseMeshInventory` validates a
+ * node inventory (a JSON array of nodes, or `{ nodes: [...] }`); every
+ * problem names the node and the field.
+ */
+export {
+  parseInventory as parseMeshInventory,
+  problemText as meshInventoryProblemText,
+  INVENTORY_SCHEMA as MESH_INVENTORY_SCHEMA,
+  type InventoryNode as MeshInventoryNode,
+  type InventoryProblem as MeshInventoryProblem,
+  type InventoryResult as MeshInventoryResult,
+} from "./runtime/mesh/inventory.js";
+/**
+ * `planMesh(engine, nodes, { time })`: admission, stable overlay addresses and
+ * peers per `connect` rule, as a pure function; `MeshTopology` expands one
+ * node's peers and inbound rules.
+ */
+export {
+  planMesh,
+  MeshTopology,
+  type MeshPlan,
+  type PlannedNode,
+  type RejectedNode,
+  type Flow,
+  type Inbound,
+  type PlanOptions,
+  type MeshEngine,
+} from "./runtime/mesh/plan.js";
+/** The planning half of a mesh block (network, ports, keepalive, key age, connect rules). */
+export { meshSettings, type MeshSettings, type ConnectRule } from "./runtime/mesh/settings.js";
+/** Overlay address assignment: hashed ids with probing, pins kept (docs/mesh.md "Addresses"). */
+export { AddressSpace, assignAddresses, type AddressRequest, type AddressResult } from "./runtime/mesh/addresses.js";
+/** Per-node wg-quick configs and nftables rules, and the render options (interface name, key file). */
+export { renderWgQuick, interfaceName, defaultRenderOptions, renderOptionsProblem, type RenderOptions } from "./runtime/mesh/render-wg.js";
+/** The nftables rule file enforcing `ports` on a receiving node. */
+export { renderNft, nftTableName } from "./runtime/mesh/render-nft.js";
+/** plan.json: the plan as data, edges as groups. */
+export { planToJson, PLAN_FORMAT, type PlanJson } from "./runtime/mesh/plan-json.js";
+/** Write a plan's configs, rules and plan.json atomically into a directory; stale files of the last plan go. */
+export { writePlan, type WriteResult } from "./runtime/mesh/write-plan.js";
+/** WireGuard X25519 keys in base64; private keys stay in `SecretKey` until `privateKeyText`. */
+export {
+  generateKeyPair,
+  publicKeyOf,
+  parsePrivateKey,
+  privateKeyText,
+  clampPrivateKey,
+  type WireGuardKeyPair,
+} from "./runtime/mesh/keys.js";

@@ -1,0 +1,243 @@
+/**
+ * `swarm-policy mesh plan|verify|graph|keys`: the WireGuard mesh runtime
+ * (docs/mesh.md, docs/cli.md "swarm-policy mesh").
+ *
+ *   mesh plan   PATH... --nodes FILE --out DIR     wg-quick configs, nftables rules, plan.json
+ *   mesh verify PATH... --nodes FILE --dump FILE|- drift between the plan and `wg show all dump`
+ *   mesh graph  PATH... --nodes FILE [--format mermaid|dot] [--by-tag]
+ *   mesh keys gen [--out FILE]                     X25519 key pair in WireGuard base64
+ *   mesh keys pub                                  public key of the private key on stdin
+ *
+ * Exit codes: 0 ok; 1 policy errors, drift; 2 bad usage or unreadable input.
+ */
+import { Option, type Command } from "commander";
+import { readFile } from "node:fs/promises";
+import {
+  defaultRenderOptions,
+  displayPath,
+  generateKeyPair,
+  meshInventoryProblemText,
+  parseMeshInventory,
+  parsePrivateKey,
+  planMesh,
+  privateKeyText,
+  publicKeyOf,
+  renderOptionsProblem,
+  writeFileAtomic,
+  writePlan,
+  type MeshInventoryNode,
+  type MeshPlan,
+} from "../../index.js";
+import { loadEngineOrReport } from "../engine.js";
+import { CliError, type CliContext } from "../context.js";
+import { readPolicySources } from "../sources.js";
+
+/** Options every planning subcommand shares. */
+interface PlanningOptions {
+  nodes: string;
+  time?: string;
+  mesh?: string;
+}
+
+async function readText(cli: CliContext, where: string, what: string): Promise<string> {
+  try {
+    return where === "-" ? await cli.io.readStdin() : await readFile(cli.resolve(where), "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+    throw new CliError(`cannot read ${what} ${where}: ${why}`);
+  }
+}
+
+/** Read and validate the inventory; every problem is one line naming node and field (exit 2). */
+async function readInventory(cli: CliContext, file: string): Promise<MeshInventoryNode[]> {
+  const text = await readText(cli, file, "inventory");
+  const name = file === "-" ? "(stdin)" : displayPath(cli.resolve(file), { cwd: cli.io.cwd });
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`inventory ${name} is not valid JSON: ${(err as Error).message}`);
+  }
+  const r = parseMeshInventory(data);
+  if (!r.ok) throw new CliError(r.problems.map((p) => `${name}: ${meshInventoryProblemText(p)}`).join("\n"));
+  return r.nodes;
+}
+
+function parseTime(text: string | undefined, now: number): number {
+  if (text === undefined) return now;
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new CliError(`--time ${JSON.stringify(text)} is not an RFC 3339 time (e.g. 2026-01-10T00:00:00Z)`);
+  return ms;
+}
+
+/**
+ * Load policies and inventory and plan. Null (after printing the policy
+ * errors) when the policies have errors: the caller exits 1.
+ */
+async function planFromCli(cli: CliContext, paths: string[], opts: PlanningOptions): Promise<MeshPlan | null> {
+  const nodes = await readInventory(cli, opts.nodes);
+  const time = parseTime(opts.time, Date.now());
+  const engine = loadEngineOrReport(cli, await readPolicySources(cli, paths));
+  if (engine === null) return null;
+  const plan = planMesh(engine, nodes, { time, ...(opts.mesh !== undefined ? { mesh: opts.mesh } : {}) });
+  if (typeof plan === "string") throw new CliError(plan);
+  return plan;
+}
+
+/** The options of every subcommand that plans. */
+function planningOptions(cmd: Command): Command {
+  return cmd
+    .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
+    .requiredOption("-n, --nodes <file>", "node inventory JSON (an array of nodes, or { nodes: [...] }), or - for stdin")
+    .option("--time <rfc3339>", "plan as of this time (admission's `now`; default: the clock)")
+    .option("--mesh <name>", "the mesh block to plan, when several are loaded");
+}
+
+interface PlanCliOptions extends PlanningOptions {
+  out: string;
+  interface?: string;
+  keyFile?: string;
+  format: "text" | "json";
+}
+
+function registerPlan(mesh: Command, cli: CliContext): void {
+  planningOptions(
+    mesh
+      .command("plan")
+      .summary("admit nodes, assign overlay addresses, write wg-quick configs, nftables rules and plan.json")
+      .description(
+        "Run every inventory node through mesh admission, give admitted nodes stable overlay addresses,\n" +
+          "and write DIR/nodes/<id>/<iface>.conf (wg-quick, 0600), DIR/nodes/<id>/<iface>.nft (nftables)\n" +
+          "and DIR/plan.json, each atomically. Rejected nodes are listed with their reasons (exit 0).\n" +
+          "Exits 1 when the policies have errors, 2 for an unreadable or invalid inventory.",
+      ),
+  )
+    .requiredOption("-o, --out <dir>", "output directory (created if missing)")
+    .option("--interface <name>", "WireGuard interface name (default: from the mesh name)")
+    .option("--key-file <path>", "private key file on each node, read by PostUp (default /etc/wireguard/<iface>.key)")
+    .addOption(new Option("-f, --format <format>", "summary format").choices(["text", "json"]).default("text"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ swarm-policy mesh plan policies/ --nodes inventory.json --out mesh/\n" +
+        "  $ swarm-policy mesh plan policies/mesh --nodes nodes.json --out out/ --time 2026-01-10T00:00:00Z -f json\n",
+    )
+    .action(
+      cli.action(async (paths: string[], opts: PlanCliOptions) => {
+        const plan = await planFromCli(cli, paths, opts);
+        if (plan === null) return 1;
+        const render = defaultRenderOptions(plan, {
+          ...(opts.interface !== undefined ? { interface: opts.interface } : {}),
+          ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
+        });
+        const problem = renderOptionsProblem(render);
+        if (problem) throw new CliError(problem);
+        const out = cli.resolve(opts.out);
+        let result;
+        try {
+          result = await writePlan(plan, out, render);
+        } catch (err) {
+          throw new CliError(`cannot write the plan to ${opts.out}: ${(err as Error).message}`);
+        }
+        const s = result.json.summary;
+        if (opts.format === "json") {
+          cli.io.stdout(
+            JSON.stringify({ out: opts.out, summary: s, rejected: result.json.rejected, written: result.written, removed: result.removed }, null, 2) + "\n",
+          );
+          return 0;
+        }
+        cli.io.stdout(
+          `mesh ${JSON.stringify(plan.settings.name)}: ${s.admitted} admitted, ${s.rejected} rejected, ${s.peerings} peerings (at most ${s.max_peers} peers per node)\n`,
+        );
+        for (const r of plan.rejected) cli.io.stdout(`  rejected ${r.id}: ${[...r.reasons, ...r.errors.map((e) => e.message)].join("; ")}\n`);
+        cli.io.stdout(`wrote ${result.written.length} files to ${opts.out}${result.removed.length ? `, removed ${result.removed.length} stale` : ""}\n`);
+        return 0;
+      }),
+    );
+}
+
+interface KeysGenOptions {
+  out?: string;
+  force: boolean;
+  format: "text" | "json";
+}
+
+function registerKeys(mesh: Command, cli: CliContext): void {
+  const keys = mesh.command("keys").summary("WireGuard key pairs (X25519, base64)").description("WireGuard key pairs: `gen` makes one, `pub` derives a public key.");
+  keys
+    .command("gen")
+    .summary("make a WireGuard key pair")
+    .description(
+      "Make a clamped X25519 key pair in WireGuard's base64 form (what `wg genkey | wg pubkey` gives).\n" +
+        "With --out, the private key goes to FILE (mode 0600, refused if FILE exists unless --force)\n" +
+        "and only the public key is printed. Without it, the private key is printed on the first line\n" +
+        "and the public key on the second. JSON output never carries the private key: it needs --out.",
+    )
+    .option("-o, --out <file>", "write the private key to this file (0600) and print only the public key")
+    .option("--force", "replace an existing --out file", false)
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ swarm-policy mesh keys gen --out /etc/wireguard/swarm.key    # prints the public key\n" +
+        "  $ swarm-policy mesh keys gen -f json --out node.key            # {\"public_key\": ..., \"private_key_file\": ...}\n",
+    )
+    .action(
+      cli.action(async (opts: KeysGenOptions) => {
+        if (opts.format === "json" && opts.out === undefined) throw new CliError("--format json needs --out FILE: JSON output never carries a private key");
+        const pair = generateKeyPair();
+        try {
+          if (opts.out === undefined) {
+            cli.io.stdout(`${privateKeyText(pair.privateKey)}\n${pair.publicKey}\n`);
+            return 0;
+          }
+          try {
+            await writeFileAtomic(cli.resolve(opts.out), `${privateKeyText(pair.privateKey)}\n`, { mode: 0o600, exclusive: !opts.force });
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            throw new CliError(code === "EEXIST" ? `${opts.out} exists; use --force to replace it` : `cannot write ${opts.out}: ${(err as Error).message}`);
+          }
+          cli.io.stdout(opts.format === "json" ? JSON.stringify({ public_key: pair.publicKey, private_key_file: opts.out }) + "\n" : `${pair.publicKey}\n`);
+          return 0;
+        } finally {
+          pair.privateKey.destroy();
+        }
+      }),
+    );
+  keys
+    .command("pub")
+    .summary("print the public key of the private key on standard input")
+    .description("Read a WireGuard private key (base64) on standard input and print its public key, as `wg pubkey` does.")
+    .addHelpText("after", "\nExample:\n  $ swarm-policy mesh keys pub < /etc/wireguard/swarm.key\n")
+    .action(
+      cli.action(async () => {
+        let key;
+        try {
+          key = parsePrivateKey(await cli.io.readStdin());
+        } catch (err) {
+          throw new CliError(`standard input: ${(err as Error).message}`);
+        }
+        cli.io.stdout(`${publicKeyOf(key)}\n`);
+        key.destroy();
+        return 0;
+      }),
+    );
+}
+
+export function register(program: Command, cli: CliContext): void {
+  const mesh = program
+    .command("mesh")
+    .summary("WireGuard mesh: plan configs, verify a live mesh, draw it, make keys")
+    .description("The WireGuard mesh of a `mesh` block: plan, verify, graph, keys (see docs/mesh.md).")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ swarm-policy mesh plan policies/ --nodes inventory.json --out mesh/\n" +
+        "  $ wg show all dump | swarm-policy mesh verify policies/ --nodes inventory.json --dump -\n" +
+        "  $ swarm-policy mesh graph policies/ --nodes inventory.json --format dot | dot -Tsvg > mesh.svg\n" +
+        "  $ swarm-policy mesh keys gen --out /etc/wireguard/swarm.key\n",
+    );
+  registerPlan(mesh, cli);
+  registerKeys(mesh, cli);
+}

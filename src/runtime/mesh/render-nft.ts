@@ -1,0 +1,74 @@
+/**
+ * The nftables rules that enforce `connect ... ports [...]` on the
+ * receiving node (`nft -f FILE`). WireGuard decides who may talk at all
+ * (a node that is not a peer never gets a packet through); these rules
+ * decide on which ports.
+ *
+ * One table of its own, `inet swarm_policy_<interface>`, replaced as a whole
+ * on every load (the `table` + `delete table` + `table {}` idiom makes the
+ * load idempotent and atomic). Its input chain touches only packets that
+ * arrive on the mesh interface, so the host's other traffic and tables are
+ * left alone:
+ * - established and related traffic is accepted (the answers to what this
+ *   node opened, ICMP errors), invalid dropped;
+ * - ICMP echo requests from peers are accepted, so `ping` shows reachability
+ *   between peers whatever the port lists say;
+ * - per flow that targets this node: a set of the sources' overlay
+ *   addresses, accepted on the flow's ports (TCP and UDP) or on any port;
+ * - everything else from the mesh interface is counted and dropped.
+ */
+import type { MeshPlan, MeshTopology } from "./plan.js";
+import type { RenderOptions } from "./render-wg.js";
+
+/** The table name for an interface: nft identifiers are letters, digits and `_`. */
+export function nftTableName(iface: string): string {
+  return `swarm_policy_${iface.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+function elements(addresses: readonly string[]): string {
+  return addresses.join(",\n\t\t\t     ");
+}
+
+/** The nftables rule file of node `index`. */
+export function renderNft(plan: MeshPlan, topology: MeshTopology, index: number, options: Pick<RenderOptions, "interface">): string {
+  const node = plan.nodes[index]!;
+  const v4 = plan.settings.space.version === 4;
+  const addrType = v4 ? "ipv4_addr" : "ipv6_addr";
+  const saddr = v4 ? "ip saddr" : "ip6 saddr";
+  const echo = v4 ? "icmp type echo-request" : "icmpv6 type echo-request";
+  const table = nftTableName(options.interface);
+  const peers = topology.peersOf(index).map((j) => plan.nodes[j]!.address);
+  const inbound = topology.inboundOf(index);
+
+  const out: string[] = [
+    "#!/usr/sbin/nft -f",
+    `# swarm-policy mesh ${JSON.stringify(plan.settings.name)}: what node ${node.id} (${node.address}) accepts on ${options.interface}`,
+    `# planned ${plan.time}; generated, do not edit (re-run \`swarm-policy mesh plan\`)`,
+    `table inet ${table}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
+  ];
+  if (peers.length > 0) out.push("\tset peers {", `\t\ttype ${addrType}`, `\t\telements = { ${elements(peers)} }`, "\t}");
+  inbound.forEach((inb, k) => {
+    const addrs = inb.sources.map((j) => plan.nodes[j]!.address);
+    out.push(`\tset flow_${k} {`, `\t\ttype ${addrType}`, `\t\telements = { ${elements(addrs)} }`, "\t}");
+  });
+  out.push(
+    "\tchain input {",
+    "\t\ttype filter hook input priority filter; policy accept;",
+    `\t\tiifname != ${JSON.stringify(options.interface)} accept`,
+    "\t\tct state established,related accept",
+    "\t\tct state invalid drop",
+  );
+  if (peers.length > 0) out.push(`\t\t${saddr} @peers ${echo} accept`);
+  inbound.forEach((inb, k) => {
+    out.push(`\t\t# ${inb.flow.rule.text}${inb.flow.rule.bidirectional ? ` (${inb.flow.from} to ${inb.flow.to})` : ""}`);
+    if (inb.flow.ports === null) out.push(`\t\t${saddr} @flow_${k} accept`);
+    else {
+      const ports = inb.flow.ports.length === 1 ? String(inb.flow.ports[0]) : `{ ${inb.flow.ports.join(", ")} }`;
+      out.push(`\t\t${saddr} @flow_${k} tcp dport ${ports} accept`, `\t\t${saddr} @flow_${k} udp dport ${ports} accept`);
+    }
+  });
+  out.push("\t\tcounter drop", "\t}", "}");
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,75 @@
+/**
+ * One wg-quick configuration per admitted node (wg-quick(8) format).
+ *
+ * - `[Interface]`: `Address` is the node's overlay address with the mesh
+ *   network's prefix length (`100.64.3.7/10`): one connected route covers
+ *   the overlay, instead of one route per peer (a scheduler may have
+ *   thousands). What a peer may send is still limited by its AllowedIPs.
+ *   `ListenPort` from the mesh. No `PrivateKey`: the plan never sees one;
+ *   `PostUp = wg set %i private-key FILE` reads the node's key file (0600),
+ *   default `/etc/wireguard/<interface>.key`.
+ * - `[Peer]` per peer, in id order, with a comment naming the node:
+ *   `PublicKey`, `AllowedIPs` = the peer's overlay address only (/32 or
+ *   /128), `Endpoint` when the inventory gives one, `PersistentKeepalive`
+ *   when the mesh sets `keepalive`.
+ *
+ * The file is named `<interface>.conf` because wg-quick takes the interface
+ * name from the file name (at most 15 of `[A-Za-z0-9_=+.-]`).
+ */
+import type { MeshPlan, MeshTopology } from "./plan.js";
+
+export interface RenderOptions {
+  /** WireGuard interface name (default: from the mesh name, see `interfaceName`). */
+  interface: string;
+  /** Path of the private key file on the node (default /etc/wireguard/<interface>.key). */
+  keyFile: string;
+}
+
+const IFACE = /^[A-Za-z0-9_=+.-]{1,15}$/;
+// PostUp runs through bash: allow only characters that need no quoting.
+const KEY_FILE = /^\/[A-Za-z0-9_./@+=:-]*$/;
+
+/** A valid interface name from the mesh name: invalid characters dropped, at most 15; "wg0" if nothing is left. */
+export function interfaceName(meshName: string): string {
+  const cleaned = meshName.replace(/[^A-Za-z0-9_=+.-]/g, "").slice(0, 15);
+  return cleaned === "" || cleaned === "." || cleaned === ".." ? "wg0" : cleaned;
+}
+
+/** Why the render options are unusable, or null. */
+export function renderOptionsProblem(o: RenderOptions): string | null {
+  if (!IFACE.test(o.interface) || o.interface === "." || o.interface === "..") {
+    return `interface name ${JSON.stringify(o.interface)} must be 1-15 of letters, digits and _=+.-`;
+  }
+  if (!KEY_FILE.test(o.keyFile) || o.keyFile.split("/").includes("..")) {
+    return `key file ${JSON.stringify(o.keyFile)} must be an absolute path of letters, digits and _./@+=:- (it is run by PostUp)`;
+  }
+  return null;
+}
+
+export function defaultRenderOptions(plan: MeshPlan, given: Partial<RenderOptions> = {}): RenderOptions {
+  const iface = given.interface ?? interfaceName(plan.settings.name);
+  return { interface: iface, keyFile: given.keyFile ?? `/etc/wireguard/${iface}.key` };
+}
+
+/** The wg-quick file of node `index`. */
+export function renderWgQuick(plan: MeshPlan, topology: MeshTopology, index: number, options: RenderOptions): string {
+  const node = plan.nodes[index]!;
+  const s = plan.settings;
+  const lines: string[] = [
+    `# swarm-policy mesh ${JSON.stringify(s.name)}: node ${node.id}, planned ${plan.time}`,
+    `# policy version ${plan.policyVersion.slice(0, 16)}; generated, do not edit (re-run \`swarm-policy mesh plan\`)`,
+    "[Interface]",
+    `Address = ${node.address}/${s.space.prefix}`,
+  ];
+  if (s.listenPort !== null) lines.push(`ListenPort = ${s.listenPort}`);
+  lines.push(`PostUp = wg set %i private-key ${options.keyFile}`);
+  const host = s.space.hostPrefix;
+  const keepalive = s.keepaliveSeconds === null ? null : `PersistentKeepalive = ${s.keepaliveSeconds}`;
+  for (const j of topology.peersOf(index)) {
+    const peer = plan.nodes[j]!;
+    lines.push("", "[Peer]", `# ${peer.id}`, `PublicKey = ${peer.publicKey}`, `AllowedIPs = ${peer.address}/${host}`);
+    if (peer.endpoint !== null) lines.push(`Endpoint = ${peer.endpoint}`);
+    if (keepalive !== null) lines.push(keepalive);
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,84 @@
+/**
+ * Writing a plan to a directory: the thin I/O edge around plan.ts.
+ *
+ *   DIR/nodes/<id>/<interface>.conf   wg-quick config (0600: wg-quick warns about wider modes)
+ *   DIR/nodes/<id>/<interface>.nft    nftables rules (0644)
+ *   DIR/plan.json                     the plan (0644), written last
+ *
+ * Every file is written atomically (writeFileAtomic), and plan.json last,
+ * so a plan.json always describes files that are all there. Files that the
+ * previous plan.json in DIR listed and this plan does not write (a node that
+ * is now rejected or gone) are removed: a stale config of a rejected node
+ * must not look current. Nothing else in DIR is touched.
+ */
+import { mkdir, readFile, rm, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic } from "../atomic-file.js";
+import { MeshTopology, type MeshPlan } from "./plan.js";
+import { PLAN_FORMAT, planToJson, type PlanJson } from "./plan-json.js";
+import { renderNft } from "./render-nft.js";
+import { renderWgQuick, type RenderOptions } from "./render-wg.js";
+
+export interface WriteResult {
+  /** Files written, relative to the directory, plan.json last. */
+  written: string[];
+  /** Files of the previous plan that were removed. */
+  removed: string[];
+  json: PlanJson;
+}
+
+const PARALLEL = 16;
+const OWN_FILE = /^nodes\/[A-Za-z0-9][A-Za-z0-9._-]{0,62}\/[A-Za-z0-9_=+.-]{1,15}\.(conf|nft)$/;
+
+async function previousFiles(dir: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, "plan.json"), "utf8");
+  } catch {
+    return [];
+  }
+  try {
+    const old = JSON.parse(text) as Partial<PlanJson>;
+    if (old.format !== PLAN_FORMAT || !Array.isArray(old.files)) return [];
+    // Only names this writer could have made: never a path out of DIR.
+    return old.files.filter((f): f is string => typeof f === "string" && OWN_FILE.test(f));
+  } catch {
+    return [];
+  }
+}
+
+/** Write the plan's configs, rules and plan.json into `dir` (created if missing). */
+export async function writePlan(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
+  const topology = MeshTopology.of(plan);
+  const old = await previousFiles(dir);
+  const files: string[] = [];
+  for (const n of plan.nodes) files.push(`nodes/${n.id}/${options.interface}.conf`, `nodes/${n.id}/${options.interface}.nft`);
+
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= plan.nodes.length) return;
+      const node = plan.nodes[i]!;
+      const nodeDir = path.join(dir, "nodes", node.id);
+      await mkdir(nodeDir, { recursive: true });
+      await writeFileAtomic(path.join(nodeDir, `${options.interface}.conf`), renderWgQuick(plan, topology, i, options), { mode: 0o600 });
+      await writeFileAtomic(path.join(nodeDir, `${options.interface}.nft`), renderNft(plan, topology, i, options), { mode: 0o644 });
+    }
+  };
+  await mkdir(dir, { recursive: true });
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, plan.nodes.length) }, worker));
+
+  const keep = new Set(files);
+  const removed: string[] = [];
+  for (const f of old) {
+    if (keep.has(f)) continue;
+    await rm(path.join(dir, f), { force: true });
+    removed.push(f);
+    await rmdir(path.dirname(path.join(dir, f))).catch(() => undefined); // only when now empty
+  }
+
+  const json = planToJson(plan, options.interface, files);
+  await writeFileAtomic(path.join(dir, "plan.json"), JSON.stringify(json, null, 2) + "\n", { mode: 0o644 });
+  return { written: [...files, "plan.json"], removed, json };
+}

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import os from "node:os";
 import path from "node:path";
 import { run } from "../run.js";
-import { fixtureInventory, keyFor, MESH_POLICY, node } from "../../runtime/mesh/fixture.js";
+import { fixtureInventory, keyFor, MESH_POLICY, node } from "../../support/mesh-fixture.js";
 import type { PlanJson } from "../../../src/runtime/mesh/plan-json.js";
 
 const TIME = "2026-01-10T00:00:00Z";

@@ -4,7 +4,7 @@
  */
 import t from "tap";
 import { parseInventory, problemText, MAX_PROBLEMS } from "../../../src/runtime/mesh/inventory.js";
-import { node } from "./fixture.js";
+import { node } from "../../support/mesh-fixture.js";
 
 t.test("an array or { nodes: [...] }; extra fields pass through to admission", async (t) => {
   const list = [node("a", ["worker"], { endpoint: "198.18.0.1:51820" }), { ...node("b", ["dns"]), region: "eu", address: "100.64.0.9" }];

@@ -9,7 +9,7 @@ import { compile } from "../../../src/engine.js";
 import { MemoryRiskStore } from "../../../src/evaluator/stores.js";
 import { MeshTopology, planMesh, type MeshPlan } from "../../../src/runtime/mesh/plan.js";
 import { planToJson } from "../../../src/runtime/mesh/plan-json.js";
-import { fixtureInventory, keyFor, MESH_POLICY, node, PLAN_TIME } from "./fixture.js";
+import { fixtureInventory, keyFor, MESH_POLICY, node, PLAN_TIME } from "../../support/mesh-fixture.js";
 
 const engine = compile(MESH_POLICY, { file: "lab.policy" });
 

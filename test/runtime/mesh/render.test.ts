@@ -15,7 +15,7 @@ import { MeshTopology, planMesh, type MeshPlan } from "../../../src/runtime/mesh
 import { renderNft } from "../../../src/runtime/mesh/render-nft.js";
 import { defaultRenderOptions, interfaceName, renderOptionsProblem, renderWgQuick } from "../../../src/runtime/mesh/render-wg.js";
 import { MeshLab, netnsSupport, onPath } from "../../support/netns.js";
-import { fixtureInventory, keyFor, MESH_POLICY, node, PLAN_TIME } from "./fixture.js";
+import { fixtureInventory, keyFor, MESH_POLICY, node, PLAN_TIME } from "../../support/mesh-fixture.js";
 
 const engine = compile(MESH_POLICY, { file: "lab.policy" });
 const p = planMesh(engine, fixtureInventory(), { time: PLAN_TIME }) as MeshPlan;

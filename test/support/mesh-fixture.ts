@@ -3,8 +3,8 @@
  * an inventory with one node per outcome, and reproducible keys. Not a test
  * file itself.
  */
-import { SecretKey } from "../../../src/runtime/crypto/secret-key.js";
-import { clampPrivateKey, privateKeyText, publicKeyOf } from "../../../src/runtime/mesh/keys.js";
+import { SecretKey } from "../../src/runtime/crypto/secret-key.js";
+import { clampPrivateKey, privateKeyText, publicKeyOf } from "../../src/runtime/mesh/keys.js";
 
 export const MESH_POLICY = `package lab.mesh
 mesh "lab" {

@@ -276,7 +276,7 @@ export {
   type RejectedNode,
   type Flow,
   type Inbound,
-  type PlanOptions,
+  type PlanOptions as MeshPlanOptions,
   type MeshEngine,
 } from "./runtime/mesh/plan.js";
 /** The planning half of a mesh block (network, ports, keepalive, key age, connect rules). */

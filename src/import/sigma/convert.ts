@@ -14,7 +14,7 @@ import { format } from "../../format/format.js";
 import type { ImportProblem, ImportResult } from "../report.js";
 import { convertCorrelation, type ConvertedDetection } from "./correlation.js";
 import { detectionCondition } from "./detection.js";
-import { and, leaf, Prec, render } from "./expr.js";
+import { and, leaf, render } from "./expr.js";
 import { loadSigma, type SigmaSource } from "./load.js";
 import { docLabel, fail, isMap, text, Unconvertible, type SigmaDoc } from "./model.js";
 import { applyPipeline, describeLogsource, NO_PIPELINE, type Pipeline } from "./pipeline.js";
@@ -100,8 +100,7 @@ class Converter {
   private convertDetection(doc: SigmaDoc): ConvertedDetection {
     const ls = applyPipeline(this.pipeline, logsourceOf(doc.body));
     const cond = detectionCondition(doc.body["detection"], ls);
-    // The pipeline's condition is policy text of unknown shape: parenthesised as a whole.
-    const where = ls.condition === undefined ? cond : and([leaf(ls.condition, Prec.Or), cond]);
+    const where = and([...ls.conditions.map((c) => leaf(c.text, c.prec)), cond]);
     if (where.k === "false") fail("the condition can never hold");
     return { where, mapField: ls.mapField };
   }

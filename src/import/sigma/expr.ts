@@ -113,7 +113,7 @@ export function render(c: Cond): string {
       // but explicit parentheses read better and cost nothing.
       return `not ${wrap(c.item, Prec.Atom)}`;
     case "and":
-      return c.items.map((i) => wrap(i, Prec.Not)).join(" and ");
+      return c.items.map((i) => wrap(i, Prec.And)).join(" and ");
     case "or":
       // `a and b or c` is legal but easy to misread: and-groups get parentheses.
       return c.items.map((i) => wrap(i, Prec.Not)).join(" or ");

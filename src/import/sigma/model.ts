@@ -15,7 +15,12 @@ export interface SigmaDoc {
 }
 
 /** A rule (or one part of it) that cannot be converted; the message is the reason. */
-export class Unconvertible extends Error {}
+export class Unconvertible extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Unconvertible";
+  }
+}
 
 export function fail(why: string): never {
   throw new Unconvertible(why);

@@ -21,6 +21,8 @@
  */
 import { parse } from "../../parser/parse.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
+import type { Expr } from "../../parser/ast.js";
+import { Prec } from "./expr.js";
 import { ImportInputError } from "../report.js";
 import { fieldPath, type FieldPath } from "./fields.js";
 import { fail, isMap, Unconvertible } from "./model.js";
@@ -55,7 +57,8 @@ export interface Logsource {
 
 /** What a pipeline makes of one rule's logsource. */
 export interface AppliedLogsource {
-  condition: string | undefined;
+  /** The matching entries' conditions, each with how loosely its text binds. */
+  conditions: { text: string; prec: Prec }[];
   mapField(name: string): FieldPath[];
   keywordField(): FieldPath;
   /** Entries that matched, for the rule's comment. */
@@ -77,11 +80,11 @@ export function applyPipeline(p: Pipeline, ls: Logsource): AppliedLogsource {
   if (hits.length === 0 && p.unmappedLogsource === "reject") {
     fail(`logsource ${describeLogsource(ls)} is not covered by pipeline \`${p.name}\``);
   }
-  const conditions = hits.map((e) => e.condition).filter((c): c is string => c !== undefined);
+  const conditions = hits.map((e) => e.condition).filter((c): c is string => c !== undefined).map((text) => ({ text, prec: conditionPrec(text) }));
   const fields: Record<string, string[]> = { ...p.fields };
   for (const e of hits) Object.assign(fields, e.fields ?? {});
   return {
-    condition: conditions.length === 0 ? undefined : conditions.map((c) => (conditions.length > 1 ? `(${c})` : c)).join(" and "),
+    conditions,
     mapField: (name) => (Object.prototype.hasOwnProperty.call(fields, name) ? fields[name]! : [name]).map(fieldPath),
     keywordField: () => {
       if (p.keywords === undefined) {
@@ -123,12 +126,29 @@ function stringMap(v: unknown, file: string, where: string): Record<string, stri
   return out;
 }
 
-/** Check a condition parses as a policy expression (inside a detect rule, where it will sit). */
-function checkCondition(cond: string, file: string, where: string): void {
+/** The condition's top expression, parsed inside a detect rule (where it will sit); undefined if it is not one. */
+function parseCondition(cond: string): { expr: Expr | undefined; message?: string } {
   const parsed = parse(`detect "pipeline" {\n  where ${cond}\n}\n`, "pipeline");
-  if (hasErrors(parsed.diagnostics) || parsed.ast.items.length !== 1) {
-    bad(file, `\`${where}\` is not a policy expression: ${parsed.diagnostics[0]?.message ?? "it spans more than a condition"}`);
+  const item = parsed.ast.items[0];
+  const clauses = item?.kind === "Detect" ? item.clauses : [];
+  if (hasErrors(parsed.diagnostics) || parsed.ast.items.length !== 1 || clauses.length !== 1 || clauses[0]!.kind !== "Where") {
+    return { expr: undefined, message: parsed.diagnostics[0]?.message ?? "it spans more than a condition" };
   }
+  return { expr: clauses[0]!.expr };
+}
+
+/** How loosely a condition's text binds, so it is parenthesised only where it must be. */
+function conditionPrec(cond: string): Prec {
+  const e = parseCondition(cond).expr;
+  if (e === undefined) return Prec.Or;
+  if (e.kind === "Binary") return e.op === "or" ? Prec.Or : e.op === "and" ? Prec.And : Prec.Cmp;
+  if (e.kind === "Unary" && e.op === "not") return Prec.Not;
+  return Prec.Cmp;
+}
+
+function checkCondition(cond: string, file: string, where: string): void {
+  const { expr, message } = parseCondition(cond);
+  if (expr === undefined) bad(file, `\`${where}\` is not a policy expression: ${message}`);
 }
 
 const TOP_KEYS = new Set(["name", "description", "keywords", "unmapped-logsource", "fields", "logsources"]);

@@ -206,10 +206,17 @@ class Parser {
       return { t: "seq", items: [...lit].map((ch) => ({ t: "char", c: ch }) as RNode) };
     }
     if (/[1-9]/.test(c)) {
+      // PCRE: \1-\9 are backreferences; a longer number is one only if that many groups came before, else octal.
       let digits = c;
-      while (/[0-9]/.test(this.peek() ?? "") && Number(digits + this.peek()) <= this.groups) digits += this.s[this.i++];
-      if (Number(digits) > this.groups) fail(`regular expression: backreference \\${digits} to a group not yet defined`);
-      return { t: "raw", text: `\\${digits}` };
+      while (/[0-9]/.test(this.peek() ?? "")) digits += this.s[this.i++];
+      const n = Number(digits);
+      if (n < 10 || n <= this.groups) {
+        if (n > this.groups) fail(`regular expression: backreference \\${digits} to a group not yet defined`);
+        return { t: "raw", text: `\\${digits}` };
+      }
+      this.i -= digits.length - 1;
+      if (!/[0-7]/.test(c)) fail(`regular expression: \\${digits} is neither a backreference nor octal`);
+      return { t: "char", c: this.octal(c) };
     }
     if (c === "k" && this.peek() === "<") {
       const m = /^<([A-Za-z_][A-Za-z0-9_]*)>/.exec(this.s.slice(this.i));

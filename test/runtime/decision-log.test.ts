@@ -1,0 +1,226 @@
+/**
+ * The decision log: line shape, redaction (table-driven), size rotation,
+ * stdout, the queue bound, write errors that never throw; and decisions as
+ * events: a `detect` rule over the engine's own decision log fires when one
+ * principal collects many denials (issue 6).
+ */
+import t from "tap";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { compile, compileDetectors, decisionEvent, decisionOutcome, DecisionLog, redact, REDACTED, type DecisionLogEntry } from "../../src/index.js";
+
+function tempDir(t: Tap): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "sp-dlog-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+type Tap = { teardown(fn: () => void): void };
+
+const POLICY = `package demo
+
+allow "readers-read" {
+  when action == "read" and principal.roles contains "reader"
+}
+
+deny "no-contractors" {
+  when principal.roles contains "contractor"
+}
+
+encryption "pii" {
+  when data.classification == "pii"
+  require cipher "aes-256-gcm"
+}
+`;
+
+const FIXED = Date.parse("2026-03-10T10:00:00Z");
+
+t.test("one JSON line per decision with the fields the issue names", async (t) => {
+  const engine = compile(POLICY);
+  const file = path.join(tempDir(t), "decisions.jsonl");
+  const log = new DecisionLog({ path: file, now: () => FIXED });
+  const input = { principal: { id: "ann", roles: ["reader"] }, action: "read", resource: { id: "d1" } };
+  const d = engine.evaluate(input);
+  const entry = log.append("access", input, d)!;
+  const denied = { principal: { id: "cy", roles: ["contractor"] }, action: "read", resource: { id: "d1" } };
+  log.append("access", denied, engine.evaluate(denied));
+  const enc = { kind: "encryption", data: { classification: "pii" } };
+  log.append("encryption", enc, engine.evaluate(enc));
+  await log.close();
+  const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  t.equal(lines.length, 3);
+  t.same(Object.keys(lines[0]), ["id", "time", "version", "kind", "outcome", "rule", "reasons", "input"]);
+  t.same(lines[0], { ...entry, reasons: JSON.parse(JSON.stringify(entry.reasons)) });
+  t.match(lines[0].id, /^[0-9a-f-]{36}$/);
+  t.not(lines[0].id, lines[1].id);
+  t.equal(lines[0].time, "2026-03-10T10:00:00.000Z");
+  t.equal(lines[0].version, engine.version);
+  t.match(lines[0], { kind: "access", outcome: "allow", rule: "demo/readers-read", input });
+  t.match(lines[1], { outcome: "deny", rule: "demo/no-contractors" });
+  t.match(lines[2], { kind: "encryption", outcome: "required", rule: "demo/pii", reasons: ["demo/pii"] });
+  t.equal(statSync(file).mode & 0o777, 0o600, "private: decisions name principals");
+  t.same(log.stats, { written: 3, dropped: 0, errors: 0, rotations: 0 });
+});
+
+t.test("decisionOutcome", async (t) => {
+  const cases: [Parameters<typeof decisionOutcome>[0], string][] = [
+    [{ version: "v", decision: "allow" }, "allow"],
+    [{ version: "v", decision: "challenge" }, "challenge"],
+    [{ version: "v", decision: "reject" }, "reject"],
+    [{ version: "v", required: true }, "required"],
+    [{ version: "v", required: false }, "not-required"],
+    [{ version: "v", required: true, compliant: false }, "non-compliant"],
+    [{ version: "v", required: true, compliant: true }, "required"],
+  ];
+  for (const [d, want] of cases) t.equal(decisionOutcome(d), want, JSON.stringify(d));
+});
+
+t.test("redaction: secret-looking keys everywhere, configured paths, nothing else", async (t) => {
+  const cases: { name: string; input: unknown; paths?: string[]; want: unknown }[] = [
+    { name: "password", input: { password: "hunter2" }, want: { password: REDACTED } },
+    { name: "nested token", input: { context: { auth: { access_token: "abc", kind: "jwt" } } }, want: { context: { auth: { access_token: REDACTED, kind: "jwt" } } } },
+    { name: "case-insensitive", input: { ApiKey: "k", API_KEY: "k", "x-api-key": "k" }, want: { ApiKey: REDACTED, API_KEY: REDACTED, "x-api-key": REDACTED } },
+    { name: "mfa code, otp, totp", input: { mfa: { code: "123456", otp: "1", totp: "2", method: "totp" } }, want: { mfa: { code: REDACTED, otp: REDACTED, totp: REDACTED, method: "totp" } } },
+    { name: "authorization and cookie", input: { headers: { Authorization: "Bearer x", cookie: "s=1", host: "h" } }, want: { headers: { Authorization: REDACTED, cookie: REDACTED, host: "h" } } },
+    { name: "private key, secret, seed", input: { private_key: "p", client_secret: "s", seed: "q" }, want: { private_key: REDACTED, client_secret: REDACTED, seed: REDACTED } },
+    { name: "whole objects under a secret key", input: { credentials: { user: "u", pass: "p" } }, want: { credentials: REDACTED } },
+    { name: "inside arrays", input: { items: [{ token: "a" }, { token: "b", id: 1 }] }, want: { items: [{ token: REDACTED }, { token: REDACTED, id: 1 }] } },
+    { name: "short words are whole names only", input: { country_iso_code: "FR", footprint: 3, zipcode: "1", status_code: 200 }, want: { country_iso_code: "FR", footprint: 3, zipcode: "1", status_code: 200 } },
+    { name: "configured path", input: { principal: { id: "a", ssn: "123" } }, paths: ["principal.ssn"], want: { principal: { id: "a", ssn: REDACTED } } },
+    { name: "wildcard path", input: { context: { device: { serial: "s1" }, geo: { serial: "s2" } } }, paths: ["context.*.serial"], want: { context: { device: { serial: REDACTED }, geo: { serial: REDACTED } } } },
+    { name: "path into arrays", input: { principal: { phones: [{ number: "1" }] } }, paths: ["principal.phones.number"], want: { principal: { phones: [{ number: REDACTED }] } } },
+    { name: "a path that does not match", input: { principal: { ssn: "1" } }, paths: ["resource.ssn"], want: { principal: { ssn: "1" } } },
+    { name: "scalars and null pass", input: { a: null, b: 1, c: true, d: "x" }, want: { a: null, b: 1, c: true, d: "x" } },
+  ];
+  for (const c of cases) t.same(redact(c.input, c.paths ?? []), c.want, c.name);
+  const original = { password: "p" };
+  redact(original);
+  t.same(original, { password: "p" }, "the input is not modified");
+  let deep: Record<string, unknown> = {};
+  const root = deep;
+  for (let i = 0; i < 40; i++) deep = (deep.next = {}) as Record<string, unknown>;
+  t.match(JSON.stringify(redact(root)), /\[TRUNCATED\]/, "deep nesting is cut");
+});
+
+t.test("no secret reaches the file", async (t) => {
+  const file = path.join(tempDir(t), "d.jsonl");
+  const log = new DecisionLog({ path: file, redact: ["principal.email"] });
+  const input = { principal: { id: "ann", email: "ann@example.com" }, context: { mfa: { code: "918273" }, session_token: "tok-5f5f5f" } };
+  log.append("access", input, { version: "v", decision: "deny", rule: null, reasons: [] });
+  await log.close();
+  const text = readFileSync(file, "utf8");
+  for (const secret of ["918273", "tok-5f5f5f", "ann@example.com"]) t.notOk(text.includes(secret), secret);
+  t.ok(text.includes('"ann"'), "the rest is kept");
+});
+
+t.test("rotation by size keeps `keep` files, newest first", async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, "d.jsonl");
+  const log = new DecisionLog({ path: file, maxBytes: 2000, keep: 2 });
+  const d = { version: "v".repeat(64), decision: "allow", rule: "demo/r", reasons: [] };
+  for (let i = 0; i < 60; i++) {
+    log.append("access", { n: i, pad: "x".repeat(100) }, d);
+    await log.flush(); // one line per write, so each rotation point is exact
+  }
+  await log.close();
+  t.same(readdirSync(dir).sort(), ["d.jsonl", "d.jsonl.1", "d.jsonl.2"]);
+  const read = (f: string) => readFileSync(path.join(dir, f), "utf8").trim().split("\n").map((l) => JSON.parse(l).input.n as number);
+  for (const f of ["d.jsonl", "d.jsonl.1", "d.jsonl.2"]) t.ok(statSync(path.join(dir, f)).size <= 2000, `${f} within the limit`);
+  const newest = read("d.jsonl");
+  const older = read("d.jsonl.1");
+  const oldest = read("d.jsonl.2");
+  t.equal(newest[newest.length - 1], 59, "the newest lines are in the file");
+  t.equal(older[older.length - 1]! + 1, newest[0], "file.1 ends where the file begins");
+  t.equal(oldest[oldest.length - 1]! + 1, older[0], "file.2 ends where file.1 begins");
+  t.ok(log.stats.rotations > 2, "older files were dropped");
+  t.equal(log.stats.written, 60);
+});
+
+t.test("stdout with '-', and entries handed to onEntry", async (t) => {
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (c: Buffer) => (text += c.toString()));
+  const seen: DecisionLogEntry[] = [];
+  const log = new DecisionLog({ path: "-", stdout: out, onEntry: (e) => seen.push(e) });
+  log.append("mesh", { node: { id: "n1" } }, { version: "v", decision: "admit", rule: "m/swarm", reasons: [] });
+  await log.close();
+  t.equal(JSON.parse(text).outcome, "admit");
+  t.equal(seen.length, 1);
+  t.equal(log.append("mesh", {}, { version: "v", decision: "admit" }), null, "closed: ignored");
+});
+
+t.test("bounded queue: lines past the cap are dropped and counted", async (t) => {
+  const file = path.join(tempDir(t), "d.jsonl");
+  const log = new DecisionLog({ path: file, maxQueuedBytes: 1000 });
+  for (let i = 0; i < 50; i++) log.append("access", { pad: "y".repeat(100) }, { version: "v", decision: "deny" });
+  t.ok(log.stats.dropped > 0, `${log.stats.dropped} dropped`);
+  await log.close();
+  t.equal(log.stats.written + log.stats.dropped, 50);
+  t.equal(readFileSync(file, "utf8").trim().split("\n").length, log.stats.written);
+});
+
+t.test("a write error is counted and reported, never thrown; the log goes on", async (t) => {
+  const errors: Error[] = [];
+  const log = new DecisionLog({ path: path.join(tempDir(t), "no", "such", "dir", "d.jsonl"), onError: (e) => errors.push(e) });
+  log.append("access", {}, { version: "v", decision: "deny" });
+  await log.flush();
+  t.equal(log.stats.errors, 1);
+  t.equal(log.stats.dropped, 1);
+  t.match(errors[0]?.message, /ENOENT/);
+  log.append("access", {}, { version: "v", decision: "deny" });
+  await log.close();
+  t.equal(log.stats.errors, 2, "retried (and failed again) on the next flush");
+});
+
+t.test("decisions as events: one principal collecting many denials raises an alert", async (t) => {
+  const engine = compile(`${POLICY}
+detect "denial-burst" {
+  severity high
+  tags ["MITRE:T1087"]
+  where event.dataset == "swarm_policy.decision" and decision.outcome == "deny"
+  by user.name within 1m
+  having count >= 5
+  then risk user.name + 50 for 10m
+}
+`);
+  t.same(engine.diagnostics.filter((d) => d.severity === "error"), []);
+  const detector = engine.detector();
+  let clock = FIXED;
+  const alerts: unknown[] = [];
+  const log = new DecisionLog({ path: "-", stdout: new PassThrough(), now: () => clock, onEntry: (e) => alerts.push(...detector.push(decisionEvent(e))) });
+  const ask = (user: string, roles: string[]) => {
+    const input = { principal: { id: user, roles }, action: "read", resource: { id: "d1" } };
+    log.append("access", input, engine.evaluate(input));
+    clock += 1000;
+  };
+  for (let i = 0; i < 4; i++) ask("mallory", ["contractor"]);
+  for (let i = 0; i < 10; i++) ask("ann", ["reader"]); // allowed: never counted
+  ask("bob", ["contractor"]); // another principal's denial: a group of its own
+  t.same(alerts, [], "four denials for mallory, one for bob: quiet");
+  ask("mallory", ["contractor"]);
+  t.equal(alerts.length, 1, "the fifth denial within a minute fires");
+  t.match(alerts[0], { rule: "denial-burst", severity: "high", group: { "user.name": "mallory" }, count: 5 });
+  t.match((alerts[0] as { events: unknown[] }).events[0], { event: { dataset: "swarm_policy.decision", outcome: "failure" }, decision: { outcome: "deny", rule: "demo/no-contractors" }, user: { name: "mallory" } });
+  await log.close();
+
+  // The same rule through compileDetectors over the engine's files: the library path the CLI uses.
+  const direct = compileDetectors(engine.files);
+  const event = (n: number) =>
+    decisionEvent({ id: `d${n}`, time: new Date(FIXED + n).toISOString(), version: "v", kind: "access", outcome: "deny", rule: "demo/no-contractors", reasons: [], input: { principal: { id: "eve" } } });
+  const fired = [0, 1, 2, 3, 4].flatMap((n) => direct.push(event(n)));
+  t.equal(fired.length, 1);
+});
+
+t.test("decisionEvent maps ids and outcomes for each kind", async (t) => {
+  const base = { id: "x", time: "2026-03-10T10:00:00.000Z", version: "v", rule: null, reasons: [] };
+  const access = decisionEvent({ ...base, kind: "access", outcome: "challenge", input: { principal: { id: "ann" }, action: "read", resource: { id: "r1", type: "doc" } } });
+  t.match(access, { "@timestamp": base.time, event: { category: "access", action: "access-decision", outcome: "unknown" }, user: { name: "ann" }, action: "read", resource: { id: "r1", type: "doc" } });
+  const mesh = decisionEvent({ ...base, kind: "mesh", outcome: "reject", input: { node: { id: "n1" } } });
+  t.match(mesh, { event: { outcome: "failure" }, host: { name: "n1" } });
+  t.equal((mesh as { user?: unknown }).user, undefined);
+  const enc = decisionEvent({ ...base, kind: "encryption", outcome: "required", input: { data: {} } });
+  t.match(enc, { event: { category: "encryption", outcome: "success" } });
+  const odd = decisionEvent({ ...base, kind: "access", outcome: "deny", input: null });
+  t.match(odd, { decision: { outcome: "deny" } });
+});

@@ -1,0 +1,138 @@
+/**
+ * POST /v1/events (JSON object, JSON array, NDJSON with bad lines) through
+ * the correlation engine, GET /v1/alerts with its filters, and the server's
+ * decision log: written to a file, and fed back as events so a detect rule
+ * sees one principal collecting denials.
+ */
+import t from "tap";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { accessInput, call, policyDir, POLICY, start, tempDir, testConfig } from "./harness.js";
+
+const T0 = Date.parse("2026-03-10T10:00:00Z");
+const login = (user: string, outcome: string, sec: number) => ({
+  "@timestamp": new Date(T0 + sec * 1000).toISOString(),
+  event: { action: "login", outcome },
+  user: { name: user },
+});
+
+t.test("JSON, arrays and NDJSON reach the detector; alerts are answered and stored", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url, server } = await start(t, [dir]);
+  const one = await call(url, "/v1/events", { body: login("ann", "failure", 0) });
+  t.equal(one.status, 200);
+  t.match(one.json, { version: server.version, received: 1, accepted: 1, malformed: 0, alerts: [], problems: [] });
+  const two = await call(url, "/v1/events", { body: [login("ann", "failure", 1), login("bob", "failure", 2)] });
+  t.match(two.json, { received: 2, accepted: 2, alerts: [] });
+  const ndjson = [
+    JSON.stringify(login("ann", "success", 3)),
+    "",
+    "{not json",
+    JSON.stringify({ event: { action: "login" } }),
+    JSON.stringify(login("ann", "failure", 4)),
+    "",
+  ].join("\r\n");
+  const nd = await call(url, "/v1/events", { body: ndjson, headers: { "content-type": "application/x-ndjson" } });
+  t.equal(nd.status, 200);
+  t.match(nd.json, { received: 4, accepted: 2, malformed: 2 });
+  t.match(nd.json.problems, [
+    { index: 2, line: 3, kind: "malformed", message: /^not JSON/ },
+    { index: 3, line: 4, kind: "malformed", message: /@timestamp/ },
+  ]);
+  t.equal(nd.json.alerts.length, 1, "the third failure for ann within 5m fires");
+  t.match(nd.json.alerts[0], { id: 1, rule: "many-login-failures", severity: "medium", group: { "user.name": "ann" }, count: 3, tags: ["MITRE:T1110"] });
+
+  const bad = await call(url, "/v1/events", { body: "[1, {}]", headers: { "content-type": "application/json" } });
+  t.match(bad.json, { received: 2, malformed: 2 });
+  const notJson = await call(url, "/v1/events", { body: "{", headers: { "content-type": "application/json" } });
+  t.equal(notJson.status, 400);
+  t.equal(notJson.json.error.code, "invalid_json");
+  const scalar = await call(url, "/v1/events", { body: "42", headers: { "content-type": "application/json" } });
+  t.equal(scalar.json.error.code, "invalid_body");
+
+  const metrics = (await call(url, "/metrics")).text;
+  t.match(metrics, /^swarm_policy_alerts_total\{rule="many-login-failures",severity="medium"\} 1$/m);
+  t.match(metrics, /^swarm_policy_events_total\{result="malformed"\} 4$/m);
+});
+
+t.test("GET /v1/alerts: newest first, filters, bad queries", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url } = await start(t, [dir]);
+  // Three alerts: ann, bob, cy, each after three failures.
+  const events = ["ann", "bob", "cy"].flatMap((u, k) => [0, 1, 2].map((s) => login(u, "failure", k * 10 + s)));
+  const r = await call(url, "/v1/events", { body: events });
+  t.equal(r.json.alerts.length, 3);
+  const all = await call(url, "/v1/alerts");
+  t.same(all.json.alerts.map((a: { group: Record<string, string> }) => a.group["user.name"]), ["cy", "bob", "ann"]);
+  t.match(all.json.alerts[0].received_at, /^\d{4}-\d\d-\d\dT/);
+  t.equal((await call(url, "/v1/alerts?limit=1")).json.alerts.length, 1);
+  t.same((await call(url, "/v1/alerts?after=2")).json.alerts.map((a: { id: number }) => a.id), [3]);
+  t.equal((await call(url, "/v1/alerts?rule=many-login-failures")).json.alerts.length, 3);
+  t.equal((await call(url, "/v1/alerts?rule=other")).json.alerts.length, 0);
+  t.equal((await call(url, "/v1/alerts?severity=medium")).json.alerts.length, 3);
+  t.equal((await call(url, "/v1/alerts?severity=high")).json.alerts.length, 0);
+  const since = new Date(T0 + 12_000).toISOString();
+  t.same((await call(url, `/v1/alerts?since=${since}`)).json.alerts.map((a: { id: number }) => a.id), [3, 2], "alerts whose last event is at or after `since`");
+  for (const q of ["limit=ten", "severity=urgent", "since=yesterday", "after=-1", "colour=red"]) {
+    const bad = await call(url, `/v1/alerts?${q}`);
+    t.equal(bad.status, 400, q);
+    t.equal(bad.json.error.code, "invalid_query", q);
+  }
+});
+
+t.test("the decision log: a file of redacted lines, fed back as events to a detect rule", async (t) => {
+  const dir = policyDir(t, {
+    "a.policy": POLICY,
+    "watch.policy": `package watch
+
+detect "denial-burst" {
+  severity high
+  where event.dataset == "swarm_policy.decision" and decision.outcome == "deny"
+  by user.name within 1m
+  having count >= 3
+}
+`,
+  });
+  const logFile = path.join(tempDir(t), "decisions.jsonl");
+  let clock = T0;
+  const { url, server } = await start(t, [dir], {
+    clock: () => clock,
+    config: testConfig((c) => (c.decisionLog = { path: logFile, maxBytes: 1 << 20, keep: 2, redact: ["context.device.serial"], toEvents: true })),
+  });
+  const denied = { ...accessInput("mallory", ["contractor"]), context: { device: { serial: "SN-998877" }, session_token: "tok-77aa" } };
+  for (let i = 0; i < 2; i++) {
+    t.equal((await call(url, "/v1/evaluate", { body: denied })).json.decision, "deny");
+    clock += 1000;
+  }
+  t.equal((await call(url, "/v1/alerts")).json.alerts.length, 0);
+  const batch = await call(url, "/v1/evaluate/batch", { body: { inputs: [accessInput("ann", ["reader"]), denied] } });
+  t.same(batch.json.decisions.map((d: { decision: string }) => d.decision), ["allow", "deny"]);
+  const alerts = (await call(url, "/v1/alerts?rule=denial-burst")).json.alerts;
+  t.equal(alerts.length, 1, "the third denial fired");
+  t.match(alerts[0], { severity: "high", group: { "user.name": "mallory" }, count: 3 });
+
+  await server.close(); // flushes the log
+  const lines = readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  t.equal(lines.length, 4, "every decision, batch items included");
+  t.same(lines.map((l) => l.outcome), ["deny", "deny", "allow", "deny"]);
+  for (const l of lines) t.equal(l.version, lines[0].version);
+  t.equal(lines[0].input.context.device.serial, "[REDACTED]");
+  t.equal(lines[0].input.context.session_token, "[REDACTED]");
+  const text = readFileSync(logFile, "utf8");
+  t.notOk(text.includes("SN-998877") || text.includes("tok-77aa"), "no secret in the file");
+});
+
+t.test("decision log to stdout", async (t) => {
+  const { PassThrough } = await import("node:stream");
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (c: Buffer) => (text += c.toString()));
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url, server } = await start(t, [dir], {
+    stdout: out,
+    config: testConfig((c) => (c.decisionLog = { path: "-", maxBytes: 1 << 20, keep: 1, redact: [], toEvents: false })),
+  });
+  await call(url, "/v1/evaluate", { body: accessInput("ann", ["reader"]) });
+  await server.close();
+  t.match(JSON.parse(text.trim()), { kind: "access", outcome: "allow", rule: "demo/readers-read" });
+});

@@ -300,3 +300,40 @@ export {
   clampPrivateKey,
   type WireGuardKeyPair,
 } from "./runtime/mesh/keys.js";
+/**
+ * TOTP multi-factor authentication (docs/mfa.md). `KeyringEnrollments` keeps
+ * each user's secret sealed by the keyring (`enroll(user, { force })`);
+ * `MfaVerifier.verify(user, code)` checks a code (one step either side, each
+ * step once per user, lockout with back-off), emits ECS-style security events
+ * and on success gives the `context.mfa.verified_at` access policies read.
+ */
+export { MfaVerifier, type MfaVerifierOptions, type MfaVerifyResult, type VerifyOptions } from "./runtime/mfa/mfa-verifier.js";
+/** Secrets at rest in a keyring, the source a verifier reads, and user-name rules. */
+export {
+  KeyringEnrollments,
+  MfaEnrollmentError,
+  checkUserName,
+  MFA_DIR,
+  TOTP_SECRET_BYTES,
+  type TotpSecretSource,
+  type Enrollment,
+  type EnrollOptions,
+} from "./runtime/mfa/enrollments.js";
+/** RFC 6238 codes: `totpCode` for displays and tests, `verifyTotp` / `matchTotp` that never throw. */
+export { totpCode, verifyTotp, matchTotp, totpTimeStep, type TotpOptions, type TotpAlgorithm } from "./runtime/mfa/totp.js";
+/** The used-code store (interface and in-memory default). */
+export { MemoryReplayStore, type ReplayStore } from "./runtime/mfa/replay-store.js";
+/** The lockout store (interface and in-memory default) and the lockout policy. */
+export {
+  MemoryLockoutStore,
+  DEFAULT_LOCKOUT_POLICY,
+  type LockoutStore,
+  type LockoutState,
+  type LockoutPolicy,
+} from "./runtime/mfa/lockout.js";
+/** Replay and lockout records in one 0600 file (for one process per verification, as the CLI runs). */
+export { FileMfaStateStore, MfaStateError, MFA_STATE_FILE, type FileMfaStateOptions } from "./runtime/mfa/file-state-store.js";
+/** The security events verify and enroll emit (ECS-style JSON objects). */
+export { type MfaEvent, type MfaFailureReason, type SecurityEventSink } from "./runtime/mfa/events.js";
+/** The enrolment display: the otpauth:// URI and its QR code for a terminal. */
+export { otpauthUri, terminalQr } from "./runtime/mfa/otpauth.js";

@@ -1,0 +1,171 @@
+/**
+ * `swarm-policy mfa enroll USER --keyring DIR [--force]` and
+ * `swarm-policy mfa verify USER CODE --keyring DIR` (docs/mfa.md).
+ *
+ * enroll prints the new secret once, as an otpauth:// URI and a QR code;
+ * nothing else ever shows it. verify exits 0 for a valid code and 1 for
+ * anything else (wrong, malformed, used, locked, not enrolled); 2 is bad
+ * usage or a keyring / state file that cannot be used. One process per
+ * verification, so used codes and lockouts live in the keyring's `mfa/`
+ * directory (FileMfaStateStore). Security events go to stderr as JSON lines,
+ * or appended to --events FILE.
+ */
+import { Option, type Command } from "commander";
+import { open } from "node:fs/promises";
+import path from "node:path";
+import {
+  FileMfaStateStore,
+  KeyringEnrollments,
+  MFA_DIR,
+  MfaEnrollmentError,
+  MfaStateError,
+  MfaVerifier,
+  checkUserName,
+  otpauthUri,
+  terminalQr,
+  type MfaEvent,
+} from "../../index.js";
+import { CliError, type CliContext } from "../context.js";
+import { addKeyringOptions, openKeyring, withCryptoErrors, type KeyringCliOptions } from "../keyring-options.js";
+
+interface MfaCliOptions extends KeyringCliOptions {
+  format: "text" | "json";
+  events: string;
+}
+
+const formatOption = () => new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text");
+const eventsOption = () => new Option("--events <file>", "append security events (JSON lines) to this file; - for stderr").default("-");
+
+/** Events are collected during the operation and written after it, in order. */
+async function writeEvents(cli: CliContext, where: string, events: MfaEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const text = events.map((e) => JSON.stringify(e) + "\n").join("");
+  if (where === "-") {
+    cli.io.stderr(text);
+    return;
+  }
+  let handle;
+  try {
+    handle = await open(cli.resolve(where), "a", 0o600);
+    await handle.writeFile(text);
+  } catch (err) {
+    throw new CliError(`cannot append events to ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    await handle?.close();
+  }
+}
+
+function userArg(user: string): string {
+  const name = checkUserName(user);
+  if (name === null) throw new CliError("USER must be 1 to 256 characters without control characters");
+  return name;
+}
+
+/** Keyring, envelope, enrolment and state errors as one-line CLI errors (never holding a secret). */
+async function withMfaErrors<T>(body: () => Promise<T>): Promise<T> {
+  return withCryptoErrors(async () => {
+    try {
+      return await body();
+    } catch (err) {
+      if (err instanceof MfaEnrollmentError) throw new CliError(err.code === "enrolled" ? `${err.message.replace(/; replacing.*$/, "")}: pass --force to replace the secret` : err.message);
+      if (err instanceof MfaStateError) throw new CliError(err.message);
+      throw err;
+    }
+  });
+}
+
+async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { force: boolean; issuer: string }): Promise<number> {
+  const name = userArg(user);
+  if (opts.issuer === "" || opts.issuer.length > 128) throw new CliError("--issuer must be 1 to 128 characters");
+  const ring = await openKeyring(cli, opts);
+  const events: MfaEvent[] = [];
+  try {
+    const enrollments = new KeyringEnrollments(ring, { onEvent: (e) => events.push(e) });
+    const { secret, enrollment, replaced } = await enrollments.enroll(name, { force: opts.force });
+    let uri: string;
+    try {
+      uri = otpauthUri({ issuer: opts.issuer, account: name, secret: secret.exposeBytes(), ...enrollment.totp });
+    } finally {
+      secret.destroy();
+    }
+    // Codes used under the old secret mean nothing for the new one.
+    if (replaced) await new FileMfaStateStore(path.join(ring.dir, MFA_DIR)).forgetReplay(name);
+    const { algorithm, digits, period } = enrollment.totp;
+    if (opts.format === "json") {
+      const doc = { user: name, replaced, created_at: enrollment.createdAt, issuer: opts.issuer, algorithm: algorithm.toUpperCase(), digits, period, otpauth_uri: uri };
+      cli.io.stdout(JSON.stringify(doc, null, 2) + "\n");
+    } else {
+      cli.io.stdout(
+        `${replaced ? "Re-enrolled" : "Enrolled"} ${name}: TOTP, ${algorithm.toUpperCase()}, ${digits} digits, ${period} s.\n` +
+          "Add it to an authenticator app now: this is the only time the secret is shown.\n\n" +
+          `${uri}\n\n${await terminalQr(uri)}\n`,
+      );
+    }
+  } finally {
+    ring.close();
+    await writeEvents(cli, opts.events, events);
+  }
+  return 0;
+}
+
+async function verify(cli: CliContext, user: string, code: string, opts: MfaCliOptions): Promise<number> {
+  const name = userArg(user);
+  // `-`: the code from standard input, so it does not show in the process list.
+  const given = code === "-" ? ((await cli.io.readStdin()).split(/\r?\n/, 1)[0] ?? "") : code;
+  const ring = await openKeyring(cli, opts);
+  const events: MfaEvent[] = [];
+  let result;
+  try {
+    const state = new FileMfaStateStore(path.join(ring.dir, MFA_DIR));
+    const verifier = new MfaVerifier({ secrets: new KeyringEnrollments(ring), replay: state, lockout: state, onEvent: (e) => events.push(e) });
+    result = await verifier.verify(name, given);
+  } finally {
+    ring.close();
+    await writeEvents(cli, opts.events, events);
+  }
+  if (opts.format === "json") {
+    cli.io.stdout(JSON.stringify(result, null, 2) + "\n");
+  } else if (result.valid) {
+    cli.io.stdout(`valid: ${name} verified at ${result.verifiedAt}\n`);
+  } else if (result.reason === "locked") {
+    cli.io.stdout(`locked: too many failed codes for ${name}; try again in ${Math.ceil((result.retryAfterMs ?? 0) / 1000)} s\n`);
+  } else {
+    cli.io.stdout(`invalid code${result.reason === "replay" ? " (already used)" : result.reason === "not-enrolled" ? ` (${name} is not enrolled)` : ""}\n`);
+  }
+  return result.valid ? 0 : 1;
+}
+
+export function register(program: Command, cli: CliContext): void {
+  const mfa = program
+    .command("mfa")
+    .summary("TOTP multi-factor authentication: enroll users, verify codes")
+    .description(
+      "TOTP (RFC 6238) secrets sealed by the keyring, and code verification with replay protection,\n" +
+        "lockout and security events (docs/mfa.md). The keyring defaults to $SWARM_POLICY_KEYRING.",
+    )
+    .addHelpText("after", "\nExamples:\n  $ swarm-policy mfa enroll alice --keyring ring/\n  $ swarm-policy mfa verify alice 492039 --keyring ring/\n");
+
+  addKeyringOptions(mfa.command("enroll"))
+    .description("create a TOTP secret for USER, sealed in the keyring; print it once as an otpauth:// URI and a QR code")
+    .argument("<user>", "the user name")
+    .option("--force", "replace the secret of an enrolled user", false)
+    .option("--issuer <name>", "the issuer an authenticator app shows", "swarm-policy")
+    .addOption(formatOption())
+    .addOption(eventsOption())
+    .addHelpText("after", "\nExamples:\n  $ swarm-policy mfa enroll alice --keyring ring/\n  $ swarm-policy mfa enroll alice --keyring ring/ --force --format json\n")
+    .action(cli.action((user: string, opts) => withMfaErrors(() => enroll(cli, user, opts))));
+
+  addKeyringOptions(mfa.command("verify"))
+    .description("check a TOTP code: exit 0 when valid, 1 when not (wrong, malformed, already used, locked out, not enrolled)")
+    .argument("<user>", "the user name")
+    .argument("<code>", "the code from the authenticator app, or - to read it from standard input")
+    .addOption(formatOption())
+    .addOption(eventsOption())
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ swarm-policy mfa verify alice 492039 --keyring ring/\n" +
+        "  $ read -s code && echo \"$code\" | swarm-policy mfa verify alice - --keyring ring/\n" +
+        "  $ swarm-policy mfa verify alice 492039 --keyring ring/ --format json --events /var/log/swarm/mfa.jsonl\n",
+    )
+    .action(cli.action((user: string, code: string, opts) => withMfaErrors(() => verify(cli, user, code, opts))));
+}

@@ -1,0 +1,194 @@
+/**
+ * TOTP secrets at rest: one file per enrolled user in the keyring's `mfa/`
+ * directory, the secret sealed by the keyring (`sealSecret`, AES-256-GCM
+ * under the default KEK's primary) bound to the context `mfa:<user>`, so a
+ * file copied over another user's cannot be opened as theirs.
+ *
+ * - File name: sha256 of the user name (hex), so any user name is a safe
+ *   file name and names differing only in case stay apart on every file
+ *   system. The file also carries the name, checked on load.
+ * - Written atomically, mode 0600; a first enrolment is an exclusive
+ *   creation, so two concurrent enrolments of one user cannot both win, and
+ *   replacing a secret needs `force`.
+ * - The secret leaves this module only as a SecretKey (redacting itself in
+ *   logs and JSON) and once, at enrolment, for the caller to show.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic } from "../atomic-file.js";
+import type { Keyring } from "../crypto/keyring.js";
+import { SecretKey } from "../crypto/secret-key.js";
+import { mfaEnrollEvent, type SecurityEventSink } from "./events.js";
+import type { TotpOptions } from "./totp.js";
+
+/** The directory, inside a keyring, of MFA secrets and state. */
+export const MFA_DIR = "mfa";
+/** Secret length: 160 bits, RFC 4226's recommendation and what authenticator apps expect for SHA-1. */
+export const TOTP_SECRET_BYTES = 20;
+const FORMAT = "swarm-policy-mfa-secret";
+const MAX_USER_LENGTH = 256;
+
+/** Where a verifier gets a user's secret. */
+export interface TotpSecretSource {
+  /** The user's secret (a fresh SecretKey the caller destroys) and TOTP settings; null when not enrolled. */
+  secretFor(user: string): Promise<{ secret: SecretKey; totp: Required<TotpOptions> } | null>;
+}
+
+/** Why an enrolment or a secret could not be handled. Messages never hold secret material. */
+export class MfaEnrollmentError extends Error {
+  readonly code: "bad-user" | "enrolled" | "malformed";
+  constructor(code: MfaEnrollmentError["code"], message: string) {
+    super(message);
+    this.name = "MfaEnrollmentError";
+    this.code = code;
+  }
+}
+
+/**
+ * The user name, when it is one: a string of 1 to 256 characters without
+ * control characters (they would forge lines in logs and events); null otherwise.
+ */
+export function checkUserName(user: unknown): string | null {
+  if (typeof user !== "string" || user.length === 0 || user.length > MAX_USER_LENGTH) return null;
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(user) ? null : user;
+}
+
+export interface Enrollment {
+  readonly user: string;
+  readonly createdAt: string;
+  readonly totp: Required<TotpOptions>;
+}
+
+export interface EnrollOptions {
+  /** Replace an existing secret (default false: an enrolled user is an error). */
+  readonly force?: boolean;
+  /** ms since the epoch (default Date.now). */
+  readonly now?: number;
+  /** TOTP settings (default SHA-1, 6 digits, 30 s: what every authenticator app supports). */
+  readonly totp?: TotpOptions;
+}
+
+const secretContext = (user: string) => `mfa:${user}`;
+
+function validTotp(t: Record<string, unknown>): t is Required<TotpOptions> {
+  const { algorithm, digits, period } = t;
+  return (
+    (algorithm === "sha1" || algorithm === "sha256" || algorithm === "sha512") &&
+    (digits === 6 || digits === 7 || digits === 8) &&
+    typeof period === "number" &&
+    Number.isInteger(period) &&
+    period >= 1 &&
+    period <= 300
+  );
+}
+
+export class KeyringEnrollments implements TotpSecretSource {
+  readonly #ring: Keyring;
+  readonly #emit: SecurityEventSink;
+  /** The directory of secret files (`<keyring>/mfa/users`). */
+  readonly dir: string;
+
+  /** `onEvent` receives an `mfa-enroll` event for every enrolment. */
+  constructor(ring: Keyring, options: { onEvent?: SecurityEventSink } = {}) {
+    this.#ring = ring;
+    this.#emit = options.onEvent ?? (() => undefined);
+    this.dir = path.join(ring.dir, MFA_DIR, "users");
+  }
+
+  #file(user: string): string {
+    return path.join(this.dir, `${createHash("sha256").update(user, "utf8").digest("hex")}.json`);
+  }
+
+  #user(user: unknown): string {
+    const name = checkUserName(user);
+    if (name === null) throw new MfaEnrollmentError("bad-user", "a user name is 1 to 256 characters without control characters");
+    return name;
+  }
+
+  /**
+   * Enrols `user` with a fresh secret from the CSPRNG. Resolves to the
+   * secret (for the one-time display; destroy it after) and the enrolment.
+   */
+  async enroll(user: string, options: EnrollOptions = {}): Promise<{ secret: SecretKey; enrollment: Enrollment; replaced: boolean }> {
+    const name = this.#user(user);
+    const totp: Required<TotpOptions> = { digits: options.totp?.digits ?? 6, period: options.totp?.period ?? 30, algorithm: options.totp?.algorithm ?? "sha1" };
+    if (!validTotp(totp)) throw new RangeError("TOTP settings: algorithm sha1|sha256|sha512, 6 to 8 digits, a period of 1 to 300 s");
+    const file = this.#file(name);
+    let replaced: boolean;
+    try {
+      replaced = await this.isEnrolled(name);
+    } catch (err) {
+      // A damaged secret file may be replaced deliberately; never silently.
+      if (!(options.force === true && err instanceof MfaEnrollmentError && err.code === "malformed")) throw err;
+      replaced = true;
+    }
+    if (replaced && options.force !== true) throw new MfaEnrollmentError("enrolled", `${name} is already enrolled; replacing the secret needs force`);
+    const secret = SecretKey.generate(TOTP_SECRET_BYTES);
+    try {
+      const sealed = await this.#ring.sealSecret(secret.exposeBytes(), secretContext(name));
+      const enrollment: Enrollment = { user: name, createdAt: new Date(options.now ?? Date.now()).toISOString(), totp };
+      const doc = {
+        format: FORMAT,
+        version: 1,
+        user: name,
+        created_at: enrollment.createdAt,
+        algorithm: totp.algorithm,
+        digits: totp.digits,
+        period: totp.period,
+        sealed: Buffer.from(sealed).toString("base64"),
+      };
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      try {
+        await writeFileAtomic(file, JSON.stringify(doc, null, 2) + "\n", { mode: 0o600, exclusive: !replaced });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new MfaEnrollmentError("enrolled", `${name} was enrolled meanwhile by another process`);
+        throw err;
+      }
+      this.#emit(mfaEnrollEvent({ at: options.now ?? Date.now(), user: name, replaced }));
+      return { secret, enrollment, replaced };
+    } catch (err) {
+      secret.destroy();
+      throw err;
+    }
+  }
+
+  async isEnrolled(user: string): Promise<boolean> {
+    return (await this.#readDoc(this.#user(user))) !== null;
+  }
+
+  async #readDoc(name: string): Promise<Record<string, unknown> | null> {
+    const file = this.#file(name);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      throw err;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new MfaEnrollmentError("malformed", `${file} is not valid JSON`);
+    }
+    const d = doc as Record<string, unknown>;
+    if (typeof doc !== "object" || doc === null || d["format"] !== FORMAT || d["version"] !== 1) throw new MfaEnrollmentError("malformed", `${file}: unknown format`);
+    if (d["user"] !== name) throw new MfaEnrollmentError("malformed", `${file} belongs to another user`);
+    return d;
+  }
+
+  async secretFor(user: string): Promise<{ secret: SecretKey; totp: Required<TotpOptions> } | null> {
+    const name = checkUserName(user);
+    if (name === null) return null;
+    const d = await this.#readDoc(name);
+    if (d === null) return null;
+    const totp = { algorithm: d["algorithm"], digits: d["digits"], period: d["period"] };
+    if (!validTotp(totp) || typeof d["sealed"] !== "string") throw new MfaEnrollmentError("malformed", `${this.#file(name)}: bad TOTP settings`);
+    // Throws EnvelopeError / KeyringError when the file was tampered with, swapped, or its KEK retired.
+    const bytes = this.#ring.openSecret(Buffer.from(d["sealed"], "base64"), secretContext(name));
+    const secret = SecretKey.from(bytes);
+    bytes.fill(0);
+    return { secret, totp };
+  }
+}

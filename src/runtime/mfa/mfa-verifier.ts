@@ -1,0 +1,132 @@
+/**
+ * verify(user, code): the whole MFA check (issue #4 "MFA"). In order:
+ *
+ * 1. The user name must be one (enrollments.ts `checkUserName`) and
+ *    enrolled; otherwise a failure ("invalid" / "not-enrolled") that touches
+ *    no store.
+ * 2. Lockout (lockout.ts `beginAttempt`, one atomic store update): a locked
+ *    user is refused without the code being looked at; otherwise the attempt
+ *    is counted as a failure up front, so parallel guesses all count.
+ * 3. TOTP with one step either side, each (user, step) accepted at most once
+ *    (verifier.ts over the replay store). Malformed codes, of any type, are
+ *    "invalid", never a throw.
+ * 4. A success clears the user's lockout record and yields `verifiedAt` and
+ *    the `context.mfa.verified_at` access policies read (`require mfa
+ *    within D`, spec/LANGUAGE.md section 4).
+ *
+ * Every attempt emits one `mfa-verify` event, and a failure that starts a
+ * lock one `mfa-lockout` event (events.ts); never the code or the secret.
+ * A store that fails makes `verify` reject (fail closed): an unreachable
+ * store never turns into a success.
+ */
+import type { SecretKey } from "../crypto/secret-key.js";
+import { checkUserName, type TotpSecretSource } from "./enrollments.js";
+import { mfaLockoutEvent, mfaVerifyEvent, type MfaFailureReason, type SecurityEventSink } from "./events.js";
+import { MemoryLockoutStore, beginAttempt, lockoutPolicy, type LockoutPolicy, type LockoutState, type LockoutStore } from "./lockout.js";
+import { MemoryReplayStore, type ReplayStore } from "./replay-store.js";
+import { TotpVerifier } from "./verifier.js";
+
+export interface MfaVerifierOptions {
+  /** Where enrolled users' secrets come from (e.g. KeyringEnrollments). */
+  readonly secrets: TotpSecretSource;
+  /** Used (user, step) pairs; default in memory. */
+  readonly replay?: ReplayStore;
+  /** Failure counters and locks; default in memory. */
+  readonly lockout?: LockoutStore;
+  /** Failures before a lock, lock lengths (docs/mfa.md "Lockout"). */
+  readonly lockoutPolicy?: Partial<LockoutPolicy>;
+  /** Receives every security event. */
+  readonly onEvent?: SecurityEventSink;
+  /** ms since the epoch (default Date.now). */
+  readonly clock?: () => number;
+}
+
+export type MfaVerifyResult =
+  | {
+      readonly valid: true;
+      readonly user: string;
+      /** RFC 3339 time of the verification. */
+      readonly verifiedAt: string;
+      /** What to merge into an access request's context. */
+      readonly context: { readonly mfa: { readonly verified_at: string } };
+    }
+  | {
+      readonly valid: false;
+      readonly reason: MfaFailureReason;
+      /** While locked (or when this failure started a lock): ms until the next attempt counts. */
+      readonly retryAfterMs?: number;
+    };
+
+export interface VerifyOptions {
+  /** The client's address, recorded in events as `source.ip`. */
+  readonly sourceIp?: string;
+}
+
+export class MfaVerifier {
+  readonly #secrets: TotpSecretSource;
+  readonly #replay: ReplayStore;
+  readonly #lockout: LockoutStore;
+  readonly #policy: Required<LockoutPolicy>;
+  readonly #emit: SecurityEventSink;
+  readonly #clock: () => number;
+
+  constructor(options: MfaVerifierOptions) {
+    this.#secrets = options.secrets;
+    this.#clock = options.clock ?? Date.now;
+    this.#replay = options.replay ?? new MemoryReplayStore(() => this.#clock() / 1000);
+    this.#lockout = options.lockout ?? new MemoryLockoutStore(this.#clock);
+    this.#policy = lockoutPolicy(options.lockoutPolicy);
+    this.#emit = options.onEvent ?? (() => undefined);
+  }
+
+  /** Checks `code` for `user`; never throws for malformed input (rejects only when a store or the keyring fails). */
+  async verify(user: unknown, code: unknown, options: VerifyOptions = {}): Promise<MfaVerifyResult> {
+    const at = this.#clock();
+    const sourceIp = typeof options.sourceIp === "string" ? options.sourceIp : undefined;
+    const name = checkUserName(user);
+    const fail = (reason: MfaFailureReason, extra: { failures?: number; retryAfterMs?: number } = {}): MfaVerifyResult => {
+      this.#emit(mfaVerifyEvent({ at, user: name ?? undefined, outcome: "failure", reason, ...(sourceIp === undefined ? {} : { sourceIp }), ...extra }));
+      return { valid: false, reason, ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }) };
+    };
+    if (name === null) return fail("invalid");
+    const enrolled = await this.#secrets.secretFor(name);
+    if (enrolled === null) return fail("not-enrolled");
+    try {
+      return await this.#attempt(name, enrolled.secret, enrolled.totp, code, at, sourceIp, fail);
+    } finally {
+      enrolled.secret.destroy();
+    }
+  }
+
+  async #attempt(
+    name: string,
+    secret: SecretKey,
+    totp: { digits: 6 | 7 | 8; period: number; algorithm: "sha1" | "sha256" | "sha512" },
+    code: unknown,
+    at: number,
+    sourceIp: string | undefined,
+    fail: (reason: MfaFailureReason, extra?: { failures?: number; retryAfterMs?: number }) => MfaVerifyResult,
+  ): Promise<MfaVerifyResult> {
+    let begun: { state: LockoutState | undefined; locked: boolean; lockedNow: boolean } | undefined;
+    await this.#lockout.update(name, (current) => {
+      begun = beginAttempt(current, at, this.#policy);
+      return begun.state;
+    });
+    if (begun === undefined) throw new Error("lockout store did not apply the update");
+    if (begun.locked) return fail("locked", { retryAfterMs: Math.max(0, begun.state!.lockedUntil - at) });
+
+    const verdict = await new TotpVerifier({ replay: this.#replay, totp }).verify(name, secret, code, Math.floor(at / 1000));
+    if (verdict.valid) {
+      await this.#lockout.update(name, () => undefined);
+      const verifiedAt = new Date(at).toISOString();
+      this.#emit(mfaVerifyEvent({ at, user: name, outcome: "success", ...(sourceIp === undefined ? {} : { sourceIp }) }));
+      return { valid: true, user: name, verifiedAt, context: { mfa: { verified_at: verifiedAt } } };
+    }
+    const state = begun.state!;
+    const result = fail(verdict.reason, { failures: state.failures, ...(begun.lockedNow ? { retryAfterMs: state.lockedUntil - at } : {}) });
+    if (begun.lockedNow) {
+      this.#emit(mfaLockoutEvent({ at, user: name, failures: state.failures, lockedUntil: state.lockedUntil, ...(sourceIp === undefined ? {} : { sourceIp }) }));
+    }
+    return result;
+  }
+}

@@ -1,0 +1,156 @@
+import t, { type Test } from "tap";
+import { ScureBase32Plugin } from "otplib";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { totpCode } from "../../../src/runtime/mfa/totp.js";
+import { run, type RunResult } from "../run.js";
+
+const base32 = new ScureBase32Plugin();
+
+async function keyring(t: Test) {
+  const cwd = t.testdir({});
+  const init = await run(["keys", "init", "--keyring", "ring"], { cwd });
+  t.equal(init.code, 0, init.stderr);
+  return cwd;
+}
+
+function secretOf(r: RunResult): { b32: string; bytes: Uint8Array } {
+  const m = /secret=([A-Z2-7]+)/.exec(r.stdout);
+  if (!m) throw new Error(`no secret in ${r.stdout}`);
+  return { b32: m[1]!, bytes: base32.decode(m[1]!) };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+const count = (hay: string, needle: string) => hay.split(needle).length - 1;
+
+/** A 6-digit code that is not valid in any step of the window around now. */
+function wrongCode(secret: Uint8Array): string {
+  const valid = new Set([-60, -30, 0, 30, 60].map((d) => totpCode(secret, now() + d)));
+  for (let n = 0; ; n++) {
+    const c = String(n).padStart(6, "0");
+    if (!valid.has(c)) return c;
+  }
+}
+
+t.test("enroll: the secret shown once, as a URI and a QR code; sealed in the keyring", async (t) => {
+  const cwd = await keyring(t);
+  const r = await run(["mfa", "enroll", "alice", "--keyring", "ring"], { cwd });
+  t.equal(r.code, 0, r.stderr);
+  const { b32 } = secretOf(r);
+  t.equal(b32.length, 32, "160 bits");
+  t.match(r.stdout, new RegExp(`^otpauth://totp/swarm-policy:alice\\?secret=${b32}&issuer=swarm-policy&algorithm=SHA1&digits=6&period=30$`, "m"));
+  t.equal(count(r.stdout, b32), 1, "the secret appears once, in the URI");
+  t.match(r.stdout, /[▀▄█]/, "a QR code");
+  t.notOk(r.stderr.includes(b32), "not on stderr");
+  const event = JSON.parse(r.stderr.trim());
+  t.same([event.event.action, event.event.outcome, event.user.name], ["mfa-enroll", "success", "alice"]);
+  const files = await readdir(path.join(cwd, "ring/mfa/users"));
+  t.equal(files.length, 1);
+  const text = await readFile(path.join(cwd, "ring/mfa/users", files[0]!), "utf8");
+  t.notOk(text.includes(b32));
+  t.equal((await stat(path.join(cwd, "ring/mfa/users", files[0]!))).mode & 0o777, 0o600);
+
+  const again = await run(["mfa", "enroll", "alice", "--keyring", "ring"], { cwd });
+  t.equal(again.code, 2);
+  t.equal(again.stderr, "swarm-policy: alice is already enrolled: pass --force to replace the secret\n");
+  t.equal(again.stdout, "");
+  const forced = await run(["mfa", "enroll", "alice", "--keyring", "ring", "--force", "--format", "json", "--issuer", "Acme Ops"], { cwd });
+  t.equal(forced.code, 0, forced.stderr);
+  const doc = JSON.parse(forced.stdout);
+  t.same(Object.keys(doc).sort(), ["algorithm", "created_at", "digits", "issuer", "otpauth_uri", "period", "replaced", "user"]);
+  t.equal(doc.replaced, true);
+  t.match(doc.otpauth_uri, /^otpauth:\/\/totp\/Acme%20Ops:alice\?secret=[A-Z2-7]{32}&issuer=Acme%20Ops&/);
+  t.not(doc.otpauth_uri.match(/secret=([A-Z2-7]+)/)[1], b32, "a new secret");
+  t.equal(count(forced.stdout, doc.otpauth_uri.match(/secret=([A-Z2-7]+)/)[1]), 1, "JSON holds the secret only in the URI");
+});
+
+t.test("verify: exit 0 valid, 1 invalid; used codes and lockouts persist between invocations", async (t) => {
+  const cwd = await keyring(t);
+  const { bytes } = secretOf(await run(["mfa", "enroll", "alice", "--keyring", "ring"], { cwd }));
+  const code = totpCode(bytes, now());
+  const ok = await run(["mfa", "verify", "alice", code, "--keyring", "ring"], { cwd });
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, /^valid: alice verified at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\n$/);
+  const replay = await run(["mfa", "verify", "alice", code, "--keyring", "ring"], { cwd });
+  t.equal(replay.code, 1, "the same code in a new process is a replay");
+  t.equal(replay.stdout, "invalid code (already used)\n");
+
+  const bads = ["12345", "abcdef", " 123456", "１２３４５６"];
+  for (const [i, bad] of bads.entries()) {
+    const r = await run(["mfa", "verify", "alice", bad, "--keyring", "ring", "--format", "json"], { cwd });
+    t.equal(r.code, 1, JSON.stringify(bad));
+    // The fifth failure (a replay and four malformed codes) starts a one-minute lock.
+    t.same(JSON.parse(r.stdout), { valid: false, reason: "invalid", ...(i === 3 ? { retryAfterMs: 60_000 } : {}) }, JSON.stringify(bad));
+  }
+  const locked = await run(["mfa", "verify", "alice", totpCode(bytes, now() + 30), "--keyring", "ring"], { cwd });
+  t.equal(locked.code, 1, "locked, even for a valid code");
+  t.match(locked.stdout, /^locked: too many failed codes for alice; try again in \d+ s\n$/);
+  const state = JSON.parse(await readFile(path.join(cwd, "ring/mfa/state.json"), "utf8"));
+  t.equal(state.lockout.alice.failures, 5, "attempts while locked do not count");
+  t.equal((await stat(path.join(cwd, "ring/mfa/state.json"))).mode & 0o777, 0o600);
+});
+
+t.test("verify --format json gives context.mfa.verified_at; the code may come from stdin", async (t) => {
+  const cwd = await keyring(t);
+  const { bytes } = secretOf(await run(["mfa", "enroll", "bob", "--keyring", "ring"], { cwd }));
+  const r = await run(["mfa", "verify", "bob", "-", "--format", "json"], { cwd, env: { SWARM_POLICY_KEYRING: "ring" }, stdin: totpCode(bytes, now()) + "\n" });
+  t.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  t.same(Object.keys(doc).sort(), ["context", "user", "valid", "verifiedAt"]);
+  t.equal(doc.context.mfa.verified_at, doc.verifiedAt);
+  const notEnrolled = await run(["mfa", "verify", "carol", "123456", "--keyring", "ring"], { cwd });
+  t.equal(notEnrolled.code, 1);
+  t.equal(notEnrolled.stdout, "invalid code (carol is not enrolled)\n");
+});
+
+t.test("events appended to --events FILE feed `swarm-policy detect`", async (t) => {
+  const cwd = await keyring(t);
+  const { bytes } = secretOf(await run(["mfa", "enroll", "dave", "--keyring", "ring", "--events", "mfa.jsonl"], { cwd }));
+  const wrong = wrongCode(bytes);
+  for (let i = 0; i < 5; i++) {
+    const r = await run(["mfa", "verify", "dave", wrong, "--keyring", "ring", "--events", "mfa.jsonl"], { cwd });
+    t.equal(r.code, 1);
+    t.equal(r.stderr, "", "events went to the file");
+  }
+  const lines = (await readFile(path.join(cwd, "mfa.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+  t.same(
+    lines.map((e) => e.event.action),
+    ["mfa-enroll", "mfa-verify", "mfa-verify", "mfa-verify", "mfa-verify", "mfa-verify", "mfa-lockout"],
+  );
+  t.equal((await stat(path.join(cwd, "mfa.jsonl"))).mode & 0o777, 0o600);
+  t.notOk(JSON.stringify(lines).includes(wrong), "the code is never in an event");
+  const policy = `package mfa
+detect "mfa-brute-force" {
+  severity high
+  where event.category == "authentication" and event.action == "mfa-verify" and event.outcome == "failure"
+  by user.name within 10m
+  having count >= 5
+}
+`;
+  await writeFile(path.join(cwd, "mfa.policy"), policy);
+  const d = await run(["detect", "mfa.policy", "--events", "mfa.jsonl"], { cwd });
+  t.equal(d.code, 0, d.stderr);
+  const alerts = d.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  t.same(alerts.map((a) => [a.rule, a.group]), [["mfa-brute-force", { "user.name": "dave" }]]);
+});
+
+t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an error", async (t) => {
+  const cwd = await keyring(t);
+  const cases: Array<[string[], RegExp]> = [
+    [["mfa", "verify", "alice", "123456"], /no keyring: pass --keyring DIR or set SWARM_POLICY_KEYRING/],
+    [["mfa", "verify", "alice", "123456", "--keyring", "nope"], /does not exist/],
+    [["mfa", "enroll", "bad\nname", "--keyring", "ring"], /USER must be 1 to 256 characters without control characters/],
+    [["mfa", "verify", "", "123456", "--keyring", "ring"], /USER must be/],
+    [["mfa", "enroll", "x", "--keyring", "ring", "--issuer", ""], /--issuer must be/],
+    [["mfa", "verify", "alice"], /missing required argument 'code'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, args.join(" "));
+    t.match(r.stderr, message, args.join(" "));
+    t.notMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
+  const help = await run(["mfa", "verify", "--help"], { cwd });
+  t.equal(help.code, 0);
+  t.match(help.stdout, /\$ swarm-policy mfa verify alice 492039 --keyring ring\//);
+});

@@ -1,0 +1,148 @@
+/**
+ * Secrets at rest: sealed by the keyring and bound to the user, 0600,
+ * re-enrolment only with force, a file swapped to another user or tampered
+ * with refuses to open, the secret never in the file or in any error, and
+ * a keyring-backed verifier end to end.
+ */
+import t, { type Test } from "tap";
+import { createHash } from "node:crypto";
+import { copyFile, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Keyring } from "../../../src/runtime/crypto/keyring.js";
+import { KeyringEnrollments, MfaEnrollmentError, TOTP_SECRET_BYTES, checkUserName } from "../../../src/runtime/mfa/enrollments.js";
+import type { MfaEvent } from "../../../src/runtime/mfa/events.js";
+import { MfaVerifier } from "../../../src/runtime/mfa/mfa-verifier.js";
+import { toBase32 } from "../../../src/runtime/mfa/otpauth.js";
+import { totpCode } from "../../../src/runtime/mfa/totp.js";
+
+async function ring(t: Test): Promise<Keyring> {
+  const r = await Keyring.create(path.join(t.testdir(), "ring"));
+  t.teardown(() => r.close());
+  return r;
+}
+
+/** Every textual form the secret could leak in. */
+function forms(secret: Uint8Array): string[] {
+  const b = Buffer.from(secret);
+  return [toBase32(secret), b.toString("base64"), b.toString("hex"), b.toString("base64url")];
+}
+
+t.test("enroll seals a fresh 160-bit secret bound to the user; secretFor opens it", async (t) => {
+  const r = await ring(t);
+  const events: MfaEvent[] = [];
+  const e = new KeyringEnrollments(r, { onEvent: (x) => events.push(x) });
+  const { secret, enrollment, replaced } = await e.enroll("alice", { now: Date.parse("2026-01-01T00:00:00Z") });
+  t.equal(secret.length, TOTP_SECRET_BYTES);
+  t.equal(replaced, false);
+  t.same(enrollment, { user: "alice", createdAt: "2026-01-01T00:00:00.000Z", totp: { digits: 6, period: 30, algorithm: "sha1" } });
+  const bytes = Uint8Array.from(secret.exposeBytes());
+  const loaded = await e.secretFor("alice");
+  t.ok(loaded);
+  t.ok(Buffer.from(loaded!.secret.exposeBytes()).equals(Buffer.from(bytes)), "the same secret comes back");
+  t.same(loaded!.totp, { algorithm: "sha1", digits: 6, period: 30 });
+  t.equal(await e.secretFor("bob"), null, "bob is not enrolled");
+  t.equal(await e.secretFor("bad\nname"), null);
+
+  const files = await readdir(e.dir);
+  t.equal(files.length, 1);
+  t.match(files[0], /^[0-9a-f]{64}\.json$/, "the file is named by a hash of the user name");
+  const file = path.join(e.dir, files[0]!);
+  t.equal((await stat(file)).mode & 0o777, 0o600);
+  const text = await readFile(file, "utf8");
+  for (const f of forms(bytes)) t.notOk(text.includes(f), "no form of the secret in the file");
+  t.same(JSON.stringify(secret), '"SecretKey(<redacted>)"');
+  t.same(events.map((x) => [x.event.action, x.event.category, x.event.type]), [["mfa-enroll", "iam", ["creation"]]]);
+  t.notOk(JSON.stringify(events).includes(forms(bytes)[0]!));
+
+  const second = await new KeyringEnrollments(r).enroll("bob");
+  t.notOk(Buffer.from(second.secret.exposeBytes()).equals(Buffer.from(bytes)), "every secret is fresh");
+});
+
+t.test("re-enrolling needs force; force replaces the secret", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  const first = Uint8Array.from((await e.enroll("alice")).secret.exposeBytes());
+  await t.rejects(e.enroll("alice"), { name: "MfaEnrollmentError", code: "enrolled", message: /alice is already enrolled/ });
+  const again = await e.enroll("alice", { force: true });
+  t.equal(again.replaced, true);
+  t.notOk(Buffer.from(again.secret.exposeBytes()).equals(Buffer.from(first)));
+  const loaded = await e.secretFor("alice");
+  t.ok(Buffer.from(loaded!.secret.exposeBytes()).equals(Buffer.from(again.secret.exposeBytes())));
+  // Concurrent first enrolments: one wins, the other is told.
+  const results = await Promise.allSettled([e.enroll("carol"), e.enroll("carol")]);
+  t.equal(results.filter((x) => x.status === "fulfilled").length, 1);
+  const rejected = results.find((x) => x.status === "rejected") as PromiseRejectedResult;
+  t.equal((rejected.reason as MfaEnrollmentError).code, "enrolled");
+});
+
+t.test("a file moved to another user, edited, or damaged never opens as a secret", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  await e.enroll("alice");
+  await e.enroll("bob");
+  const [aliceFile, bobFile] = ["alice", "bob"].map((u) => path.join(e.dir, `${createHash("sha256").update(u).digest("hex")}.json`)) as [string, string];
+
+  await copyFile(aliceFile, bobFile);
+  await t.rejects(e.secretFor("bob"), { name: "MfaEnrollmentError", code: "malformed", message: /belongs to another user/ });
+
+  const doc = JSON.parse(await readFile(aliceFile, "utf8"));
+  await writeFile(bobFile, JSON.stringify({ ...doc, user: "bob" }), { mode: 0o600 });
+  await t.rejects(e.secretFor("bob"), { name: "EnvelopeError" }, "the sealed secret is bound to alice: relabelling the file does not help");
+
+  const sealed = Buffer.from(doc.sealed, "base64");
+  sealed[sealed.length - 1]! ^= 1;
+  await writeFile(aliceFile, JSON.stringify({ ...doc, sealed: sealed.toString("base64") }), { mode: 0o600 });
+  await t.rejects(e.secretFor("alice"), { name: "EnvelopeError" }, "a flipped bit");
+
+  for (const [what, body] of [
+    ["not JSON", "{"],
+    ["another format", JSON.stringify({ ...doc, format: "x" })],
+    ["9 digits", JSON.stringify({ ...doc, digits: 9 })],
+    ["period 0", JSON.stringify({ ...doc, period: 0 })],
+    ["md5", JSON.stringify({ ...doc, algorithm: "md5" })],
+  ] as const) {
+    await writeFile(aliceFile, body, { mode: 0o600 });
+    await t.rejects(e.secretFor("alice"), { name: "MfaEnrollmentError", code: "malformed" }, what);
+  }
+  await writeFile(aliceFile, "{", { mode: 0o600 });
+  await t.rejects(e.enroll("alice"), { name: "MfaEnrollmentError", code: "malformed" }, "a damaged file is not silently replaced");
+  t.equal((await e.enroll("alice", { force: true })).replaced, true, "but force replaces it");
+});
+
+t.test("user names and TOTP settings are checked", async (t) => {
+  for (const [user, ok] of [
+    ["alice", true],
+    ["alice@example.com", true],
+    ["Ünïcödé user", true],
+    ["a".repeat(256), true],
+    ["", false],
+    ["a".repeat(257), false],
+    ["tab\tname", false],
+    ["new\nline", false],
+    ["del\u007f", false],
+    ["csi\u009b", false],
+    ["ls\u2028", false],
+    [42, false],
+    [null, false],
+  ] as const) {
+    t.equal(checkUserName(user) !== null, ok, JSON.stringify(user));
+  }
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  await t.rejects(e.enroll("bad\nuser"), { code: "bad-user" });
+  await t.rejects(e.enroll("alice", { totp: { digits: 5 as 6 } }), RangeError);
+  await t.rejects(e.enroll("alice", { totp: { period: 0 } }), RangeError);
+  t.same(await readdir(path.join(r.dir)).then((n) => n.includes("mfa")), false, "nothing written for a refused enrolment");
+});
+
+t.test("end to end: enroll in a keyring, verify through MfaVerifier", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  const { secret } = await e.enroll("alice", { totp: { digits: 8, algorithm: "sha256", period: 60 } });
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  const verifier = new MfaVerifier({ secrets: e, clock: () => now });
+  const code = totpCode(secret, now / 1000, { digits: 8, algorithm: "sha256", period: 60 });
+  t.equal((await verifier.verify("alice", code)).valid, true);
+  t.same(await verifier.verify("alice", code), { valid: false, reason: "replay" });
+  t.same(await verifier.verify("alice", code.slice(0, 6)), { valid: false, reason: "invalid" }, "a 6-digit code for an 8-digit enrolment");
+});

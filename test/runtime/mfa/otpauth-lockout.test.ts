@@ -1,0 +1,84 @@
+/**
+ * The enrolment display (otpauth:// Key URI, terminal QR code) and the pure
+ * lockout arithmetic (counting, locks, back-off, cap, forgetting).
+ */
+import t from "tap";
+import QRCode from "qrcode";
+import { otpauthUri, terminalQr, toBase32 } from "../../../src/runtime/mfa/otpauth.js";
+import { afterFailure, beginAttempt, lockoutPolicy, lockRemainingMs, MemoryLockoutStore, type LockoutState } from "../../../src/runtime/mfa/lockout.js";
+
+const SEED = new TextEncoder().encode("12345678901234567890");
+
+t.test("otpauth URI: Key URI format, every parameter, label and issuer encoded", async (t) => {
+  t.equal(toBase32(SEED), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+  t.equal(toBase32(new Uint8Array([1, 2, 3])), "AEBAG", "unpadded");
+  t.equal(
+    otpauthUri({ issuer: "swarm-policy", account: "alice", secret: SEED, algorithm: "sha1", digits: 6, period: 30 }),
+    "otpauth://totp/swarm-policy:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=swarm-policy&algorithm=SHA1&digits=6&period=30",
+  );
+  const uri = otpauthUri({ issuer: "Acme: Ops & Co", account: "a:b c@example.com", secret: SEED, algorithm: "sha256", digits: 8, period: 60 });
+  const parsed = new URL(uri);
+  t.equal(parsed.protocol, "otpauth:");
+  t.equal(parsed.host, "totp");
+  t.equal(parsed.pathname, "/Acme%3A%20Ops%20%26%20Co:a%3Ab%20c%40example.com", "one unescaped ':' splits issuer and account");
+  t.same(Object.fromEntries(parsed.searchParams), { secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", issuer: "Acme: Ops & Co", algorithm: "SHA256", digits: "8", period: "60" });
+});
+
+t.test("the terminal QR code encodes exactly the URI", async (t) => {
+  const uri = otpauthUri({ issuer: "swarm-policy", account: "alice", secret: SEED, algorithm: "sha1", digits: 6, period: 30 });
+  const qr = await terminalQr(uri);
+  t.equal(qr, await QRCode.toString(uri, { type: "terminal", small: true }));
+  t.not(qr, await QRCode.toString(uri.replace("alice", "alicf"), { type: "terminal", small: true }), "another URI draws another code");
+  t.match(qr, /[▀▄█]/);
+  t.ok(qr.split("\n").length > 10);
+});
+
+const policy = lockoutPolicy({ maxFailures: 3, baseLockMs: 1000, maxLockMs: 4000, forgetAfterMs: 10_000 });
+
+t.test("lockout arithmetic", async (t) => {
+  let s: LockoutState | undefined;
+  const trail: Array<[number, number]> = [];
+  let now = 100_000;
+  for (let i = 0; i < 6; i++) {
+    s = afterFailure(s, now, policy);
+    trail.push([s.failures, s.lockedUntil === 0 ? 0 : s.lockedUntil - now]);
+    now += 5000;
+  }
+  t.same(trail, [
+    [1, 0],
+    [2, 0],
+    [3, 1000],
+    [4, 2000],
+    [5, 4000],
+    [6, 4000],
+  ], "locks from the third failure, doubling, capped");
+  t.equal(lockRemainingMs(s, now - 5000), 4000);
+  t.equal(lockRemainingMs(s, now - 1000), 0);
+  t.equal(lockRemainingMs(undefined, now), 0);
+  const later = afterFailure(s, now + 20_000, policy);
+  t.same([later.failures, later.lockedUntil], [1, 0], "a counter idle past forgetAfterMs starts over");
+  t.equal(s!.forgetAt, now - 5000 + 10_000);
+});
+
+t.test("beginAttempt: refuses while locked without counting; counts otherwise", async (t) => {
+  const locked = { failures: 3, lockedUntil: 5000, lastFailureAt: 4000, forgetAt: 14_000 };
+  t.same(beginAttempt(locked, 4500, policy), { state: locked, locked: true, lockedNow: false });
+  const after = beginAttempt(locked, 5000, policy);
+  t.same([after.locked, after.lockedNow, after.state!.failures, after.state!.lockedUntil], [false, true, 4, 7000]);
+  const fresh = beginAttempt(undefined, 0, policy);
+  t.same([fresh.locked, fresh.lockedNow, fresh.state!.failures], [false, false, 1]);
+});
+
+t.test("policy checks and the memory store", async (t) => {
+  t.throws(() => lockoutPolicy({ maxFailures: 0 }), RangeError);
+  t.throws(() => lockoutPolicy({ baseLockMs: -1 }), RangeError);
+  t.throws(() => lockoutPolicy({ baseLockMs: 10, maxLockMs: 5 }), RangeError);
+  t.throws(() => lockoutPolicy({ forgetAfterMs: Number.NaN }), RangeError);
+  let now = 0;
+  const store = new MemoryLockoutStore(() => now);
+  await store.update("alice", (s) => afterFailure(s, now, policy));
+  t.equal((await store.get("alice"))?.failures, 1);
+  now = 10_001;
+  store.prune();
+  t.equal(store.size, 0, "forgotten records are pruned");
+});

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, parseUnlockKey, type KeyringOptions } from "../index.js";
+import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, PolicyRefusal, parseUnlockKey, type KeyringOptions } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
 
 export const KEYRING_ENV = "SWARM_POLICY_KEYRING";
@@ -66,21 +66,27 @@ const LOCKED_HINT: Record<string, string> = {
 };
 
 /**
- * Runs a key verb's body, turning keyring, envelope, stream and policy
- * failures into CliErrors: refusals and unauthentic data exit 1, an unusable
- * keyring or request exits 2.
+ * A keyring, envelope, stream or policy failure as a CliError: refusals and
+ * unauthentic data exit 1, an unusable keyring or request exits 2; anything
+ * else (a bug, an I/O error) is returned as is.
  */
+export function toCliError(err: unknown): unknown {
+  if (err instanceof PolicyRefusal) return new CliError(`refused: ${err.message}`, 1);
+  if (err instanceof EnvelopeError) {
+    const refusal = ["not-authentic", "truncated", "missing-aad", "bad-aad-value", "aad-mismatch", "not-attested", "key-limit"].includes(err.code);
+    return new CliError(err.message, refusal ? 1 : 2);
+  }
+  if (err instanceof KeyringError) {
+    return new CliError(err.message + (LOCKED_HINT[err.code] ?? ""), err.code === "retired" || err.code === "unknown-kek" ? 1 : 2);
+  }
+  return err;
+}
+
+/** Runs a key verb's body, turning its failures into CliErrors (see toCliError). */
 export async function withCryptoErrors<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
-    if (err instanceof EnvelopeError) {
-      const refusal = ["not-authentic", "truncated", "missing-aad", "bad-aad-value", "aad-mismatch", "not-attested", "key-limit"].includes(err.code);
-      throw new CliError(err.message, refusal ? 1 : 2);
-    }
-    if (err instanceof KeyringError) {
-      throw new CliError(err.message + (LOCKED_HINT[err.code] ?? ""), err.code === "retired" || err.code === "unknown-kek" ? 1 : 2);
-    }
-    throw err;
+    throw toCliError(err);
   }
 }

@@ -73,6 +73,16 @@ export class ByteReader {
     return this.#pendingBytes === 0;
   }
 
+  /** Stops the source early (a failure part-way through), so a file stream releases its descriptor. */
+  async close(): Promise<void> {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#ended) {
+      this.#ended = true;
+      await this.#source.return?.();
+    }
+  }
+
   /** Everything not yet read, as it arrives (rewrap copies payloads this way without holding them). */
   async *rest(): AsyncGenerator<Uint8Array> {
     while (true) {

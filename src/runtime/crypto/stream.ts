@@ -93,17 +93,28 @@ export async function* sealStream(source: Source, options: StreamSealOptions): A
     const wrappedKey = provider.seal(cipher, kek.key, wrapNonce, dataKey.exposeBytes(), wrapContext);
     const { bytes, chunkAad } = encodeStreamHeader({ ...base, wrapNonce, wrappedKey, noncePrefix });
     yield bytes;
-    const reader = new ByteReader(source);
-    const nonce = new Uint8Array(12);
-    for (let index = 0; ; index++) {
-      if (index >= MAX_CHUNKS) throw new EnvelopeError("too-large", `more than 2^32 chunks: use a larger chunk size`);
-      const block = await reader.read(chunkSize);
-      const final = block.length < chunkSize || (await reader.atEnd());
-      yield provider.seal(cipher, dataKey, chunkNonce(noncePrefix, index, final, nonce), block, chunkAad);
-      if (final) return;
-    }
+    yield* closing(source, (reader) => sealChunks(reader, provider, cipher, dataKey, noncePrefix, chunkSize, chunkAad));
   } finally {
     dataKey.destroy();
+  }
+}
+
+async function* sealChunks(
+  reader: ByteReader,
+  provider: AeadProvider,
+  cipher: AeadAlgorithm,
+  dataKey: SecretKey,
+  noncePrefix: Uint8Array,
+  chunkSize: number,
+  chunkAad: Uint8Array,
+): AsyncGenerator<Uint8Array> {
+  const nonce = new Uint8Array(12);
+  for (let index = 0; ; index++) {
+    if (index >= MAX_CHUNKS) throw new EnvelopeError("too-large", `more than 2^32 chunks: use a larger chunk size`);
+    const block = await reader.read(chunkSize);
+    const final = block.length < chunkSize || (await reader.atEnd());
+    yield provider.seal(cipher, dataKey, chunkNonce(noncePrefix, index, final, nonce), block, chunkAad);
+    if (final) return;
   }
 }
 
@@ -130,7 +141,20 @@ function checkExpected(aad: StreamHeader["aad"], expected: Readonly<Record<strin
 
 /** Opens a v2 stream, yielding authenticated plaintext chunk by chunk; throws EnvelopeError at the first problem. */
 export async function* openStream(source: Source, options: StreamOpenOptions): AsyncGenerator<Uint8Array> {
+  yield* closing(source, (reader) => openChunks(reader, options));
+}
+
+/** Runs `body` over a reader of `source` and stops the source however the body ends. */
+async function* closing(source: Source, body: (reader: ByteReader) => AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = new ByteReader(source);
+  try {
+    yield* body(reader);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function* openChunks(reader: ByteReader, options: StreamOpenOptions): AsyncGenerator<Uint8Array> {
   const { header, encoded } = await readV2Header(reader);
   options.onHeader?.(header);
   if (header.teeRequired) {
@@ -184,7 +208,10 @@ export async function* rewrapStream(
   source: Source,
   options: { resolveKek: StreamOpenOptions["resolveKek"]; kek: Kek; usage?: KekUsage; provider?: AeadProvider; onHeader?: (header: StreamHeader) => void },
 ): AsyncGenerator<Uint8Array> {
-  const reader = new ByteReader(source);
+  yield* closing(source, (reader) => rewrapHeader(reader, options));
+}
+
+async function* rewrapHeader(reader: ByteReader, options: Parameters<typeof rewrapStream>[1]): AsyncGenerator<Uint8Array> {
   let header: StreamHeader, encoded;
   try {
     ({ header, encoded } = await readV2Header(reader));

@@ -1,0 +1,132 @@
+/**
+ * `swarm-policy decrypt --keyring DIR IN OUT`: the output appears only when
+ * complete and authentic. Flipping any single byte of an encrypted file
+ * (header, wrapped key, nonce prefix, bound values, ciphertext, tags),
+ * truncating it, or reordering, dropping or appending chunks fails and
+ * leaves no output file (and an existing OUT untouched). Retired KEKs,
+ * attribute mismatches, version-1 envelopes and standard input.
+ */
+import t from "tap";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { run } from "../run.js";
+import { Keyring, sealEnvelope } from "../../../src/index.js";
+
+const POLICY = 'package t\nencryption "any" {\n  require aad ["tenant_id"]\n}\n';
+const ATTRS = JSON.stringify({ tenant_id: "acme" });
+
+async function encrypted(cwd: string, plain: Uint8Array, chunkSize = 16): Promise<Buffer> {
+  writeFileSync(path.join(cwd, "in.bin"), plain);
+  const r = await run(["encrypt", "p.policy", "--keyring", "ring", "--attrs", ATTRS, "--chunk-size", String(chunkSize), "in.bin", "enc.spev"], { cwd });
+  if (r.code !== 0) throw new Error(r.stderr);
+  return readFileSync(path.join(cwd, "enc.spev"));
+}
+
+async function setup(cwd: string) {
+  const ring = await Keyring.create(path.join(cwd, "ring"));
+  return ring;
+}
+
+const FIXTURE = { "p.policy": POLICY };
+const listing = (cwd: string) => readdirSync(cwd).sort();
+
+t.test("every single-byte flip fails and leaves nothing behind", async (t) => {
+  const cwd = t.testdir(FIXTURE);
+  await setup(cwd);
+  const plain = Uint8Array.from(randomBytes(40)); // chunks of 16, 16 and a final 8
+  const good = await encrypted(cwd, plain);
+  const ok = await run(["decrypt", "--keyring", "ring", "enc.spev", "out.bin"], { cwd });
+  t.equal(ok.code, 0, "control: the untouched file decrypts");
+  t.ok(readFileSync(path.join(cwd, "out.bin")).equals(plain));
+  writeFileSync(path.join(cwd, "out.bin"), "previous content");
+  const before = listing(cwd);
+  const codes = new Map<number, number>();
+  for (let i = 0; i < good.length; i++) {
+    const bad = Buffer.from(good);
+    bad[i]! ^= 0x01;
+    writeFileSync(path.join(cwd, "bad.spev"), bad);
+    const r = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd });
+    codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+    if (r.code === 0) t.fail(`byte ${i} flipped still decrypts`);
+    if (!/^swarm-policy: .+\n$/.test(r.stderr)) t.fail(`byte ${i}: not one clear line: ${JSON.stringify(r.stderr)}`);
+  }
+  t.notOk(codes.has(0), `all ${good.length} flips refused (exit codes ${JSON.stringify([...codes])})`);
+  t.same(listing(cwd), [...before, "bad.spev"].sort(), "no output or temporary file appeared");
+  t.equal(readFileSync(path.join(cwd, "out.bin"), "utf8"), "previous content", "an existing OUT is untouched");
+});
+
+t.test("truncated, reordered and extended files fail with no output", async (t) => {
+  const cwd = t.testdir(FIXTURE);
+  await setup(cwd);
+  const good = await encrypted(cwd, Uint8Array.from(randomBytes(4 * 16 + 5)));
+  const headerLen = good.length - (4 * 32 + 5 + 16);
+  const header = good.subarray(0, headerLen);
+  const chunk = (i: number) => good.subarray(headerLen + i * 32, headerLen + (i + 1) * 32);
+  const final = good.subarray(headerLen + 4 * 32);
+  const cases: Record<string, Buffer> = {
+    "cut at a chunk boundary": Buffer.concat([header, chunk(0), chunk(1), chunk(2), chunk(3)]),
+    "cut inside a chunk": good.subarray(0, headerLen + 40),
+    "cut inside the header": good.subarray(0, 30),
+    "empty file": Buffer.alloc(0),
+    "chunks 1 and 2 swapped": Buffer.concat([header, chunk(0), chunk(2), chunk(1), chunk(3), final]),
+    "chunk 2 dropped": Buffer.concat([header, chunk(0), chunk(1), chunk(3), final]),
+    "a chunk appended after the final one": Buffer.concat([good, chunk(0)]),
+    "one byte appended": Buffer.concat([good, Buffer.of(0)]),
+  };
+  for (const [what, bytes] of Object.entries(cases)) {
+    writeFileSync(path.join(cwd, "bad.spev"), bytes);
+    const r = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd });
+    t.not(r.code, 0, what);
+    t.match(r.stderr, /^swarm-policy: /, what);
+    t.notOk(readdirSync(cwd).some((f) => f.startsWith("out.bin") || f.startsWith(".out.bin")), `${what}: no output`);
+  }
+  writeFileSync(path.join(cwd, "bad.spev"), cases["cut at a chunk boundary"]!);
+  const cut = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd });
+  t.equal(cut.code, 1);
+  t.equal(cut.stderr, "swarm-policy: chunk 3 is not authentic: the data was modified, truncated, reordered or extended\n");
+});
+
+t.test("large files: failure late in the stream still leaves nothing", async (t) => {
+  const cwd = t.testdir(FIXTURE);
+  await setup(cwd);
+  const good = await encrypted(cwd, Uint8Array.from(randomBytes(3 * 1024 * 1024)), 65536);
+  const bad = Buffer.from(good);
+  bad[bad.length - 100]! ^= 0xff; // in the last chunk: everything before it was already written to the temp file
+  writeFileSync(path.join(cwd, "bad.spev"), bad);
+  const r = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd, stderrIsTTY: true });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /chunk 47 is not authentic/);
+  t.match(r.stderr, /\rdecrypt \[/, "the progress bar ran");
+  t.notOk(readdirSync(cwd).some((f) => f.includes("out.bin")), "neither the output nor its temporary file remains");
+});
+
+t.test("retired KEK, attribute checks, standard input, version-1 envelopes", async (t) => {
+  const cwd = t.testdir(FIXTURE);
+  const ring = await setup(cwd);
+  const plain = Uint8Array.from(randomBytes(1000));
+  await encrypted(cwd, plain);
+  const mismatch = await run(["decrypt", "--keyring", "ring", "--attrs", '{"tenant_id":"other"}', "enc.spev", "out.bin"], { cwd });
+  t.equal(mismatch.code, 1);
+  t.match(mismatch.stderr, /bound to a different "tenant_id"/);
+  const matching = await run(["decrypt", "--keyring", "ring", "--attrs", ATTRS, "-", "out.bin"], { cwd, stdin: "not an envelope" });
+  t.equal(matching.code, 2, "standard input that is not an envelope");
+  t.match(matching.stderr, /not a swarm-policy envelope/);
+
+  const v1 = sealEnvelope(plain, { cipher: "aes-256-gcm", kek: ring.primary(), aadFields: ["tenant_id"], attributes: { tenant_id: "acme" } });
+  writeFileSync(path.join(cwd, "v1.env"), v1);
+  const noAttrs = await run(["decrypt", "--keyring", "ring", "v1.env", "v1.bin"], { cwd });
+  t.equal(noAttrs.code, 1, "a version-1 envelope needs its bound attributes");
+  t.match(noAttrs.stderr, /required AAD field "tenant_id" is missing/);
+  const v1ok = await run(["decrypt", "--keyring", "ring", "--attrs", ATTRS, "v1.env", "v1.bin", "-f", "json"], { cwd });
+  t.equal(v1ok.code, 0, v1ok.stderr);
+  t.match(JSON.parse(v1ok.stdout), { format: 1, bytes: 1000 });
+  t.ok(readFileSync(path.join(cwd, "v1.bin")).equals(plain));
+
+  await (await Keyring.open(path.join(cwd, "ring"))).rotate();
+  await (await Keyring.open(path.join(cwd, "ring"))).retire("kek", 1);
+  const retired = await run(["decrypt", "--keyring", "ring", "enc.spev", "out.bin"], { cwd });
+  t.equal(retired.code, 1);
+  t.match(retired.stderr, /^swarm-policy: KEK "kek" version 1 was retired on \S+ and no longer decrypts\n$/);
+  t.notOk(readdirSync(cwd).includes("out.bin"));
+});

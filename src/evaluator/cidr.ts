@@ -101,17 +101,32 @@ function formatV6(words: number[]): string {
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
 }
 
+/** Four dot-separated parts, each `0` or 1-3 digits without a leading zero, at most 255. */
 function parseV4(text: string): number | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
+  // A character loop, not split + regex: detect rules parse event addresses on every event.
   let w = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    w = w * 256 + n;
+  let parts = 0;
+  let i = 0;
+  const n = text.length;
+  while (parts < 4) {
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || (len > 1 && text.charCodeAt(start) === 48) || v > 255) return null;
+    w = w * 256 + v;
+    parts++;
+    if (parts < 4) {
+      if (i >= n || text.charCodeAt(i) !== 46) return null;
+      i++;
+    }
   }
-  return w >>> 0;
+  return i === n ? w >>> 0 : null;
 }
 
 function parseV6(text: string): number[] | null {

@@ -58,10 +58,20 @@ export function compareOp(op: "<" | "<=" | ">" | ">=", l: Value, r: Value, span:
   }
 }
 
+// The last address parsed: rules over one event test the same field one after another.
+let lastIpText: string | null = null;
+let lastIp: Ip | null = null;
+
 /** An operand as an IP for `in`: an ip() value or an address string. */
 export function asIp(v: Value): Ip | null {
   if (v instanceof Ip) return v;
-  if (typeof v === "string") return parseIp(v);
+  if (typeof v === "string") {
+    if (v !== lastIpText) {
+      lastIp = parseIp(v);
+      lastIpText = v;
+    }
+    return lastIp;
+  }
   return null;
 }
 

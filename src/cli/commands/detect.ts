@@ -82,6 +82,7 @@ export function register(program: Command, cli: CliContext): void {
         }
 
         const progress = cli.io.stderrIsTTY;
+        const started = performance.now();
         const alertsByRule = new Map<string, number>();
         const emit = (alerts: ReturnType<typeof detector.push>) => {
           for (const a of alerts) {
@@ -101,7 +102,10 @@ export function register(program: Command, cli: CliContext): void {
             continue;
           }
           emit(detector.push(event));
-          if (progress && line % PROGRESS_EVERY === 0) cli.io.stderr(`\r${line} lines, ${[...alertsByRule.values()].reduce((a, b) => a + b, 0)} alerts`);
+          if (progress && line % PROGRESS_EVERY === 0) {
+            const rate = Math.round(line / Math.max(0.001, (performance.now() - started) / 1000));
+            cli.io.stderr(`\r${line} lines, ${detector.stats().alerts} alerts, ${rate} events/s`);
+          }
         }
         emit(detector.flush());
         if (progress) cli.io.stderr("\r\x1b[K");

@@ -51,6 +51,8 @@ export interface CompiledDetectRule {
   index: RuleIndexKey | null;
 }
 
+export const MAX_STEPS = 30;
+
 const SEVERITIES: readonly string[] = ["low", "medium", "high", "critical"];
 
 function exprsOf(rule: DetectRule): Expr[] {
@@ -178,6 +180,8 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
     }
   }
   if (out.where === null && out.sequence === null) problems.push("the rule has no `where` and no `sequence`");
+  // The detector keeps the steps an event matches as the bits of a number.
+  if (out.sequence !== null && out.sequence.steps.length > MAX_STEPS) problems.push(`a sequence has more than ${MAX_STEPS} steps`);
   out.index = indexKeyOf(rule, compiler, roots);
   return out;
 }

@@ -22,17 +22,24 @@
  *   counted as an error and skipped.
  * - Memory: windows evict by event time; groups idle for longer than their
  *   window are swept; at most `maxGroupsPerRule` live groups per rule, the
- *   least recently updated evicted first (counted).
+ *   least recently updated evicted first (counted); at most
+ *   `maxEventsPerGroup` events in a group's window, the oldest dropped first
+ *   (counted). A `having count OP N` window always keeps N + 1, which is all
+ *   it can need, so only `distinct` and sequences can lose events to the cap,
+ *   and only in groups that see that many events within one window (or in a
+ *   sequence without `by ... within`, whose window is unbounded).
  */
 import type { CompareOp, PolicyFile, Severity } from "../../parser/ast.js";
 import { EvalContext } from "../../evaluator/context.js";
 import type { Eval } from "../../evaluator/compile-expr.js";
 import { MemoryRiskStore, type RiskStore } from "../../evaluator/stores.js";
-import { parseRfc3339, formatInstant } from "../../evaluator/time.js";
+import { formatInstant } from "../../evaluator/time.js";
+import { eventTimeMs } from "./event-time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
 import { GroupWindow, holds, type WindowEntry } from "./window.js";
 import { DetectRuleIndex } from "./rule-index.js";
+import { GroupTable, singleKey, type GroupKey } from "./group-table.js";
 
 /** An alert (spec section 7). */
 export interface Alert {
@@ -60,6 +67,8 @@ export interface DetectorOptions {
   allowedLatenessMs?: number;
   /** Cap on live groups per rule (default 100,000). */
   maxGroupsPerRule?: number;
+  /** Cap on the events in one group's window (default 10,000; a `having count` rule keeps at least its threshold + 1). */
+  maxEventsPerGroup?: number;
   /** Called for every malformed or late event (stats keep only the first 100), e.g. to name its input line. */
   onProblem?: (problem: StreamProblem) => void;
   /**
@@ -78,6 +87,8 @@ export interface RuleStats {
   errors: number;
   /** Groups evicted by the cap. */
   evictedGroups: number;
+  /** Events dropped from a window by the per-group event cap. */
+  evictedEvents: number;
   alerts: number;
   /** Groups holding a window now (at the `stats()` call). */
   liveGroups: number;
@@ -111,23 +122,23 @@ export interface Detector {
 }
 
 const MAX_PROBLEMS = 100;
+const NO_CLOCK = (): number => NaN;
 const MAX_ALERT_EVENTS = 10;
 const SWEEP_EVERY = 1024;
 
 interface RuleState {
   rule: CompiledDetectRule;
   stats: RuleStats;
-  groups: Map<string, GroupWindow>;
+  groups: GroupTable;
   /** Needs windows (having or sequence). */
   correlates: boolean;
+  stepFns: Eval[];
+  /** The per-group event cap for this rule. */
+  maxEvents: number;
   ops: CompareOp[];
   ns: number[];
   /** Ordered, every step count `>=` / `>`: only an event of the last step can complete the sequence. */
   lastStepOnly: boolean;
-}
-
-function distinctKey(v: Value): string {
-  return typeof v === "string" ? `s${v}` : `j${JSON.stringify(toJson(v))}`;
 }
 
 class CorrelationDetector implements Detector {
@@ -146,10 +157,11 @@ class CorrelationDetector implements Detector {
     this.onProblem = options.onProblem ?? null;
     this.lateness = Math.max(0, options.allowedLatenessMs ?? 0);
     this.cap = Math.max(1, options.maxGroupsPerRule ?? 100_000);
+    const maxEvents = Math.max(1, options.maxEventsPerGroup ?? 10_000);
     this.st = { events: 0, malformed: 0, late: 0, alerts: 0, rules: {}, problems: [], ruleProblems: {} };
     this.states = [];
     for (const rule of rules) {
-      const stats: RuleStats = { matched: 0, missingField: 0, errors: 0, evictedGroups: 0, alerts: 0, liveGroups: 0 };
+      const stats: RuleStats = { matched: 0, missingField: 0, errors: 0, evictedGroups: 0, evictedEvents: 0, alerts: 0, liveGroups: 0 };
       this.st.rules[rule.id] = stats;
       if (rule.problems.length > 0) {
         this.st.ruleProblems[rule.id] = rule.problems;
@@ -159,8 +171,11 @@ class CorrelationDetector implements Detector {
       this.states.push({
         rule,
         stats,
-        groups: new Map(),
+        groups: new GroupTable(),
         correlates: rule.having !== null || rule.sequence !== null,
+        stepFns: steps.map((s) => s.fn),
+        // `count OP N` never needs more than N + 1 events.
+        maxEvents: rule.having?.aggregate === "count" && Number.isFinite(rule.having.n) ? Math.max(maxEvents, rule.having.n + 1) : maxEvents,
         ops: steps.map((s) => s.op),
         ns: steps.map((s) => s.n),
         lastStepOnly: rule.sequence !== null && rule.sequence.ordered && steps.every((s) => s.op === ">=" || s.op === ">"),
@@ -189,7 +204,7 @@ class CorrelationDetector implements Detector {
       return [];
     }
     const ts = event["@timestamp"];
-    const t = typeof ts === "string" ? parseRfc3339(ts) : NaN;
+    const t = typeof ts === "string" ? eventTimeMs(ts) : NaN;
     if (t !== t) {
       this.st.malformed++;
       this.problem("malformed", ts === undefined ? "the event has no `@timestamp`" : "`@timestamp` is not an RFC 3339 time");
@@ -200,7 +215,8 @@ class CorrelationDetector implements Detector {
       this.st.late++;
       this.problem("late", `event time ${formatInstant(t)} is behind the newest seen (${formatInstant(this.watermark)}) by more than the allowed lateness`);
     } else if (t > this.watermark) this.watermark = t;
-    const ctx = new EvalContext(event, t, () => t, this.store);
+    // The context's time is the event's, so its clock is never read.
+    const ctx = new EvalContext(event, t, NO_CLOCK, this.store);
     const alerts: Alert[] = [];
     const candidates = this.index === null ? this.states : this.index.candidates(ctx);
     for (let i = 0; i < candidates.length; i++) {
@@ -242,55 +258,69 @@ class CorrelationDetector implements Detector {
   private apply(s: RuleState, ctx: EvalContext, event: ObjectValue, t: number): Alert | null {
     const { rule, stats } = s;
     if (rule.where !== null && !this.test(rule.where, ctx, stats, true)) return null;
-    let steps: boolean[] | null = null;
+    let steps = 0;
     if (rule.sequence !== null) {
-      steps = rule.sequence.steps.map((st) => this.test(st.fn, ctx, stats, false));
-      if (!steps.includes(true)) return null;
+      const fns = s.stepFns;
+      for (let i = 0; i < fns.length; i++) if (this.test(fns[i]!, ctx, stats, false)) steps |= 1 << i;
+      if (steps === 0) return null;
     }
     if (!s.correlates) {
       stats.matched++;
-      const entry: WindowEntry = { t, seq: this.seq, event, values: null, steps: null };
+      const entry: WindowEntry = { t, seq: this.seq, event, values: undefined, steps };
       return this.fire(s, ctx, {}, [entry], t);
     }
-    const groupValues: Value[] = [];
-    for (const b of rule.by) {
-      const v = this.read(b.fn, ctx, stats);
+    let key: GroupKey;
+    let groupValues: Value[] | Value;
+    if (rule.by.length === 1) {
+      const v = this.read(rule.by[0]!.fn, ctx, stats);
       if (v === undefined) return null;
-      groupValues.push(v);
+      groupValues = v;
+      key = singleKey(toJson(v));
+    } else {
+      const vs: Value[] = [];
+      for (const b of rule.by) {
+        const v = this.read(b.fn, ctx, stats);
+        if (v === undefined) return null;
+        vs.push(v);
+      }
+      groupValues = vs;
+      key = JSON.stringify(vs.map((v) => toJson(v)));
     }
-    let values: string[] | null = null;
+    let values: GroupKey | GroupKey[] | undefined;
     const having = rule.having;
     if (having !== null && having.aggregate === "distinct" && having.field !== null) {
       const v = this.read(having.field, ctx, stats);
       if (v === undefined) return null;
-      values = Array.isArray(v) ? [...new Set(v.map(distinctKey))] : [distinctKey(v)];
+      // Keys as for groups: the string 22 and the number 22 are two values.
+      values = Array.isArray(v) ? [...new Set(v.map((x) => singleKey(toJson(x))))] : singleKey(toJson(v));
     }
     stats.matched++;
-    const key = JSON.stringify(groupValues.map((v) => toJson(v)));
     let g = s.groups.get(key);
     if (g === undefined) {
       if (s.groups.size >= this.cap) {
-        const oldest = s.groups.keys().next().value as string;
-        s.groups.delete(oldest);
+        s.groups.evictOldest();
         stats.evictedGroups++;
       }
       const group: ObjectValue = {};
-      rule.by.forEach((b, i) => (group[b.text] = groupValues[i]!));
-      g = new GroupWindow(key, group, rule.withinMs);
-    } else s.groups.delete(key); // re-inserted below: map order is least recently updated first
-    s.groups.set(key, g);
-    g.add({ t, seq: this.seq, event, values, steps });
+      if (rule.by.length === 1) group[rule.by[0]!.text] = groupValues as Value;
+      else rule.by.forEach((b, i) => (group[b.text] = (groupValues as Value[])[i]!));
+      g = new GroupWindow(key, group, rule.withinMs, s.maxEvents);
+      s.groups.add(g);
+    } else s.groups.touch(g);
+    const inOrder = t >= g.newest;
+    stats.evictedEvents += g.add({ t, seq: this.seq, event, values, steps });
 
     let used: WindowEntry[] | null = null;
     if (rule.sequence !== null) {
-      // With monotone counts an ordered sequence can only complete on an event of its last step.
-      if (!s.lastStepOnly || steps![steps!.length - 1]) used = g.matchSequence(rule.sequence.ordered, s.ops, s.ns);
+      // With monotone counts an ordered sequence can only complete on an event of its last step,
+      // unless the event is placed before others (a late one, within the allowed lateness).
+      if (!s.lastStepOnly || !inOrder || (steps >> (s.stepFns.length - 1)) & 1) used = g.matchSequence(rule.sequence.ordered, s.ops, s.ns);
     } else if (having !== null) {
       const n = having.aggregate === "count" ? g.size : g.distinctCount();
       if (holds(having.op, n, having.n)) used = g.live();
     }
     if (used === null) return null;
-    s.groups.delete(key); // the group starts afresh
+    s.groups.delete(g); // the group starts afresh
     return this.fire(s, ctx, g.group, used, g.newest);
   }
 
@@ -333,11 +363,7 @@ class CorrelationDetector implements Detector {
   private sweep(): void {
     for (const s of this.states) {
       if (!s.correlates || s.rule.withinMs === Infinity) continue;
-      const limit = this.watermark - s.rule.withinMs - this.lateness;
-      for (const [key, g] of s.groups) {
-        if (g.newest >= limit) break;
-        s.groups.delete(key);
-      }
+      s.groups.sweep(this.watermark - s.rule.withinMs - this.lateness);
     }
   }
 }

@@ -6,28 +6,33 @@
  * detector on random rules and streams).
  *
  * How. Each rule's key (index-condition.ts) is chains of literal tests on
- * event paths. The index reads each keyed path of the event once and maps
- * its value to a *slot*: a literal some rule tests, another primitive, a
- * list (with the literals it holds), an object or null, missing, a type
- * error, or "unknown" (a non-JSON value pushed by a caller). A rule is a
- * candidate unless its chain is decided false, without an error, by the
- * slots: exactly the events on which running it would have no effect. The
- * candidate list for a combination of slots is computed once, in load order
- * (so `then risk` written by one rule and read by a later one's `risk()`
- * happen in the same order), and cached in a trie keyed by the slots.
+ * event paths. The index reads a keyed path of the event and maps its value
+ * to a *slot*: a literal some rule tests, another primitive, a list (with
+ * the literals it holds), an object or null, missing, a type error, or
+ * "unknown" (a non-JSON value pushed by a caller). A rule is a candidate
+ * unless its chain is decided false, without an error, by the slots:
+ * exactly the events on which running it would have no effect.
  *
- * Bounds: at most MAX_PATHS paths are read per event (the ones most rules
+ * The index is a decision tree built lazily from the events: a node knows
+ * the slots read on the way to it; if some rule is still undecided, the node
+ * reads the path most undecided rules test next, and has a child per slot
+ * seen; otherwise it is a leaf holding the candidates, in load order (so
+ * `then risk` written by one rule and read by a later rule's `risk()`
+ * happen in the same order). An event reads only the paths that matter for
+ * its own category and action, and a node is built once.
+ *
+ * Bounds: at most MAX_PATHS distinct paths are indexed (the ones most rules
  * test; a conjunct on another path ends its chain, which only makes the rule
- * a candidate more often), and the cache is dropped when it outgrows
- * MAX_CACHED combinations.
+ * a candidate more often), and the tree is dropped and regrown from the
+ * events that come next when it outgrows MAX_NODES.
  */
 import type { EvalContext } from "../../evaluator/context.js";
 import { EvalError, Special } from "../../evaluator/values.js";
 import type { Eval } from "../../evaluator/compile-expr.js";
 import type { IndexConjunct, IndexKey, RuleIndexKey } from "./index-condition.js";
 
-const MAX_PATHS = 8;
-const MAX_CACHED = 4096;
+const MAX_PATHS = 16;
+const MAX_NODES = 16_384;
 const MAX_LIST_SLOTS = 1024;
 
 type SlotKind = "key" | "other" | "list" | "nonlist" | "missing" | "error" | "unknown";
@@ -100,9 +105,8 @@ class IndexedPath {
 
 type Outcome = "true" | "false" | "error" | "missing";
 
-/** What one conjunct evaluates to, given its path's slot (null: the path is not read). */
-function outcomeOf(c: IndexConjunct, slot: Slot | null): Outcome {
-  if (slot === null) return "error"; // unknown: the rule must run
+/** What one conjunct evaluates to, given its path's slot. */
+function outcomeOf(c: IndexConjunct, slot: Slot): Outcome {
   switch (slot.kind) {
     case "missing":
       return "missing";
@@ -123,38 +127,69 @@ function outcomeOf(c: IndexConjunct, slot: Slot | null): Outcome {
   }
 }
 
-/** Whether a chain may do anything: false only when decided false without a counted error. */
-function chainMayRun(chain: IndexConjunct[], slots: (p: string) => Slot | null, missingCounts: boolean): boolean {
-  for (const c of chain) {
-    const o = outcomeOf(c, slots(c.path));
-    if (o === "true") continue;
-    if (o === "false") return false;
-    return o === "error" || missingCounts;
-  }
-  return true;
+/** A conjunct with the number of its path (-1: not indexed). */
+interface Link {
+  p: number;
+  c: IndexConjunct;
 }
 
-interface Trie<R> {
-  next: Map<Slot, Trie<R>>;
+interface Key {
+  /** A missing field counts (a `where`) or is just false (a sequence step). */
+  missingCounts: boolean;
+  chains: Link[][];
+}
+
+/** A rule's fate at a node: IN (a candidate), OUT, or the number of the path it needs read next. */
+const IN = -1;
+const OUT = -2;
+
+function chainFate(chain: Link[], slots: readonly (Slot | undefined)[], missingCounts: boolean): number {
+  for (const { p, c } of chain) {
+    if (p < 0) return IN;
+    const s = slots[p];
+    if (s === undefined) return p;
+    const o = outcomeOf(c, s);
+    if (o === "true") continue;
+    if (o === "false") return OUT;
+    return o === "error" || missingCounts ? IN : OUT;
+  }
+  return IN;
+}
+
+function ruleFate(key: Key | null, slots: readonly (Slot | undefined)[]): number {
+  if (key === null) return IN;
+  let fate = OUT;
+  for (const chain of key.chains) {
+    const f = chainFate(chain, slots, key.missingCounts);
+    if (f === IN) return IN;
+    if (fate === OUT) fate = f;
+  }
+  return fate;
+}
+
+interface Node<R> {
+  /** The path this node reads; -1 at a leaf. */
+  read: number;
+  next: Map<Slot, Node<R>>;
+  /** At a leaf: the candidates. */
   rules: R[] | null;
 }
 
 export class DetectRuleIndex<R> {
   private readonly paths: IndexedPath[] = [];
-  private readonly pathNames: string[] = [];
-  private trie: Trie<R> = { next: new Map(), rules: null };
-  /** Leaves in the trie. */
-  private cached = 0;
-  /** Scratch for candidates(): not re-entered. */
-  private readonly slots: Slot[] = [];
-  /** Rules with a key on at least one read path. */
+  private readonly keys: (Key | null)[];
+  private root: Node<R> | null = null;
+  private nodes = 0;
+  /** Slots read for the current event, by path; stale entries are cleared on the way down. */
+  private readonly slots: (Slot | undefined)[] = [];
+  /** Rules with a key whose every chain starts on an indexed path. */
   readonly keyed: number;
 
   constructor(
     private readonly rules: readonly R[],
-    private readonly keys: readonly (RuleIndexKey | null)[],
+    keys: readonly (RuleIndexKey | null)[],
   ) {
-    // The paths most rules test first.
+    // The paths most rules test.
     const uses = new Map<string, { n: number; read: Eval }>();
     for (const k of keys) {
       for (const chain of k?.chains ?? []) {
@@ -165,61 +200,68 @@ export class DetectRuleIndex<R> {
         }
       }
     }
-    const chosen = [...uses].sort((a, b) => b[1].n - a[1].n || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_PATHS);
-    for (const [name, u] of chosen) {
-      this.pathNames.push(name);
-      this.paths.push(new IndexedPath(u.read));
-    }
-    for (const k of keys) {
-      for (const chain of k?.chains ?? []) {
-        for (const c of chain) {
-          const i = this.pathNames.indexOf(c.path);
-          if (i >= 0) for (const t of c.tests) this.paths[i]!.addTest(t.kind, t.keys);
-        }
-      }
-    }
-    this.keyed = keys.filter((k) => k !== null && k.chains.every((ch) => this.pathNames.includes(ch[0]!.path))).length;
+    const names = [...uses]
+      .sort((a, b) => b[1].n - a[1].n || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_PATHS)
+      .map(([name, u]) => {
+        this.paths.push(new IndexedPath(u.read));
+        return name;
+      });
+    this.keys = keys.map((k) => {
+      if (k === null) return null;
+      const chains = k.chains.map((chain) =>
+        chain.map((c) => {
+          const p = names.indexOf(c.path);
+          if (p >= 0) for (const t of c.tests) this.paths[p]!.addTest(t.kind, t.keys);
+          return { p, c };
+        }),
+      );
+      return { missingCounts: k.mode === "where", chains };
+    });
+    this.keyed = this.keys.filter((k) => k !== null && k.chains.every((ch) => ch[0]!.p >= 0)).length;
   }
 
   /** The rules `ctx`'s event must run, in load order. */
   candidates(ctx: EvalContext): R[] {
-    const n = this.paths.length;
-    if (n === 0) return this.rules as R[];
+    if (this.paths.length === 0) return this.rules as R[];
     const slots = this.slots;
-    let node = this.trie;
-    for (let i = 0; i < n; i++) {
-      const s = this.paths[i]!.slot(ctx);
-      slots[i] = s;
+    for (let i = 0; i < slots.length; i++) slots[i] = undefined;
+    let node = this.root;
+    if (node === null) node = this.root = this.build();
+    while (node.rules === null) {
+      const s = this.paths[node.read]!.slot(ctx);
+      slots[node.read] = s;
       let child = node.next.get(s);
       if (child === undefined) {
-        child = { next: new Map(), rules: null };
+        child = this.build();
         node.next.set(s, child);
       }
       node = child;
     }
-    if (node.rules === null) {
-      node.rules = this.compute(slots);
-      if (++this.cached >= MAX_CACHED) {
-        // Rebuilt from the events that come next: the hot combinations return first.
-        this.trie = { next: new Map(), rules: null };
-        this.cached = 0;
-      }
+    if (this.nodes > MAX_NODES) {
+      // Regrown from the events that come next: the hot paths return first.
+      this.root = null;
+      this.nodes = 0;
     }
     return node.rules;
   }
 
-  /** The candidates for one combination of slots (one per read path). */
-  private compute(slots: readonly Slot[]): R[] {
-    const slotOf = (p: string): Slot | null => {
-      const i = this.pathNames.indexOf(p);
-      return i < 0 ? null : slots[i]!;
-    };
+  /** The node for the slots read so far. */
+  private build(): Node<R> {
+    this.nodes++;
     const out: R[] = [];
+    const need = new Map<number, number>();
     this.rules.forEach((r, i) => {
-      const key = this.keys[i];
-      if (key === null || key === undefined) out.push(r);
-      else if (key.mode === "where" ? chainMayRun(key.chains[0]!, slotOf, true) : key.chains.some((ch) => chainMayRun(ch, slotOf, false))) out.push(r);
+      const f = ruleFate(this.keys[i]!, this.slots);
+      if (f === IN) out.push(r);
+      else if (f !== OUT) need.set(f, (need.get(f) ?? 0) + 1);
     });
-    return out;
+    if (need.size === 0) return { read: -1, next: new Map(), rules: out };
+    let read = -1;
+    let most = 0;
+    for (const [p, n] of need) {
+      if (n > most || (n === most && p < read)) [read, most] = [p, n];
+    }
+    return { read, next: new Map(), rules: null };
   }
 }

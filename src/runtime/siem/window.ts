@@ -17,6 +17,7 @@
  */
 import type { CompareOp } from "../../parser/ast.js";
 import type { ObjectValue } from "../../evaluator/values.js";
+import type { GroupKey } from "./group-table.js";
 
 export interface WindowEntry {
   /** Event time, epoch ms. */
@@ -24,10 +25,10 @@ export interface WindowEntry {
   /** Arrival number: breaks ties in time. */
   seq: number;
   event: ObjectValue;
-  /** `having distinct`: the keys of the distinct values this event carries. */
-  values: string[] | null;
-  /** `sequence` / `all`: which steps this event matches. */
-  steps: boolean[] | null;
+  /** `having distinct`: the key (or keys, from a list) of the distinct values this event carries. */
+  values: GroupKey | GroupKey[] | undefined;
+  /** `sequence` / `all`: which steps this event matches, bit i for step i. */
+  steps: number;
 }
 
 export function holds(op: CompareOp, a: number, n: number): boolean {
@@ -51,13 +52,18 @@ export function holds(op: CompareOp, a: number, n: number): boolean {
 export class GroupWindow {
   private entries: WindowEntry[] = [];
   private head = 0;
-  private readonly distinct = new Map<string, number>();
+  private readonly distinct = new Map<GroupKey, number>();
   newest = -Infinity;
+  /** Neighbours in the rule's GroupTable (update order). */
+  prev: GroupWindow | null = null;
+  next: GroupWindow | null = null;
 
   constructor(
-    readonly key: string,
+    readonly key: GroupKey,
     readonly group: ObjectValue,
     private readonly withinMs: number,
+    /** At most this many events; beyond it the oldest go (counted by the caller). */
+    private readonly maxEvents: number,
   ) {}
 
   get size(): number {
@@ -69,37 +75,51 @@ export class GroupWindow {
     return this.entries.slice(this.head);
   }
 
-  add(e: WindowEntry): void {
+  /** Adds an event; returns how many of the oldest were dropped for the event cap. */
+  add(e: WindowEntry): number {
     const list = this.entries;
     let i = list.length;
     while (i > this.head && (list[i - 1]!.t > e.t || (list[i - 1]!.t === e.t && list[i - 1]!.seq > e.seq))) i--;
     if (i === list.length) list.push(e);
     else list.splice(i, 0, e);
-    if (e.values) for (const v of e.values) this.distinct.set(v, (this.distinct.get(v) ?? 0) + 1);
+    const vs = e.values;
+    if (vs !== undefined) {
+      if (Array.isArray(vs)) for (const v of vs) this.distinct.set(v, (this.distinct.get(v) ?? 0) + 1);
+      else this.distinct.set(vs, (this.distinct.get(vs) ?? 0) + 1);
+    }
     if (e.t > this.newest) this.newest = e.t;
-    this.evict();
+    return this.evict();
   }
 
-  /** Drop entries more than D before the newest event (inclusive window). */
-  private evict(): void {
+  /** Drop entries more than D before the newest event (inclusive window), then any over the cap. */
+  private evict(): number {
     const list = this.entries;
     const from = this.newest - this.withinMs;
-    while (this.head < list.length && list[this.head]!.t < from) {
+    const over = list.length - this.head - this.maxEvents;
+    const capped = over > 0 ? this.head + over : this.head;
+    let dropped = 0;
+    while (this.head < list.length && (list[this.head]!.t < from || this.head < capped)) {
+      if (list[this.head]!.t >= from) dropped++;
       const old = list[this.head]!;
       list[this.head] = undefined as unknown as WindowEntry;
       this.head++;
-      if (old.values) {
-        for (const v of old.values) {
-          const n = (this.distinct.get(v) ?? 0) - 1;
-          if (n <= 0) this.distinct.delete(v);
-          else this.distinct.set(v, n);
-        }
+      const vs = old.values;
+      if (vs !== undefined) {
+        if (Array.isArray(vs)) for (const v of vs) this.forget(v);
+        else this.forget(vs);
       }
     }
     if (this.head > 32 && this.head * 2 > list.length) {
       this.entries = list.slice(this.head);
       this.head = 0;
     }
+    return dropped;
+  }
+
+  private forget(v: GroupKey): void {
+    const n = this.distinct.get(v)! - 1;
+    if (n <= 0) this.distinct.delete(v);
+    else this.distinct.set(v, n);
   }
 
   distinctCount(): number {
@@ -120,12 +140,12 @@ export class GroupWindow {
       let i = 0;
       for (let j = this.head; j < list.length; j++) {
         const e = list[j]!;
-        const m = e.steps!;
-        if (i + 1 < k && ok(i) && m[i + 1]) {
+        const m = e.steps;
+        if (i + 1 < k && ok(i) && (m >> (i + 1)) & 1) {
           i++;
           counts[i] = 1;
           used.push(e);
-        } else if (m[i]) {
+        } else if ((m >> i) & 1) {
           counts[i]!++;
           used.push(e);
         } else continue;
@@ -135,10 +155,10 @@ export class GroupWindow {
     }
     for (let j = this.head; j < list.length; j++) {
       const e = list[j]!;
-      const m = e.steps!;
+      const m = e.steps;
       let pick = -1;
       for (let s = 0; s < k; s++) {
-        if (!m[s]) continue;
+        if (!((m >> s) & 1)) continue;
         if (pick < 0) pick = s;
         if (!ok(s)) {
           pick = s;

@@ -1,5 +1,8 @@
 import t from "tap";
+import { Readable } from "node:stream";
 import { run } from "../run.js";
+import { main } from "../../../src/cli/main.js";
+import type { CliIO } from "../../../src/cli/context.js";
 
 const POLICY = `package demo
 detect "brute-force" {
@@ -50,4 +53,58 @@ t.test("errors: unreadable events exit 2, broken policies exit 1, bad --lateness
   t.equal(broken.stdout, "");
   const lateness = await run(["detect", "a.policy", "--events", "-", "--lateness", "soon"], { cwd });
   t.equal(lateness.code, 2);
+});
+
+t.test("a progress line on a terminal (stderr), none otherwise", async (t) => {
+  const lines = Array.from({ length: 100_001 }, (_, i) => ev(i, `u${i % 1000}`, "success"));
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const tty = await run(["detect", "a.policy", "--events", "-"], { cwd, stdin: lines.join("\n"), stderrIsTTY: true });
+  t.equal(tty.code, 0);
+  t.match(tty.stderr, /\r50000 lines, 0 alerts, \d+ events\/s\r100000 lines, 0 alerts, \d+ events\/s\r\x1b\[K100001 events, 0 alerts/);
+  const pipe = await run(["detect", "a.policy", "--events", "-"], { cwd, stdin: lines.join("\n") });
+  t.notMatch(pipe.stderr, /\r/);
+  t.match(pipe.stderr, /^100001 events, 0 alerts, 0 lines skipped, 0 late$/m);
+});
+
+t.test("constant memory: the input is read only a little ahead of the detector", async (t) => {
+  // A generated stream of 64 MB that is never held whole: each line is made when read.
+  // Every event fires the rule, so each alert on stdout says how far the detector is.
+  const cwd = t.testdir({ "all.policy": 'detect "all" { where event.action == "x" }\n' });
+  const line = (i: number) => JSON.stringify({ "@timestamp": new Date(Date.UTC(2026, 0, 1) + i).toISOString(), event: { action: "x" }, n: i, pad: "p".repeat(200) }) + "\n";
+  const total = 64 * 2 ** 20;
+  let produced = 0;
+  let made = 0;
+  const input = new Readable({
+    read() {
+      for (let k = 0; k < 64 && produced < total; k++) {
+        const l = line(made++);
+        produced += l.length;
+        this.push(l);
+      }
+      if (produced >= total) this.push(null);
+    },
+  });
+  let alerts = 0;
+  let maxAhead = 0;
+  const io: CliIO = {
+    stdout: (s) => {
+      const a = JSON.parse(s) as { events: { n: number }[] };
+      alerts++;
+      // Lines before this one are about line(0).length each; they are all consumed.
+      maxAhead = Math.max(maxAhead, made - a.events[0]!.n);
+    },
+    stderr: () => {},
+    readStdin: async () => "",
+    stdinStream: () => input,
+    cwd,
+    env: {},
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const code = await main(["node", "swarm-policy", "detect", "all.policy", "--events", "-"], io);
+  t.equal(code, 0);
+  t.equal(alerts, made, "every line was read and fired");
+  t.ok(made > 200_000, `${made} lines, ${total / 2 ** 20} MB`);
+  // Read-ahead is a few of readline's and the stream's buffers, whatever the input size.
+  t.ok(maxAhead < 10_000, `at most ${maxAhead} lines (about ${Math.round((maxAhead * line(0).length) / 1024)} KB) read ahead of the detector`);
 });

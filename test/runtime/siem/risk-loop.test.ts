@@ -121,3 +121,89 @@ t.test("risk() inside detect reads the same store at event time", async (t) => {
   const d = detector(`detect "risky-login" { where event.action == "login" and risk(user.name) >= 50 }`, { risk: store });
   t.same(run(d, [login(0, "success"), login(10 * MIN, "success")]).map((a) => a.at), [0], "at 10m the raise has lapsed");
 });
+
+/**
+ * The loop through one engine, as a service runs it: `engine.detector()`
+ * writes to the engine's own store; the same engine's access and mesh
+ * decisions read it. Risk steps access up to MFA (challenge) and then
+ * denies; a quarantined node is rejected from the mesh; both lapse.
+ */
+const PLATFORM = `package swarm
+detect "brute-force-then-success" {
+  severity high
+  by user.name within 10m
+  sequence {
+    failures: event.action == "login" and event.outcome == "failure" count >= 5
+    success: event.action == "login" and event.outcome == "success"
+  }
+  then risk user.name + 40 for 1h
+}
+detect "credential-stuffing" {
+  severity critical
+  where event.action == "login" and event.outcome == "failure"
+  by user.name within 1m
+  having distinct source.ip >= 3
+  then risk user.name + 50 for 30m
+}
+detect "crypto-miner" {
+  severity critical
+  where event.category == "process" and process.name in ["xmrig", "minerd"]
+  then quarantine host.name for 2h
+}
+allow "read" {
+  when action == "read" and risk(principal.id) < 40
+}
+allow "read-with-step-up" {
+  when action == "read" and risk(principal.id) >= 40
+  require mfa within 5m
+}
+deny "very-high-risk" {
+  when risk(principal.id) >= 80
+}
+mesh "swarm" {
+  network "100.64.0.0/10"
+  listen_port 51820
+  when node.attested
+  unless quarantined(node.id)
+}
+`;
+
+t.test("the loop through one engine: allow, challenge, deny, allow again; mesh admit, reject, admit", async (t) => {
+  let clock = T0;
+  const engine = compile(PLATFORM, { clock: () => clock });
+  t.same(engine.diagnostics.filter((d) => d.severity === "error"), []);
+  const detector = engine.detector();
+  const access = (mfaAgoMs?: number) => {
+    const context = mfaAgoMs === undefined ? {} : { mfa: { verified_at: new Date(clock - mfaAgoMs).toISOString() } };
+    return (engine.evaluate({ principal: { id: "alice" }, action: "read", resource: {}, context }) as { decision: string }).decision;
+  };
+  const admission = () =>
+    (engine.evaluate({ kind: "mesh", node: { id: "gpu-7", public_key: "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=", tags: ["worker"], attested: true } }) as { decision: string }).decision;
+  const push = (events: unknown[]) => events.flatMap((e) => detector.push(e).map((a) => a.rule));
+  const fail = (ms: number, ip = "198.51.100.1") => ev(ms, { event: { action: "login", outcome: "failure" }, user: { name: "alice" }, source: { ip } });
+
+  t.equal(access(), "allow", "before any alert");
+  t.equal(admission(), "admit");
+
+  t.same(push([0, 1, 2, 3, 4].map((i) => fail(i * 1000)).concat([login(5000, "success")])), ["brute-force-then-success"]);
+  clock = SUCCESS_AT;
+  t.equal(access(), "challenge", "risk 40: step-up MFA");
+  t.equal(access(60_000), "allow", "with fresh MFA");
+
+  t.same(push([fail(6000, "203.0.113.1"), fail(7000, "203.0.113.2"), fail(8000, "203.0.113.3")]), ["credential-stuffing"]);
+  clock = T0 + 8000;
+  t.equal(access(60_000), "deny", "risk 90: denied even with MFA");
+
+  clock = T0 + 8000 + 30 * MIN;
+  t.equal(access(), "challenge", "the 30m raise lapsed, the 1h one holds");
+  clock = SUCCESS_AT + 60 * MIN;
+  t.equal(access(), "allow", "both lapsed");
+
+  t.same(push([ev(0, { event: { category: "process" }, process: { name: "xmrig" }, host: { name: "gpu-7" } })]), ["crypto-miner"]);
+  clock = T0;
+  t.equal(admission(), "reject", "quarantined node");
+  clock = T0 + 2 * 60 * MIN - 1;
+  t.equal(admission(), "reject", "1ms before the quarantine ends");
+  clock = T0 + 2 * 60 * MIN;
+  t.equal(admission(), "admit", "admitted again");
+});

@@ -231,8 +231,6 @@ export { startServer, isLoopbackHost, type StartServerOptions, type RunningServe
 export { loadServerConfig, resolveServerConfig, defaultServerConfig, ServerConfigError, DEFAULT_PORT, DEFAULT_HOST, type ServerConfig } from "./server/config.js";
 /** The sha256 hex of a bearer token, as the config's `token_sha256` stores it. */
 export { hashToken, type Scope } from "./server/auth.js";
-/** What POST /v1/mfa/verify calls: `verify(user, code)`. */
-export type { MfaService, MfaResult } from "./server/mfa.js";
 /** A policy set's reload attempt, as `RunningServer` emits it ("reload"). */
 export type { ReloadAttempt, ReloadTrigger } from "./server/policy-set.js";
 /**

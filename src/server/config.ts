@@ -48,6 +48,8 @@ export interface ServerConfig {
   events: { allowedLatenessMs: number; maxGroupsPerRule: number };
   alerts: { capacity: number };
   log: { level: LogLevel };
+  /** The keyring whose MFA enrolments POST /v1/mfa/verify checks; null: MFA not served. */
+  mfa: { keyring: string | null };
 }
 
 export class ServerConfigError extends Error {
@@ -80,6 +82,7 @@ export function defaultServerConfig(): ServerConfig {
     events: { allowedLatenessMs: 0, maxGroupsPerRule: 100_000 },
     alerts: { capacity: 1000 },
     log: { level: "info" },
+    mfa: { keyring: null },
   };
 }
 
@@ -152,6 +155,7 @@ const SCHEMA = {
       additionalProperties: false,
       properties: { level: { enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] } },
     },
+    mfa: { type: "object", additionalProperties: false, required: ["keyring"], properties: { keyring: text } },
   },
 } as const;
 
@@ -237,6 +241,7 @@ export function resolveServerConfig(raw: unknown, file: string, baseDir: string)
   }
   if (c.alerts?.capacity !== undefined) out.alerts.capacity = c.alerts.capacity;
   if (c.log?.level !== undefined) out.log.level = c.log.level;
+  if (c.mfa !== undefined) out.mfa.keyring = abs(c.mfa.keyring);
   return out;
 }
 

@@ -1,17 +1,28 @@
 /**
- * What POST /v1/mfa/verify needs from the MFA runtime: check one code for
- * one user. The service is built from the TOTP verifier of src/runtime/mfa/
- * and a secret source (see `totpMfaService`); tests inject an in-memory
- * source. Secrets never leave the source except as the bytes the verifier
- * reads; codes are never logged.
+ * MFA for POST /v1/mfa/verify: the MfaVerifier of src/runtime/mfa/ (one
+ * step either side, each code once, lockout with back-off) over a secret
+ * source, with replay and lockout records in this process's memory. Its
+ * security events (`mfa-verify`, `mfa-lockout`, ECS-style, never a code or
+ * a secret) go through the served set's correlation engine like any event,
+ * so `detect` rules see MFA failures; the alerts they raise are stored.
+ *
+ * Secret sources: the keyring's enrolments (`KeyringEnrollments`, what
+ * `swarm-policy mfa enroll` writes; the serve verb opens it) or any
+ * `TotpSecretSource`, e.g. an in-memory map in tests.
  */
+import { MfaVerifier, type MfaEvent, type TotpSecretSource } from "../index.js";
 
-export type MfaResult =
-  | { valid: true; verifiedAt: string }
-  | { valid: false; reason: "invalid" | "replay" }
-  | { valid: false; reason: "locked"; retryAfterSeconds: number };
+export interface MfaSetup {
+  secrets: TotpSecretSource;
+  /** Epoch ms (tests). */
+  clock?: () => number;
+  /** Each security event (the server pushes them to the detector). */
+  onEvent: (event: MfaEvent) => void;
+}
 
-export interface MfaService {
-  /** Never throws for a bad code or an unknown user (both are `invalid`). */
-  verify(user: string, code: string): Promise<MfaResult>;
+/** What the route calls. */
+export type MfaService = Pick<MfaVerifier, "verify">;
+
+export function createMfaService(setup: MfaSetup): MfaService {
+  return new MfaVerifier({ secrets: setup.secrets, onEvent: setup.onEvent, ...(setup.clock ? { clock: setup.clock } : {}) });
 }

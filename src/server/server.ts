@@ -15,11 +15,11 @@ import { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
 import { BlockList, isIP, type AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
-import { DecisionLog, decisionEvent, type DecisionLogEntry } from "../index.js";
+import { DecisionLog, decisionEvent, type DecisionLogEntry, type TotpSecretSource } from "../index.js";
 import { AlertBuffer } from "./alerts.js";
 import { TokenAuth } from "./auth.js";
 import { defaultServerConfig, ServerConfigError, type ServerConfig } from "./config.js";
-import type { MfaService } from "./mfa.js";
+import { createMfaService } from "./mfa.js";
 import { ServerMetrics } from "./metrics.js";
 import { PolicySet, type ReloadAttempt, type ReloadTrigger } from "./policy-set.js";
 
@@ -34,8 +34,8 @@ export interface StartServerOptions {
   logStream?: DestinationStream;
   /** Where a decision log configured as "-" writes (default: standard output). */
   stdout?: NodeJS.WritableStream;
-  /** POST /v1/mfa/verify's verifier; without one the endpoint answers 501. */
-  mfa?: MfaService | null;
+  /** Where POST /v1/mfa/verify finds users' TOTP secrets (a keyring's enrolments, or in memory); without one it answers 501. */
+  mfaSecrets?: TotpSecretSource | null;
   /** Engine clock, epoch ms (tests). */
   clock?: () => number;
 }
@@ -169,9 +169,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     alerts,
     decisionLog: null as DecisionLog | null,
     auth: config.clients.length > 0 ? new TokenAuth(config.clients) : null,
-    mfa: options.mfa ?? null,
+    mfa: null as ReturnType<typeof createMfaService> | null,
     log,
   };
+  if (options.mfaSecrets) {
+    ctx.mfa = createMfaService({
+      secrets: options.mfaSecrets,
+      ...(options.clock ? { clock: options.clock } : {}),
+      // MFA's security events are events like any other: detect rules see them, and they are logged (never a code).
+      onEvent: (event) => {
+        const e = event.event as { action?: string; outcome?: string; reason?: string };
+        log.info({ mfa: { action: e.action, outcome: e.outcome, reason: e.reason, user: (event.user as { name?: string } | undefined)?.name } }, "mfa event");
+        const set = policies.current;
+        if (set === null) return;
+        metrics.events.inc(["mfa"]);
+        storeAlerts(ctx, set.detector.push(event));
+      },
+    });
+  }
   const dl = config.decisionLog;
   if (dl.path !== null) {
     const feed = (entry: DecisionLogEntry) => {

@@ -47,6 +47,8 @@ alerts:
   capacity: 50
 log:
   level: warn
+mfa:
+  keyring: ring
 `;
 
 t.test("every field, from YAML; relative paths from the file's directory", async (t) => {
@@ -68,6 +70,7 @@ t.test("every field, from YAML; relative paths from the file's directory", async
     events: { allowedLatenessMs: 30000, maxGroupsPerRule: 1000 },
     alerts: { capacity: 50 },
     log: { level: "warn" },
+    mfa: { keyring: path.join(dir, "ring") },
   });
 });
 
@@ -100,6 +103,7 @@ t.test("mistakes: one line naming the file and the field", async (t) => {
     ["decision_log: {keep: 2}", /^c\.yaml: decision_log\.path: is required$/],
     ["decision_log: {path: x, redact: [a..b]}", /^c\.yaml: decision_log\.redact\[0\]: must match pattern/],
     ["log: {level: loud}", /^c\.yaml: log\.level: must be equal to one of the allowed values$/],
+    ["mfa: {}", /^c\.yaml: mfa\.keyring: is required$/],
     ["- 1", /^c\.yaml: \(top level\): must be object$/],
     ["port: 1\nport: 2", /^c\.yaml:2:1: not valid YAML or JSON: Map keys must be unique$/],
   ];

@@ -11,11 +11,12 @@
  * Logs are JSON lines on stderr; stdout is left to a decision log "-".
  */
 import { Option, type Command } from "commander";
-import { defaultServerConfig, displayPath, loadServerConfig, ServerConfigError, startServer, type ServerConfig } from "../../index.js";
+import { defaultServerConfig, displayPath, Keyring, KeyringEnrollments, KeyringError, loadServerConfig, ServerConfigError, startServer, type ServerConfig, type TotpSecretSource } from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
+import { addKeyringOptions, KEYRING_ENV, unlockOptions, type KeyringCliOptions } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
 
-interface ServeOptions {
+interface ServeOptions extends KeyringCliOptions {
   port?: string;
   host?: string;
   config?: string;
@@ -54,11 +55,27 @@ async function resolveConfig(cli: CliContext, opts: ServeOptions): Promise<Serve
   }
   if (!opts.watch) config.reload.watch = false;
   if (opts.logLevel !== undefined) config.log.level = opts.logLevel;
+  // The flag overrides the file; $SWARM_POLICY_KEYRING only fills in when neither names one.
+  const envRing = cli.io.env[KEYRING_ENV];
+  if (opts.keyring !== undefined) config.mfa.keyring = cli.resolve(opts.keyring);
+  else if (config.mfa.keyring === null && envRing !== undefined && envRing !== "") config.mfa.keyring = cli.resolve(envRing);
   return config;
 }
 
+/** The keyring's MFA enrolments, when a keyring is configured; unlocked from the environment or --passphrase-file. */
+async function openMfa(cli: CliContext, opts: ServeOptions, config: ServerConfig): Promise<{ secrets: TotpSecretSource; close: () => void } | null> {
+  if (config.mfa.keyring === null) return null;
+  try {
+    const ring = await Keyring.open(config.mfa.keyring, await unlockOptions(cli, opts));
+    return { secrets: new KeyringEnrollments(ring), close: () => ring.close() };
+  } catch (err) {
+    if (err instanceof KeyringError) throw new CliError(`mfa keyring: ${err.message}`);
+    throw err;
+  }
+}
+
 export function register(program: Command, cli: CliContext): void {
-  program
+  const command = program
     .command("serve")
     .summary("the decision service: HTTP API with hot reload, decision log, auth and TLS")
     .description(
@@ -67,6 +84,8 @@ export function register(program: Command, cli: CliContext): void {
         "The policy paths are watched; a changed set is swapped in only when it has no errors\n" +
         "(SIGHUP reloads too). Logs are JSON lines on stderr. Stops gracefully on SIGTERM or SIGINT.\n" +
         "Listening on a non-loopback address requires client tokens in the config file.\n" +
+        "With a keyring (--keyring, $SWARM_POLICY_KEYRING, or mfa.keyring in the config), POST /v1/mfa/verify\n" +
+        "checks codes against the users enrolled with `swarm-policy mfa enroll`.\n" +
         "Exits 2 before listening for bad usage, an unreadable path, a bad config, or an unusable address.",
     )
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
@@ -78,7 +97,8 @@ export function register(program: Command, cli: CliContext): void {
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--tls-client-ca <file>", "require client certificates signed by this PEM CA (mutual TLS)")
     .option("--no-watch", "do not watch the policy paths (reload on SIGHUP or POST /v1/policies/reload only)")
-    .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]))
+    .addOption(new Option("--log-level <level>", "log level").choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"]));
+  addKeyringOptions(command)
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -93,10 +113,12 @@ export function register(program: Command, cli: CliContext): void {
       cli.action(async (paths: string[], opts: ServeOptions) => {
         const config = await resolveConfig(cli, opts);
         await readPolicySources(cli, paths);
+        const mfa = await openMfa(cli, opts, config);
         let server;
         try {
-          server = await startServer({ paths: paths.map((p) => cli.resolve(p)), config, cwd: cli.io.cwd });
+          server = await startServer({ paths: paths.map((p) => cli.resolve(p)), config, cwd: cli.io.cwd, mfaSecrets: mfa?.secrets ?? null });
         } catch (err) {
+          mfa?.close();
           if (err instanceof ServerConfigError) throw new CliError(err.message);
           throw err;
         }
@@ -107,7 +129,10 @@ export function register(program: Command, cli: CliContext): void {
             process.off("SIGHUP", onHup);
             process.off("SIGTERM", onStop);
             process.off("SIGINT", onStop);
-            void running.close().then(resolve, resolve);
+            void running
+              .close()
+              .finally(() => mfa?.close())
+              .then(resolve, resolve);
           };
           process.on("SIGHUP", onHup);
           process.on("SIGTERM", onStop);

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileSync } from "node:fs";
 import { run } from "../run.js";
+import { totpCode } from "../../../src/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const POLICY = 'package demo\n\nallow "read-docs" {\n  when action == "read" and resource.type == "doc"\n}\n';
@@ -43,6 +44,7 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
     [["serve", "a.policy", "--tls-client-ca", "ca.pem"], /--tls-client-ca needs TLS/],
     [["serve", "a.policy", "--port", "0", "--tls-cert", "x.pem", "--tls-key", "y.pem"], /tls\.cert: cannot read .*x\.pem: no such file or directory/],
     [["serve", "a.policy", "--log-level", "loud"], /argument 'loud' is invalid/],
+    [["serve", "a.policy", "--keyring", "no-ring"], /mfa keyring: keyring directory .*no-ring does not exist/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args, { cwd });
@@ -52,10 +54,11 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
   }
 });
 
-t.test("the process: listens, answers, reloads on SIGHUP, exits 0 on SIGTERM", async (t) => {
-  const cwd = t.testdir({ "a.policy": POLICY });
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/bin.ts"), "serve", "a.policy", "--port", "0", "--no-watch"], {
+/** The serve verb as a real process, with its JSON log lines awaitable. */
+function spawnServe(t: Tap, cwd: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/bin.ts"), "serve", ...args], {
     cwd,
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   t.teardown(() => void child.kill("SIGKILL"));
@@ -78,6 +81,13 @@ t.test("the process: listens, answers, reloads on SIGHUP, exits 0 on SIGTERM", a
       else waiting.push({ pred, resolve });
     });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, lines, logLine, exited };
+}
+type Tap = { teardown(fn: () => void): void };
+
+t.test("the process: listens, answers, reloads on SIGHUP, exits 0 on SIGTERM", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const { child, lines, logLine, exited } = spawnServe(t, cwd, ["a.policy", "--port", "0", "--no-watch"]);
 
   const listening = await logLine((l) => l.msg === "listening");
   const url = listening.url as string;
@@ -98,4 +108,44 @@ t.test("the process: listens, answers, reloads on SIGHUP, exits 0 on SIGTERM", a
   child.kill("SIGTERM");
   t.equal(await exited, 0, "a graceful stop");
   t.ok(lines.some((l) => l.msg === "closed"));
+});
+
+/** RFC 4648 base32 (the otpauth secret) to bytes. */
+function base32(text: string): Uint8Array {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of text.replace(/=+$/, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+t.test("--keyring: POST /v1/mfa/verify checks codes against the keyring's enrolments", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const init = await run(["keys", "init", "--keyring", "ring", "--protect", "none"], { cwd });
+  t.equal(init.code, 0, init.stderr);
+  const enrolled = await run(["mfa", "enroll", "alice", "--keyring", "ring", "--format", "json", "--events", "events.jsonl"], { cwd });
+  t.equal(enrolled.code, 0, enrolled.stderr);
+  const uri = new URL(JSON.parse(enrolled.stdout).otpauth_uri as string);
+  const secret = base32(uri.searchParams.get("secret")!);
+  const { logLine, child, exited } = spawnServe(t, cwd, ["a.policy", "--port", "0", "--no-watch"], { SWARM_POLICY_KEYRING: path.join(cwd, "ring") });
+  const url = (await logLine((l) => l.msg === "listening")).url as string;
+  const verify = (code: string) =>
+    fetch(`${url}/v1/mfa/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "alice", code }) }).then(
+      async (r) => [r.status, await r.json()] as const,
+    );
+  const code = totpCode(secret, Math.floor(Date.now() / 1000));
+  const [status, good] = await verify(code);
+  t.equal(status, 200);
+  t.match(good, { valid: true, user: "alice", verified_at: String });
+  t.match((await verify(code))[1], { valid: false, reason: "replay" });
+  child.kill("SIGTERM");
+  t.equal(await exited, 0);
 });

@@ -12,7 +12,9 @@
  * registry, DNS and web log fields are renamed to their ECS fields; product
  * and category become `host.os.type` and `event.category` / `event.type`
  * conditions (which hold for a string or for a list containing the value,
- * since ECS writes these as lists); keyword searches look in `message`.
+ * since ECS writes these as lists); Zeek's connection, HTTP and DNS fields
+ * are renamed as Elastic's Zeek integration writes them; keyword searches
+ * look in `message`.
  * Other log sources are kept, with their fields as named.
  */
 import type { LogsourceEntry, Pipeline } from "./pipeline.js";
@@ -181,6 +183,26 @@ const ECS_FIELDS: Record<string, string> = {
   "r-dns": "destination.domain",
 };
 
+/** Zeek's own field names as Elastic's Zeek integration writes them in ECS. */
+const ECS_ZEEK: LogsourceEntry[] = [
+  {
+    product: "zeek",
+    fields: { "id.orig_h": ["source.ip"], "id.orig_p": ["source.port"], "id.resp_h": ["destination.ip"], "id.resp_p": ["destination.port"] },
+  },
+  {
+    product: "zeek",
+    service: "http",
+    fields: {
+      host: ["url.domain"],
+      uri: ["url.original"],
+      method: ["http.request.method"],
+      user_agent: ["user_agent.original"],
+      status_code: ["http.response.status_code"],
+    },
+  },
+  { product: "zeek", service: "dns", fields: { query: ["dns.question.name"], qtype_name: ["dns.question.type"] } },
+];
+
 export const ECS: Pipeline = {
   name: "ecs",
   description: "Elastic Common Schema events",
@@ -193,6 +215,7 @@ export const ECS: Pipeline = {
       category,
       condition: type === undefined ? holds("event.category", cat) : `${holds("event.category", cat)} and ${holds("event.type", type)}`,
     })),
+    ...ECS_ZEEK,
   ],
 };
 

@@ -298,6 +298,14 @@ export {
   clampPrivateKey,
   type WireGuardKeyPair,
 } from "./runtime/mesh/keys.js";
+/** `wg show all dump` (and `wg show IFACE dump`) parsed; bad lines by number; the private key is never kept. */
+export { parseWgDump, type WgDump, type DumpInterface, type DumpPeer, type DumpProblem } from "./runtime/mesh/wg-dump.js";
+/** Drift between a plan and a live dump (docs/mesh.md "Verify"), and its text form. */
+export { verifyMesh, verifyText, type VerifyReport as MeshVerifyReport, type VerifyOptions as MeshVerifyOptions, type Finding as MeshDriftFinding, type DriftKind } from "./runtime/mesh/verify.js";
+/** The mesh drawn as Mermaid or DOT, per node or per tag, rejected nodes apart. */
+export { renderGraph, type GraphOptions, type GraphFormat } from "./runtime/mesh/graph.js";
+/** Duration text (`5m`, `1h30m`) to milliseconds; null when malformed. */
+export { parseDuration } from "./evaluator/duration.js";
 /**
  * TOTP multi-factor authentication (docs/mfa.md). `KeyringEnrollments` keeps
  * each user's secret sealed by the keyring (`enroll(user, { force })`);

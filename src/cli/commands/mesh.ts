@@ -18,11 +18,16 @@ import {
   generateKeyPair,
   meshInventoryProblemText,
   parseMeshInventory,
+  parseDuration,
   parsePrivateKey,
+  parseWgDump,
   planMesh,
   privateKeyText,
   publicKeyOf,
+  renderGraph,
   renderOptionsProblem,
+  verifyMesh,
+  verifyText,
   writeFileAtomic,
   writePlan,
   type MeshInventoryNode,
@@ -157,6 +162,101 @@ function registerPlan(mesh: Command, cli: CliContext): void {
     );
 }
 
+interface VerifyCliOptions extends PlanningOptions {
+  dump: string;
+  interface?: string;
+  handshakeWithin?: string;
+  allNodes: boolean;
+  format: "text" | "json";
+}
+
+function registerVerify(mesh: Command, cli: CliContext): void {
+  planningOptions(
+    mesh
+      .command("verify")
+      .summary("report drift between the plan and a live `wg show all dump`")
+      .description(
+        "Plan the mesh as of now (or --time) and compare it with `wg show all dump` output: peers the policy\n" +
+          "does not allow, allowed peers missing, AllowedIPs wider than planned, keys older than key_age,\n" +
+          "wrong listen ports, unknown interfaces, unreadable lines, and with --handshake-within, peers with\n" +
+          "no recent handshake. Interfaces are matched to nodes by their public key.\n" +
+          "Exits 0 with no drift, 1 on drift or policy errors, 2 for unreadable input.",
+      ),
+  )
+    .requiredOption("-d, --dump <file>", "`wg show all dump` output, or - for standard input")
+    .option("--interface <name>", "check only this interface")
+    .option("--handshake-within <duration>", "drift when a planned peer has had no handshake for this long (e.g. 5m)")
+    .option("--all-nodes", "the dump covers the whole mesh: an admitted node without an interface is drift", false)
+    .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ wg show all dump | swarm-policy mesh verify policies/ --nodes inventory.json --dump - --interface swarm\n" +
+        "  $ swarm-policy mesh verify policies/ -n inventory.json -d dump.txt --handshake-within 5m -f json\n",
+    )
+    .action(
+      cli.action(async (paths: string[], opts: VerifyCliOptions) => {
+        if (opts.dump === "-" && opts.nodes === "-") throw new CliError("--dump and --nodes cannot both read standard input");
+        let handshakeWithinMs: number | undefined;
+        if (opts.handshakeWithin !== undefined) {
+          const ms = parseDuration(opts.handshakeWithin);
+          if (ms === null || ms <= 0) throw new CliError(`--handshake-within ${JSON.stringify(opts.handshakeWithin)} is not a duration (e.g. 5m, 1h30m)`);
+          handshakeWithinMs = ms;
+        }
+        const dumpText = await readText(cli, opts.dump, "dump");
+        const plan = await planFromCli(cli, paths, opts);
+        if (plan === null) return 1;
+        const report = verifyMesh(plan, parseWgDump(dumpText), {
+          now: Date.parse(plan.time),
+          ...(handshakeWithinMs !== undefined ? { handshakeWithinMs } : {}),
+          ...(opts.interface !== undefined ? { interfaceName: opts.interface } : {}),
+          allNodes: opts.allNodes,
+        });
+        if (opts.format === "json") {
+          const s = plan.settings;
+          cli.io.stdout(JSON.stringify({ mesh: s.name, time: plan.time, policy_version: plan.policyVersion, ...report }, null, 2) + "\n");
+        } else cli.io.stdout(verifyText(report));
+        return report.drift ? 1 : 0;
+      }),
+    );
+}
+
+interface GraphCliOptions extends PlanningOptions {
+  format: "mermaid" | "dot";
+  byTag: boolean;
+}
+
+function registerGraph(mesh: Command, cli: CliContext): void {
+  planningOptions(
+    mesh
+      .command("graph")
+      .summary("draw admitted nodes and allowed flows as Mermaid or DOT")
+      .description(
+        "Draw the planned mesh: admitted nodes with their addresses and arrows for the allowed flows\n" +
+          "(labelled with ports), rejected nodes apart with their reasons. --by-tag draws one box per tag\n" +
+          "instead, for large meshes (a per-node drawing is refused above 2000 arrows).",
+      ),
+  )
+    .addOption(new Option("-f, --format <format>", "drawing format").choices(["mermaid", "dot"]).default("mermaid"))
+    .option("--by-tag", "one box per tag and one arrow per connect rule", false)
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  $ swarm-policy mesh graph policies/ --nodes inventory.json > mesh.mmd\n" +
+        "  $ swarm-policy mesh graph policies/ --nodes inventory.json -f dot --by-tag | dot -Tsvg > mesh.svg\n",
+    )
+    .action(
+      cli.action(async (paths: string[], opts: GraphCliOptions) => {
+        const plan = await planFromCli(cli, paths, opts);
+        if (plan === null) return 1;
+        const drawn = renderGraph(plan, { format: opts.format, byTag: opts.byTag });
+        if (typeof drawn !== "string") throw new CliError(drawn.error);
+        cli.io.stdout(drawn);
+        return 0;
+      }),
+    );
+}
+
 interface KeysGenOptions {
   out?: string;
   force: boolean;
@@ -239,5 +339,7 @@ export function register(program: Command, cli: CliContext): void {
         "  $ swarm-policy mesh keys gen --out /etc/wireguard/swarm.key\n",
     );
   registerPlan(mesh, cli);
+  registerVerify(mesh, cli);
+  registerGraph(mesh, cli);
   registerKeys(mesh, cli);
 }

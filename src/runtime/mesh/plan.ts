@@ -41,6 +41,9 @@ export interface PlannedNode {
 
 export interface RejectedNode {
   id: string;
+  /** The inventory's public key (maybe malformed: that can be the reason). */
+  publicKey: string;
+  keyCreatedAt: string | number | null;
   reasons: string[];
   errors: DecisionError[];
 }
@@ -79,6 +82,8 @@ export interface PlanOptions {
   mesh?: string;
 }
 
+const identity = (n: InventoryNode) => ({ id: n.id, publicKey: n.public_key, keyCreatedAt: n.key_created_at ?? null });
+
 const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Plan the mesh, or say in one line why there can be none (policy errors, no mesh). */
@@ -95,7 +100,7 @@ export function planMesh(engine: MeshEngine, inventory: readonly InventoryNode[]
   for (const node of inventory) {
     const d = engine.evaluate({ kind: "mesh", ...named, node, time }) as MeshDecision;
     if (d.decision === "admit") admitted.push(node);
-    else rejected.push({ id: node.id, reasons: d.reasons.map((r) => r.message), errors: d.errors });
+    else rejected.push({ ...identity(node), reasons: d.reasons.map((r) => r.message), errors: d.errors });
   }
 
   // Two admitted nodes with one key: WireGuard would treat them as one peer.
@@ -107,7 +112,7 @@ export function planMesh(engine: MeshEngine, inventory: readonly InventoryNode[]
     for (const id of ids) {
       shared.add(id);
       const others = ids.filter((x) => x !== id).map((x) => JSON.stringify(x)).join(", ");
-      rejected.push({ id, reasons: [`public key is also used by node ${others}`], errors: [] });
+      rejected.push({ ...identity(admitted.find((n) => n.id === id)!), reasons: [`public key is also used by node ${others}`], errors: [] });
     }
   }
   if (shared.size > 0) admitted = admitted.filter((n) => !shared.has(n.id));
@@ -116,7 +121,7 @@ export function planMesh(engine: MeshEngine, inventory: readonly InventoryNode[]
     settings.space,
     admitted.map((n) => ({ id: n.id, pinned: n.address })),
   );
-  for (const [id, reason] of refused) rejected.push({ id, reasons: [reason], errors: [] });
+  for (const [id, reason] of refused) rejected.push({ ...identity(admitted.find((n) => n.id === id)!), reasons: [reason], errors: [] });
 
   const nodes: PlannedNode[] = admitted
     .filter((n) => addresses.has(n.id))

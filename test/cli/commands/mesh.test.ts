@@ -154,9 +154,69 @@ t.test("mesh keys gen and pub", async (t) => {
 
 t.test("help has examples", async (t) => {
   const cwd = workspace(t);
-  for (const verb of [["mesh"], ["mesh", "plan"], ["mesh", "keys", "gen"], ["mesh", "keys", "pub"]]) {
+  for (const verb of [["mesh"], ["mesh", "plan"], ["mesh", "verify"], ["mesh", "graph"], ["mesh", "keys", "gen"], ["mesh", "keys", "pub"]]) {
     const r = await run([...verb, "--help"], { cwd });
     t.equal(r.code, 0);
     t.match(r.stdout, /\$ swarm-policy mesh /, verb.join(" "));
   }
+});
+
+t.test("mesh verify: clean, drift, JSON, stdin, bad input", async (t) => {
+  const cwd = workspace(t);
+  const planned = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "out", "--time", TIME, "-f", "json"], { cwd });
+  t.equal(planned.code, 0, planned.stderr);
+  const plan = JSON.parse(readFileSync(path.join(cwd, "out/plan.json"), "utf8")) as PlanJson;
+  const at = (id: string) => plan.nodes.find((n) => n.id === id)!;
+  const w1 = keyFor("w1");
+  const peer = (id: string, handshake = Date.parse(TIME) / 1000 - 1000) => ["lab", at(id).public_key, "(none)", at(id).endpoint ?? "(none)", `${at(id).address}/32`, String(handshake), "0", "0", "25"].join("\t");
+  const iface = ["lab", w1.privateText, w1.publicKey, "51820", "off"].join("\t");
+  writeFileSync(path.join(cwd, "clean.txt"), [iface, peer("d1"), peer("s1")].join("\n") + "\n");
+  writeFileSync(path.join(cwd, "drift.txt"), [iface, peer("s1"), peer("w2"), "junk"].join("\n") + "\n");
+  const base = ["mesh", "verify", "lab.policy", "-n", "nodes.json", "--time", TIME];
+
+  const clean = await run([...base, "-d", "clean.txt"], { cwd });
+  t.equal(clean.code, 0, clean.stderr);
+  t.equal(clean.stdout, "no drift: 1 interface and 2 peers match the plan\n");
+
+  const drift = await run([...base, "-d", "drift.txt"], { cwd });
+  t.equal(drift.code, 1);
+  t.equal(
+    drift.stdout,
+    "unreadable-line: line 4: 1 tab-separated fields; an interface line has 5 (4 without the interface name), a peer line 9 (8)\n" +
+      "unexpected-peer: node w1 has peer w2, but no connect rule lets them talk (dump line 3)\n" +
+      `missing-peer: node w1 lacks its planned peer d1 (${at("d1").public_key}) (dump line 1)\n` +
+      "drift: 3 findings (1 interfaces, 2 peers checked)\n",
+  );
+  const json = await run([...base, "-d", "-", "-f", "json", "--handshake-within", "5m"], { cwd, stdin: readFileSync(path.join(cwd, "clean.txt"), "utf8") });
+  t.equal(json.code, 1);
+  const report = JSON.parse(json.stdout) as { drift: boolean; mesh: string; time: string; findings: { kind: string; peer: string; line: number }[] };
+  t.same([report.drift, report.mesh, report.time], [true, "lab", "2026-01-10T00:00:00.000Z"]);
+  t.same(report.findings.map((f) => [f.kind, f.peer, f.line]), [["stale-handshake", "d1", 2], ["stale-handshake", "s1", 3]]);
+  for (const r of [clean, drift, json]) t.notMatch(r.stdout + r.stderr, w1.privateText, "the dump's private key is never printed");
+
+  const fresh = await run([...base, "-d", "clean.txt", "--handshake-within", "30m"], { cwd });
+  t.equal(fresh.code, 0, "handshakes 1,000 s before the verification time are within 30m");
+  const bad: [string[], RegExp][] = [
+    [[...base, "-d", "nope.txt"], /^swarm-policy: cannot read dump nope\.txt: no such file or directory\n$/],
+    [[...base, "-d", "clean.txt", "--handshake-within", "soon"], /--handshake-within "soon" is not a duration/],
+    [["mesh", "verify", "lab.policy", "-n", "-", "-d", "-"], /cannot both read standard input/],
+  ];
+  for (const [args, stderr] of bad) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, args.join(" "));
+    t.match(r.stderr, stderr);
+  }
+});
+
+t.test("mesh graph", async (t) => {
+  const cwd = workspace(t);
+  const mermaid = await run(["mesh", "graph", "lab.policy", "-n", "nodes.json", "--time", TIME], { cwd });
+  t.equal(mermaid.code, 0, mermaid.stderr);
+  t.match(mermaid.stdout, /^flowchart LR\n/);
+  t.match(mermaid.stdout, '["x1<br/>#96;when node.attested#96; does not hold"]');
+  const dot = await run(["mesh", "graph", "lab.policy", "-n", "nodes.json", "--time", TIME, "-f", "dot", "--by-tag"], { cwd });
+  t.equal(dot.code, 0);
+  t.match(dot.stdout, '  t0 -> t1 [label="7000, 7001"];');
+  const bad = await run(["mesh", "graph", "lab.policy", "-n", "nodes.json", "-f", "svg"], { cwd });
+  t.equal(bad.code, 2);
 });

@@ -5,6 +5,7 @@
  * checks every provider shares live here so both reject the same inputs.
  */
 import type { SecretKey } from "./secret-key.js";
+import { fillRandom } from "./random-pool.js";
 
 export type AeadAlgorithm = "aes-256-gcm" | "aes-256-gcm-siv";
 
@@ -38,17 +39,19 @@ export interface AeadProvider {
   /** Short name for docs and benchmarks ("node", "noble"). */
   readonly name: string;
   readonly algorithms: readonly AeadAlgorithm[];
-  /** Encrypts and authenticates; returns ciphertext || 16-byte tag. */
-  seal(algorithm: AeadAlgorithm, key: SecretKey, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  /**
+   * Encrypts and authenticates; returns ciphertext || 16-byte tag, or
+   * prefix || ciphertext || tag when `prefix` is given (one allocation, no
+   * extra copy of the payload for callers that put a header first).
+   */
+  seal(algorithm: AeadAlgorithm, key: SecretKey, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array, prefix?: Uint8Array): Uint8Array;
   /** Verifies and decrypts ciphertext || tag; throws CryptoError("auth-failed") when not authentic. */
   open(algorithm: AeadAlgorithm, key: SecretKey, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
 }
 
 /** A fresh random 96-bit nonce from the platform CSPRNG. */
 export function randomNonce(): Uint8Array {
-  const nonce = new Uint8Array(NONCE_BYTES);
-  globalThis.crypto.getRandomValues(nonce);
-  return nonce;
+  return fillRandom(new Uint8Array(NONCE_BYTES));
 }
 
 /** Shared argument checks, run before any provider touches the data. */

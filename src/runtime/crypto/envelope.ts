@@ -73,8 +73,7 @@ export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8
     const wrappedKey = provider.seal(cipher, kek.key, wrapNonce, dataKey.exposeBytes(), wrapContext);
     const nonce = randomNonce();
     const header = joined(wrapContext, encodeHeaderTail(wrapNonce, wrappedKey, fields, nonce));
-    const sealed = provider.seal(cipher, dataKey, nonce, plaintext, joined(header, aadValues));
-    return joined(header, sealed);
+    return provider.seal(cipher, dataKey, nonce, plaintext, aadValues.length === 0 ? header : joined(header, aadValues), header);
   } finally {
     dataKey.destroy();
   }
@@ -100,7 +99,8 @@ export function openEnvelope(envelope: Uint8Array, options: OpenOptions): Uint8A
     const keyBytes = provider.open(header.cipher, kek, header.wrapNonce, header.wrappedKey, parsed.wrapContext);
     dataKey = SecretKey.from(keyBytes);
     keyBytes.fill(0);
-    return provider.open(header.cipher, dataKey, header.nonce, parsed.sealed, joined(parsed.headerBytes, aadValues));
+    const aad = aadValues.length === 0 ? parsed.headerBytes : joined(parsed.headerBytes, aadValues);
+    return provider.open(header.cipher, dataKey, header.nonce, parsed.sealed, aad);
   } catch (e) {
     if (e instanceof CryptoError) throw new EnvelopeError("not-authentic", "envelope is not authentic (wrong key, attributes or tampered data)");
     throw e;

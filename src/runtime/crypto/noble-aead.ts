@@ -15,9 +15,14 @@ function cipherFor(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array,
 export const nobleAead: AeadProvider = {
   name: "noble",
   algorithms: ["aes-256-gcm", "aes-256-gcm-siv"],
-  seal(algorithm, key: SecretKey, nonce, plaintext, aad = EMPTY) {
+  seal(algorithm, key: SecretKey, nonce, plaintext, aad = EMPTY, prefix) {
     const keyBytes = checkAeadArgs(nobleAead, algorithm, key, nonce);
-    return cipherFor(algorithm, keyBytes, nonce, aad).encrypt(plaintext);
+    const sealed = cipherFor(algorithm, keyBytes, nonce, aad).encrypt(plaintext);
+    if (prefix === undefined) return sealed;
+    const out = new Uint8Array(prefix.length + sealed.length);
+    out.set(prefix, 0);
+    out.set(sealed, prefix.length);
+    return out;
   },
   open(algorithm, key: SecretKey, nonce, sealed, aad = EMPTY) {
     const keyBytes = checkAeadArgs(nobleAead, algorithm, key, nonce);

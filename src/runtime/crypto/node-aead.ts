@@ -6,20 +6,31 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
 import { CryptoError, TAG_BYTES, checkAeadArgs, type AeadProvider } from "./aead.js";
 import type { SecretKey } from "./secret-key.js";
 
+/** Plaintext bytes per cipher.update call when sealing. */
+const SLICE = 64 * 1024;
+
 export const nodeAead: AeadProvider = {
   name: "node",
   algorithms: ["aes-256-gcm"],
-  seal(algorithm, key: SecretKey, nonce, plaintext, aad) {
+  seal(algorithm, key: SecretKey, nonce, plaintext, aad, prefix) {
     const keyBytes = checkAeadArgs(nodeAead, algorithm, key, nonce);
     const cipher = createCipheriv("aes-256-gcm", keyBytes, nonce, { authTagLength: TAG_BYTES });
     if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
-    const head = cipher.update(plaintext);
+    const before = prefix?.length ?? 0;
+    // Not from Buffer's shared pool: the result's .buffer must hold nothing but the result.
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(before + plaintext.length + TAG_BYTES).buffer);
+    if (prefix !== undefined) out.set(prefix, 0);
+    // Slices, so each update's output is a small cache-hot buffer copied once into `out`
+    // (one large update would write a second large buffer that then has to be copied).
+    let at = before;
+    for (let i = 0; i < plaintext.length; i += SLICE) {
+      const part = cipher.update(plaintext.subarray(i, i + SLICE));
+      out.set(part, at);
+      at += part.length;
+    }
     const tail = cipher.final();
-    const tag = cipher.getAuthTag();
-    const out = new Uint8Array(head.length + tail.length + TAG_BYTES);
-    out.set(head, 0);
-    out.set(tail, head.length);
-    out.set(tag, head.length + tail.length);
+    out.set(tail, at);
+    out.set(cipher.getAuthTag(), at + tail.length);
     return out;
   },
   open(algorithm, key: SecretKey, nonce, sealed, aad) {
@@ -38,6 +49,8 @@ export const nodeAead: AeadProvider = {
       head.fill(0); // unauthenticated plaintext never leaves this function
       throw new CryptoError("auth-failed");
     }
+    // GCM's final() yields nothing, so the update output is the plaintext: no copy.
+    if (tail.length === 0 && head.byteOffset === 0 && head.buffer.byteLength === head.length) return new Uint8Array(head.buffer);
     const out = new Uint8Array(head.length + tail.length);
     out.set(head, 0);
     out.set(tail, head.length);

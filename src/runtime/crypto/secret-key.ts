@@ -4,6 +4,8 @@
  * strings), so key material cannot leak through a log line by accident.
  */
 
+import { fillRandom } from "./random-pool.js";
+
 const REDACTED = "SecretKey(<redacted>)";
 // The well-known symbol node:util uses; Symbol.for keeps this file portable.
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -26,9 +28,7 @@ export class SecretKey {
     if (!Number.isInteger(length) || length < 1 || length > 1024) {
       throw new RangeError("secret key length must be an integer from 1 to 1024");
     }
-    const bytes = new Uint8Array(length);
-    globalThis.crypto.getRandomValues(bytes);
-    return new SecretKey(bytes);
+    return new SecretKey(fillRandom(new Uint8Array(length)));
   }
 
   /** Key length in bytes (not secret). */

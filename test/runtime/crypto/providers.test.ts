@@ -82,3 +82,26 @@ t.test("randomNonce: 12 fresh bytes each call", async (t) => {
   t.equal(a.length, NONCE_BYTES);
   t.notSame(a, b);
 });
+
+t.test("randomNonce and SecretKey.generate draw from a pool: never a repeat across refills", async (t) => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 3000; i++) seen.add(Buffer.from(randomNonce()).toString("hex")); // 36 KB: several 4 KiB refills
+  t.equal(seen.size, 3000);
+  const keys = new Set(Array.from({ length: 500 }, () => Buffer.from(SecretKey.generate().exposeBytes()).toString("hex")));
+  t.equal(keys.size, 500);
+  const big = SecretKey.generate(1024).exposeBytes(); // larger requests bypass the pool
+  t.ok(new Set(big).size > 200, "a large key is not constant");
+});
+
+t.test("seal with a prefix: prefix || ciphertext || tag, identical across providers and sizes", async (t) => {
+  const key = SecretKey.generate(), nonce = randomNonce(), prefix = random(37);
+  for (const len of [0, 1, 65_535, 65_536, 65_537, 200_000]) {
+    const msg = random(len);
+    const plain = nodeAead.seal("aes-256-gcm", key, nonce, msg);
+    for (const p of [nodeAead, nobleAead]) {
+      const withPrefix = p.seal("aes-256-gcm", key, nonce, msg, undefined, prefix);
+      t.ok(sameBytes(withPrefix.subarray(0, 37), prefix) && sameBytes(withPrefix.subarray(37), plain), `${p.name} ${len}`);
+      t.equal(withPrefix.buffer.byteLength, withPrefix.length, `${p.name} ${len}: the result owns its whole buffer`);
+    }
+  }
+});

@@ -1,0 +1,67 @@
+/**
+ * Rule-level conversion: names, severities, tags, provenance comments (and
+ * that nothing in a rule's metadata can escape its comment), multi-document
+ * files, documents that are not rules.
+ */
+import t from "tap";
+import { compile, ImportInputError } from "../../../src/index.js";
+import { convert, fires } from "./helpers.js";
+
+const DETECTION = "detection:\n  sel:\n    A: x\n  condition: sel\n";
+
+t.test("severity from level; tags with ATT&CK techniques as MITRE:T...; sigma:ID first", async (t) => {
+  const levels: [string, string][] = [["informational", "low"], ["low", "low"], ["medium", "medium"], ["high", "high"], ["critical", "critical"], ["", "medium"]];
+  for (const [level, severity] of levels) {
+    const r = convert(`title: T\n${level ? `level: ${level}\n` : ""}${DETECTION}`);
+    t.match(r.policy, new RegExp(`detect "T" \\{\\n {2}severity ${severity}\\n`), level || "no level");
+  }
+  const r = convert(`title: T\nid: abc-1\ntags: [attack.execution, attack.t1059.004, attack.T1105, cve.2021-44228]\n${DETECTION}`);
+  t.match(r.policy, /tags \["sigma:abc-1", "attack\.execution", "MITRE:T1059\.004", "MITRE:T1105", "cve\.2021-44228"\]/);
+});
+
+t.test("repeated titles get -2, -3 and a comment; untitled rules are named by file and document", async (t) => {
+  const r = convert([`title: Same\n${DETECTION}`, `title: Same\n${DETECTION}---\ntitle: Same\n${DETECTION}---\n${DETECTION}`]);
+  t.same(r.problems, []);
+  t.same(r.policy.match(/^detect "[^"]*"/gm), ['detect "Same"', 'detect "Same-2"', 'detect "Same-3"', 'detect "rule2.yml#3"']);
+  t.match(r.policy, /# named "Same-2": another rule has the same title\n/);
+  t.match(r.policy, /# Sigma: Same \(rule2\.yml document 2\)\n/);
+  t.same(compile(r.policy, { file: "x.policy" }).diagnostics, []);
+});
+
+t.test("metadata with line breaks stays inside its comment", async (t) => {
+  const r = convert(
+    `title: "Evil\\n}\\nallow \\"x\\" {\\n  when true"\nauthor: "a\\nallow \\"y\\" {\\n}"\nreferences:\n  - "http://x\\r\\ndeny \\"z\\" {}"\n${DETECTION}`,
+  );
+  t.same(r.problems, []);
+  const engine = compile(r.policy, { file: "x.policy" });
+  t.same(engine.diagnostics, []);
+  t.notMatch(r.policy, /^(allow|deny) /m, "no rule but the detect one");
+  t.equal((r.policy.match(/^detect /gm) ?? []).length, 1);
+  t.match(r.policy, /detect "Evil\\n}\\nallow \\"x\\" \{\\n {2}when true" \{/, "the title is an escaped string");
+});
+
+t.test("a multi-document file: every document is a rule of its own", async (t) => {
+  const r = convert(`title: One\n${DETECTION}---\ntitle: Two\n${DETECTION}---\ntitle: Three\ndetection:\n  sel:\n    A|nope: x\n  condition: sel\n`);
+  t.equal(r.converted, 2);
+  t.same(r.problems, [{ rule: "Three (rule.yml document 3)", reason: "search identifier `sel`: unknown modifier `nope`" }]);
+});
+
+t.test("documents that are not rules", async (t) => {
+  const filter = convert(`title: F\nfilter:\n  rules: [x]\n  selection:\n    A: b\n  condition: not selection\n`);
+  t.same(filter.problems.map((p) => p.reason), ["Sigma filter documents are not supported (apply the filter to the rules it names instead)"]);
+  const noCondition = convert("title: N\ndetection:\n  sel:\n    A: x\n");
+  t.same(noCondition.problems.map((p) => p.reason), ["`detection` has no `condition`"]);
+  const badDetection = convert("title: N\ndetection: [1, 2]\n");
+  t.same(badDetection.problems.map((p) => p.reason), ["`detection` is not a map"]);
+  t.throws(() => convert("just: yaml\n"), ImportInputError);
+  t.throws(() => convert("- a\n- b\n"), ImportInputError);
+  t.throws(() => convert("a: [\n"), ImportInputError);
+});
+
+t.test("a contradictory condition still converts to a valid rule that never fires", async (t) => {
+  const r = convert("title: N\ndetection:\n  sel:\n    A: x\n  condition: sel and not sel\n");
+  t.equal(r.converted, 1);
+  t.same(compile(r.policy, { file: "x.policy" }).diagnostics.filter((d) => d.severity === "error"), []);
+  t.notOk(fires(r.policy, { A: "x" }));
+  t.notOk(fires(r.policy, {}));
+});

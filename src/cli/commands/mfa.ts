@@ -11,7 +11,7 @@
  * or appended to --events FILE.
  */
 import { Option, type Command } from "commander";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import {
   FileMfaStateStore,
@@ -36,22 +36,42 @@ interface MfaCliOptions extends KeyringCliOptions {
 const formatOption = () => new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text");
 const eventsOption = () => new Option("--events <file>", "append security events (JSON lines) to this file; - for stderr").default("-");
 
-/** Events are collected during the operation and written after it, in order. */
-async function writeEvents(cli: CliContext, where: string, events: MfaEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const text = events.map((e) => JSON.stringify(e) + "\n").join("");
-  if (where === "-") {
-    cli.io.stderr(text);
-    return;
+/**
+ * Where security events go. The file is opened (append, 0600) before the
+ * operation, so an unwritable log fails the command before a code is used
+ * up or a secret replaced; events are written, in order, when it ends.
+ */
+class EventOutput {
+  readonly events: MfaEvent[] = [];
+  readonly push = (e: MfaEvent) => void this.events.push(e);
+  private constructor(
+    private readonly cli: CliContext,
+    private readonly where: string,
+    private readonly handle: FileHandle | null,
+  ) {}
+
+  static async open(cli: CliContext, where: string): Promise<EventOutput> {
+    if (where === "-") return new EventOutput(cli, where, null);
+    try {
+      return new EventOutput(cli, where, await open(cli.resolve(where), "a", 0o600));
+    } catch (err) {
+      throw new CliError(`cannot append events to ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
-  let handle;
-  try {
-    handle = await open(cli.resolve(where), "a", 0o600);
-    await handle.writeFile(text);
-  } catch (err) {
-    throw new CliError(`cannot append events to ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  } finally {
-    await handle?.close();
+
+  async close(): Promise<void> {
+    const text = this.events.map((e) => JSON.stringify(e) + "\n").join("");
+    if (this.handle === null) {
+      this.cli.io.stderr(text);
+      return;
+    }
+    try {
+      await this.handle.writeFile(text);
+    } catch (err) {
+      throw new CliError(`cannot append events to ${this.where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    } finally {
+      await this.handle.close();
+    }
   }
 }
 
@@ -77,10 +97,13 @@ async function withMfaErrors<T>(body: () => Promise<T>): Promise<T> {
 async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { force: boolean; issuer: string }): Promise<number> {
   const name = userArg(user);
   if (opts.issuer === "" || opts.issuer.length > 128) throw new CliError("--issuer must be 1 to 128 characters");
-  const ring = await openKeyring(cli, opts);
-  const events: MfaEvent[] = [];
+  const events = await EventOutput.open(cli, opts.events);
+  const ring = await openKeyring(cli, opts).catch(async (err) => {
+    await events.close();
+    throw err;
+  });
   try {
-    const enrollments = new KeyringEnrollments(ring, { onEvent: (e) => events.push(e) });
+    const enrollments = new KeyringEnrollments(ring, { onEvent: events.push });
     const { secret, enrollment, replaced } = await enrollments.enroll(name, { force: opts.force });
     let uri: string;
     try {
@@ -103,7 +126,7 @@ async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { for
     }
   } finally {
     ring.close();
-    await writeEvents(cli, opts.events, events);
+    await events.close();
   }
   return 0;
 }
@@ -112,16 +135,19 @@ async function verify(cli: CliContext, user: string, code: string, opts: MfaCliO
   const name = userArg(user);
   // `-`: the code from standard input, so it does not show in the process list.
   const given = code === "-" ? ((await cli.io.readStdin()).split(/\r?\n/, 1)[0] ?? "") : code;
-  const ring = await openKeyring(cli, opts);
-  const events: MfaEvent[] = [];
+  const events = await EventOutput.open(cli, opts.events);
+  const ring = await openKeyring(cli, opts).catch(async (err) => {
+    await events.close();
+    throw err;
+  });
   let result;
   try {
     const state = new FileMfaStateStore(path.join(ring.dir, MFA_DIR));
-    const verifier = new MfaVerifier({ secrets: new KeyringEnrollments(ring), replay: state, lockout: state, onEvent: (e) => events.push(e) });
+    const verifier = new MfaVerifier({ secrets: new KeyringEnrollments(ring), replay: state, lockout: state, onEvent: events.push });
     result = await verifier.verify(name, given);
   } finally {
     ring.close();
-    await writeEvents(cli, opts.events, events);
+    await events.close();
   }
   if (opts.format === "json") {
     cli.io.stdout(JSON.stringify(result, null, 2) + "\n");

@@ -8,7 +8,8 @@
  *   list never equals a string.
  * - Every verification is one `mfa-verify` event, `event.outcome` "success"
  *   or "failure", and on failure `event.reason` (invalid, replay, locked,
- *   not-enrolled). A lock beginning is one more event, `mfa-lockout`, whose
+ *   not-enrolled, error: a store or the keyring failed, e.g. a secret file
+ *   that was tampered with). A lock beginning is one more event, `mfa-lockout`, whose
  *   outcome is "unknown" (a consequence, not an attempt), so rules counting
  *   failed attempts do not count it twice.
  * - Nothing derived from the code or the secret is ever put in an event: the
@@ -20,7 +21,8 @@
 /** Receives each event as it happens. A throw propagates to the caller (the attempt then fails). */
 export type SecurityEventSink = (event: MfaEvent) => void;
 
-export type MfaFailureReason = "invalid" | "replay" | "locked" | "not-enrolled";
+/** Why an attempt failed; "error": a store or the keyring failed (the attempt is refused, and `verify` rejects). */
+export type MfaFailureReason = "invalid" | "replay" | "locked" | "not-enrolled" | "error";
 
 /** An ECS-style event object (JSON-serializable). */
 export type MfaEvent = Record<string, unknown> & { "@timestamp": string; event: Record<string, unknown> };

@@ -16,8 +16,9 @@
  *
  * Every attempt emits one `mfa-verify` event, and a failure that starts a
  * lock one `mfa-lockout` event (events.ts); never the code or the secret.
- * A store that fails makes `verify` reject (fail closed): an unreachable
- * store never turns into a success.
+ * A store or keyring that fails makes `verify` reject (fail closed), after
+ * a failure event with reason "error": an unreachable store never turns
+ * into a success.
  */
 import type { SecretKey } from "../crypto/secret-key.js";
 import { checkUserName, type TotpSecretSource } from "./enrollments.js";
@@ -89,12 +90,29 @@ export class MfaVerifier {
       return { valid: false, reason, ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }) };
     };
     if (name === null) return fail("invalid");
-    const enrolled = await this.#secrets.secretFor(name);
-    if (enrolled === null) return fail("not-enrolled");
+    let failed: MfaFailureReason | null = null;
+    const failOnce = (reason: MfaFailureReason, extra?: { failures?: number; retryAfterMs?: number }) => {
+      failed = reason;
+      return fail(reason, extra);
+    };
     try {
-      return await this.#attempt(name, enrolled.secret, enrolled.totp, code, at, sourceIp, fail);
-    } finally {
-      enrolled.secret.destroy();
+      const enrolled = await this.#secrets.secretFor(name);
+      if (enrolled === null) return failOnce("not-enrolled");
+      try {
+        return await this.#attempt(name, enrolled.secret, enrolled.totp, code, at, sourceIp, failOnce);
+      } finally {
+        enrolled.secret.destroy();
+      }
+    } catch (err) {
+      // A tampered secret file or a store that went away is worth a SIEM's attention too.
+      if (failed === null) {
+        try {
+          fail("error");
+        } catch {
+          // the sink failing as well changes nothing: the attempt is refused either way
+        }
+      }
+      throw err;
     }
   }
 

@@ -150,6 +150,14 @@ t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an e
     t.match(r.stderr, message, args.join(" "));
     t.notMatch(r.stderr, /\n\s+at /, "no stack trace");
   }
+  // An events log that cannot be written fails the command before the code is used up.
+  const { bytes } = secretOf(await run(["mfa", "enroll", "erin", "--keyring", "ring"], { cwd }));
+  const code = totpCode(bytes, now());
+  const noLog = await run(["mfa", "verify", "erin", code, "--keyring", "ring", "--events", "ring"], { cwd });
+  t.equal(noLog.code, 2);
+  t.equal(noLog.stderr, "swarm-policy: cannot append events to ring: EISDIR\n");
+  t.equal((await run(["mfa", "verify", "erin", code, "--keyring", "ring"], { cwd })).code, 0, "the code was not used up");
+
   const help = await run(["mfa", "verify", "--help"], { cwd });
   t.equal(help.code, 0);
   t.match(help.stdout, /\$ swarm-policy mfa verify alice 492039 --keyring ring\//);

@@ -7,6 +7,9 @@
  * an allow.
  */
 import t from "tap";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { compile } from "../../../src/index.js";
 import { SecretKey } from "../../../src/runtime/crypto/secret-key.js";
 import type { TotpSecretSource } from "../../../src/runtime/mfa/enrollments.js";
@@ -16,6 +19,7 @@ import { MfaVerifier, type MfaVerifierOptions } from "../../../src/runtime/mfa/m
 import type { ReplayStore } from "../../../src/runtime/mfa/replay-store.js";
 import { totpCode } from "../../../src/runtime/mfa/totp.js";
 
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const SEED = new TextEncoder().encode("12345678901234567890");
 const SEED_B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 const T0 = Date.parse("2026-01-01T00:00:10Z");
@@ -65,6 +69,23 @@ t.test("a valid code is accepted once, with verified_at; the same step again is 
       ["mfa-verify", "success", undefined, "alice"],
     ],
   );
+});
+
+t.test("RFC 6238 Appendix B: all 18 rows through the whole verifier (8 digits; errata seeds)", async (t) => {
+  const rfc = JSON.parse(readFileSync(path.resolve(repoRoot, "../shared/vectors/rfc6238.json"), "utf8")) as {
+    seeds: Record<string, { hex: string }>;
+    vectors: Array<{ time: number; totp: string; mode: "SHA1" | "SHA256" | "SHA512" }>;
+  };
+  t.equal(rfc.vectors.length, 18);
+  for (const v of rfc.vectors) {
+    const seed = Buffer.from(rfc.seeds[v.mode]!.hex, "hex");
+    const algorithm = v.mode.toLowerCase() as "sha1" | "sha256" | "sha512";
+    const source: TotpSecretSource = { secretFor: async () => ({ secret: SecretKey.from(seed), totp: { algorithm, digits: 8, period: 30 } }) };
+    const verifier = new MfaVerifier({ secrets: source, clock: () => v.time * 1000 });
+    const ok = await verifier.verify("rfc", v.totp);
+    t.equal(ok.valid, true, `${v.mode} at ${v.time}`);
+    t.same(await verifier.verify("rfc", v.totp), { valid: false, reason: "replay" }, `${v.mode} at ${v.time}: once`);
+  }
 });
 
 t.test("one step either side, not two", async (t) => {
@@ -210,7 +231,13 @@ t.test("a store that fails makes verify reject: never a success", async (t) => {
   const lazy: LockoutStore = { get: async () => undefined, update: async () => undefined }; // never calls `change`
   const s3 = setup({ lockout: lazy });
   await t.rejects(s3.verifier.verify("alice", s3.code()), /did not apply/);
-  t.ok(![...s.events, ...s2.events, ...s3.events].some((e) => e.event.outcome === "success"));
+  const all = [...s.events, ...s2.events, ...s3.events];
+  t.ok(!all.some((e) => e.event.outcome === "success"));
+  t.same(all.map((e) => [e.event.outcome, e.event.reason]), [["failure", "error"], ["failure", "error"], ["failure", "error"]], "each visible to a SIEM");
+  const throwing: TotpSecretSource = { secretFor: async () => Promise.reject(new Error("not authentic")) };
+  const s4 = setup({ secrets: throwing });
+  await t.rejects(s4.verifier.verify("alice", "123456"), /not authentic/);
+  t.same(s4.events.map((e) => e.event.reason), ["error"]);
 });
 
 t.test("the correlation engine sees a brute force in the verifier's events", async (t) => {

@@ -16,6 +16,7 @@ results.access = await (await import("./access.js")).runAccessBench();
 results.audit = await (await import("./audit.js")).runAuditBench();
 results.crypto = await (await import("./crypto.js")).runCryptoBench();
 results.server = await (await import("./server.js")).runServerBench({ durationS: 5, soakS: 10 });
+results.siem = await (await import("./siem.js")).runSiemBench();
 
 mkdirSync(path.join(here, "results"), { recursive: true });
 writeFileSync(path.join(here, "results", `${pkg.version}.json`), JSON.stringify(results, null, 2) + "\n");

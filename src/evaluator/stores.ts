@@ -33,9 +33,13 @@ export class MemoryRiskStore implements RiskStore {
   private readonly raises = new Map<string, Raise[]>();
   private readonly quarantines = new Map<string, number>();
 
-  /** Raise an entity's risk by `amount` from `now` (ms), for `forMs` (default: until cleared). */
+  /**
+   * Raise an entity's risk by `amount` from `now` (ms), for `forMs` (default: until cleared).
+   * The entity's raises that lapsed by `now` are dropped, so an entity raised again and again
+   * over an endless event stream holds only its live raises.
+   */
   raise(id: string, amount: number, now: number, forMs?: number): void {
-    const list = this.raises.get(id) ?? [];
+    const list = (this.raises.get(id) ?? []).filter((r) => r.until > now);
     list.push({ amount, until: forMs === undefined ? Infinity : now + forMs });
     this.raises.set(id, list);
   }

@@ -189,8 +189,10 @@ class CorrelationDetector implements Detector {
     return this.st;
   }
 
-  private problem(kind: StreamProblem["kind"], message: string): void {
-    const p: StreamProblem = { index: this.seq, kind, message };
+  private problem(kind: StreamProblem["kind"], message: () => string): void {
+    // Built only when someone will read it: a replayed log can make every event late.
+    if (this.st.problems.length >= MAX_PROBLEMS && this.onProblem === null) return;
+    const p: StreamProblem = { index: this.seq, kind, message: message() };
     if (this.st.problems.length < MAX_PROBLEMS) this.st.problems.push(p);
     this.onProblem?.(p);
   }
@@ -200,20 +202,20 @@ class CorrelationDetector implements Detector {
     this.st.events++;
     if (!isObject(event)) {
       this.st.malformed++;
-      this.problem("malformed", "an event must be a JSON object");
+      this.problem("malformed", () => "an event must be a JSON object");
       return [];
     }
     const ts = event["@timestamp"];
     const t = typeof ts === "string" ? eventTimeMs(ts) : NaN;
     if (t !== t) {
       this.st.malformed++;
-      this.problem("malformed", ts === undefined ? "the event has no `@timestamp`" : "`@timestamp` is not an RFC 3339 time");
+      this.problem("malformed", () => (ts === undefined ? "the event has no `@timestamp`" : "`@timestamp` is not an RFC 3339 time"));
       return [];
     }
     const late = t < this.watermark - this.lateness;
     if (late) {
       this.st.late++;
-      this.problem("late", `event time ${formatInstant(t)} is behind the newest seen (${formatInstant(this.watermark)}) by more than the allowed lateness`);
+      this.problem("late", () => `event time ${formatInstant(t)} is behind the newest seen (${formatInstant(this.watermark)}) by more than the allowed lateness`);
     } else if (t > this.watermark) this.watermark = t;
     // The context's time is the event's, so its clock is never read.
     const ctx = new EvalContext(event, t, NO_CLOCK, this.store);
@@ -301,10 +303,7 @@ class CorrelationDetector implements Detector {
         s.groups.evictOldest();
         stats.evictedGroups++;
       }
-      const group: ObjectValue = {};
-      if (rule.by.length === 1) group[rule.by[0]!.text] = groupValues as Value;
-      else rule.by.forEach((b, i) => (group[b.text] = (groupValues as Value[])[i]!));
-      g = new GroupWindow(key, group, rule.withinMs, s.maxEvents);
+      g = new GroupWindow(key, groupValues, rule.withinMs, s.maxEvents);
       s.groups.add(g);
     } else s.groups.touch(g);
     const inOrder = t >= g.newest;
@@ -321,7 +320,10 @@ class CorrelationDetector implements Detector {
     }
     if (used === null) return null;
     s.groups.delete(g); // the group starts afresh
-    return this.fire(s, ctx, g.group, used, g.newest);
+    const group: ObjectValue = {};
+    if (rule.by.length === 1) group[rule.by[0]!.text] = g.byValues;
+    else rule.by.forEach((b, i) => (group[b.text] = (g.byValues as Value[])[i]!));
+    return this.fire(s, ctx, group, used, g.newest);
   }
 
   private fire(s: RuleState, ctx: EvalContext, group: ObjectValue, used: WindowEntry[], last: number): Alert {

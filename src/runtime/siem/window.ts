@@ -16,7 +16,7 @@
  *   whose count does not hold yet, else to the first step it matches.
  */
 import type { CompareOp } from "../../parser/ast.js";
-import type { ObjectValue } from "../../evaluator/values.js";
+import type { ObjectValue, Value } from "../../evaluator/values.js";
 import type { GroupKey } from "./group-table.js";
 
 export interface WindowEntry {
@@ -52,7 +52,8 @@ export function holds(op: CompareOp, a: number, n: number): boolean {
 export class GroupWindow {
   private entries: WindowEntry[] = [];
   private head = 0;
-  private readonly distinct = new Map<GroupKey, number>();
+  /** `having distinct`: occurrences of each value in the window (made on first use: most rules count). */
+  private distinct: Map<GroupKey, number> | null = null;
   newest = -Infinity;
   /** Neighbours in the rule's GroupTable (update order). */
   prev: GroupWindow | null = null;
@@ -60,7 +61,8 @@ export class GroupWindow {
 
   constructor(
     readonly key: GroupKey,
-    readonly group: ObjectValue,
+    /** The `by` values: one value, or a list for several fields (the alert's group is built when it fires). */
+    readonly byValues: Value,
     private readonly withinMs: number,
     /** At most this many events; beyond it the oldest go (counted by the caller). */
     private readonly maxEvents: number,
@@ -84,8 +86,9 @@ export class GroupWindow {
     else list.splice(i, 0, e);
     const vs = e.values;
     if (vs !== undefined) {
-      if (Array.isArray(vs)) for (const v of vs) this.distinct.set(v, (this.distinct.get(v) ?? 0) + 1);
-      else this.distinct.set(vs, (this.distinct.get(vs) ?? 0) + 1);
+      const d = (this.distinct ??= new Map());
+      if (Array.isArray(vs)) for (const v of vs) d.set(v, (d.get(v) ?? 0) + 1);
+      else d.set(vs, (d.get(vs) ?? 0) + 1);
     }
     if (e.t > this.newest) this.newest = e.t;
     return this.evict();
@@ -117,13 +120,14 @@ export class GroupWindow {
   }
 
   private forget(v: GroupKey): void {
-    const n = this.distinct.get(v)! - 1;
-    if (n <= 0) this.distinct.delete(v);
-    else this.distinct.set(v, n);
+    const d = this.distinct!;
+    const n = d.get(v)! - 1;
+    if (n <= 0) d.delete(v);
+    else d.set(v, n);
   }
 
   distinctCount(): number {
-    return this.distinct.size;
+    return this.distinct === null ? 0 : this.distinct.size;
   }
 
   /**

@@ -207,3 +207,14 @@ t.test("the loop through one engine: allow, challenge, deny, allow again; mesh a
   clock = T0 + 2 * 60 * MIN;
   t.equal(admission(), "admit", "admitted again");
 });
+
+t.test("bounded memory: an entity raised over and over keeps only its live raises", async (t) => {
+  const store = new MemoryRiskStore();
+  const d = detector(DETECT, { risk: store });
+  const noise = (ms: number) => ev(ms, { event: { action: "noise" }, user: { name: "bob" } });
+  // One raise of 30 for 10m every minute, for a day of event time.
+  for (let m = 0; m < 24 * 60; m++) d.push(noise(m * MIN));
+  const live = (store as unknown as { raises: Map<string, unknown[]> }).raises.get("bob")!;
+  t.ok(live.length <= 11, `${live.length} raises held after 1,440`);
+  t.equal(store.risk("bob", T0 + 24 * 60 * MIN - MIN), 100, "still capped at 100 while raises keep coming");
+});

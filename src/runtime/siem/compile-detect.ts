@@ -15,13 +15,13 @@
  *   group with an unbounded window (the checker reports `having` without
  *   `by`, SP2017; a bare `sequence` is allowed).
  */
-import type { CompareOp, DetectRule, Expr, PolicyFile, Severity } from "../../parser/ast.js";
+import type { CompareOp, DetectRule, Expr, PolicyFile, Severity, Span } from "../../parser/ast.js";
 import { packageOf, ruleId } from "../../parser/ast.js";
 import { walkExpr } from "../../checker/sites.js";
 import { ConstTable } from "../../evaluator/compile.js";
 import { ExprCompiler, type Eval } from "../../evaluator/compile-expr.js";
 import { exprText } from "../../evaluator/expr-text.js";
-import { indexKeyOf, type RuleIndexKey } from "./index-condition.js";
+import { flattenAnd, indexKeyOf, type RuleIndexKey } from "./index-condition.js";
 
 export interface CompiledStep {
   name: string;
@@ -49,6 +49,11 @@ export interface CompiledDetectRule {
   problems: string[];
   /** What the rule index knows (index-condition.ts); null: run on every event. */
   index: RuleIndexKey | null;
+  /**
+   * `whereFrom[k]`: the `where` clauses without their first k conjuncts, for an
+   * event the index has shown those conjuncts true of (`whereFrom[0]` is `where`).
+   */
+  whereFrom: (Eval | null)[];
 }
 
 export const MAX_STEPS = 30;
@@ -124,6 +129,7 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
     quarantine: [],
     problems,
     index: null,
+    whereFrom: [],
   };
   for (const c of rule.clauses) {
     switch (c.kind) {
@@ -183,7 +189,24 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
   // The detector keeps the steps an event matches as the bits of a number.
   if (out.sequence !== null && out.sequence.steps.length > MAX_STEPS) problems.push(`a sequence has more than ${MAX_STEPS} steps`);
   out.index = indexKeyOf(rule, compiler, roots);
+  out.whereFrom = [out.where];
+  if (out.index?.mode === "where") {
+    const conjuncts: Expr[] = [];
+    for (const c of rule.clauses) if (c.kind === "Where") flattenAnd(c.expr, conjuncts);
+    for (let k = 1; k <= out.index.chains[0]!.length; k++) out.whereFrom.push(compiler.compile(restOf(conjuncts.slice(k), rule.span)).fn);
+  }
   return out;
+}
+
+/**
+ * `true and C1 and C2 ...`: the conjuncts left once the index has shown the
+ * first ones true. The leading `true` keeps `and`'s rule that a conjunct
+ * must be a boolean (a lone string would otherwise not be an error).
+ */
+function restOf(conjuncts: Expr[], span: Span): Expr {
+  let e: Expr = { kind: "Bool", value: true, span };
+  for (const c of conjuncts) e = { kind: "Binary", op: "and", opSpan: c.span, left: e, right: c, span: c.span };
+  return e;
 }
 
 /** Every detect rule of `files`, in load order. */

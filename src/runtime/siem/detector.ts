@@ -38,7 +38,7 @@ import { eventTimeMs } from "./event-time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
 import { GroupWindow, holds, type WindowEntry } from "./window.js";
-import { DetectRuleIndex } from "./rule-index.js";
+import { DetectRuleIndex, type Candidates } from "./rule-index.js";
 import { GroupTable, singleKey, type GroupKey } from "./group-table.js";
 
 /** An alert (spec section 7). */
@@ -144,6 +144,8 @@ interface RuleState {
 class CorrelationDetector implements Detector {
   private readonly states: RuleState[];
   private readonly index: DetectRuleIndex<RuleState> | null;
+  /** Without the index: every rule, nothing known. */
+  private readonly everyRule: Candidates<RuleState>;
   private readonly store: RiskStore & RiskSink;
   private readonly onProblem: ((problem: StreamProblem) => void) | null;
   private readonly lateness: number;
@@ -182,6 +184,7 @@ class CorrelationDetector implements Detector {
       });
     }
     this.index = options.index === false ? null : new DetectRuleIndex(this.states, this.states.map((s) => s.rule.index));
+    this.everyRule = { rules: this.states, known: this.states.map(() => 0) };
   }
 
   stats(): DetectorStats {
@@ -220,11 +223,11 @@ class CorrelationDetector implements Detector {
     // The context's time is the event's, so its clock is never read.
     const ctx = new EvalContext(event, t, NO_CLOCK, this.store);
     const alerts: Alert[] = [];
-    const candidates = this.index === null ? this.states : this.index.candidates(ctx);
-    for (let i = 0; i < candidates.length; i++) {
-      const s = candidates[i]!;
+    const { rules, known } = this.index === null ? this.everyRule : this.index.candidates(ctx);
+    for (let i = 0; i < rules.length; i++) {
+      const s = rules[i]!;
       if (late && s.correlates) continue;
-      const a = this.apply(s, ctx, event, t);
+      const a = this.apply(s, known[i]!, ctx, event, t);
       if (a !== null) alerts.push(a);
     }
     if (this.seq % SWEEP_EVERY === 0) this.sweep();
@@ -257,9 +260,11 @@ class CorrelationDetector implements Detector {
     return v;
   }
 
-  private apply(s: RuleState, ctx: EvalContext, event: ObjectValue, t: number): Alert | null {
+  /** Runs one rule on one event; `known`: how many leading `where` conjuncts the index showed true. */
+  private apply(s: RuleState, known: number, ctx: EvalContext, event: ObjectValue, t: number): Alert | null {
     const { rule, stats } = s;
-    if (rule.where !== null && !this.test(rule.where, ctx, stats, true)) return null;
+    const where = rule.whereFrom[known]!;
+    if (where !== null && !this.test(where, ctx, stats, true)) return null;
     let steps = 0;
     if (rule.sequence !== null) {
       const fns = s.stepFns;

@@ -140,7 +140,8 @@ function testsOf(e: Expr, compiler: ExprCompiler, roots: ReadonlySet<string>): P
   return { path, pathExpr: unparen(pathSide), tests: [{ kind, keys: new Set(keys) }] };
 }
 
-function flattenAnd(e: Expr, out: Expr[]): void {
+/** The conjuncts of `e` in evaluation order (through `and` and parentheses). */
+export function flattenAnd(e: Expr, out: Expr[]): void {
   e = unparen(e);
   if (e.kind === "Binary" && e.op === "and") {
     flattenAnd(e.left, out);

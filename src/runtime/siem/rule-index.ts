@@ -167,18 +167,37 @@ function ruleFate(key: Key | null, slots: readonly (Slot | undefined)[]): number
   return fate;
 }
 
+/** How many leading conjuncts of a `where` chain the slots show true. */
+function truePrefix(key: Key, slots: readonly (Slot | undefined)[]): number {
+  if (!key.missingCounts) return 0;
+  let n = 0;
+  for (const { p, c } of key.chains[0]!) {
+    const s = p < 0 ? undefined : slots[p];
+    if (s === undefined || outcomeOf(c, s) !== "true") break;
+    n++;
+  }
+  return n;
+}
+
+/** The rules an event must run, in load order, and for each how many leading `where` conjuncts are known true. */
+export interface Candidates<R> {
+  rules: R[];
+  known: number[];
+}
+
 interface Node<R> {
   /** The path this node reads; -1 at a leaf. */
   read: number;
   next: Map<Slot, Node<R>>;
   /** At a leaf: the candidates. */
-  rules: R[] | null;
+  leaf: Candidates<R> | null;
 }
 
 export class DetectRuleIndex<R> {
   private readonly paths: IndexedPath[] = [];
   private readonly keys: (Key | null)[];
   private root: Node<R> | null = null;
+  private readonly all: Candidates<R>;
   private nodes = 0;
   /** Slots read for the current event, by path; stale entries are cleared on the way down. */
   private readonly slots: (Slot | undefined)[] = [];
@@ -219,16 +238,17 @@ export class DetectRuleIndex<R> {
       return { missingCounts: k.mode === "where", chains };
     });
     this.keyed = this.keys.filter((k) => k !== null && k.chains.every((ch) => ch[0]!.p >= 0)).length;
+    this.all = { rules: [...rules], known: rules.map(() => 0) };
   }
 
   /** The rules `ctx`'s event must run, in load order. */
-  candidates(ctx: EvalContext): R[] {
-    if (this.paths.length === 0) return this.rules as R[];
+  candidates(ctx: EvalContext): Candidates<R> {
+    if (this.paths.length === 0) return this.all;
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) slots[i] = undefined;
     let node = this.root;
     if (node === null) node = this.root = this.build();
-    while (node.rules === null) {
+    while (node.leaf === null) {
       const s = this.paths[node.read]!.slot(ctx);
       slots[node.read] = s;
       let child = node.next.get(s);
@@ -243,25 +263,28 @@ export class DetectRuleIndex<R> {
       this.root = null;
       this.nodes = 0;
     }
-    return node.rules;
+    return node.leaf;
   }
 
   /** The node for the slots read so far. */
   private build(): Node<R> {
     this.nodes++;
-    const out: R[] = [];
+    const out: Candidates<R> = { rules: [], known: [] };
     const need = new Map<number, number>();
     this.rules.forEach((r, i) => {
-      const f = ruleFate(this.keys[i]!, this.slots);
-      if (f === IN) out.push(r);
-      else if (f !== OUT) need.set(f, (need.get(f) ?? 0) + 1);
+      const key = this.keys[i]!;
+      const f = ruleFate(key, this.slots);
+      if (f === IN) {
+        out.rules.push(r);
+        out.known.push(key === null ? 0 : truePrefix(key, this.slots));
+      } else if (f !== OUT) need.set(f, (need.get(f) ?? 0) + 1);
     });
-    if (need.size === 0) return { read: -1, next: new Map(), rules: out };
+    if (need.size === 0) return { read: -1, next: new Map(), leaf: out };
     let read = -1;
     let most = 0;
     for (const [p, n] of need) {
       if (n > most || (n === most && p < read)) [read, most] = [p, n];
     }
-    return { read, next: new Map(), rules: null };
+    return { read, next: new Map(), leaf: null };
   }
 }

@@ -19,6 +19,7 @@ import { parseIp } from "../../checker/ip-value.js";
 import { and, call, compare, not, or, str, term, type Cond, type Term } from "./expr.js";
 import { absentOrNull, hasType, present, read, readOr, type FieldPath } from "./fields.js";
 import { fail } from "./model.js";
+import { encodeValue, ENCODERS } from "./encodings.js";
 import { translateRegex } from "./regex.js";
 import {
   hasCase,
@@ -37,17 +38,11 @@ import {
 
 const KNOWN = new Set([
   "contains", "startswith", "endswith", "all", "cased", "windash", "re", "i", "m", "s", "cidr",
-  "exists", "fieldref", "neq", "lt", "lte", "gt", "gte",
+  "exists", "fieldref", "neq", "lt", "lte", "gt", "gte", ...ENCODERS,
 ]);
 /** Modifiers the spec defines that have no translation here (reported per rule). */
 const UNSUPPORTED: Record<string, string> = {
   expand: "placeholders (`expand`) need values from the environment",
-  base64: "`base64` is not supported",
-  base64offset: "`base64offset` is not supported",
-  utf16le: "`utf16le` is not supported",
-  utf16be: "`utf16be` is not supported",
-  utf16: "`utf16` is not supported",
-  wide: "`wide` is not supported",
   minute: "time modifiers are not supported",
   hour: "time modifiers are not supported",
   day: "time modifiers are not supported",
@@ -74,6 +69,7 @@ export function parseModifiers(mods: string[]): Modifiers {
   const positions = ["contains", "startswith", "endswith"].filter((m) => set.has(m));
   if (positions.length > 1) fail(`modifiers \`${positions.join("` and `")}\` exclude each other`);
   const types = ["re", "cidr", "exists", "fieldref", "lt", "lte", "gt", "gte"].filter((m) => set.has(m));
+  if (types.length > 0 && [...set].some((m) => ENCODERS.has(m))) fail(`an encoding cannot be combined with \`${types[0]}\``);
   if (types.length > 1) fail(`modifiers \`${types.join("` and `")}\` exclude each other`);
   for (const f of ["i", "m", "s"]) if (set.has(f) && !set.has("re")) fail(`modifier \`${f}\` is only for \`re\``);
   const only = (type: string, allowed: string[]) => {
@@ -180,7 +176,19 @@ function valueAtom(v: unknown, mods: Modifiers, mapField: (name: string) => Fiel
     return { kind: "eq", lits: [v, String(v)] };
   }
   if (typeof v === "object") fail(`a value is ${Array.isArray(v) ? "a nested list" : "a map"}, not a string or number`);
+  const encoders = [...set].filter((m) => ENCODERS.has(m));
+  if (encoders.length > 0) return encodedAtom(v, mods, encoders);
   return stringAtom(valuePieces(valueString(v, mods.position ?? "windash"), mods), set.has("cased"));
+}
+
+/** A value under encoding modifiers: any of the encoded shapes, case-sensitive, no wildcards. */
+function encodedAtom(v: unknown, mods: Modifiers, encoders: string[]): Atom {
+  if (mods.set.has("windash")) fail("`windash` cannot be combined with an encoding");
+  const plain = plainText(parseSigmaString(valueString(v, encoders[0]!)));
+  if (plain === undefined) fail(`\`${encoders[0]}\` of a value with wildcards`);
+  const shapes = encodeValue(plain, encoders);
+  const atoms = shapes.map((text) => stringAtom(valuePieces(text.replace(/[\\*?]/g, "\\$&"), { set: new Set(), position: mods.position }), true));
+  return { kind: "cond", build: (f) => combine(f, atoms, false) };
 }
 
 /** The string test of one atom on field f (the caller adds the string guard). */

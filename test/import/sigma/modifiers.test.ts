@@ -244,6 +244,25 @@ const ROWS: Row[] = [
     no: [{ F: false }, { F: "x" }, {}],
   },
   {
+    name: "base64offset|contains: the three shapes pySigma gives (http:// is aHR0cDovL, h0dHA6Ly, odHRwOi8v)",
+    detection: "  sel:\n    F|base64offset|contains: 'http://'\n  condition: sel",
+    yes: [{ F: "-enc aHR0cDovL2V2aWw=" }, { F: "x eGh0dHA6Ly9 y" }, { F: "eHhodHRwOi8v" }],
+    no: [{ F: "AHR0CDOVL" }, { F: "http://" }, ...ODD],
+  },
+  {
+    name: "wide|base64offset|contains: UTF-16LE first (IEX is SQBFAFgA, kARQBYA, JAEUAWA)",
+    detection: "  sel:\n    F|wide|base64offset|contains: IEX\n  condition: sel",
+    yes: [{ F: Buffer.from("IEX (New-Object", "utf16le").toString("base64") }, { F: Buffer.from(" IEX", "utf16le").toString("base64") }],
+    no: [{ F: Buffer.from("IEX", "utf8").toString("base64") }],
+  },
+  {
+    name: "base64: the whole value, exactly",
+    detection: "  sel:\n    F|base64: abc\n  condition: sel",
+    yes: [{ F: "YWJj" }],
+    no: [{ F: "ywjj" }, { F: "YWJjZA==" }],
+    where: `(F ?? false) == "YWJj"`,
+  },
+  {
     name: "`*` alone: any value that is not null",
     detection: "  sel:\n    F: '*'\n  condition: sel",
     yes: [{ F: "" }, { F: 5 }, { F: "x" }],
@@ -284,7 +303,9 @@ t.test("without a keyword field, keyword rules are reported, not dropped", async
 
 t.test("unsupported and malformed modifiers are reported with the reason", async (t) => {
   const cases: [string, string][] = [
-    ["F|base64: x", "modifier `base64`: `base64` is not supported"],
+    ["F|base64|re: x", "an encoding cannot be combined with `re`"],
+    ["F|base64offset|contains: 'a*b'", "`base64offset` of a value with wildcards"],
+    ["F|wide|contains: x", "`wide` needs a following `base64` or `base64offset`"],
     ["F|expand: '%x%'", "modifier `expand`: placeholders (`expand`) need values from the environment"],
     ["F|nope: x", "unknown modifier `nope`"],
     ["F|contains|endswith: x", "modifiers `contains` and `endswith` exclude each other"],

@@ -14,6 +14,7 @@ const results: Record<string, unknown> = { version: pkg.version, node: process.v
 results.frontend = runFrontendBench();
 results.access = await (await import("./access.js")).runAccessBench();
 results.audit = await (await import("./audit.js")).runAuditBench();
+results.mesh = await (await import("./mesh.js")).runMeshBench();
 results.crypto = await (await import("./crypto.js")).runCryptoBench();
 results.server = await (await import("./server.js")).runServerBench({ durationS: 5, soakS: 10 });
 results.siem = await (await import("./siem.js")).runSiemBench();

@@ -94,7 +94,8 @@ export function register(program: Command, cli: CliContext): void {
           "the cipher, the AAD fields bound to the ciphertext, the KEK's maximum age, a TEE.\n" +
           "A requirement that cannot be met (a missing AAD attribute, an over-age KEK, no attested TEE)\n" +
           "is refused with exit 1 and nothing is written. OUT appears only when complete.\n" +
-          "IN may be - for standard input. A progress bar is drawn on stderr when it is a terminal.",
+          "IN may be - for standard input. A progress bar is drawn on stderr when it is a terminal.\n" +
+          "The policy PATHs always come first (there is no default policy path), then IN and OUT.",
       )
       .argument("<args...>", "PATH... IN OUT: policy files or directories, then the input and output files"),
   )

@@ -7,7 +7,8 @@
 import t from "tap";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { run } from "../run.js";
 import { Keyring, collectBytes, inspectStream, openStream } from "../../../src/index.js";
 
@@ -32,6 +33,7 @@ encryption "siv" {
 `;
 export const ATTESTING_PROVIDER = 'export default { name: "test-tee", attest: () => ({ attested: true, provider: "test-tee", detail: "test measurement" }) };\n';
 const DAY = 86_400_000;
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
 const FIXTURE = { "p.policy": POLICY, "tee.mjs": ATTESTING_PROVIDER, out: {} };
 
@@ -149,4 +151,51 @@ t.test("progress bar on a terminal only, and standard input", async (t) => {
   const sealed = readFileSync(path.join(cwd, "out/s.spev"));
   t.equal(Buffer.from(await collectBytes(openStream([sealed], { resolveKek: ring.resolveKek }))).toString(), "from stdin");
   t.ok(plain.length > 0);
+});
+
+/** The `$ swarm-policy ...` commands of a docs code block, each with the output lines under it. */
+function docSession(doc: string, heading: string): Array<{ args: string[]; output: string }> {
+  const section = doc.slice(doc.indexOf(heading));
+  const block = /```\n(\$ swarm-policy keys init[\s\S]*?)```/.exec(section)![1]!;
+  const steps: Array<{ args: string[]; output: string }> = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("$ swarm-policy ")) {
+      const words = line.slice("$ swarm-policy ".length).match(/'[^']*'|\S+/g)!;
+      steps.push({ args: words.map((w) => w.replace(/^'(.*)'$/, "$1")), output: "" });
+    } else if (line !== "") steps[steps.length - 1]!.output += line + "\n";
+  }
+  return steps;
+}
+
+t.test("the docs/cli.md example: PHI through the repository's policies/, encrypted and decrypted", async (t) => {
+  const cwd = t.testdir({ "snp-provider.mjs": ATTESTING_PROVIDER });
+  cpSync(path.join(repoRoot, "policies"), path.join(cwd, "policies"), { recursive: true });
+  const plain = Uint8Array.from(randomBytes(1_048_576));
+  writeFileSync(path.join(cwd, "scan.dcm"), plain);
+  const steps = docSession(readFileSync(path.join(repoRoot, "docs/cli.md"), "utf8"), "## `swarm-policy encrypt`");
+  t.same(steps.map((s) => s.args[0]), ["keys", "encrypt", "decrypt"], "the documented session");
+  for (const { args, output } of steps) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    t.equal(r.stdout, output.replaceAll("/srv/work", cwd), args[0]);
+  }
+  t.ok(Buffer.from(plain).equals(readFileSync(path.join(cwd, "scan-copy.dcm"))), "the scan comes back");
+  const header = await inspectStream([readFileSync(path.join(cwd, "scan.dcm.spev"))]);
+  t.same(header.aad, [["record_id", "r-1"], ["tenant_id", "acme"]], "tenant and record bound in the header");
+  t.equal(header.teeRequired, true);
+
+  const encrypt = steps[1]!.args;
+  const withAttrs = (attrs: object, out: string) => encrypt.map((a, i) => (i === encrypt.indexOf("--attrs") + 1 ? JSON.stringify(attrs) : a)).slice(0, -1).concat(out);
+  const noRecord = await run(withAttrs({ classification: "phi", tenant_id: "acme" }, "x.spev"), { cwd });
+  t.equal(noRecord.code, 1);
+  t.match(noRecord.stderr, /refused: swarm\.encryption\/phi, swarm\.encryption\/default require AAD fields tenant_id, record_id; missing from the attributes: record_id/);
+  const numeric = await run(withAttrs({ classification: "pii", tenant_id: "acme", record_id: 42 }, "n.spev"), { cwd });
+  t.equal(numeric.code, 0, numeric.stderr);
+  const boolean = await run(withAttrs({ classification: "phi", tenant_id: "acme", record_id: true }, "b.spev"), { cwd });
+  t.equal(boolean.code, 1, "a record_id the schema does not allow is refused");
+  t.match(boolean.stderr, /does not match the encryption schema/);
+  t.notOk(readdirSync(cwd).includes("x.spev") || readdirSync(cwd).includes("b.spev"), "no output for a refusal");
+  const wrongRecord = await run(["decrypt", "--keyring", "ring/", "--attrs", '{"tenant_id":"acme","record_id":"r-2"}', "--attestation", "./snp-provider.mjs", "scan.dcm.spev", "other.dcm"], { cwd });
+  t.equal(wrongRecord.code, 1);
+  t.match(wrongRecord.stderr, /bound to a different "record_id"/);
 });

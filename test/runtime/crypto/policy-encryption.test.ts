@@ -30,41 +30,11 @@ async function refusal(p: Promise<unknown>): Promise<PolicyRefusal> {
   throw new Error("expected a refusal");
 }
 
-// The phi, pii, confidential, public and model-weights rules of policies/encryption/requirements.policy,
-// without its schema (which does not yet allow data.record_id; see the crypto report).
-const REQUIREMENTS = `package swarm.encryption
-encryption default {
-  require cipher "aes-256-gcm"
-  require key_age within 365d
-}
-encryption "phi" {
-  when (data.classification ?? "confidential") == "phi"
-  require cipher "aes-256-gcm"
-  require key_age within 90d
-  require tee
-  require aad ["tenant_id", "record_id"]
-}
-encryption "confidential" {
-  when (data.classification ?? "confidential") == "confidential"
-  require cipher "aes-256-gcm"
-  require key_age within 180d
-  require aad ["tenant_id"]
-}
-encryption "public" {
-  when (data.classification ?? "confidential") == "public"
-  require cipher "aes-256-gcm"
-  require aad ["tenant_id"]
-}
-encryption "model-weights" {
-  when data has type and data.type in ["model", "checkpoint"]
-  require cipher "aes-256-gcm"
-  require tee
-  require aad ["tenant_id"]
-}
-`;
+// The repository's own policies/ (all of it, as `encrypt policies/` reads it), schema included.
+const shippedPolicies = () => loadPolicies(path.join(repoRoot, "policies"));
 
-t.test("phi, confidential, public and model weights", async (t) => {
-  const engine = compile(REQUIREMENTS);
+t.test("phi, confidential, public and model weights (the shipped policies)", async (t) => {
+  const engine = await shippedPolicies();
   t.equal(engine.diagnostics.filter((d) => d.severity === "error").length, 0);
   const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
   const phi = { classification: "phi", tenant_id: "acme", record_id: "r-1" };
@@ -85,6 +55,29 @@ t.test("phi, confidential, public and model weights", async (t) => {
   t.match(conf, { teeRequired: false, aadFields: ["tenant_id"], maxKeyAge: "180d" });
   t.equal((await refusal(planEncryption(engine, { classification: "public" }, ring))).code, "missing-aad", "public data is still bound to its tenant");
   t.equal((await refusal(planEncryption(engine, { type: "model", tenant_id: "acme", classification: "internal" }, ring))).code, "not-attested");
+});
+
+t.test("PHI through the shipped policies: record_id is in the schema, bound, and checked on decrypt", async (t) => {
+  const engine = await shippedPolicies();
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  for (const record_id of ["r-2026-0042", 42]) {
+    const phi = { classification: "phi", tenant_id: "acme", record_id };
+    let plan;
+    const sealed = await collectBytes(encryptByPolicy([text("scan "), text("bytes")], phi, { policy: engine, keyring: ring, attestation: ATTESTED, onPlan: (p) => (plan = p) }));
+    t.match(plan, { cipher: "aes-256-gcm", aadFields: ["tenant_id", "record_id"], teeRequired: true, maxKeyAge: "90d" });
+    let header;
+    const opened = await collectBytes(openStream([sealed], { resolveKek: ring.resolveKek, attributes: phi, attestation: ATTESTED, onHeader: (h) => (header = h) }));
+    t.same(opened, text("scan bytes"), `record_id ${JSON.stringify(record_id)}: decrypts`);
+    t.same(header!.aad, [["record_id", record_id], ["tenant_id", "acme"]]);
+    await t.rejects(collectBytes(openStream([sealed], { resolveKek: ring.resolveKek, attributes: { ...phi, record_id: "r-other" }, attestation: ATTESTED })), { code: "aad-mismatch" });
+  }
+  const pii = await planEncryption(engine, { classification: "pii", tenant_id: "acme", record_id: "u-7" }, ring, { attestation: ATTESTED });
+  t.same(pii.aadFields, ["tenant_id", "record_id"]);
+  const backup = await planEncryption(engine, { type: "backup", classification: "confidential", tenant_id: "acme", record_id: "b-1" }, ring);
+  t.same([...backup.aadFields].sort(), ["record_id", "tenant_id"]);
+  const bad = await refusal(planEncryption(engine, { classification: "phi", tenant_id: "acme", record_id: true }, ring, { attestation: ATTESTED }));
+  t.equal(bad.code, "policy-errors", "a record_id that is neither a string nor an integer is a schema violation");
+  t.match(bad.message, /does not match the encryption schema/);
 });
 
 t.test("the repository's policies: an input the schema rejects is refused, not guessed at", async (t) => {

@@ -6,7 +6,7 @@
 import t from "tap";
 import path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -61,4 +61,36 @@ t.test("a reader that goes away early (| head) is no crash", async (t) => {
   const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   t.equal(status, 1, "the policy errors' exit code, not a crash");
   t.equal(stderr, "", "no EPIPE stack trace");
+});
+
+t.test("npm start's command serves the bundled policies on embedded defaults", async (t) => {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const argv = pkg.scripts.start!.split(" ");
+  t.same(argv.slice(0, 2), ["node", "dist/cli/bin.js"], "npm start runs the built CLI");
+  // The script as written, on a free port instead of 8181 (which another process may hold).
+  const child = spawn(process.execPath, [...argv.slice(1), "--port", "0"], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+  t.teardown(() => void child.kill("SIGKILL"));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = "";
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
+      buf += s;
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buf);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited ${code} before listening: ${buf}`)));
+  });
+  t.equal((await fetch(`${url}/readyz`)).status, 200, "ready: the bundled policy set loads without errors");
+  const policies = (await (await fetch(`${url}/v1/policies`)).json()) as { served: { rules: string[] } | null };
+  const rules = policies.served?.rules ?? [];
+  t.ok(rules.length > 10, `${rules.length} rules loaded`);
+  const denied = await fetch(`${url}/v1/evaluate`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "access", principal: { id: "nobody" }, action: "node.restart", resource: { type: "node", id: "n1" } }),
+  });
+  const decision = (await denied.json()) as { decision?: string; code?: string };
+  t.not(decision.decision, "allow", "an unknown principal is never allowed (fail closed)");
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  t.equal(await exited, 0, "SIGTERM stops it cleanly");
 });

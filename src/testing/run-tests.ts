@@ -11,8 +11,8 @@
  * `events` tests run the correlation engine (src/runtime/siem/) over a list
  * literal of event objects, or a JSONL file whose path is relative to the
  * policy file, with a fresh detector and a fresh memory risk store per test.
- * `expect alert "name" [count N]` counts the alerts of the rule with that
- * name (without `count`: at least one); `expect no alert` wants none at all;
+ * `expect alert "x" [count N]` counts the alerts of the rule that `x` names,
+ * by name or by id `package/name` (without `count`: at least one); `expect no alert` wants none at all;
  * `expect EXPR` reads `result.alerts`. A missing file, a bad JSON line or a
  * malformed event fails the test with a message saying which.
  */
@@ -143,6 +143,7 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
   const results: TestCaseResult[] = [];
   const traces: RuleTrace[] = [];
   let detectRules: CompiledDetectRule[] | null = null;
+  const detectReached = new Set<string>();
   for (const { file, test } of testsOf(files)) {
     const pkg = packageOf(file);
     const id = `${pkg}/${test.name}`;
@@ -154,7 +155,9 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
     }
     if (test.input.inputKind === "events") {
       detectRules ??= compileDetectRules(files);
-      results.push({ ...base, ...runEventsTest(file, test, detectRules, consts) });
+      const { reached, ...outcome } = runEventsTest(file, test, detectRules, consts);
+      for (const id of reached) detectReached.add(id);
+      results.push({ ...base, ...outcome });
       continue;
     }
     const literal = new ExprCompiler(consts.scope(pkg, NO_ROOTS)).compile(test.input.value);
@@ -182,11 +185,20 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
     failed: results.filter((r) => r.status === "failed").length,
     skipped: results.filter((r) => r.status === "skipped").length,
   };
-  if (options.coverage) run.coverage = coverageOf(files, traces);
+  if (options.coverage) run.coverage = coverageOf(files, traces, detectReached);
   return run;
 }
 
-type EventsOutcome = Pick<TestCaseResult, "status" | "failures" | "alerts">;
+type EventsOutcome = Pick<TestCaseResult, "status" | "failures" | "alerts"> & {
+  /** Ids of the detect rules the test reached (for coverage). */
+  reached: string[];
+};
+
+/** The rules `expect alert "x"` names: `x` is a rule id (`package/name`) or a rule name. */
+function rulesNamed(x: string, rules: readonly CompiledDetectRule[]): CompiledDetectRule[] {
+  const byId = rules.filter((r) => r.id === x);
+  return byId.length > 0 ? byId : rules.filter((r) => r.name === x);
+}
 
 /** The events of an `events` input, or why there are none. */
 function eventsOf(file: PolicyFile, test: TestBlock, consts: ConstTable): unknown[] | string {
@@ -221,13 +233,15 @@ function eventsOf(file: PolicyFile, test: TestBlock, consts: ConstTable): unknow
 function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly CompiledDetectRule[], consts: ConstTable): EventsOutcome {
   const input = test.input!;
   const events = eventsOf(file, test, consts);
-  if (typeof events === "string") return { status: "failed", failures: [{ span: input.span, message: events }] };
+  if (typeof events === "string") return { status: "failed", failures: [{ span: input.span, message: events }], reached: [] };
   const detector = createDetector(rules, { risk: new MemoryRiskStore() });
   const alerts: Alert[] = [];
   for (const e of events) alerts.push(...detector.push(e));
   alerts.push(...detector.flush());
   const failures: TestFailure[] = [];
   const stats = detector.stats();
+  // Reached: an event matched the rule (its `where`, or a step), or an `expect alert` names it.
+  const reached = new Set(Object.entries(stats.rules).filter(([, r]) => r.matched > 0 || r.alerts > 0).map(([id]) => id));
   for (const p of stats.problems) {
     if (p.kind === "malformed") failures.push({ span: input.span, message: `event ${p.index}: ${p.message}` });
   }
@@ -236,7 +250,11 @@ function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly Compil
   for (const e of test.expects) {
     switch (e.kind) {
       case "ExpectAlert": {
-        const n = alerts.filter((a) => a.rule === e.rule.value).length;
+        // Alerts carry the rule's name; an id names its rule's name.
+        const named = rulesNamed(e.rule.value, rules);
+        for (const r of named) reached.add(r.id);
+        const names = new Set(named.length > 0 ? named.map((r) => r.name) : [e.rule.value]);
+        const n = alerts.filter((a) => names.has(a.rule)).length;
         const want = e.count?.value;
         if (want === undefined ? n === 0 : n !== want) {
           failures.push({
@@ -272,7 +290,7 @@ function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly Compil
     }
   }
   if (test.expects.length === 0) failures.push({ span: test.span, message: "test has no `expect`" });
-  return { status: failures.length === 0 ? "passed" : "failed", failures, alerts };
+  return { status: failures.length === 0 ? "passed" : "failed", failures, alerts, reached: [...reached] };
 }
 
 const CONDITION_CLAUSES = new Set(["When", "Unless", "Require", "RequireMfa", "RequireKeyAge"]);
@@ -291,6 +309,8 @@ function ruleIdOf(file: PolicyFile, item: Item): string | null {
       return `${packageOf(file)}/${item.name}`;
     case "EncryptionRule":
       return `${packageOf(file)}/${item.name ?? "default"}`;
+    case "Detect":
+      return `${packageOf(file)}/${item.name}`;
     default:
       return null;
   }
@@ -299,10 +319,13 @@ function ruleIdOf(file: PolicyFile, item: Item): string | null {
 /**
  * Which rules and condition clauses the tests exercised, from the explain
  * traces (a clause counts when it was evaluated, whatever its value).
- * Detect rules are left out until events tests run.
+ * Detect rules count as rules, reached when an `events` test pushed an event
+ * that matched them or named them in `expect alert` (`detectReached`); their
+ * `where` and steps are not clauses of the percentage, whose clauses are
+ * evaluated once per decision, where a detect condition runs per event.
  */
-function coverageOf(files: readonly PolicyFile[], traces: readonly RuleTrace[]): CoverageReport {
-  const rulesSeen = new Set<string>();
+function coverageOf(files: readonly PolicyFile[], traces: readonly RuleTrace[], detectReached: ReadonlySet<string>): CoverageReport {
+  const rulesSeen = new Set<string>(detectReached);
   const clausesSeen = new Set<string>();
   for (const t of traces) {
     rulesSeen.add(t.rule);

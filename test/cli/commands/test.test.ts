@@ -90,6 +90,44 @@ deny "no-prod" {
   t.equal(bad.code, 2);
 });
 
+t.test("--coverage counts detect rules: reached by a matching event or named by expect alert", async (t) => {
+  const detect = `package soc
+detect "brute" {
+  where event.outcome == "failure"
+  by user.name within 5m
+  having count >= 3
+}
+detect "miner" {
+  where process.name == "xmrig"
+}
+detect "exfil" {
+  where event.action == "upload" and bytes > 1000000
+}
+detect "never" {
+  where event.action == "teleport"
+}
+test "two failures raise nothing yet" {
+  events [
+    { "@timestamp": "2026-01-01T00:00:00Z", event: { outcome: "failure" }, user: { name: "a" } },
+    { "@timestamp": "2026-01-01T00:00:01Z", event: { outcome: "failure" }, user: { name: "a" } },
+    { "@timestamp": "2026-01-01T00:00:02Z", event: { action: "upload" }, bytes: 10 }
+  ]
+  expect alert "soc/miner" count 0
+}
+`;
+  const cwd = t.testdir({ "d.policy": detect });
+  const r = await run(["test", "--coverage", "--format", "json", "d.policy"], { cwd });
+  t.equal(r.code, 0, r.stdout);
+  const cov = (JSON.parse(r.stdout) as { coverage: { rulesMissed: string[]; rulesTotal: number; clausesTotal: number } }).coverage;
+  t.equal(cov.rulesTotal, 4);
+  // brute: matched (no alert); miner: named by id; exfil: its `where` ran but never held; never: no event.
+  t.same(cov.rulesMissed, ["soc/exfil", "soc/never"]);
+  t.equal(cov.clausesTotal, 0, "detect conditions are not clauses of the percentage");
+  const text = await run(["test", "--coverage", "d.policy"], { cwd });
+  t.match(text.stdout, /coverage: 100% of 0 clauses, 2\/4 rules exercised/);
+  t.match(text.stdout, /rule never reached: soc\/never/);
+});
+
 t.test("policy errors: diagnostics on stderr, exit 1, still a closing line", async (t) => {
   const cwd = t.testdir({ "a.policy": POLICY.replace("principal.roles", "pricipal.roles") });
   const r = await run(["test", "a.policy"], { cwd });

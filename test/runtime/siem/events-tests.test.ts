@@ -104,3 +104,24 @@ t.test("the example policies' detect tests all run and pass", async (t) => {
   t.ok(events.length >= 25, `${events.length} events tests`);
   t.same(events.filter((r) => r.status !== "passed").map((r) => [r.name, r.failures.map((f) => f.message)]), []);
 });
+
+t.test("expect alert names a rule by its id `package/name` as the checker allows", async (t) => {
+  const run = await runIn(
+    t,
+    `package p
+test "by id" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "export" } }]
+  expect alert "p/export" count 1
+  expect alert "p/mfa-fatigue" count 0
+}
+test "by id, wrong count" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "export" } }]
+  expect alert "p/export" count 2
+}
+`,
+  );
+  const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
+  t.equal(byName["by id"]!.status, "passed", JSON.stringify(byName["by id"]!.failures));
+  t.equal(byName["by id, wrong count"]!.status, "failed");
+  t.match(byName["by id, wrong count"]!.failures[0]!.message, /expected 2 alerts "p\/export", got 1/);
+});

@@ -150,3 +150,10 @@ t.test("the bundled example policies pass their own tests", async (t) => {
   t.equal(r.code, 0, r.stdout);
   t.match(r.stdout.trimEnd().split("\n").at(-1) ?? "", /^\d+ passed, 0 failed$/);
 });
+
+t.test("the bundled example policies are lint-clean in strict mode and in canonical layout", async (t) => {
+  const lint = await run(["lint", "--strict", "policies"], { cwd: repoRoot });
+  t.equal(lint.code, 0, lint.stdout);
+  const fmt = await run(["fmt", "--check", "policies"], { cwd: repoRoot });
+  t.equal(fmt.code, 0, `not in canonical layout (run \`swarm-policy fmt --write policies\`):\n${fmt.stdout}`);
+});

@@ -1,7 +1,8 @@
 /**
  * `swarm-policy detect PATH... --events FILE|- [--lateness D]`: run the
  * `detect` rules over a JSONL event stream. Alerts go to stdout, one JSON
- * object per line, as they fire; a summary (events, alerts per rule, skipped
+ * object per line, as they fire; a summary (events, alerts per rule with
+ * their non-zero missing-field / evicted-group / error counts, skipped
  * lines) goes to stderr at the end, and a progress line on a terminal.
  *
  * The file is read line by line, so memory stays bounded by the detector's
@@ -16,6 +17,7 @@ import { createInterface } from "node:readline";
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
+import type { DetectorStats } from "../../index.js";
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -27,6 +29,40 @@ function parseLateness(raw: string | undefined): number {
   const m = DURATION.exec(raw);
   if (!m) throw new CliError(`--lateness must be a duration such as 500ms, 30s or 5m, got ${JSON.stringify(raw)}`);
   return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/**
+ * The stderr summary: totals, then one line per rule that alerted or has a
+ * non-zero missingField / evictedGroups / errors count (by rule name, as
+ * alerts name rules), then the first problems.
+ */
+export function summaryText(stats: DetectorStats, alertsByRule: ReadonlyMap<string, number>, badLines: number, reported: readonly string[]): string {
+  const lines = [`${stats.events} events, ${stats.alerts} alerts, ${badLines} lines skipped, ${stats.late} late`];
+  const perRule = new Map<string, { alerts: number; missingField: number; evictedGroups: number; errors: number }>();
+  const of = (name: string) => {
+    let r = perRule.get(name);
+    if (r === undefined) perRule.set(name, (r = { alerts: 0, missingField: 0, evictedGroups: 0, errors: 0 }));
+    return r;
+  };
+  for (const [name, n] of alertsByRule) of(name).alerts += n;
+  for (const [id, r] of Object.entries(stats.rules)) {
+    if (r.missingField === 0 && r.evictedGroups === 0 && r.errors === 0) continue;
+    const c = of(id.slice(id.indexOf("/") + 1));
+    c.missingField += r.missingField;
+    c.evictedGroups += r.evictedGroups;
+    c.errors += r.errors;
+  }
+  for (const [name, r] of [...perRule].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const extra: string[] = [];
+    if (r.missingField > 0) extra.push(`missing field: ${r.missingField}`);
+    if (r.evictedGroups > 0) extra.push(`evicted groups: ${r.evictedGroups}`);
+    if (r.errors > 0) extra.push(`errors: ${r.errors}`);
+    lines.push(`  ${name}: ${r.alerts}${extra.length > 0 ? ` (${extra.join(", ")})` : ""}`);
+  }
+  for (const r of reported) lines.push(`  ${r}`);
+  const unreported = badLines + stats.late - reported.length;
+  if (unreported > 0) lines.push(`  ... and ${unreported} more`);
+  return lines.join("\n");
 }
 
 export function register(program: Command, cli: CliContext): void {
@@ -110,13 +146,7 @@ export function register(program: Command, cli: CliContext): void {
         emit(detector.flush());
         if (progress) cli.io.stderr("\r\x1b[K");
 
-        const stats = detector.stats();
-        const summary = [`${stats.events} events, ${stats.alerts} alerts, ${badLines} lines skipped, ${stats.late} late`];
-        for (const [rule, n] of [...alertsByRule].sort()) summary.push(`  ${rule}: ${n}`);
-        for (const r of reported) summary.push(`  ${r}`);
-        const unreported = badLines + stats.late - reported.length;
-        if (unreported > 0) summary.push(`  ... and ${unreported} more`);
-        cli.io.stderr(summary.join("\n") + "\n");
+        cli.io.stderr(summaryText(detector.stats(), alertsByRule, badLines, reported) + "\n");
         return 0;
       }),
     );

@@ -3,6 +3,8 @@ import { Readable } from "node:stream";
 import { run } from "../run.js";
 import { main } from "../../../src/cli/main.js";
 import type { CliIO } from "../../../src/cli/context.js";
+import { summaryText } from "../../../src/cli/commands/detect.js";
+import type { DetectorStats, RuleStats } from "../../../src/runtime/siem/detector.js";
 
 const POLICY = `package demo
 detect "brute-force" {
@@ -41,6 +43,47 @@ t.test("bad lines are reported with their number and skipped; the stream goes on
   t.match(r.stderr, /2 lines skipped/);
   t.match(r.stderr, /line 2: not JSON/);
   t.match(r.stderr, /line 4: .*@timestamp/);
+});
+
+t.test("the summary names each rule's non-zero missing-field, evicted-group and error counts", async (t) => {
+  const policy = POLICY + `
+detect "big-upload" {
+  where event.category == "authentication" and bytes > 1000
+}
+detect "quiet" {
+  where event.category == "authentication" and event.outcome == "unknown"
+}
+`;
+  const lines = [
+    ev(0, "alice"),
+    JSON.stringify({ "@timestamp": "2026-01-01T00:00:01.000Z", event: { category: "authentication", outcome: "failure" } }),
+    JSON.stringify({ "@timestamp": "2026-01-01T00:00:02.000Z", event: { category: "authentication", outcome: "failure" }, user: { name: "bob" }, bytes: "many" }),
+    ev(3, "alice"),
+    ev(4, "alice"),
+  ];
+  const r = await run(["detect", "p.policy", "--events", "-"], { cwd: t.testdir({ "p.policy": policy }), stdin: lines.join("\n") });
+  t.equal(r.code, 0, r.stderr);
+  // brute-force: the event without user.name has no group. big-upload: four events lack bytes, one has a string.
+  t.match(r.stderr, /^ {2}brute-force: 1 \(missing field: 1\)$/m);
+  t.match(r.stderr, /^ {2}big-upload: 0 \(missing field: 4, errors: 1\)$/m);
+  t.notMatch(r.stderr, /quiet/, "a rule with nothing to report is not listed");
+});
+
+t.test("summaryText lists evicted groups (the cap is an engine option)", async (t) => {
+  const rule = (o: Partial<RuleStats>): RuleStats => ({ matched: 0, missingField: 0, errors: 0, evictedGroups: 0, evictedEvents: 0, alerts: 0, liveGroups: 0, ...o });
+  const stats: DetectorStats = {
+    events: 9,
+    malformed: 0,
+    late: 0,
+    alerts: 2,
+    rules: { "a/scan": rule({ evictedGroups: 7, alerts: 2 }), "a/calm": rule({ matched: 3 }), "b.c/odd": rule({ errors: 2, missingField: 1 }) },
+    problems: [],
+    ruleProblems: {},
+  };
+  t.equal(
+    summaryText(stats, new Map([["scan", 2]]), 0, []),
+    "9 events, 2 alerts, 0 lines skipped, 0 late\n  odd: 0 (missing field: 1, errors: 2)\n  scan: 2 (evicted groups: 7)",
+  );
 });
 
 t.test("errors: unreadable events exit 2, broken policies exit 1, bad --lateness exit 2", async (t) => {

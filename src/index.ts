@@ -158,6 +158,18 @@ export {
   type StreamSealOptions,
   type StreamOpenOptions,
 } from "./runtime/crypto/stream.js";
+/**
+ * AEAD providers (docs/envelope.md "Providers: which runs when"): `nodeAead` (node:crypto,
+ * AES-256-GCM), `nobleAead` (@noble/ciphers, pure JS, AES-256-GCM and AES-256-GCM-SIV), and
+ * `providerFor(cipher)`, the default choice. Pass one as `provider` in the options of
+ * `sealEnvelope`, `openEnvelope`, `sealStream`, `openStream`, `rewrapStream` or
+ * `encryptByPolicy` to choose; what either seals, the other opens. Implement `AeadProvider`
+ * for another backend; failures are `CryptoError`.
+ */
+export { nodeAead } from "./runtime/crypto/node-aead.js";
+export { nobleAead } from "./runtime/crypto/noble-aead.js";
+export { providerFor } from "./runtime/crypto/providers.js";
+export { CryptoError, AEAD_ALGORITHMS, type AeadProvider, type AeadAlgorithm, type CryptoErrorCode } from "./runtime/crypto/aead.js";
 /** TEE attestation for `require tee`: the provider interface and the default, which attests nothing. */
 export { NO_ATTESTATION, checkAttestation, type Attestation, type AttestationProvider } from "./runtime/crypto/attestation.js";
 /**

@@ -13,7 +13,7 @@ import {
   parseEnvelope,
   type EnvelopeHeader,
 } from "./envelope-format.js";
-import { providerFor } from "./providers.js";
+import { resolveProvider } from "./providers.js";
 import { SecretKey } from "./secret-key.js";
 import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
 import { encodeAadValues } from "./aad-values.js";
@@ -38,7 +38,10 @@ export interface SealOptions {
   readonly attributes?: Readonly<Record<string, unknown>>;
   /** Counts wraps per KEK against the random-nonce limit (default: in-process counter). */
   readonly usage?: KekUsage;
-  /** Overrides the provider choice of providers.ts (tests, portable builds). */
+  /**
+   * The AEAD provider (`nodeAead`, `nobleAead` or your own); default
+   * `providerFor(cipher)`. One that lacks the cipher is refused (`bad-request`).
+   */
   readonly provider?: AeadProvider;
 }
 
@@ -46,6 +49,7 @@ export interface OpenOptions {
   /** Finds a KEK by id and version; undefined when unknown or retired. */
   readonly resolveKek: (id: string, version: number) => SecretKey | undefined;
   readonly attributes?: Readonly<Record<string, unknown>>;
+  /** As for SealOptions: any provider implementing the envelope's cipher opens what any other sealed. */
   readonly provider?: AeadProvider;
 }
 
@@ -59,7 +63,7 @@ function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
 /** Seals `plaintext` into a version-1 envelope. Refuses (throws) rather than encrypting more weakly. */
 export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8Array {
   const { cipher, kek } = options;
-  const provider = options.provider ?? providerFor(cipher);
+  const provider = resolveProvider(cipher, options.provider);
   const fields = [...new Set(options.aadFields ?? [])].sort();
   // Values first: a missing field refuses before any key is used or counted.
   const aadValues = encodeAadValues(fields, options.attributes ?? {});
@@ -88,7 +92,7 @@ export function readEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
 export function openEnvelope(envelope: Uint8Array, options: OpenOptions): Uint8Array {
   const parsed = parseEnvelope(envelope);
   const { header } = parsed;
-  const provider = options.provider ?? providerFor(header.cipher);
+  const provider = resolveProvider(header.cipher, options.provider);
   const kek = options.resolveKek(header.kekId, header.kekVersion);
   if (kek === undefined) {
     throw new EnvelopeError("unknown-kek", `KEK "${header.kekId}" version ${header.kekVersion} is not in the keyring`);

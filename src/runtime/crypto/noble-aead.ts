@@ -1,6 +1,7 @@
 /**
- * The portable AEAD provider over @noble/ciphers (pure JS: browsers, edge
- * runtimes). It is also the only AES-256-GCM-SIV implementation we have.
+ * The portable AEAD provider over @noble/ciphers: pure JS, no Node builtin
+ * (docs/envelope.md "Where it runs" says what a browser build still needs).
+ * It is also the only AES-256-GCM-SIV implementation we have.
  */
 import { gcm, gcmsiv } from "@noble/ciphers/aes.js";
 import { CryptoError, TAG_BYTES, checkAeadArgs, type AeadAlgorithm, type AeadProvider } from "./aead.js";

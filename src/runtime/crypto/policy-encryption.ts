@@ -6,7 +6,7 @@
  * (PolicyRefusal) naming the rules; nothing is ever encrypted more weakly
  * than the policies say.
  */
-import { AEAD_ALGORITHMS, type AeadAlgorithm } from "./aead.js";
+import { AEAD_ALGORITHMS, type AeadAlgorithm, type AeadProvider } from "./aead.js";
 import { aadValue } from "./aad-values.js";
 import { checkAttestation, describeAttestation, type Attestation, type AttestationProvider } from "./attestation.js";
 import { EnvelopeError } from "./envelope-format.js";
@@ -115,7 +115,15 @@ export async function planEncryption(policy: EncryptionPolicy, data: Readonly<Re
 export async function* encryptByPolicy(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   data: Readonly<Record<string, unknown>>,
-  options: PlanOptions & { policy: EncryptionPolicy; keyring: Keyring; chunkSize?: number; usage?: KekUsage; onPlan?: (plan: EncryptionPlan) => void },
+  options: PlanOptions & {
+    policy: EncryptionPolicy;
+    keyring: Keyring;
+    chunkSize?: number;
+    usage?: KekUsage;
+    /** The AEAD provider (default: providerFor(cipher)); one lacking the policy's cipher is refused. */
+    provider?: AeadProvider;
+    onPlan?: (plan: EncryptionPlan) => void;
+  },
 ): AsyncGenerator<Uint8Array> {
   const plan = await planEncryption(options.policy, data, options.keyring, options);
   options.onPlan?.(plan);
@@ -127,5 +135,6 @@ export async function* encryptByPolicy(
     teeRequired: plan.teeRequired,
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(options.usage === undefined ? {} : { usage: options.usage }),
+    ...(options.provider === undefined ? {} : { provider: options.provider }),
   });
 }

@@ -18,7 +18,7 @@ import { ByteReader } from "./byte-reader.js";
 import { ENVELOPE_MAGIC, ENVELOPE_VERSION, EnvelopeError } from "./envelope-format.js";
 import type { Kek } from "./envelope.js";
 import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
-import { providerFor } from "./providers.js";
+import { resolveProvider } from "./providers.js";
 import { SecretKey } from "./secret-key.js";
 import {
   DEFAULT_CHUNK_SIZE,
@@ -47,6 +47,7 @@ export interface StreamSealOptions {
   /** Plaintext bytes per chunk (default 64 KiB, at most 16 MiB). */
   readonly chunkSize?: number;
   readonly usage?: KekUsage;
+  /** The AEAD provider (default `providerFor(cipher)`); one lacking the cipher is refused (`bad-request`). */
   readonly provider?: AeadProvider;
 }
 
@@ -63,6 +64,7 @@ export interface StreamOpenOptions {
   readonly attestation?: AttestationProvider;
   /** Called with the authenticated-to-be header before any plaintext is produced. */
   readonly onHeader?: (header: StreamHeader) => void;
+  /** As for sealing; the provider that sealed does not matter. */
   readonly provider?: AeadProvider;
 }
 
@@ -74,7 +76,7 @@ function wrapFailure(e: unknown): never {
 /** Seals `source` into a v2 stream: the header, then one sealed chunk at a time. */
 export async function* sealStream(source: Source, options: StreamSealOptions): AsyncGenerator<Uint8Array> {
   const { cipher, kek } = options;
-  const provider = options.provider ?? providerFor(cipher);
+  const provider = resolveProvider(cipher, options.provider);
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const attributes = options.attributes ?? {};
   // Values first: a missing field refuses before any key is used or counted.
@@ -162,7 +164,7 @@ async function* openChunks(reader: ByteReader, options: StreamOpenOptions): Asyn
     if (!a.attested) throw new EnvelopeError("not-attested", `the data requires a TEE to decrypt and this environment is not attested (${describeAttestation(a)})`);
   }
   if (options.attributes !== undefined) checkExpected(header.aad, options.attributes);
-  const provider = options.provider ?? providerFor(header.cipher);
+  const provider = resolveProvider(header.cipher, options.provider);
   const kek = options.resolveKek(header.kekId, header.kekVersion);
   if (kek === undefined) throw new EnvelopeError("unknown-kek", `KEK "${header.kekId}" version ${header.kekVersion} is not in the keyring`);
   let keyBytes: Uint8Array;
@@ -222,7 +224,7 @@ async function* rewrapHeader(reader: ByteReader, options: Parameters<typeof rewr
     throw e;
   }
   options.onHeader?.(header);
-  const provider = options.provider ?? providerFor(header.cipher);
+  const provider = resolveProvider(header.cipher, options.provider);
   const old = options.resolveKek(header.kekId, header.kekVersion);
   if (old === undefined) throw new EnvelopeError("unknown-kek", `KEK "${header.kekId}" version ${header.kekVersion} is not in the keyring`);
   let keyBytes: Uint8Array;

@@ -11,9 +11,11 @@
  * events/s, (b) >= 300k events/s; the ratio to the naive baseline is the
  * figure that survives a loaded machine.
  *
- * Memory: 10 million events of (b) through one indexed detector, the heap
- * printed after a full GC every million; flat means the windows evict by
- * event time and nothing else grows.
+ * Memory: 10 million events of (b) (SIEM_BENCH_MEMORY_M millions, at least
+ * 3) through one indexed detector, the heap printed after a full GC every
+ * million; flat means the windows evict by event time and nothing else
+ * grows. Once settled (from 3M on) the heap must stay within
+ * SETTLED_SPREAD_MIB, or the run throws and `npm run bench` fails.
  *
  * `swarm-policy detect` end to end (SIEM_BENCH_CLI_MB, default 2048, 0 to
  * skip): a generated JSONL stream of that size piped into the CLI, its
@@ -111,12 +113,38 @@ function compare(name: string, file: PolicyFile, events: number, naiveEvents: nu
   return { indexed: indexed.perSecond, indexedCpu: indexed.perCpuSecond, naive: naive.perSecond, naiveCpu: naive.perCpuSecond, ratio, target, alerts: indexed.alerts };
 }
 
-/** Heap after GC every million events over `total` events of the mixed set. */
+/**
+ * The most the settled heap may vary over the memory run. Settled, it holds
+ * about 220,000 live groups in some 300 MiB, and the live-group count moves
+ * by under 1% from one million events to the next: a few MiB of spread.
+ * Anything kept per event, or per group never evicted, grows with the
+ * stream instead: over the 7 million settled events, 16 MiB is 2.4 bytes an
+ * event, so even a small leak crosses it while the noise stays well below.
+ */
+const SETTLED_SPREAD_MIB = 16;
+
+/**
+ * The spread (MiB) of the heap measured after each million events, from the
+ * third on (windows fill during the first 1.2M events: 10 minutes of event
+ * time); throws past SETTLED_SPREAD_MIB.
+ */
+export function settledSpread(heapsMib: readonly number[]): number {
+  const settled = heapsMib.slice(2);
+  if (settled.length === 0) throw new Error("memory: fewer than 3 million events, nothing settled to compare");
+  const growth = Math.max(...settled) - Math.min(...settled);
+  if (!(growth <= SETTLED_SPREAD_MIB)) {
+    throw new Error(`memory: the settled heap varies by ${growth.toFixed(1)} MiB over 3M..${heapsMib.length}M events, more than ${SETTLED_SPREAD_MIB} MiB: something grows with the stream`);
+  }
+  return growth;
+}
+
+/** Heap after GC every million events over `total` events of the mixed set; throws when it does not stay flat. */
 function memory(file: PolicyFile, total: number): Record<string, unknown> {
   const gc = gcFunction();
   const d = compileDetectors([file]);
   const stream = new EventStream(SEED + 1);
   const heaps: number[] = [];
+  const exact: number[] = [];
   const started = process.hrtime.bigint();
   let alerts = 0;
   for (let i = 1; i <= total; i++) {
@@ -125,16 +153,15 @@ function memory(file: PolicyFile, total: number): Record<string, unknown> {
       gc();
       const mb = process.memoryUsage().heapUsed / 2 ** 20;
       heaps.push(Math.round(mb));
+      exact.push(mb);
       const groups = Object.values(d.stats().rules).reduce((n, r) => n + r.liveGroups, 0);
       console.log(`  ${(i / 1e6).toFixed(0).padStart(3)}M events: heap ${mb.toFixed(0).padStart(5)} MB, ${groups} live groups, ${alerts} alerts`);
     }
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  // Windows fill during the first 1.2M events (10 minutes of event time); compare after.
-  const settled = heaps.slice(2);
-  const growth = Math.max(...settled) - Math.min(...settled);
-  console.log(`  heap after 3M..${total / 1e6}M events varies by ${growth} MB (generation included: ${fmtRate(total / seconds).trim()})`);
-  return { heapsMb: heaps, settledSpreadMb: growth };
+  const growth = settledSpread(exact);
+  console.log(`  heap after 3M..${total / 1e6}M events varies by ${growth.toFixed(1)} MB, bound ${SETTLED_SPREAD_MIB} MB (generation included: ${fmtRate(total / seconds).trim()})`);
+  return { heapsMb: heaps, settledSpreadMb: Math.round(growth * 10) / 10, boundMb: SETTLED_SPREAD_MIB };
 }
 
 /** The CLI reading a generated stream through a pipe; peak RSS sampled from /proc. */
@@ -185,8 +212,9 @@ export async function runSiemBench(): Promise<Record<string, unknown>> {
   console.log("\ncorrelation engine (one core; shared machine: compare the ratios)");
   const a = compare("(a) 100 filter rules", filters, 3_000_000, 500_000, 1_000_000);
   const b = compare("(b) 50/20/10/10 mixed rules", mixed, 2_000_000, 500_000, 300_000);
-  console.log("memory, 10M events of (b):");
-  const mem = memory(mixed, 10_000_000);
+  const millions = Math.max(3, Math.floor(Number(process.env.SIEM_BENCH_MEMORY_M ?? 10)) || 10);
+  console.log(`memory, ${millions}M events of (b):`);
+  const mem = memory(mixed, millions * 1_000_000);
   const mb = Number(process.env.SIEM_BENCH_CLI_MB ?? 2048);
   let pipe: Record<string, unknown> = { skipped: true };
   if (mb > 0) {

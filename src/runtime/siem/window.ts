@@ -8,10 +8,12 @@
  *   are evicted, so two events exactly D apart share a window.
  * - Conditions are tested when an event arrives, so `having count < 3`
  *   fires on the first event (Sigma tests `lt` at the window's end instead).
- * - `sequence`: greedy, earliest-first matching over the window in
- *   (time, arrival) order. A step whose count already holds gives way to the
- *   next step when an event matches both. For `>=` counts (the usual case)
- *   this finds a match whenever one exists.
+ * - `sequence`: greedy runs over the window in (time, arrival) order, one
+ *   from each event that can start one (matchSequence). A step whose count
+ *   already holds gives way to the next step when an event matches both.
+ *   A step's count is the number of its events from its first to the next
+ *   step's first, so `count == 2` / `<` / `<=` / `!=` bound it; the first
+ *   step's run may start at any of its events.
  * - `all`: an event goes to the first step (in source order) it matches
  *   whose count does not hold yet, else to the first step it matches.
  */
@@ -133,8 +135,31 @@ export class GroupWindow {
   /**
    * The events that complete the sequence over the current window, or null.
    * `ns`/`ops` are the step counts; `ordered` is `sequence` vs `all`.
+   *
+   * A match is a *run* from a start event: ordered, the start fills the first
+   * step, and each later event (in (time, arrival) order) moves the run to
+   * the next step when the current step's count holds and the event matches
+   * the next step, else counts for the current step if it matches it, else is
+   * passed over; `all`, every event from the start goes to the first step it
+   * matches whose count does not hold yet, else to the first step it
+   * matches. The sequence holds at the first event where some run has every
+   * count holding (ordered: it is in the last step and that count holds);
+   * of the runs complete there, the earliest start gives the alert's events.
+   * Every event of the window may start a run, so `count == 2` holds over
+   * fail, fail, fail, success (from the second failure). With `>=` / `>`
+   * counts only, the earliest start completes first (its counts dominate any
+   * later start's), so one run is all it takes.
    */
   matchSequence(ordered: boolean, ops: readonly CompareOp[], ns: readonly number[]): WindowEntry[] | null {
+    let monotone = true;
+    for (const op of ops) if (op !== ">=" && op !== ">") monotone = false;
+    if (monotone) return this.runFrom(this.head, ordered, ops, ns, this.entries.length);
+    const end = this.firstCompletion(ordered, ops, ns);
+    return end === null ? null : this.runFrom(end.start, ordered, ops, ns, end.at + 1);
+  }
+
+  /** The run from `start` (ordered: from the first event of the first step at or after it) over entries before `end`. */
+  private runFrom(start: number, ordered: boolean, ops: readonly CompareOp[], ns: readonly number[], end: number): WindowEntry[] | null {
     const k = ops.length;
     const counts = new Array<number>(k).fill(0);
     const ok = (i: number) => counts[i]! >= 1 && holds(ops[i]!, counts[i]!, ns[i]!);
@@ -142,7 +167,7 @@ export class GroupWindow {
     const list = this.entries;
     if (ordered) {
       let i = 0;
-      for (let j = this.head; j < list.length; j++) {
+      for (let j = start; j < end; j++) {
         const e = list[j]!;
         const m = e.steps;
         if (i + 1 < k && ok(i) && (m >> (i + 1)) & 1) {
@@ -157,25 +182,78 @@ export class GroupWindow {
       }
       return null;
     }
-    for (let j = this.head; j < list.length; j++) {
+    for (let j = start; j < end; j++) {
       const e = list[j]!;
-      const m = e.steps;
-      let pick = -1;
-      for (let s = 0; s < k; s++) {
-        if (!((m >> s) & 1)) continue;
-        if (pick < 0) pick = s;
-        if (!ok(s)) {
-          pick = s;
-          break;
-        }
-      }
-      if (pick < 0) continue;
-      counts[pick]!++;
+      const s = allStep(e.steps, k, ok);
+      if (s < 0) continue;
+      counts[s]!++;
       used.push(e);
       let all = true;
-      for (let s = 0; s < k && all; s++) all = ok(s);
+      for (let q = 0; q < k && all; q++) all = ok(q);
       if (all) return used;
     }
     return null;
   }
+
+  /**
+   * Every run at once: runs whose states agree (step and counts, each count
+   * capped at N + 1, past which no comparison changes) behave alike from
+   * then on, so only the earliest start of each state is kept, and one pass
+   * over the window costs its length times the number of live states.
+   */
+  private firstCompletion(ordered: boolean, ops: readonly CompareOp[], ns: readonly number[]): { start: number; at: number } | null {
+    const k = ops.length;
+    const caps = ns.map((n) => Math.max(1, Math.floor(n) + 1));
+    const okAt = (i: number, c: number) => c >= 1 && holds(ops[i]!, c, ns[i]!);
+    // A run: its start and state; ordered: [step, count]; all: the counts.
+    let runs = new Map<string, { start: number; state: number[] }>();
+    const list = this.entries;
+    for (let j = this.head; j < list.length; j++) {
+      const m = list[j]!.steps;
+      const next = new Map<string, { start: number; state: number[] }>();
+      const keep = (start: number, state: number[]) => {
+        const key = state.join(",");
+        const had = next.get(key);
+        if (had === undefined || start < had.start) next.set(key, { start, state });
+      };
+      for (const r of runs.values()) keep(r.start, ordered ? stepOrdered(r.state, m, k, caps, okAt) : stepAll(r.state, m, k, caps, okAt));
+      if (ordered ? m & 1 : m !== 0) keep(j, ordered ? [0, 1] : stepAll(new Array<number>(k).fill(0), m, k, caps, okAt));
+      let best = -1;
+      for (const r of next.values()) {
+        const done = ordered ? r.state[0] === k - 1 && okAt(k - 1, r.state[1]!) : r.state.every((c, i) => okAt(i, c));
+        if (done && (best < 0 || r.start < best)) best = r.start;
+      }
+      if (best >= 0) return { start: best, at: j };
+      runs = next;
+    }
+    return null;
+  }
+}
+
+/** `all`: the step an event with step bits `m` goes to, or -1. */
+function allStep(m: number, k: number, ok: (i: number) => boolean): number {
+  let pick = -1;
+  for (let s = 0; s < k; s++) {
+    if (!((m >> s) & 1)) continue;
+    if (pick < 0) pick = s;
+    if (!ok(s)) return s;
+  }
+  return pick;
+}
+
+/** An ordered run's state [step, count] after an event with step bits `m`. */
+function stepOrdered(state: number[], m: number, k: number, caps: readonly number[], okAt: (i: number, c: number) => boolean): number[] {
+  const [i, c] = state as [number, number];
+  if (i + 1 < k && okAt(i, c) && (m >> (i + 1)) & 1) return [i + 1, 1];
+  if ((m >> i) & 1) return [i, Math.min(c + 1, caps[i]!)];
+  return state;
+}
+
+/** An `all` run's counts after an event with step bits `m`. */
+function stepAll(counts: number[], m: number, k: number, caps: readonly number[], okAt: (i: number, c: number) => boolean): number[] {
+  const s = allStep(m, k, (i) => okAt(i, counts[i]!));
+  if (s < 0) return counts;
+  const out = counts.slice();
+  out[s] = Math.min(out[s]! + 1, caps[s]!);
+  return out;
 }

@@ -89,7 +89,7 @@ function rule(g: Gen, i: number): string {
     lines.push(`  by user.name within 5s`);
     lines.push(`  ${g.chance(0.7) ? "sequence" : "all"} {`);
     const steps = 1 + g.int(3);
-    for (let s = 0; s < steps; s++) lines.push(`    s${s}: ${condition(g)}${g.chance(0.3) ? ` count >= ${1 + g.int(2)}` : ""}`);
+    for (let s = 0; s < steps; s++) lines.push(`    s${s}: ${condition(g)}${g.chance(0.3) ? ` count ${g.pick([">=", ">", "==", "!=", "<", "<="])} ${1 + g.int(2)}` : ""}`);
     lines.push("  }");
   }
   if (g.chance(0.3)) lines.push(`  then risk user.name + ${g.pick([10, 20, 40])} for ${g.pick(["2s", "10s"])}`);

@@ -116,3 +116,58 @@ detect "target" { where event.action == "login" then risk host.name + 10 }
     "d/target": 2,
   });
 });
+
+t.test("sequence and all step counts: every comparison operator", async (t) => {
+  // One user's events 1s apart in a 10m window: f a failed login, s a success, x another step.
+  // A step's count is its events from its first to the next step's first; a run may start
+  // at any event of the first step, and the earliest start complete at the firing event
+  // gives the alert's events (docs/siem.md, "Matching and firing").
+  const act = (c: string) => (c === "f" ? "fail" : c === "s" ? "success" : c);
+  const events = (spec: string) => [...spec].map((c, i) => ev(i * SEC, { event: { action: act(c) }, user: { name: "u" } }));
+  const cases: [string, string, string, number[], number[]][] = [
+    // [kind and steps, events, description, fire at, alert counts]
+    ["sequence { a: event.action == \"fail\" count == 2  b: event.action == \"success\" }", "fffs", "== 2 first step: the run from the second failure", [3], [3]],
+    ["sequence { a: event.action == \"fail\" count == 2  b: event.action == \"success\" }", "fs", "== 2 with one failure", [], []],
+    ["sequence { a: event.action == \"fail\" count == 2  b: event.action == \"success\" }", "ffsffs", "fresh after the alert", [2, 5], [3, 3]],
+    ["sequence { a: event.action == \"fail\" count <= 2  b: event.action == \"success\" }", "fffs", "<= 2: earliest start that holds", [3], [3]],
+    ["sequence { a: event.action == \"fail\" count < 2  b: event.action == \"success\" }", "fffs", "< 2: only the last failure", [3], [2]],
+    ["sequence { a: event.action == \"fail\" count != 2  b: event.action == \"success\" }", "ffs", "!= 2: the run from the second failure", [2], [2]],
+    ["sequence { a: event.action == \"fail\" count != 2  b: event.action == \"success\" }", "fffs", "!= 2: from the first of three", [3], [4]],
+    ["sequence { a: event.action == \"fail\" count > 2  b: event.action == \"success\" }", "ffs", "> 2 with two", [], []],
+    ["sequence { a: event.action == \"fail\" count < 1  b: event.action == \"success\" }", "ffs", "< 1 never holds", [], []],
+    // A middle step is bounded: its run starts at the step before it.
+    ["sequence { a: event.action == \"a\"  x: event.action == \"x\" count == 2  b: event.action == \"b\" }", "axxb", "middle == 2", [3], [4]],
+    ["sequence { a: event.action == \"a\"  x: event.action == \"x\" count == 2  b: event.action == \"b\" }", "axxxb", "middle == 2 with three: no", [], []],
+    ["sequence { a: event.action == \"a\"  x: event.action == \"x\" count <= 2  b: event.action == \"b\" }", "axxxbaxb", "middle <= 2: the second a starts afresh", [7], [3]],
+    ["sequence { a: event.action == \"a\"  x: event.action == \"x\" count != 2  b: event.action == \"b\" }", "axxxb", "middle != 2 with three", [4], [5]],
+    ["sequence { a: event.action == \"a\"  x: event.action == \"x\" count < 3  b: event.action == \"b\" }", "axxxb", "middle < 3 with three: no", [], []],
+    // The last step fires as soon as its count holds.
+    ["sequence { a: event.action == \"fail\"  b: event.action == \"success\" count == 2 }", "fss", "last == 2", [2], [3]],
+    ["sequence { a: event.action == \"fail\"  b: event.action == \"success\" count <= 3 }", "fss", "last <= 3 holds on its first event", [1], [2]],
+    ["sequence { a: event.action == \"fail\"  b: event.action == \"success\" count != 1 }", "fss", "last != 1 needs two", [2], [3]],
+    // all: every event from the start goes to a step; any order.
+    ["all { a: event.action == \"fail\" count == 2  b: event.action == \"success\" }", "fffs", "all == 2: from the second failure", [3], [3]],
+    ["all { a: event.action == \"fail\" count == 2  b: event.action == \"success\" }", "sfff", "all == 2 after the success: a run from s needs exactly two", [2], [3]],
+    ["all { a: event.action == \"fail\" count < 2  b: event.action == \"success\" }", "fffs", "all < 2: the last failure", [3], [2]],
+    ["all { a: event.action == \"fail\" count != 1  b: event.action == \"success\" }", "fs", "all != 1 with one failure", [], []],
+    ["all { a: event.action == \"fail\" count != 1  b: event.action == \"success\" }", "fsf", "all != 1: the second failure", [2], [3]],
+    ["all { a: event.action == \"fail\" count <= 2  b: event.action == \"success\" count == 2 }", "fffss", "all, two bounded steps", [4], [4]],
+  ];
+  for (const [steps, spec, name, fireAt, counts] of cases) {
+    const d = detector(`detect "r" { by user.name within 10m ${steps} }`);
+    const alerts = run(d, events(spec));
+    t.same(
+      alerts.map((a) => [a.at, a.count]),
+      fireAt.map((at, i) => [at, counts[i]]),
+      `${name}: ${spec}`,
+    );
+  }
+});
+
+t.test("a bounded first step reports the events of its run: first_seen is the run's start", async (t) => {
+  const d = detector(`detect "r" { by user.name within 10m sequence { a: event.action == "fail" count == 2  b: event.action == "success" } }`);
+  const e = (sec: number, action: string) => ev(sec * SEC, { event: { action }, user: { name: "u" } });
+  const [a] = run(d, [e(0, "fail"), e(10, "fail"), e(20, "fail"), e(30, "success")]);
+  t.equal(a!.first_seen, "2026-03-10T09:00:10.000Z");
+  t.same(a!.events.map((x) => (x as { "@timestamp": string })["@timestamp"]), ["2026-03-10T09:00:10.000Z", "2026-03-10T09:00:20.000Z", "2026-03-10T09:00:30.000Z"]);
+});

@@ -97,7 +97,8 @@ export { SecretKey } from "./runtime/crypto/secret-key.js";
  * (`Keyring.create` / `Keyring.open`, `rotate`, `retire`, `list`, `primary`), optionally
  * unlocked by a passphrase (scrypt) or an unlock key from `$SWARM_POLICY_KEYRING_KEY`
  * (`parseUnlockKey`). `sealSecret(bytes, context)` / `openSecret(sealed, context)` seal a
- * small secret (a TOTP seed) bound to a context string.
+ * small secret (a TOTP seed) bound to a context string; `resealSecret(sealed, context)`
+ * moves one to the current primary after `rotate`.
  */
 export {
   Keyring,
@@ -108,6 +109,7 @@ export {
   SECRET_CONTEXT_FIELD,
   type KekInfo,
   type PrimaryKek,
+  type ResealedSecret,
   type KeyringOptions,
   type CreateKeyringOptions,
   type KeyringErrorCode,
@@ -326,16 +328,23 @@ export { parseDuration } from "./evaluator/duration.js";
  * and on success gives the `context.mfa.verified_at` access policies read.
  */
 export { MfaVerifier, type MfaVerifierOptions, type MfaVerifyResult, type VerifyOptions } from "./runtime/mfa/mfa-verifier.js";
-/** Secrets at rest in a keyring, the source a verifier reads, and user-name rules. */
+/**
+ * Secrets at rest in a keyring, the source a verifier reads, and user-name rules;
+ * `reseal()` moves every secret to the keyring's current primary after `rotate`, and
+ * `list()` says which KEK version each is sealed under (docs/mfa.md "Rotating the keyring").
+ */
 export {
   KeyringEnrollments,
   MfaEnrollmentError,
   checkUserName,
   MFA_DIR,
+  ENROLLMENTS_LOCK,
   TOTP_SECRET_BYTES,
   type TotpSecretSource,
   type Enrollment,
   type EnrollOptions,
+  type EnrolledSecret,
+  type ResealResult,
 } from "./runtime/mfa/enrollments.js";
 /** RFC 6238 codes: `totpCode` for displays and tests, `verifyTotp` / `matchTotp` that never throw. */
 export { totpCode, verifyTotp, matchTotp, totpTimeStep, type TotpOptions, type TotpAlgorithm } from "./runtime/mfa/totp.js";

@@ -7,7 +7,9 @@
 import { Option, type Command } from "commander";
 import {
   Keyring,
+  KeyringEnrollments,
   KeyringError,
+  MfaEnrollmentError,
   KEYRING_KEY_ENV,
   Engine,
   checkKeyAges,
@@ -70,12 +72,32 @@ async function rotate(cli: CliContext, opts: KeyringCliOptions & FormatOption & 
   return 0;
 }
 
-async function retire(cli: CliContext, version: string, opts: KeyringCliOptions & FormatOption & { id?: string }) {
+async function retire(cli: CliContext, version: string, opts: KeyringCliOptions & FormatOption & { id?: string; force?: boolean }) {
   const n = Number(version);
   if (!/^[1-9][0-9]{0,9}$/.test(version) || n > 0xffffffff) throw new CliError(`version must be a positive integer, not "${version}"`);
   const ring = await openKeyring(cli, opts);
-  printKek(cli, opts, "retired", ring, await ring.retire(opts.id ?? ring.defaultId, n));
+  const id = opts.id ?? ring.defaultId;
+  if (!opts.force) await refuseIfSealsMfaSecrets(ring, id, n);
+  printKek(cli, opts, "retired", ring, await ring.retire(id, n));
   return 0;
+}
+
+/** Retiring a version that still seals MFA secrets would lock those users out: refuse (exit 1) unless --force. */
+async function refuseIfSealsMfaSecrets(ring: Keyring, id: string, version: number): Promise<void> {
+  let users: string[];
+  try {
+    users = (await new KeyringEnrollments(ring).list()).filter((e) => e.kek.id === id && e.kek.version === version).map((e) => e.user).sort();
+  } catch (err) {
+    if (!(err instanceof MfaEnrollmentError)) throw err;
+    throw new CliError(`cannot tell which KEK versions the MFA secrets use (${err.message}); fix or remove that file, or pass --force to retire anyway`);
+  }
+  if (users.length === 0) return;
+  const shown = users.slice(0, 5).join(", ") + (users.length > 5 ? `, and ${users.length - 5} more` : "");
+  throw new CliError(
+    `KEK "${id}" version ${version} still seals the MFA secrets of ${users.length} user${users.length === 1 ? "" : "s"} (${shown}): ` +
+      "run `swarm-policy mfa rewrap` first, or pass --force to retire it anyway (they could no longer verify)",
+    1,
+  );
 }
 
 async function requirementsFrom(cli: CliContext, paths: string[] | undefined): Promise<KeyAgeRequirement[] | null> {
@@ -177,10 +199,17 @@ export function register(program: Command, cli: CliContext): void {
     .action(cli.action((opts) => withCryptoErrors(() => list(cli, opts))));
 
   addKeyringOptions(keys.command("retire"))
-    .description("retire a KEK version: its key is erased and data wrapped under it no longer decrypts (rewrap first)")
+    .description(
+      "retire a KEK version: its key is erased and data wrapped under it no longer decrypts (rewrap first);\n" +
+        "refused (exit 1) while MFA secrets are still sealed under it (mfa rewrap first) unless --force",
+    )
     .argument("<version>", "the version to retire")
     .option("--id <id>", "the KEK id (default: the keyring's default)")
+    .option("--force", "retire even though MFA secrets are still sealed under the version", false)
     .addOption(formatOption())
-    .addHelpText("after", "\nExample:\n  $ swarm-policy rewrap --keyring ring/ data/*.enc && swarm-policy keys retire --keyring ring/ 1\n")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ swarm-policy rewrap --keyring ring/ data/*.spev && swarm-policy mfa rewrap --keyring ring/ && swarm-policy keys retire --keyring ring/ 1\n",
+    )
     .action(cli.action((version, opts) => withCryptoErrors(() => retire(cli, version, opts))));
 }

@@ -1,6 +1,7 @@
 /**
- * `swarm-policy mfa enroll USER --keyring DIR [--force]` and
- * `swarm-policy mfa verify USER CODE --keyring DIR` (docs/mfa.md).
+ * `swarm-policy mfa enroll USER --keyring DIR [--force]`,
+ * `swarm-policy mfa verify USER CODE --keyring DIR` and
+ * `swarm-policy mfa rewrap --keyring DIR` (docs/mfa.md).
  *
  * enroll prints the new secret once, as an otpauth:// URI and a QR code;
  * nothing else ever shows it. verify exits 0 for a valid code and 1 for
@@ -8,7 +9,8 @@
  * usage or a keyring / state file that cannot be used. One process per
  * verification, so used codes and lockouts live in the keyring's `mfa/`
  * directory (FileMfaStateStore). Security events go to stderr as JSON lines,
- * or appended to --events FILE.
+ * or appended to --events FILE. rewrap re-seals every enrolled secret under
+ * the default KEK's current primary (after `keys rotate`, before `keys retire`).
  */
 import { Option, type Command } from "commander";
 import { open, type FileHandle } from "node:fs/promises";
@@ -161,15 +163,41 @@ async function verify(cli: CliContext, user: string, code: string, opts: MfaCliO
   return result.valid ? 0 : 1;
 }
 
+async function rewrap(cli: CliContext, opts: KeyringCliOptions & { format: "text" | "json" }): Promise<number> {
+  const ring = await openKeyring(cli, opts);
+  let results;
+  try {
+    results = await new KeyringEnrollments(ring).reseal();
+  } finally {
+    ring.close();
+  }
+  const kek = (k: { id: string; version: number } | undefined) => (k === undefined ? "" : `KEK "${k.id}" version ${k.version}`);
+  if (opts.format === "json") {
+    cli.io.stdout(JSON.stringify({ keyring: ring.dir, users: results }, null, 2) + "\n");
+  } else {
+    for (const r of results) {
+      if (r.status === "resealed") cli.io.stdout(`${r.user}: ${kek(r.from)} -> ${kek(r.to)}\n`);
+      else if (r.status === "current") cli.io.stdout(`${r.user}: already under ${kek(r.to)}\n`);
+      else cli.io.stderr(`swarm-policy: ${r.user}: ${r.error}\n`);
+    }
+    const n = (status: string) => results.filter((r) => r.status === status).length;
+    cli.io.stdout(`${n("resealed")} resealed, ${n("current")} already current, ${n("error")} failed\n`);
+  }
+  return results.some((r) => r.status === "error") ? 1 : 0;
+}
+
 export function register(program: Command, cli: CliContext): void {
   const mfa = program
     .command("mfa")
-    .summary("TOTP multi-factor authentication: enroll users, verify codes")
+    .summary("TOTP multi-factor authentication: enroll users, verify codes, rewrap secrets")
     .description(
       "TOTP (RFC 6238) secrets sealed by the keyring, and code verification with replay protection,\n" +
         "lockout and security events (docs/mfa.md). The keyring defaults to $SWARM_POLICY_KEYRING.",
     )
-    .addHelpText("after", "\nExamples:\n  $ swarm-policy mfa enroll alice --keyring ring/\n  $ swarm-policy mfa verify alice 492039 --keyring ring/\n");
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ swarm-policy mfa enroll alice --keyring ring/\n  $ swarm-policy mfa verify alice 492039 --keyring ring/\n  $ swarm-policy mfa rewrap --keyring ring/\n",
+    );
 
   addKeyringOptions(mfa.command("enroll"))
     .description("create a TOTP secret for USER, sealed in the keyring; print it once as an otpauth:// URI and a QR code")
@@ -194,4 +222,17 @@ export function register(program: Command, cli: CliContext): void {
         "  $ swarm-policy mfa verify alice 492039 --keyring ring/ --format json --events /var/log/swarm/mfa.jsonl\n",
     )
     .action(cli.action((user: string, code: string, opts) => withMfaErrors(() => verify(cli, user, code, opts))));
+
+  addKeyringOptions(mfa.command("rewrap"))
+    .description(
+      "re-seal every enrolled TOTP secret under the keyring's current primary KEK (after `keys rotate`,\n" +
+        "before `keys retire`); secrets already under it are left alone. Exit 1 when a secret cannot be\n" +
+        "resealed (damaged, tampered, its KEK retired): it is reported and left unchanged.",
+    )
+    .addOption(formatOption())
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ swarm-policy keys rotate --keyring ring/ && swarm-policy mfa rewrap --keyring ring/ && swarm-policy keys retire --keyring ring/ 1\n",
+    )
+    .action(cli.action((opts) => withMfaErrors(() => rewrap(cli, opts))));
 }

@@ -10,10 +10,11 @@
  * rotations cannot both claim a version); loading refuses a directory or key
  * file that group or others can access.
  *
- * `sealSecret` / `openSecret` are the small-secret API other runtime parts
- * use (TOTP seeds): an envelope under the default KEK's primary with the
- * caller's context string bound as AAD, so a secret sealed for one user
- * cannot be opened as another's.
+ * `sealSecret` / `openSecret` / `resealSecret` are the small-secret API other
+ * runtime parts use (TOTP seeds): an envelope under the default KEK's primary
+ * with the caller's context string bound as AAD, so a secret sealed for one
+ * user cannot be opened as another's; `resealSecret` moves one to a new
+ * primary after rotation.
  */
 import { mkdir, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -77,6 +78,15 @@ export interface CreateKeyringOptions extends KeyringOptions {
   readonly protect?: ProtectionKind;
   /** scrypt cost for "passphrase" (default DEFAULT_SCRYPT). */
   readonly scrypt?: ScryptParams;
+}
+
+/** What `resealSecret` did: the KEK versions before and after, and the (new or unchanged) sealed bytes. */
+export interface ResealedSecret {
+  readonly sealed: Uint8Array;
+  readonly from: { readonly id: string; readonly version: number };
+  readonly to: { readonly id: string; readonly version: number };
+  /** false when the secret was already under the primary and is returned unchanged. */
+  readonly resealed: boolean;
 }
 
 /** The AAD field `sealSecret` binds the caller's context to. */
@@ -346,6 +356,30 @@ export class Keyring {
       throw new EnvelopeError("not-authentic", "not a sealed secret (no context bound)");
     }
     return openEnvelope(sealed, { resolveKek: this.resolveKek, attributes: { [SECRET_CONTEXT_FIELD]: context } });
+  }
+
+  /**
+   * Re-seals what `sealSecret` sealed under the default KEK's current
+   * primary (after `rotate`, before `retire`), bound to the same context.
+   * A version-1 envelope binds its wrapped key into the payload's AAD, so
+   * this opens the secret and seals it afresh (a new data key); the
+   * plaintext is wiped at once. A secret already under the primary is
+   * authenticated and returned as it is (`resealed: false`, no wrap used).
+   * Throws as `openSecret` does (a retired or unknown KEK, a wrong context,
+   * tampering) and as `sealSecret` does (the wrap limit).
+   */
+  async resealSecret(sealed: Uint8Array, context: string): Promise<ResealedSecret> {
+    const header = readEnvelopeHeader(sealed);
+    const from = { id: header.kekId, version: header.kekVersion };
+    const primary = this.primary();
+    const to = { id: primary.id, version: primary.version };
+    const plain = this.openSecret(sealed, context);
+    try {
+      if (from.id === to.id && from.version === to.version) return { sealed, from, to, resealed: false };
+      return { sealed: await this.sealSecret(plain, context), from, to, resealed: true };
+    } finally {
+      plain.fill(0);
+    }
   }
 
   /** Wipes every key held in memory; the keyring is unusable afterwards. */

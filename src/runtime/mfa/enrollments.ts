@@ -12,13 +12,21 @@
  *   replacing a secret needs `force`.
  * - The secret leaves this module only as a SecretKey (redacting itself in
  *   logs and JSON) and once, at enrolment, for the caller to show.
+ * - After `keys rotate`, `reseal()` moves every secret to the new primary
+ *   KEK (`Keyring.resealSecret`), so the old version can be retired;
+ *   `list()` says which KEK version each secret is sealed under, without
+ *   opening any. Enrolling and resealing a user take one lock file
+ *   (`mfa/enrollments.lock`, file-lock.ts), so a reseal can never write an
+ *   old secret back over a concurrent `enroll --force`.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
-import type { Keyring } from "../crypto/keyring.js";
+import { EnvelopeError, readEnvelopeHeader } from "../crypto/envelope.js";
+import { KeyringError, type Keyring } from "../crypto/keyring.js";
 import { SecretKey } from "../crypto/secret-key.js";
+import { FileLockTimeout, withFileLock, type FileLockOptions } from "./file-lock.js";
 import { mfaEnrollEvent, type SecurityEventSink } from "./events.js";
 import type { TotpOptions } from "./totp.js";
 
@@ -26,8 +34,11 @@ import type { TotpOptions } from "./totp.js";
 export const MFA_DIR = "mfa";
 /** Secret length: 160 bits, RFC 4226's recommendation and what authenticator apps expect for SHA-1. */
 export const TOTP_SECRET_BYTES = 20;
+/** The lock file, in MFA_DIR, that enrolling and resealing take per user. */
+export const ENROLLMENTS_LOCK = "enrollments.lock";
 const FORMAT = "swarm-policy-mfa-secret";
 const MAX_USER_LENGTH = 256;
+const SECRET_FILE = /^[0-9a-f]{64}\.json$/;
 
 /** Where a verifier gets a user's secret. */
 export interface TotpSecretSource {
@@ -37,7 +48,7 @@ export interface TotpSecretSource {
 
 /** Why an enrolment or a secret could not be handled. Messages never hold secret material. */
 export class MfaEnrollmentError extends Error {
-  readonly code: "bad-user" | "enrolled" | "malformed";
+  readonly code: "bad-user" | "enrolled" | "malformed" | "busy";
   constructor(code: MfaEnrollmentError["code"], message: string) {
     super(message);
     this.name = "MfaEnrollmentError";
@@ -71,6 +82,24 @@ export interface EnrollOptions {
 
 const secretContext = (user: string) => `mfa:${user}`;
 
+type KekRef = { readonly id: string; readonly version: number };
+
+/** One enrolled user and the KEK version its secret is sealed under (read from the envelope header; nothing is opened). */
+export interface EnrolledSecret {
+  readonly user: string;
+  readonly createdAt: string;
+  readonly kek: KekRef;
+}
+
+/** What `reseal` did for one secret file; `error` holds a message without secret material. */
+export interface ResealResult {
+  readonly user: string;
+  readonly status: "resealed" | "current" | "error";
+  readonly from?: KekRef;
+  readonly to?: KekRef;
+  readonly error?: string;
+}
+
 function validTotp(t: Record<string, unknown>): t is Required<TotpOptions> {
   const { algorithm, digits, period } = t;
   return (
@@ -86,14 +115,31 @@ function validTotp(t: Record<string, unknown>): t is Required<TotpOptions> {
 export class KeyringEnrollments implements TotpSecretSource {
   readonly #ring: Keyring;
   readonly #emit: SecurityEventSink;
+  readonly #lockOptions: FileLockOptions;
   /** The directory of secret files (`<keyring>/mfa/users`). */
   readonly dir: string;
 
-  /** `onEvent` receives an `mfa-enroll` event for every enrolment. */
-  constructor(ring: Keyring, options: { onEvent?: SecurityEventSink } = {}) {
+  /**
+   * `onEvent` receives an `mfa-enroll` event for every enrolment; `lock`
+   * tunes the enrolment lock (timeout, staleness; file-lock.ts defaults).
+   */
+  constructor(ring: Keyring, options: { onEvent?: SecurityEventSink; lock?: FileLockOptions } = {}) {
     this.#ring = ring;
     this.#emit = options.onEvent ?? (() => undefined);
+    this.#lockOptions = options.lock ?? {};
     this.dir = path.join(ring.dir, MFA_DIR, "users");
+  }
+
+  /** Runs `fn` holding the enrolment lock (one writer of secret files at a time). */
+  async #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const mfaDir = path.dirname(this.dir);
+    await mkdir(mfaDir, { recursive: true, mode: 0o700 });
+    try {
+      return await withFileLock(path.join(mfaDir, ENROLLMENTS_LOCK), fn, this.#lockOptions);
+    } catch (err) {
+      if (err instanceof FileLockTimeout) throw new MfaEnrollmentError("busy", `MFA enrolments in ${mfaDir} are locked by another process; try again`);
+      throw err;
+    }
   }
 
   #file(user: string): string {
@@ -114,6 +160,10 @@ export class KeyringEnrollments implements TotpSecretSource {
     const name = this.#user(user);
     const totp: Required<TotpOptions> = { digits: options.totp?.digits ?? 6, period: options.totp?.period ?? 30, algorithm: options.totp?.algorithm ?? "sha1" };
     if (!validTotp(totp)) throw new RangeError("TOTP settings: algorithm sha1|sha256|sha512, 6 to 8 digits, a period of 1 to 300 s");
+    return this.#locked(() => this.#enrollLocked(name, totp, options));
+  }
+
+  async #enrollLocked(name: string, totp: Required<TotpOptions>, options: EnrollOptions): Promise<{ secret: SecretKey; enrollment: Enrollment; replaced: boolean }> {
     const file = this.#file(name);
     let replaced: boolean;
     try {
@@ -158,7 +208,11 @@ export class KeyringEnrollments implements TotpSecretSource {
   }
 
   async #readDoc(name: string): Promise<Record<string, unknown> | null> {
-    const file = this.#file(name);
+    return this.#readFile(this.#file(name), name);
+  }
+
+  /** The secret document in `file`, which must belong to `name`; null when there is no file. */
+  async #readFile(file: string, name: string | undefined): Promise<Record<string, unknown> | null> {
     let text: string;
     try {
       text = await readFile(file, "utf8");
@@ -174,8 +228,84 @@ export class KeyringEnrollments implements TotpSecretSource {
     }
     const d = doc as Record<string, unknown>;
     if (typeof doc !== "object" || doc === null || d["format"] !== FORMAT || d["version"] !== 1) throw new MfaEnrollmentError("malformed", `${file}: unknown format`);
-    if (d["user"] !== name) throw new MfaEnrollmentError("malformed", `${file} belongs to another user`);
+    if (typeof d["user"] !== "string" || (name !== undefined && d["user"] !== name) || this.#file(d["user"]) !== file) {
+      throw new MfaEnrollmentError("malformed", `${file} belongs to another user`);
+    }
+    if (typeof d["sealed"] !== "string") throw new MfaEnrollmentError("malformed", `${file}: no sealed secret`);
     return d;
+  }
+
+  /** The secret files present, sorted (other names in the directory are not ours). */
+  async #files(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((n) => SECRET_FILE.test(n)).sort().map((n) => path.join(this.dir, n));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+  }
+
+  #kekOf(d: Record<string, unknown>, file: string): KekRef {
+    try {
+      const h = readEnvelopeHeader(Buffer.from(d["sealed"] as string, "base64"));
+      return { id: h.kekId, version: h.kekVersion };
+    } catch (err) {
+      if (err instanceof EnvelopeError) throw new MfaEnrollmentError("malformed", `${file}: the sealed secret is not an envelope (${err.code})`);
+      throw err;
+    }
+  }
+
+  /**
+   * Every enrolled user with the KEK version its secret is sealed under,
+   * sorted by file. Opens nothing (no key is needed); a damaged file throws
+   * MfaEnrollmentError "malformed", so a caller deciding whether a KEK
+   * version is still needed never decides on partial knowledge.
+   */
+  async list(): Promise<EnrolledSecret[]> {
+    const out: EnrolledSecret[] = [];
+    for (const file of await this.#files()) {
+      const d = await this.#readFile(file, undefined);
+      if (d === null) continue; // removed meanwhile
+      out.push({ user: d["user"] as string, createdAt: String(d["created_at"]), kek: this.#kekOf(d, file) });
+    }
+    return out;
+  }
+
+  /**
+   * Re-seals every enrolled secret under the default KEK's current primary
+   * (run after `Keyring.rotate`, before `retire`): each file is read,
+   * resealed (`Keyring.resealSecret`) and replaced atomically under the
+   * enrolment lock; a secret already under the primary is left as it is.
+   * A file that cannot be resealed (damaged, tampered, its KEK retired) is
+   * reported and left unchanged, and the others are still processed.
+   */
+  async reseal(): Promise<ResealResult[]> {
+    const results: ResealResult[] = [];
+    for (const file of await this.#files()) {
+      // The name for the report, read before the lock so a busy lock still names the user.
+      let user = await this.#readFile(file, undefined).then(
+        (d) => (d?.["user"] as string | undefined) ?? path.basename(file),
+        () => path.basename(file),
+      );
+      try {
+        const result = await this.#locked(async () => {
+          const d = await this.#readFile(file, undefined);
+          if (d === null) return null;
+          user = d["user"] as string;
+          const r = await this.#ring.resealSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(user));
+          if (r.resealed) {
+            const doc = { ...d, sealed: Buffer.from(r.sealed).toString("base64") };
+            await writeFileAtomic(file, JSON.stringify(doc, null, 2) + "\n", { mode: 0o600 });
+          }
+          return { user, status: r.resealed ? ("resealed" as const) : ("current" as const), from: r.from, to: r.to };
+        });
+        if (result !== null) results.push(result);
+      } catch (err) {
+        if (!(err instanceof MfaEnrollmentError || err instanceof EnvelopeError || err instanceof KeyringError)) throw err;
+        results.push({ user, status: "error", error: err.message });
+      }
+    }
+    return results;
   }
 
   async secretFor(user: string): Promise<{ secret: SecretKey; totp: Required<TotpOptions> } | null> {
@@ -184,9 +314,9 @@ export class KeyringEnrollments implements TotpSecretSource {
     const d = await this.#readDoc(name);
     if (d === null) return null;
     const totp = { algorithm: d["algorithm"], digits: d["digits"], period: d["period"] };
-    if (!validTotp(totp) || typeof d["sealed"] !== "string") throw new MfaEnrollmentError("malformed", `${this.#file(name)}: bad TOTP settings`);
+    if (!validTotp(totp)) throw new MfaEnrollmentError("malformed", `${this.#file(name)}: bad TOTP settings`);
     // Throws EnvelopeError / KeyringError when the file was tampered with, swapped, or its KEK retired.
-    const bytes = this.#ring.openSecret(Buffer.from(d["sealed"], "base64"), secretContext(name));
+    const bytes = this.#ring.openSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(name));
     const secret = SecretKey.from(bytes);
     bytes.fill(0);
     return { secret, totp };

@@ -162,3 +162,48 @@ t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an e
   t.equal(help.code, 0);
   t.match(help.stdout, /\$ swarm-policy mfa verify alice 492039 --keyring ring\//);
 });
+
+t.test("rotate, mfa rewrap, keys retire: enrolled users still verify; retire refuses while secrets need the version", async (t) => {
+  const cwd = await keyring(t);
+  const alice = secretOf(await run(["mfa", "enroll", "alice", "--keyring", "ring"], { cwd })).bytes;
+  const bob = secretOf(await run(["mfa", "enroll", "bob", "--keyring", "ring"], { cwd })).bytes;
+  t.equal((await run(["keys", "rotate", "--keyring", "ring"], { cwd })).code, 0);
+
+  const early = await run(["keys", "retire", "--keyring", "ring", "1"], { cwd });
+  t.equal(early.code, 1, "refused: the secrets are still sealed under version 1");
+  t.equal(
+    early.stderr,
+    'swarm-policy: KEK "kek" version 1 still seals the MFA secrets of 2 users (alice, bob): run `swarm-policy mfa rewrap` first, or pass --force to retire it anyway (they could no longer verify)\n',
+  );
+
+  const r = await run(["mfa", "rewrap", "--keyring", "ring"], { cwd });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^alice: KEK "kek" version 1 -> KEK "kek" version 2$/m);
+  t.match(r.stdout, /^bob: KEK "kek" version 1 -> KEK "kek" version 2$/m);
+  t.match(r.stdout, /^2 resealed, 0 already current, 0 failed$/m);
+  const again = await run(["mfa", "rewrap", "--keyring", "ring", "--format", "json"], { cwd });
+  t.equal(again.code, 0);
+  t.same(JSON.parse(again.stdout).users.map((u: { status: string }) => u.status), ["current", "current"]);
+
+  const retire = await run(["keys", "retire", "--keyring", "ring", "1"], { cwd });
+  t.equal(retire.code, 0, retire.stderr);
+  for (const [user, secret] of [["alice", alice], ["bob", bob]] as const) {
+    const v = await run(["mfa", "verify", user, totpCode(secret, now()), "--keyring", "ring"], { cwd });
+    t.equal(v.code, 0, `${user} verifies after version 1 is retired: ${v.stdout}${v.stderr}`);
+  }
+  for (const out of [early, r, again, retire]) for (const s of [alice, bob]) t.notOk((out.stdout + out.stderr).includes(base32.encode(s)), "no secret in any output");
+});
+
+t.test("keys retire --force retires anyway; mfa rewrap then reports the lost secret and exits 1", async (t) => {
+  const cwd = await keyring(t);
+  t.equal((await run(["mfa", "enroll", "alice", "--keyring", "ring"], { cwd })).code, 0);
+  t.equal((await run(["keys", "rotate", "--keyring", "ring"], { cwd })).code, 0);
+  const forced = await run(["keys", "retire", "--keyring", "ring", "--force", "1"], { cwd });
+  t.equal(forced.code, 0, forced.stderr);
+  const r = await run(["mfa", "rewrap", "--keyring", "ring"], { cwd });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^swarm-policy: alice: KEK "kek" version 1 was retired on .* and no longer decrypts\n$/);
+  t.match(r.stdout, /^0 resealed, 0 already current, 1 failed\n$/);
+  const v = await run(["mfa", "verify", "alice", "123456", "--keyring", "ring"], { cwd });
+  t.not(v.code, 0, "alice can no longer verify (re-enrol her)");
+});

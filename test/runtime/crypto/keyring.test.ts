@@ -1,7 +1,7 @@
 /**
  * The keyring: files and modes on disk, refusal of directories and key files
  * that others can access, rotation and retirement, passphrase and
- * unlock-key protection, and the sealSecret/openSecret API; key material
+ * unlock-key protection, and the sealSecret/openSecret/resealSecret API; key material
  * never appears in JSON, inspect output or error messages.
  */
 import t from "tap";
@@ -222,6 +222,24 @@ t.test("sealSecret / openSecret: bound to the context, survive rotation, refuse 
   t.equal(readEnvelopeHeader(await reopened.sealSecret(seed, "c")).kekVersion, 2, "new secrets use the new primary");
   await reopened.retire("kek", 1);
   t.throws(() => reopened.openSecret(sealed, "mfa:alice"), { name: "KeyringError", code: "retired" });
+});
+
+t.test("resealSecret: moves a secret to the new primary, same context; the old version can then be retired", async (t) => {
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"));
+  const seed = text("totp-seed-bytes-20b!");
+  const sealed = await ring.sealSecret(seed, "mfa:alice");
+  const current = await ring.resealSecret(sealed, "mfa:alice");
+  t.same(current, { sealed, from: { id: "kek", version: 1 }, to: { id: "kek", version: 1 }, resealed: false }, "already under the primary: unchanged");
+  await ring.rotate();
+  await t.rejects(ring.resealSecret(sealed, "mfa:bob"), { name: "EnvelopeError", code: "not-authentic" }, "the context must match");
+  const moved = await ring.resealSecret(sealed, "mfa:alice");
+  t.match(moved, { from: { id: "kek", version: 1 }, to: { id: "kek", version: 2 }, resealed: true });
+  t.equal(readEnvelopeHeader(moved.sealed).kekVersion, 2);
+  t.same(readEnvelopeHeader(moved.sealed).aadFields, [SECRET_CONTEXT_FIELD], "still a sealed secret");
+  await ring.retire("kek", 1);
+  t.same(ring.openSecret(moved.sealed, "mfa:alice"), seed, "opens after the old version is retired");
+  t.throws(() => ring.openSecret(moved.sealed, "mfa:bob"), { code: "not-authentic" }, "and only for its context");
+  await t.rejects(ring.resealSecret(sealed, "mfa:alice"), { name: "KeyringError", code: "retired" }, "too late once retired");
 });
 
 t.test("concurrent rotation: only one process gets each version", async (t) => {

@@ -6,10 +6,10 @@
  */
 import t, { type Test } from "tap";
 import { createHash } from "node:crypto";
-import { copyFile, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Keyring } from "../../../src/runtime/crypto/keyring.js";
-import { KeyringEnrollments, MfaEnrollmentError, TOTP_SECRET_BYTES, checkUserName } from "../../../src/runtime/mfa/enrollments.js";
+import { ENROLLMENTS_LOCK, KeyringEnrollments, MfaEnrollmentError, TOTP_SECRET_BYTES, checkUserName } from "../../../src/runtime/mfa/enrollments.js";
 import type { MfaEvent } from "../../../src/runtime/mfa/events.js";
 import { MfaVerifier } from "../../../src/runtime/mfa/mfa-verifier.js";
 import { toBase32 } from "../../../src/runtime/mfa/otpauth.js";
@@ -147,4 +147,74 @@ t.test("end to end: enroll in a keyring, verify through MfaVerifier", async (t) 
   t.equal((await verifier.verify("alice", code)).valid, true);
   t.same(await verifier.verify("alice", code), { valid: false, reason: "replay" });
   t.same(await verifier.verify("alice", code.slice(0, 6)), { valid: false, reason: "invalid" }, "a 6-digit code for an 8-digit enrolment");
+});
+
+t.test("rotate, reseal, retire: every secret moves to the new primary and still verifies", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  const alice = Uint8Array.from((await e.enroll("alice")).secret.exposeBytes());
+  const bob = Uint8Array.from((await e.enroll("bob")).secret.exposeBytes());
+  t.same((await e.list()).map((x) => [x.user, x.kek.version]).sort(), [["alice", 1], ["bob", 1]]);
+  t.same((await e.reseal()).map((x) => x.status), ["current", "current"], "nothing to do before a rotation");
+
+  await r.rotate();
+  const carol = Uint8Array.from((await e.enroll("carol")).secret.exposeBytes());
+  const before = new Map(await Promise.all((await readdir(e.dir)).map(async (f) => [f, await readFile(path.join(e.dir, f), "utf8")] as const)));
+  const results = await e.reseal();
+  t.same(
+    results.map((x) => [x.user, x.status, x.from?.version, x.to?.version]).sort(),
+    [["alice", "resealed", 1, 2], ["bob", "resealed", 1, 2], ["carol", "current", 2, 2]],
+  );
+  t.same((await e.list()).map((x) => x.kek.version), [2, 2, 2]);
+  for (const [f, old] of before) {
+    const now = await readFile(path.join(e.dir, f), "utf8");
+    const [a, b] = [JSON.parse(old), JSON.parse(now)];
+    t.same({ ...a, sealed: "" }, { ...b, sealed: "" }, "only the sealed secret changes");
+    t.equal((await stat(path.join(e.dir, f))).mode & 0o777, 0o600);
+    for (const s of [alice, bob, carol]) for (const form of forms(s)) t.notOk(now.includes(form), "no secret in clear");
+  }
+
+  await r.retire("kek", 1);
+  const reopened = await Keyring.open(r.dir);
+  t.teardown(() => reopened.close());
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  const verifier = new MfaVerifier({ secrets: new KeyringEnrollments(reopened), clock: () => now });
+  for (const [user, secret] of [["alice", alice], ["bob", bob], ["carol", carol]] as const) {
+    t.equal((await verifier.verify(user, totpCode(secret, now / 1000))).valid, true, `${user} still verifies after version 1 is retired`);
+  }
+});
+
+t.test("reseal: a secret that cannot be opened is reported and left as it is; the others move", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  await e.enroll("alice");
+  await e.enroll("bob");
+  await r.rotate();
+  const bobFile = path.join(e.dir, `${createHash("sha256").update("bob").digest("hex")}.json`);
+  const doc = JSON.parse(await readFile(bobFile, "utf8"));
+  const sealed = Buffer.from(doc.sealed, "base64");
+  sealed[sealed.length - 1]! ^= 1;
+  const tampered = JSON.stringify({ ...doc, sealed: sealed.toString("base64") });
+  await writeFile(bobFile, tampered, { mode: 0o600 });
+  const results = await e.reseal();
+  const byUser = Object.fromEntries(results.map((x) => [x.user, x]));
+  t.match(byUser["alice"], { status: "resealed" });
+  t.match(byUser["bob"], { status: "error", error: /not authentic/ });
+  t.equal(await readFile(bobFile, "utf8"), tampered, "left unchanged");
+  await writeFile(bobFile, "{", { mode: 0o600 });
+  await t.rejects(e.list(), { name: "MfaEnrollmentError", code: "malformed" }, "list never answers on partial knowledge");
+});
+
+t.test("enrolling and resealing take the enrolment lock", async (t) => {
+  const r = await ring(t);
+  await new KeyringEnrollments(r).enroll("alice");
+  await r.rotate();
+  const lock = path.join(r.dir, "mfa", ENROLLMENTS_LOCK);
+  await writeFile(lock, `${process.pid} held-by-test\n`, { mode: 0o600 }); // a live owner: never taken over
+  const e = new KeyringEnrollments(r, { lock: { timeoutMs: 150 } });
+  t.match(await e.reseal(), [{ user: "alice", status: "error", error: /locked by another process/ }], "reseal waits, then gives up");
+  await t.rejects(e.enroll("bob"), { name: "MfaEnrollmentError", code: "busy" });
+  t.same((await e.list()).map((x) => x.kek.version), [1], "nothing written while the lock was held");
+  await rm(lock);
+  t.match(await e.reseal(), [{ user: "alice", status: "resealed" }]);
 });

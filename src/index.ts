@@ -132,6 +132,14 @@ export {
   type OpenOptions,
 } from "./runtime/crypto/envelope.js";
 /**
+ * The per-KEK wrap limit (docs/envelope.md "Nonces and the per-key limit"): `MAX_WRAPS_PER_KEK`
+ * (2^32), the counter interfaces, `MemoryKekUsage` (one process, the default of `sealEnvelope`
+ * and streams) and `FileKekUsage` (a locked counter file in the keyring directory, reserved in
+ * blocks; the default of `Keyring`, exposed as `keyring.usage`).
+ */
+export { MAX_WRAPS_PER_KEK, MemoryKekUsage, type KekUsage, type AsyncKekUsage } from "./runtime/crypto/kek-usage.js";
+export { FileKekUsage, USAGE_FILE, MAX_RESERVE_BLOCK, type FileKekUsageOptions } from "./runtime/crypto/kek-usage-file.js";
+/**
  * KEK ages against the policies' `require key_age` limits (`keys list --policies`):
  * `keyAgeRequirements(engine.files)` and `checkKeyAges(keyring.list(), requirements, now)`.
  */

@@ -64,6 +64,7 @@ async function encrypt(cli: CliContext, args: string[], opts: EncryptOptions): P
       aadFields: plan.aadFields,
       attributes: attrs,
       teeRequired: plan.teeRequired,
+      usage: ring.usage, // the keyring's persistent wrap counter
       ...(chunkSize === undefined ? {} : { chunkSize }),
     });
     for await (const chunk of stream) await out.write(chunk);

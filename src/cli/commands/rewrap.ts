@@ -39,7 +39,7 @@ async function rewrapFile(cli: CliContext, ring: Keyring, name: string, kekId: s
   if (from.id === to.id && from.version === to.version) return { file: name, status: "current", from, to };
   const out = await AtomicFile.create(file);
   try {
-    for await (const chunk of rewrapStream(createReadStream(file, { highWaterMark: 1024 * 1024 }), { resolveKek: ring.resolveKek, kek })) {
+    for await (const chunk of rewrapStream(createReadStream(file, { highWaterMark: 1024 * 1024 }), { resolveKek: ring.resolveKek, kek, usage: ring.usage })) {
       await out.write(chunk);
     }
     await out.commit();

@@ -13,8 +13,18 @@ export interface KekUsage {
 }
 
 /**
+ * A counter that may have to wait (for a lock, a file) before answering:
+ * what streams, `rewrapStream` and `Keyring.sealSecret` accept.
+ * `sealEnvelope` is synchronous and takes only a `KekUsage`.
+ */
+export interface AsyncKekUsage {
+  take(kekId: string, kekVersion: number): boolean | Promise<boolean>;
+}
+
+/**
  * In-process counter. It only sees this process's wraps: a keyring shared by
- * several processes must persist its counts (or rotate well before the limit).
+ * several processes needs the persistent counter (FileKekUsage,
+ * kek-usage-file.ts), which `Keyring` uses by default.
  */
 export class MemoryKekUsage implements KekUsage {
   readonly #counts = new Map<string, number>();

@@ -27,7 +27,9 @@ export type KeyringErrorCode =
   | "retired"
   | "no-primary"
   | "malformed"
-  | "bad-request";
+  | "bad-request"
+  /** A lock in the keyring directory (the KEK usage counter) is held by another process. */
+  | "busy";
 
 /** Keyring failures. Messages name the directory, files, KEK ids and versions; never key bytes. */
 export class KeyringError extends Error {

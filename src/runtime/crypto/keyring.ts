@@ -20,7 +20,8 @@ import { mkdir, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
 import { EnvelopeError, openEnvelope, readEnvelopeHeader, sealEnvelope, type Kek } from "./envelope.js";
-import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
+import type { AsyncKekUsage, KekUsage } from "./kek-usage.js";
+import { FileKekUsage } from "./kek-usage-file.js";
 import {
   KEK_ID_PATTERN,
   KeyringError,
@@ -67,8 +68,12 @@ export interface KeyringOptions {
   readonly unlockKey?: SecretKey;
   /** Epoch milliseconds for creation and retirement times (default Date.now). */
   readonly clock?: () => number;
-  /** Counts wraps per KEK version against the per-key limit (default: the process-wide counter). */
-  readonly usage?: KekUsage;
+  /**
+   * Counts wraps per KEK version against the per-key limit (docs/envelope.md
+   * "Nonces and the per-key limit"). Default: a FileKekUsage in the keyring
+   * directory, shared by every process that opens it.
+   */
+  readonly usage?: AsyncKekUsage;
 }
 
 export interface CreateKeyringOptions extends KeyringOptions {
@@ -88,6 +93,9 @@ export interface ResealedSecret {
   /** false when the secret was already under the primary and is returned unchanged. */
   readonly resealed: boolean;
 }
+
+/** For sealEnvelope inside sealSecret: the wrap was already counted by the keyring's (async) counter. */
+const COUNTED: KekUsage = { take: () => true };
 
 /** The AAD field `sealSecret` binds the caller's context to. */
 export const SECRET_CONTEXT_FIELD = "swarm-policy.secret-context";
@@ -125,7 +133,12 @@ export class Keyring {
   readonly #entries = new Map<string, Entry>();
   readonly #unlock: SecretKey | null;
   readonly #clock: () => number;
-  readonly #usage: KekUsage;
+  /**
+   * The wrap counter of this keyring: pass it as `usage` to `sealStream`,
+   * `rewrapStream` and `encryptByPolicy` (which defaults to it) so wraps
+   * under these KEKs count against the persistent limit.
+   */
+  readonly usage: AsyncKekUsage;
 
   private constructor(dir: string, manifest: Manifest, unlock: SecretKey | null, options: KeyringOptions) {
     this.dir = dir;
@@ -133,7 +146,7 @@ export class Keyring {
     this.protection = manifest.protection.kind;
     this.#unlock = unlock;
     this.#clock = options.clock ?? Date.now;
-    this.#usage = options.usage ?? defaultKekUsage;
+    this.usage = options.usage ?? new FileKekUsage(dir);
   }
 
   /** Creates a keyring in `dir` (made with mode 0700 if missing; an existing one must be private) with its first KEK. */
@@ -328,17 +341,21 @@ export class Keyring {
   /**
    * Seals a small secret (a TOTP seed, a token) under the default KEK's
    * primary, bound to `context` (e.g. "mfa:alice"): an envelope (docs/envelope.md)
-   * whose one AAD field is SECRET_CONTEXT_FIELD. Async so that wrap counting
-   * may persist in future without an API change.
+   * whose one AAD field is SECRET_CONTEXT_FIELD. The wrap is counted by the
+   * keyring's counter (`usage`, persistent by default) first.
    */
   async sealSecret(plaintext: Uint8Array, context: string): Promise<Uint8Array> {
     checkContext(context);
+    const kek = this.primary();
+    if (!(await this.usage.take(kek.id, kek.version))) {
+      throw new EnvelopeError("key-limit", `KEK "${kek.id}" version ${kek.version} reached its wrap limit; rotate it`);
+    }
     return sealEnvelope(plaintext, {
       cipher: "aes-256-gcm",
-      kek: this.primary(),
+      kek,
       aadFields: [SECRET_CONTEXT_FIELD],
       attributes: { [SECRET_CONTEXT_FIELD]: context },
-      usage: this.#usage,
+      usage: COUNTED,
     });
   }
 

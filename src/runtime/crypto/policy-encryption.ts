@@ -12,7 +12,7 @@ import { checkAttestation, describeAttestation, type Attestation, type Attestati
 import { EnvelopeError } from "./envelope-format.js";
 import { keyAgeMs } from "./key-age.js";
 import type { Keyring, PrimaryKek } from "./keyring.js";
-import type { KekUsage } from "./kek-usage.js";
+import type { AsyncKekUsage } from "./kek-usage.js";
 import { sealStream } from "./stream.js";
 import type { EncryptionResult } from "../../evaluator/decision.js";
 import { formatDuration } from "../../evaluator/duration.js";
@@ -119,7 +119,8 @@ export async function* encryptByPolicy(
     policy: EncryptionPolicy;
     keyring: Keyring;
     chunkSize?: number;
-    usage?: KekUsage;
+    /** Counts the wrap (default: the keyring's counter, `keyring.usage`). */
+    usage?: AsyncKekUsage;
     /** The AEAD provider (default: providerFor(cipher)); one lacking the policy's cipher is refused. */
     provider?: AeadProvider;
     onPlan?: (plan: EncryptionPlan) => void;
@@ -134,7 +135,7 @@ export async function* encryptByPolicy(
     attributes: data,
     teeRequired: plan.teeRequired,
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
-    ...(options.usage === undefined ? {} : { usage: options.usage }),
+    usage: options.usage ?? options.keyring.usage,
     ...(options.provider === undefined ? {} : { provider: options.provider }),
   });
 }

@@ -17,7 +17,7 @@ import { checkAttestation, describeAttestation, type AttestationProvider } from 
 import { ByteReader } from "./byte-reader.js";
 import { ENVELOPE_MAGIC, ENVELOPE_VERSION, EnvelopeError } from "./envelope-format.js";
 import type { Kek } from "./envelope.js";
-import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
+import { defaultKekUsage, type AsyncKekUsage } from "./kek-usage.js";
 import { resolveProvider } from "./providers.js";
 import { SecretKey } from "./secret-key.js";
 import {
@@ -46,7 +46,8 @@ export interface StreamSealOptions {
   readonly teeRequired?: boolean;
   /** Plaintext bytes per chunk (default 64 KiB, at most 16 MiB). */
   readonly chunkSize?: number;
-  readonly usage?: KekUsage;
+  /** Counts the wrap (default: the in-process counter; pass `keyring.usage` for the keyring's persistent one). */
+  readonly usage?: AsyncKekUsage;
   /** The AEAD provider (default `providerFor(cipher)`); one lacking the cipher is refused (`bad-request`). */
   readonly provider?: AeadProvider;
 }
@@ -85,7 +86,7 @@ export async function* sealStream(source: Source, options: StreamSealOptions): A
   const noncePrefix = randomNonce().subarray(0, NONCE_PREFIX_BYTES);
   // Validates names and sizes before the wrap is counted.
   encodeStreamHeader({ ...base, wrapNonce: new Uint8Array(12), wrappedKey: new Uint8Array(48), noncePrefix });
-  if (!(options.usage ?? defaultKekUsage).take(kek.id, kek.version)) {
+  if (!(await (options.usage ?? defaultKekUsage).take(kek.id, kek.version))) {
     throw new EnvelopeError("key-limit", `KEK "${kek.id}" version ${kek.version} reached its wrap limit; rotate it`);
   }
   const dataKey = SecretKey.generate(32);
@@ -208,7 +209,7 @@ async function* openChunks(reader: ByteReader, options: StreamOpenOptions): Asyn
  */
 export async function* rewrapStream(
   source: Source,
-  options: { resolveKek: StreamOpenOptions["resolveKek"]; kek: Kek; usage?: KekUsage; provider?: AeadProvider; onHeader?: (header: StreamHeader) => void },
+  options: { resolveKek: StreamOpenOptions["resolveKek"]; kek: Kek; usage?: AsyncKekUsage; provider?: AeadProvider; onHeader?: (header: StreamHeader) => void },
 ): AsyncGenerator<Uint8Array> {
   yield* closing(source, (reader) => rewrapHeader(reader, options));
 }
@@ -235,7 +236,7 @@ async function* rewrapHeader(reader: ByteReader, options: Parameters<typeof rewr
   }
   try {
     const { kek } = options;
-    if (!(options.usage ?? defaultKekUsage).take(kek.id, kek.version)) {
+    if (!(await (options.usage ?? defaultKekUsage).take(kek.id, kek.version))) {
       throw new EnvelopeError("key-limit", `KEK "${kek.id}" version ${kek.version} reached its wrap limit; rotate it`);
     }
     const wrapNonce = randomNonce();

@@ -26,7 +26,7 @@ import { writeFileAtomic } from "../atomic-file.js";
 import { EnvelopeError, readEnvelopeHeader } from "../crypto/envelope.js";
 import { KeyringError, type Keyring } from "../crypto/keyring.js";
 import { SecretKey } from "../crypto/secret-key.js";
-import { FileLockTimeout, withFileLock, type FileLockOptions } from "./file-lock.js";
+import { FileLockTimeout, withFileLock, type FileLockOptions } from "../file-lock.js";
 import { mfaEnrollEvent, type SecurityEventSink } from "./events.js";
 import type { TotpOptions } from "./totp.js";
 

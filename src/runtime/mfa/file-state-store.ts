@@ -19,7 +19,7 @@
 import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
-import { withFileLock, FileLockTimeout, type FileLockOptions } from "./file-lock.js";
+import { withFileLock, FileLockTimeout, type FileLockOptions } from "../file-lock.js";
 import type { LockoutState, LockoutStore } from "./lockout.js";
 import type { ReplayStore } from "./replay-store.js";
 

@@ -11,7 +11,7 @@ import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FileMfaStateStore, MfaStateError, MFA_STATE_FILE } from "../../../src/runtime/mfa/file-state-store.js";
-import { withFileLock, FileLockTimeout } from "../../../src/runtime/mfa/file-lock.js";
+import { withFileLock, FileLockTimeout } from "../../../src/runtime/file-lock.js";
 import { afterFailure, DEFAULT_LOCKOUT_POLICY } from "../../../src/runtime/mfa/lockout.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");

@@ -1,7 +1,8 @@
 /**
  * A lock file for read-modify-write of a small state file shared by
  * processes on one machine (the CLI runs one process per `mfa verify`, and
- * two verifications of one code must not both read "unused").
+ * two verifications of one code must not both read "unused"; two processes
+ * reserving wraps under one KEK must not both read the same count).
  *
  * The lock is a file created exclusively (O_EXCL) holding the owner's pid
  * and a random token. It is taken over when its owner is gone (no process

@@ -117,6 +117,8 @@ export function displayValue(v: ConstValue, depth = 0): string {
     if (v.length > 5) items.push("...");
     return `[${items.join(", ")}]`;
   }
+  // Not a ConstValue: only a damaged AST gets here (the checker must not throw on one).
+  if (v === null || typeof v !== "object") return String(v);
   const keys = Object.keys(v);
   const entries = keys.slice(0, 5).map((k) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : JSON.stringify(k)}: ${displayValue(v[k]!, depth + 1)}`);
   if (keys.length > 5) entries.push("...");

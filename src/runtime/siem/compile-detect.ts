@@ -115,6 +115,7 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
     problems.push(`${what} \`${exprText(e)}\` is not a constant number`);
     return NaN;
   };
+  const whereFns: Eval[] = [];
   const out: CompiledDetectRule = {
     id: ruleId(file, rule),
     name: rule.name,
@@ -140,16 +141,9 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
       case "Tags":
         out.tags.push(...c.tags.map((t) => t.value));
         break;
-      case "Where": {
-        const prev = out.where;
-        const fn = compiler.compile(c.expr).fn;
-        // Several `where` clauses all have to hold, in source order.
-        out.where = prev === null ? fn : (ctx) => {
-          const a = prev(ctx);
-          return a === true ? fn(ctx) : a;
-        };
+      case "Where":
+        whereFns.push(compiler.compile(c.expr).fn);
         break;
-      }
       case "By":
         out.by = c.fields.map((f) => ({ text: exprText(f), fn: compiler.compile(f).fn }));
         out.withinMs = c.within.ms;
@@ -185,23 +179,63 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
         break;
     }
   }
+  out.where = clausesFrom(whereFns, 0);
   if (out.where === null && out.sequence === null) problems.push("the rule has no `where` and no `sequence`");
   // The detector keeps the steps an event matches as the bits of a number.
   if (out.sequence !== null && out.sequence.steps.length > MAX_STEPS) problems.push(`a sequence has more than ${MAX_STEPS} steps`);
-  out.index = indexKeyOf(rule, compiler, roots);
+  out.index = indexKeyOf(rule, compiler, roots, pkg);
   out.whereFrom = [out.where];
   if (out.index?.mode === "where") {
-    const conjuncts: Expr[] = [];
-    for (const c of rule.clauses) if (c.kind === "Where") flattenAnd(c.expr, conjuncts);
-    for (let k = 1; k <= out.index.chains[0]!.length; k++) out.whereFrom.push(compiler.compile(restOf(conjuncts.slice(k), rule.span)).fn);
+    // Each clause's conjuncts; k known true ones end inside clause j, or at its start.
+    const clauses: Expr[][] = [];
+    for (const c of rule.clauses) {
+      if (c.kind !== "Where") continue;
+      const conjuncts: Expr[] = [];
+      flattenAnd(c.expr, conjuncts);
+      clauses.push(conjuncts);
+    }
+    for (let k = 1; k <= out.index.chains[0]!.length; k++) {
+      let j = 0;
+      let skip = k;
+      while (skip >= clauses[j]!.length && j < clauses.length - 1) skip -= clauses[j++]!.length;
+      if (skip === clauses[j]!.length) {
+        // The known conjuncts are every clause up to j: the rest are whole clauses.
+        out.whereFrom.push(clausesFrom(whereFns, j + 1));
+      } else if (skip === 0) {
+        out.whereFrom.push(clausesFrom(whereFns, j));
+      } else {
+        const rest = compiler.compile(restOf(clauses[j]!.slice(skip), rule.span)).fn;
+        out.whereFrom.push(clausesFrom([rest, ...whereFns.slice(j + 1)], 0));
+      }
+    }
   }
   return out;
 }
 
 /**
- * `true and C1 and C2 ...`: the conjuncts left once the index has shown the
- * first ones true. The leading `true` keeps `and`'s rule that a conjunct
- * must be a boolean (a lone string would otherwise not be an error).
+ * The `where` clauses from `from` on, run as the rule runs them: in source
+ * order, each to be true for the next to run; the first value that is not
+ * true is the result (a clause that is a lone non-boolean is just not true,
+ * not an error). Null when none are left.
+ */
+function clausesFrom(fns: readonly Eval[], from: number): Eval | null {
+  let out: Eval | null = null;
+  for (let i = from; i < fns.length; i++) {
+    const prev: Eval | null = out;
+    const fn = fns[i]!;
+    out = prev === null ? fn : (ctx) => {
+      const a = prev(ctx);
+      return a === true ? fn(ctx) : a;
+    };
+  }
+  return out;
+}
+
+/**
+ * `true and Ck and Ck+1 ...`: a clause's conjuncts left once the index has
+ * shown its first k true. The leading `true` keeps `and`'s rule that a
+ * conjunct must be a boolean (inside a clause `A and B`, a string B is an
+ * error).
  */
 function restOf(conjuncts: Expr[], span: Span): Expr {
   let e: Expr = { kind: "Bool", value: true, span };

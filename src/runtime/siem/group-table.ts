@@ -1,11 +1,17 @@
 /**
- * One rule's live groups: a Map from group key to window for lookup, and a
- * doubly linked list in update order for the two ways a group leaves memory
+ * One rule's live groups: a Map from group key to window for lookup, and the
+ * groups in update order for the two ways a group leaves memory
  * (spec/LANGUAGE.md section 7, issue #6 "Bounded memory"): the cap on live
  * groups evicts the least recently updated one, and the sweep drops groups
- * idle for longer than their window. Moving a group to the end of the list
- * is a few pointer writes, where re-inserting it into the Map (the obvious
- * way to keep a Map in update order) rehashes the key on every event.
+ * idle for longer than their window.
+ *
+ * Update order is a queue of (group, stamp) appended on every update; an
+ * entry is current when its stamp is still the group's, and stale entries
+ * are skipped when met and dropped when the queue outgrows twice the live
+ * groups. An update is two appends to the queue's tail, where a doubly linked
+ * list would write into both neighbours of the group (two more objects
+ * touched, somewhere in a heap of hundreds of thousands of groups) and
+ * re-inserting into the Map would rehash the key.
  */
 import type { GroupWindow } from "./window.js";
 
@@ -17,11 +23,16 @@ import type { GroupWindow } from "./window.js";
  */
 export type GroupKey = string | number | boolean | null;
 
+/** A deleted group's stamp: no queue entry is current for it. */
+const GONE = -1;
+
 export class GroupTable {
   private readonly map = new Map<GroupKey, GroupWindow>();
-  /** Least recently updated first. */
-  private head: GroupWindow | null = null;
-  private tail: GroupWindow | null = null;
+  /** Update order, oldest first from `first`: the groups and their stamps at the update. */
+  private queue: GroupWindow[] = [];
+  private stamps: number[] = [];
+  private first = 0;
+  private clock = 0;
 
   get size(): number {
     return this.map.size;
@@ -34,50 +45,73 @@ export class GroupTable {
   /** A new group, as the most recently updated. */
   add(g: GroupWindow): void {
     this.map.set(g.key, g);
-    this.append(g);
+    this.enqueue(g);
   }
 
-  /** `g` was just updated: it moves to the end. */
+  /** `g` was just updated: it becomes the most recently updated. */
   touch(g: GroupWindow): void {
-    if (this.tail === g) return;
-    this.unlink(g);
-    this.append(g);
+    const last = this.queue.length - 1;
+    if (last >= this.first && this.queue[last] === g) return; // already the newest entry, and current
+    this.enqueue(g);
   }
 
   delete(g: GroupWindow): void {
     this.map.delete(g.key);
-    this.unlink(g);
+    g.stamp = GONE;
   }
 
   /** Drops the least recently updated group. */
   evictOldest(): void {
-    if (this.head !== null) this.delete(this.head);
+    const g = this.oldest();
+    if (g !== null) this.delete(g);
   }
 
   /** Drops groups, least recently updated first, while their newest event is before `limit`. */
   sweep(limit: number): void {
-    while (this.head !== null && this.head.newest < limit) this.delete(this.head);
+    for (let g = this.oldest(); g !== null && g.newest < limit; g = this.oldest()) this.delete(g);
   }
 
   clear(): void {
+    for (const g of this.map.values()) g.stamp = GONE;
     this.map.clear();
-    this.head = this.tail = null;
+    this.queue = [];
+    this.stamps = [];
+    this.first = 0;
   }
 
-  private append(g: GroupWindow): void {
-    g.prev = this.tail;
-    g.next = null;
-    if (this.tail === null) this.head = g;
-    else this.tail.next = g;
-    this.tail = g;
+  /** The least recently updated live group; stale entries in front of it are dropped. */
+  private oldest(): GroupWindow | null {
+    const q = this.queue;
+    const st = this.stamps;
+    let i = this.first;
+    while (i < q.length && st[i] !== q[i]!.stamp) q[i++] = undefined as unknown as GroupWindow;
+    this.first = i;
+    return i < q.length ? q[i]! : null;
   }
 
-  private unlink(g: GroupWindow): void {
-    if (g.prev === null) this.head = g.next;
-    else g.prev.next = g.next;
-    if (g.next === null) this.tail = g.prev;
-    else g.next.prev = g.prev;
-    g.prev = g.next = null;
+  private enqueue(g: GroupWindow): void {
+    g.stamp = ++this.clock;
+    this.queue.push(g);
+    this.stamps.push(g.stamp);
+    // Stale entries past twice the live groups, or a dropped front past half the array.
+    const n = this.queue.length;
+    if (n - this.first > 2 * this.map.size + 64 || (this.first > 1024 && 2 * this.first > n)) this.compact();
+  }
+
+  /** Keeps the current entries only, in order, from index 0 (amortized O(1) an update: each time, the queue has grown by at least half). */
+  private compact(): void {
+    const q = this.queue;
+    const st = this.stamps;
+    let n = 0;
+    for (let i = this.first; i < q.length; i++) {
+      const g = q[i]!;
+      if (st[i] !== g.stamp) continue;
+      q[n] = g;
+      st[n++] = st[i]!;
+    }
+    q.length = n;
+    st.length = n;
+    this.first = 0;
   }
 }
 

@@ -25,24 +25,41 @@
  *                                     in order: `or` stops at the first true
  *                                     or the first error
  *
- * Anything else (`not`, `!=`, `like`, a call, a null or list constant) ends
- * the chain.
+ *   any other condition C             "bool": C itself, read once per event
+ *                                     by the index and shared by every rule
+ *                                     whose chain holds the same C (same
+ *                                     package, same text): true when C is
+ *                                     true, false when false; any other value
+ *                                     or an error runs the rule
+ *
+ * A "bool" condition must not read the risk store (`risk()`,
+ * `quarantined()`): a rule's `then risk` can change it while the same event
+ * runs the rules after it, and the index reads before any rule runs. Such a
+ * condition, or a constant, ends the chain.
  */
 import type { DetectRule, Expr } from "../../parser/ast.js";
 import type { Eval, ExprCompiler } from "../../evaluator/compile-expr.js";
 import { EvalError } from "../../evaluator/values.js";
+import { builtin } from "../../evaluator/builtins.js";
+import { exprText } from "../../evaluator/expr-text.js";
+import { walkExpr } from "../../checker/sites.js";
 
 /** A value an index can look up: what `===` and a Map agree on. */
 export type IndexKey = string | number | boolean;
 
 export interface IndexTest {
-  kind: "eq" | "has";
+  kind: "eq" | "has" | "bool";
+  /** "bool": true and false, the two values the index tells apart. */
   keys: ReadonlySet<IndexKey>;
 }
 
+/** The builtins that read the risk store (see above). */
+const STORE_READERS: ReadonlySet<string> = new Set(["risk", "quarantined"]);
+const BOOL_KEYS: ReadonlySet<IndexKey> = new Set([true, false]);
+
 /** One leading conjunct: tests of one path, joined by `or`, in evaluation order. */
 export interface IndexConjunct {
-  /** The path as root and properties joined by NUL: equal keys read equally. */
+  /** The path as root and properties joined by NUL, or for "bool" \x02 package \x02 text: equal keys read equally. */
   path: string;
   /** The rule's own compiled reader of the path. */
   read: Eval;
@@ -149,16 +166,30 @@ export function flattenAnd(e: Expr, out: Expr[]): void {
   } else out.push(e);
 }
 
+/** Whether `e` calls a builtin that reads the risk store (or something that is no builtin). */
+function readsStore(e: Expr): boolean {
+  let found = false;
+  walkExpr(e, (n) => {
+    if (n.kind === "Call" && (STORE_READERS.has(n.callee) || builtin(n.callee) === undefined)) found = true;
+  });
+  return found;
+}
+
 /** The recognised leading conjuncts of `exprs` (evaluated one after another, `and`-wise). */
-function chainOf(exprs: Expr[], compiler: ExprCompiler, roots: ReadonlySet<string>): IndexConjunct[] {
+function chainOf(exprs: Expr[], compiler: ExprCompiler, roots: ReadonlySet<string>, pkg: string): IndexConjunct[] {
   const conjuncts: Expr[] = [];
   for (const e of exprs) flattenAnd(e, conjuncts);
   const chain: IndexConjunct[] = [];
   for (const c of conjuncts) {
     if (chain.length === MAX_CHAIN) break;
     const t = testsOf(c, compiler, roots);
-    if (t === null) break;
-    chain.push({ path: t.path, read: compiler.compile(t.pathExpr).fn, tests: t.tests });
+    if (t !== null) {
+      chain.push({ path: t.path, read: compiler.compile(t.pathExpr).fn, tests: t.tests });
+      continue;
+    }
+    if (readsStore(c) || compiler.constantOf(c) !== null) break;
+    // Whole text (no `...` cut): two conditions share a reading only when they say the same.
+    chain.push({ path: `\x02${pkg}\x02${exprText(c, Infinity)}`, read: compiler.compile(c).fn, tests: [{ kind: "bool", keys: BOOL_KEYS }] });
   }
   return chain;
 }
@@ -168,7 +199,7 @@ function chainOf(exprs: Expr[], compiler: ExprCompiler, roots: ReadonlySet<strin
  * and `roots` are the ones the rule was compiled with, so the index reads a
  * path exactly as the rule does.
  */
-export function indexKeyOf(rule: DetectRule, compiler: ExprCompiler, roots: ReadonlySet<string>): RuleIndexKey | null {
+export function indexKeyOf(rule: DetectRule, compiler: ExprCompiler, roots: ReadonlySet<string>, pkg: string): RuleIndexKey | null {
   const wheres: Expr[] = [];
   let sequence: Extract<DetectRule["clauses"][number], { kind: "Sequence" }> | null = null;
   for (const c of rule.clauses) {
@@ -177,10 +208,10 @@ export function indexKeyOf(rule: DetectRule, compiler: ExprCompiler, roots: Read
     else if (c.kind === "Sequence") sequence = c;
   }
   if (wheres.length > 0) {
-    const chain = chainOf(wheres, compiler, roots);
+    const chain = chainOf(wheres, compiler, roots, pkg);
     return chain.length === 0 ? null : { mode: "where", chains: [chain] };
   }
   if (sequence === null || sequence.steps.length === 0) return null;
-  const chains = sequence.steps.map((s) => chainOf([s.expr], compiler, roots));
+  const chains = sequence.steps.map((s) => chainOf([s.expr], compiler, roots, pkg));
   return chains.some((c) => c.length === 0) ? null : { mode: "steps", chains };
 }

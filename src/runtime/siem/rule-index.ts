@@ -29,7 +29,7 @@
 import type { EvalContext } from "../../evaluator/context.js";
 import { EvalError, Special } from "../../evaluator/values.js";
 import type { Eval } from "../../evaluator/compile-expr.js";
-import type { IndexConjunct, IndexKey, RuleIndexKey } from "./index-condition.js";
+import type { IndexConjunct, IndexKey, IndexTest, RuleIndexKey } from "./index-condition.js";
 
 const MAX_PATHS = 16;
 const MAX_NODES = 16_384;
@@ -61,7 +61,7 @@ class IndexedPath {
 
   constructor(readonly read: Eval) {}
 
-  addTest(kind: "eq" | "has", keys: ReadonlySet<IndexKey>): void {
+  addTest(kind: IndexTest["kind"], keys: ReadonlySet<IndexKey>): void {
     for (const k of keys) {
       if (!this.keySlots.has(k)) this.keySlots.set(k, { kind: "key", key: k });
       if (kind === "has") this.hasKeys.add(k);
@@ -107,6 +107,12 @@ type Outcome = "true" | "false" | "error" | "missing";
 
 /** What one conjunct evaluates to, given its path's slot. */
 function outcomeOf(c: IndexConjunct, slot: Slot): Outcome {
+  if (c.tests[0]!.kind === "bool") {
+    // The condition's own value: a boolean decides; anything else is an error or not (its place
+    // in the rule says which), so the rule runs.
+    if (slot.kind === "missing") return "missing";
+    return slot.kind === "key" && typeof slot.key === "boolean" ? (slot.key ? "true" : "false") : "error";
+  }
   switch (slot.kind) {
     case "missing":
       return "missing";

@@ -57,9 +57,8 @@ export class GroupWindow {
   /** `having distinct`: occurrences of each value in the window (made on first use: most rules count). */
   private distinct: Map<GroupKey, number> | null = null;
   newest = -Infinity;
-  /** Neighbours in the rule's GroupTable (update order). */
-  prev: GroupWindow | null = null;
-  next: GroupWindow | null = null;
+  /** The GroupTable's stamp of the last update (its queue entry with this stamp is current). */
+  stamp = 0;
 
   constructor(
     readonly key: GroupKey,

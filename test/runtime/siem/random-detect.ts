@@ -21,7 +21,7 @@ const q = (s: string) => JSON.stringify(s);
 
 /** One conjunct, indexable or not. */
 function conjunct(g: Gen): string {
-  switch (g.int(22)) {
+  switch (g.int(23)) {
     case 0:
     case 1:
       return `event.category == ${q(g.pick(CATS))}`;
@@ -63,6 +63,9 @@ function conjunct(g: Gen): string {
       return `(event.outcome ?? "none") == "success"`;
     case 20:
       return `risk(user.name) >= 20`;
+    // A bare field: a boolean, or a value of another type (not true, an error inside `and`).
+    case 21:
+      return `event.flag`;
     default:
       return `(event.action == ${q(g.pick(ACTIONS))} or user.roles contains "admin")`;
   }

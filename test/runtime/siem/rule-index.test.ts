@@ -26,38 +26,47 @@ function keyText(text: string): string | null {
   const k = rules(text)[0]!.index;
   if (k === null) return null;
   const chains = k.chains.map((ch) =>
-    ch.map((c) => `${c.path.replace(/\0/g, ".")}: ${c.tests.map((x) => `${x.kind}[${[...x.keys].map((v) => JSON.stringify(v)).join(",")}]`).join(" | ")}`).join(" and "),
+    ch.map((c) =>
+      c.tests[0]!.kind === "bool"
+        ? `{${c.path.split("\x02")[2]}}`
+        : `${c.path.replace(/\0/g, ".")}: ${c.tests.map((x) => `${x.kind}[${[...x.keys].map((v) => JSON.stringify(v)).join(",")}]`).join(" | ")}`,
+    ).join(" and "),
   );
   return `${k.mode} ${chains.join("; ")}`;
 }
 
-t.test("index keys: the leading literal tests, nothing after the first other conjunct", async (t) => {
+t.test("index keys: the leading literal tests, other conditions as shared readings; risk() and constants end the chain", async (t) => {
   const cases: [string, string | null][] = [
     ['where event.category == "auth"', 'where event.category: eq["auth"]'],
     ['where "auth" == event.category and event.action == "login"', 'where event.category: eq["auth"] and event.action: eq["login"]'],
-    ['where event.code in [1, "1"] and user.name starts_with "a"', 'where event.code: eq[1,"1"]'],
+    ['where event.code in [1, "1"] and user.name starts_with "a"', 'where event.code: eq[1,"1"] and {user.name starts_with "a"}'],
     ['where event["category"] == "auth"', 'where event.category: eq["auth"]'],
     ['where (event.action == "a" or event.action == "b")', 'where event.action: eq["a"] | eq["b"]'],
     ['where user.roles contains "admin" or "ops" in user.roles', 'where user.roles: has["admin"] | has["ops"]'],
     ['where user.roles contains_any ["a", "b"]', 'where user.roles: has["a","b"]'],
     ['where event.category == cat', 'where event.category: eq["net"]'],
     ['where event.flag == true', "where event.flag: eq[true]"],
-    // Ends of the chain.
-    ['where event.outcome != "failure" and event.category == "auth"', null],
-    ['where not (event.category == "auth")', null],
-    ['where (event.outcome ?? "") == "x"', null],
-    ['where event.action == "a" or user.name == "b"', null],
-    ['where event.category == "auth" and event.action like "log*" and event.outcome == "failure"', 'where event.category: eq["auth"]'],
-    ['where event.category in [ip("10.0.0.0/8")]', null],
-    ['where event.category == ["auth"]', null],
-    ["where event.category == null", null],
-    ['where event == "x"', null],
+    // Other conditions: read whole, once per event, by the index ("bool").
+    ['where event.outcome != "failure" and event.category == "auth"', 'where {event.outcome != "failure"} and event.category: eq["auth"]'],
+    ['where not (event.category == "auth")', 'where {not (event.category == "auth")}'],
+    ['where (event.outcome ?? "") == "x"', 'where {(event.outcome ?? "") == "x"}'],
+    ['where event.action == "a" or user.name == "b"', 'where {event.action == "a" or user.name == "b"}'],
+    ['where event.category == "auth" and event.action like "log*" and event.outcome == "failure"', 'where event.category: eq["auth"] and {event.action like "log*"} and event.outcome: eq["failure"]'],
+    ['where event.category in [ip("10.0.0.0/8")]', 'where {event.category in [ip("10.0.0.0/8")]}'],
+    ['where event.category == ["auth"]', 'where {event.category == ["auth"]}'],
+    ["where event.category == null", "where {event.category == null}"],
+    ['where event == "x"', 'where {event == "x"}'],
+    ['where age(event.created) > 1h and event.category == "x"', 'where {age(event.created) > 1h} and event.category: eq["x"]'],
+    // Ends of the chain: the risk store (a rule's `then` may change it while the event runs), constants.
     ['where risk(user.name) > 1 and event.category == "x"', null],
+    ['where event.category == "x" and quarantined(user.name)', 'where event.category: eq["x"]'],
+    ['where cat == "net" and event.category == "x"', null],
     // Two where clauses run one after the other: one chain.
     ['where event.category == "auth"\n where event.action == "login"', 'where event.category: eq["auth"] and event.action: eq["login"]'],
     // Sequences without where: every step runs; each needs a key.
     ['by user.name within 1m sequence { a: event.action == "x" b: event.category == "y" and event.action == "z" }', 'steps event.action: eq["x"]; event.category: eq["y"] and event.action: eq["z"]'],
-    ['by user.name within 1m sequence { a: event.action == "x" b: user.name != "y" }', null],
+    ['by user.name within 1m sequence { a: event.action == "x" b: user.name != "y" }', 'steps event.action: eq["x"]; {user.name != "y"}'],
+    ['by user.name within 1m sequence { a: event.action == "x" b: risk(user.name) > 5 }', null],
     // With where, the where decides alone.
     ['where event.category == "auth" by user.name within 1m sequence { a: user.name != "y" }', 'where event.category: eq["auth"]'],
   ];
@@ -70,25 +79,27 @@ detect "auth-login" { where event.category == "auth" and event.action == "login"
 detect "auth-any" { where event.category == "auth" and user.name == "x" }
 detect "net" { where event.category in ["net", "dns"] }
 detect "admin" { where user.roles contains "admin" }
-detect "always" { where user.name != "x" }
+detect "not-x" { where user.name != "x" }
 detect "seq" { by user.name within 1m sequence { a: event.action == "login" b: event.action == "logout" } }
 `);
   const index = new DetectRuleIndex(compiled, compiled.map((r) => r.index));
   const names = (event: Record<string, unknown>) =>
     index.candidates(new EvalContext(event as ObjectValue, T0, () => T0, new MemoryRiskStore())).rules.map((r) => r.name);
   const cases: [string, Record<string, unknown>, string[]][] = [
-    ["an auth login", { event: { category: "auth", action: "login" }, user: { roles: [] } }, ["auth-login", "auth-any", "always", "seq"]],
-    ["an auth logout", { event: { category: "auth", action: "logout" }, user: { roles: [] } }, ["auth-any", "always", "seq"]],
-    ["net, an admin", { event: { category: "net", action: "x" }, user: { roles: ["admin"] } }, ["net", "admin", "always"]],
-    ["dns, roles not a list: contains errors, so it runs", { event: { category: "dns" }, user: { roles: "admin" } }, ["net", "admin", "always"]],
-    ["no category: a where counts the missing field", { event: { action: "x" }, user: { roles: [] } }, ["auth-login", "auth-any", "net", "always"]],
-    ["no action: a step does not count it", { event: { category: "web" }, user: { roles: [] } }, ["always"]],
-    ["event is a string: type errors are counted, so everything runs", { event: "x", user: { roles: [] } }, ["auth-login", "auth-any", "net", "always", "seq"]],
-    ["category a list: never == a string", { event: { category: ["auth"], action: "login" }, user: { roles: [] } }, ["always", "seq"]],
-    ["category null", { event: { category: null, action: "y" }, user: { roles: [] } }, ["always"]],
+    ["an auth login", { event: { category: "auth", action: "login" }, user: { roles: [] } }, ["auth-login", "auth-any", "not-x", "seq"]],
+    ["an auth logout", { event: { category: "auth", action: "logout" }, user: { roles: [] } }, ["auth-any", "not-x", "seq"]],
+    ["net, an admin", { event: { category: "net", action: "x" }, user: { roles: ["admin"] } }, ["net", "admin", "not-x"]],
+    ["dns, roles not a list: contains errors, so it runs", { event: { category: "dns" }, user: { roles: "admin" } }, ["net", "admin", "not-x"]],
+    ["no category: a where counts the missing field", { event: { action: "x" }, user: { roles: [] } }, ["auth-login", "auth-any", "net", "not-x"]],
+    ["no action: a step does not count it", { event: { category: "web" }, user: { roles: [] } }, ["not-x"]],
+    ["event is a string: type errors are counted, so everything runs", { event: "x", user: { roles: [] } }, ["auth-login", "auth-any", "net", "not-x", "seq"]],
+    ["category a list: never == a string", { event: { category: ["auth"], action: "login" }, user: { roles: [] } }, ["not-x", "seq"]],
+    ["category null", { event: { category: null, action: "y" }, user: { roles: [] } }, ["not-x"]],
   ];
   for (const [name, event, want] of cases) t.same(names(event), want, name);
-  t.equal(index.keyed, 5, "five rules keyed, one always runs");
+  t.equal(index.keyed, 6, "every rule keyed");
+  t.same(names({ event: { category: "web" }, user: { name: "x", roles: [] } }), [], "user.name != \"x\" read once, false");
+  t.same(names({ event: { category: "web" }, user: { name: "y", roles: [] } }), ["not-x"]);
   // What the rules need not test again: auth-login's two leading tests, auth-any's first.
   const login = index.candidates(new EvalContext({ event: { category: "auth", action: "login" }, user: { roles: [] } }, T0, () => T0, new MemoryRiskStore()));
   t.same(login.known, [2, 1, 0, 0]);

@@ -39,18 +39,21 @@ type SlotKind = "key" | "other" | "list" | "nonlist" | "missing" | "error" | "un
 
 interface Slot {
   kind: SlotKind;
+  /** Its place in a node's children: the shared slots first, then per path in order made; -1: not kept (a list past MAX_LIST_SLOTS). */
+  id: number;
   /** kind "key": the primitive. */
   key?: IndexKey;
   /** kind "list": the literals of the path the list holds. */
   hits?: ReadonlySet<IndexKey>;
 }
 
-const OTHER: Slot = { kind: "other" };
-const NONLIST: Slot = { kind: "nonlist" };
-const MISSING: Slot = { kind: "missing" };
-const ERROR: Slot = { kind: "error" };
-const UNKNOWN: Slot = { kind: "unknown" };
-const EMPTY_LIST: Slot = { kind: "list", hits: new Set() };
+const OTHER: Slot = { kind: "other", id: 0 };
+const NONLIST: Slot = { kind: "nonlist", id: 1 };
+const MISSING: Slot = { kind: "missing", id: 2 };
+const ERROR: Slot = { kind: "error", id: 3 };
+const UNKNOWN: Slot = { kind: "unknown", id: 4 };
+const EMPTY_LIST: Slot = { kind: "list", id: 5, hits: new Set() };
+const SHARED_SLOTS = 6;
 
 /** One path the index reads. */
 class IndexedPath {
@@ -58,12 +61,13 @@ class IndexedPath {
   /** Literals of `has` tests: the only ones a list value is searched for. */
   private readonly hasKeys = new Set<IndexKey>();
   private readonly listSlots = new Map<string, Slot>();
+  private ids = SHARED_SLOTS;
 
   constructor(readonly read: Eval) {}
 
   addTest(kind: IndexTest["kind"], keys: ReadonlySet<IndexKey>): void {
     for (const k of keys) {
-      if (!this.keySlots.has(k)) this.keySlots.set(k, { kind: "key", key: k });
+      if (!this.keySlots.has(k)) this.keySlots.set(k, { kind: "key", id: this.ids++, key: k });
       if (kind === "has") this.hasKeys.add(k);
     }
   }
@@ -96,8 +100,9 @@ class IndexedPath {
     const name = JSON.stringify([...new Set(hits)].map((h) => [typeof h, h]).sort());
     let s = this.listSlots.get(name);
     if (s === undefined) {
-      s = { kind: "list", hits: new Set(hits) };
-      if (this.listSlots.size < MAX_LIST_SLOTS) this.listSlots.set(name, s);
+      const kept = this.listSlots.size < MAX_LIST_SLOTS;
+      s = { kind: "list", id: kept ? this.ids++ : -1, hits: new Set(hits) };
+      if (kept) this.listSlots.set(name, s);
     }
     return s;
   }
@@ -194,7 +199,8 @@ export interface Candidates<R> {
 interface Node<R> {
   /** The path this node reads; -1 at a leaf. */
   read: number;
-  next: Map<Slot, Node<R>>;
+  /** Children by slot id (a lookup per level of the walk every event makes). */
+  next: (Node<R> | undefined)[];
   /** At a leaf: the candidates. */
   leaf: Candidates<R> | null;
 }
@@ -252,15 +258,14 @@ export class DetectRuleIndex<R> {
     if (this.paths.length === 0) return this.all;
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) slots[i] = undefined;
-    let node = this.root;
-    if (node === null) node = this.root = this.build();
+    let node: Node<R> = this.root ?? (this.root = this.build());
     while (node.leaf === null) {
-      const s = this.paths[node.read]!.slot(ctx);
+      const s: Slot = this.paths[node.read]!.slot(ctx);
       slots[node.read] = s;
-      let child = node.next.get(s);
+      let child: Node<R> | undefined = s.id >= 0 ? node.next[s.id] : undefined;
       if (child === undefined) {
         child = this.build();
-        node.next.set(s, child);
+        if (s.id >= 0) node.next[s.id] = child;
       }
       node = child;
     }
@@ -285,12 +290,12 @@ export class DetectRuleIndex<R> {
         out.known.push(key === null ? 0 : truePrefix(key, this.slots));
       } else if (f !== OUT) need.set(f, (need.get(f) ?? 0) + 1);
     });
-    if (need.size === 0) return { read: -1, next: new Map(), leaf: out };
+    if (need.size === 0) return { read: -1, next: [], leaf: out };
     let read = -1;
     let most = 0;
     for (const [p, n] of need) {
       if (n > most || (n === most && p < read)) [read, most] = [p, n];
     }
-    return { read, next: new Map(), leaf: null };
+    return { read, next: [], leaf: null };
   }
 }

@@ -6,14 +6,23 @@
  *
  * The lock is a file created exclusively (O_EXCL) holding the owner's pid
  * and a random token. It is taken over when its owner is gone (no process
- * with that pid) or when it is older than `staleMs` (a hung owner): it is
- * renamed away first, so of two processes that found it stale only one
- * removes it. Release removes the file only while it still holds our token,
- * so a lock taken over from us is never removed by us. Not a lock across
- * machines (NFS): a shared store (Redis) is the answer there.
+ * with that pid) or when it is older than `staleMs` (a hung owner).
+ *
+ * Taking over is itself serialised by a second exclusive file, `<lock>.break`:
+ * only its holder may remove the lock, and only after reading the lock again
+ * under it and finding the very same stale content. Without that, two
+ * waiters that both judged one dead lock stale could each remove a lock: the
+ * second would remove the first's new, live one, and both would run. A
+ * `.break` file is held for a read and a remove (milliseconds); one older
+ * than BREAK_STALE_MS is left by a crash there and is removed by age.
+ *
+ * Release removes the file only while it still holds our token, so a lock
+ * taken over from us is never removed by us. Not a lock across machines
+ * (NFS) or pid namespaces (containers sharing a volume see each other's pids
+ * as gone): a shared store (Redis) is the answer there.
  */
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm, stat } from "node:fs/promises";
+import { open, readFile, rm, stat } from "node:fs/promises";
 
 export interface FileLockOptions {
   /** Give up after this long (ms, default 5000). */
@@ -41,25 +50,47 @@ function alive(pid: number): boolean {
   }
 }
 
-async function takeOverIfStale(file: string, staleMs: number): Promise<void> {
-  let text: string;
-  let mtimeMs: number;
+/** A `.break` file older than this was left by a process that died while breaking a lock. */
+export const BREAK_STALE_MS = 10_000;
+
+async function readLock(file: string): Promise<{ text: string; mtimeMs: number } | null> {
   try {
-    [text, mtimeMs] = await Promise.all([readFile(file, "utf8"), stat(file).then((s) => s.mtimeMs)]);
+    const [text, mtimeMs] = await Promise.all([readFile(file, "utf8"), stat(file).then((s) => s.mtimeMs)]);
+    return { text, mtimeMs };
   } catch {
-    return; // gone meanwhile: just try again
+    return null; // gone meanwhile
   }
-  const pid = Number(text.split(" ", 1)[0]);
+}
+
+function isStale(lock: { text: string; mtimeMs: number }, staleMs: number): boolean {
+  const pid = Number(lock.text.split(" ", 1)[0]);
   const ownerGone = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
   // A lock still being written (empty) is young; only age makes it stale.
-  if (!ownerGone && Date.now() - mtimeMs <= staleMs) return;
-  const aside = `${file}.stale.${randomBytes(6).toString("hex")}`;
+  return ownerGone || Date.now() - lock.mtimeMs > staleMs;
+}
+
+async function takeOverIfStale(file: string, staleMs: number): Promise<void> {
+  const seen = await readLock(file);
+  if (seen === null || !isStale(seen, staleMs)) return;
+  const breaker = `${file}.break`;
+  let handle;
   try {
-    await rename(file, aside);
-  } catch {
-    return; // someone else took it over first
+    handle = await open(breaker, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // Someone else is breaking it; a .break left by a crash goes by age.
+    const b = await stat(breaker).catch(() => null);
+    if (b !== null && Date.now() - b.mtimeMs > BREAK_STALE_MS) await rm(breaker, { force: true });
+    return;
   }
-  await rm(aside, { force: true });
+  try {
+    await handle.close();
+    // Under the break lock: remove the lock only if it is still the stale one we saw.
+    const now = await readLock(file);
+    if (now !== null && now.text === seen.text && now.mtimeMs === seen.mtimeMs && isStale(now, staleMs)) await rm(file, { force: true });
+  } finally {
+    await rm(breaker, { force: true });
+  }
 }
 
 /** Runs `fn` holding the lock `file`; the lock is released however `fn` ends. */
@@ -73,9 +104,12 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
       const handle = await open(file, "wx", 0o600);
       try {
         await handle.writeFile(token);
-      } finally {
-        await handle.close();
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        await rm(file, { force: true }); // an empty lock would hold everyone off until it is stale
+        throw err;
       }
+      await handle.close();
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;

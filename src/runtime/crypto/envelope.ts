@@ -68,7 +68,14 @@ export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8
   // Values first: a missing field refuses before any key is used or counted.
   const aadValues = encodeAadValues(fields, options.attributes ?? {});
   const wrapContext = encodeWrapContext(cipher, kek.id, kek.version);
-  if (!(options.usage ?? defaultKekUsage).take(kek.id, kek.version)) {
+  // Only a literal `true` counts: an asynchronous counter (a Promise) passed here by a cast or
+  // from JavaScript must refuse, never seal uncounted.
+  const taken: unknown = (options.usage ?? defaultKekUsage).take(kek.id, kek.version);
+  if (taken !== true) {
+    if (taken instanceof Promise) {
+      taken.catch(() => undefined);
+      throw new EnvelopeError("bad-request", "sealEnvelope needs a synchronous KEK counter; use the stream API or sealSecret with an asynchronous one");
+    }
     throw new EnvelopeError("key-limit", `KEK "${kek.id}" version ${kek.version} reached its wrap limit; rotate it`);
   }
   const dataKey = SecretKey.generate(32);

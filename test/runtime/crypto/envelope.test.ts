@@ -151,6 +151,16 @@ t.test("per-KEK wrap limit is enforced", async (t) => {
   t.ok(sealEnvelope(text("3"), { cipher: "aes-256-gcm", kek: other, usage }).length > 0, "a rotated version has its own budget");
 });
 
+t.test("an asynchronous counter given to the synchronous sealEnvelope refuses, never seals uncounted", async (t) => {
+  // What a JavaScript caller (or a cast) can pass: keyring.usage answers with a promise.
+  for (const answer of [Promise.resolve(true), Promise.resolve(false), Promise.reject(new Error("busy"))]) {
+    const usage = { take: () => answer } as unknown as MemoryKekUsage;
+    t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, usage }), { code: "bad-request", message: /synchronous KEK counter/ });
+  }
+  const truthy = { take: () => 1 } as unknown as MemoryKekUsage;
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, usage: truthy }), { code: "key-limit" }, "only a literal true counts");
+});
+
 t.test("bad requests and errors never carry key material", async (t) => {
   t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: { ...kek, id: "" } }), { code: "bad-request" });
   t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: { ...kek, version: 0 } }), { code: "bad-request" });

@@ -1,0 +1,110 @@
+/**
+ * The lock file shared by the keyring's wrap counter and the MFA stores:
+ * mutual exclusion must survive a crashed owner with several waiters, which
+ * is when every waiter finds the same stale lock at once.
+ */
+import t from "tap";
+import { spawn } from "node:child_process";
+import { readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { BREAK_STALE_MS, withFileLock } from "../../src/runtime/file-lock.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// A pid that cannot exist (above the kernel's pid_max) stands for a crashed owner.
+const DEAD = "4194305 deadbeef\n";
+
+t.test("many waiters on one dead owner's lock: never two holders at once", async (t) => {
+  for (let round = 0; round < 25; round++) {
+    const dir = t.testdir();
+    const lock = path.join(dir, "x.lock");
+    await writeFile(lock, DEAD);
+    let inside = 0;
+    let most = 0;
+    let ran = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        withFileLock(
+          lock,
+          async () => {
+            inside++;
+            most = Math.max(most, inside);
+            await sleep(1 + (i % 3));
+            inside--;
+            ran++;
+          },
+          { timeoutMs: 10_000 },
+        ),
+      ),
+    );
+    if (most !== 1) {
+      t.fail(`round ${round}: ${most} holders at once`);
+      return;
+    }
+    t.equal(ran, 8);
+    t.same(await readdir(dir), [], "no lock, .break or aside file is left");
+  }
+  t.pass("25 rounds of 8 waiters, one holder at a time");
+});
+
+t.test("separate processes racing for dead locks: one holder at a time, no increment lost", async (t) => {
+  const dir = t.testdir();
+  const PROCS = 6;
+  const ROUNDS = 12;
+  for (let r = 0; r < ROUNDS; r++) {
+    await writeFile(path.join(dir, `count-${r}`), "0");
+    await writeFile(path.join(dir, `${r}.lock`), DEAD);
+  }
+  // Each round starts with a dead owner's lock; a barrier of arrival files makes every child
+  // find it at the same moment, then each adds one under the lock with a read-sleep-write.
+  const script = `
+    import { readFile, writeFile, readdir } from "node:fs/promises";
+    import { BREAK_STALE_MS, withFileLock } from ${JSON.stringify(path.join(repoRoot, "src/runtime/file-lock.ts"))};
+    const dir = ${JSON.stringify(dir)};
+    const me = process.argv.at(-1);
+    for (let r = 0; r < ${ROUNDS}; r++) {
+      await writeFile(dir + "/arrive-" + r + "-" + me, "");
+      while ((await readdir(dir)).filter((f) => f.startsWith("arrive-" + r + "-")).length < ${PROCS}) await new Promise((ok) => setTimeout(ok, 1));
+      await withFileLock(dir + "/" + r + ".lock", async () => {
+        const n = Number(await readFile(dir + "/count-" + r, "utf8"));
+        await new Promise((ok) => setTimeout(ok, 3));
+        await writeFile(dir + "/count-" + r, String(n + 1));
+      }, { timeoutMs: 60_000 });
+    }`;
+  const children = Array.from({ length: PROCS }, (_, i) =>
+    new Promise<number | null>((resolve) => {
+      const c = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, String(i)], { cwd: repoRoot, stdio: ["ignore", "ignore", "inherit"] });
+      c.on("exit", resolve);
+    }),
+  );
+  t.same(await Promise.all(children), Array(PROCS).fill(0));
+  const counts: string[] = [];
+  for (let r = 0; r < ROUNDS; r++) counts.push(await readFile(path.join(dir, `count-${r}`), "utf8"));
+  t.same(counts, Array(ROUNDS).fill(String(PROCS)), "every increment of every round kept");
+});
+
+t.test("a .break file left by a crash is cleared by age; a fresh one is respected", async (t) => {
+  const dir = t.testdir();
+  const lock = path.join(dir, "x.lock");
+  await writeFile(lock, DEAD);
+  await writeFile(`${lock}.break`, "");
+  // Fresh .break: someone is breaking the lock right now, so we wait rather than break it too.
+  await t.rejects(withFileLock(lock, async () => "ran", { timeoutMs: 150 }), { name: "FileLockTimeout" });
+  t.equal(await readFile(lock, "utf8"), DEAD, "the stale lock is left to the breaker");
+  const old = (Date.now() - BREAK_STALE_MS - 5_000) / 1000;
+  await utimes(`${lock}.break`, old, old);
+  t.equal(await withFileLock(lock, async () => "ran", { timeoutMs: 2000 }), "ran", "an abandoned .break is removed and the lock taken over");
+  t.same(await readdir(dir), []);
+});
+
+t.test("a live owner's lock is never broken, however many wait", async (t) => {
+  const dir = t.testdir();
+  const lock = path.join(dir, "x.lock");
+  await writeFile(lock, `${process.pid} live\n`);
+  const before = await stat(lock);
+  const results = await Promise.allSettled(Array.from({ length: 4 }, () => withFileLock(lock, async () => "ran", { timeoutMs: 100 })));
+  t.same(results.map((r) => r.status), ["rejected", "rejected", "rejected", "rejected"]);
+  t.equal(await readFile(lock, "utf8"), `${process.pid} live\n`);
+  t.equal((await stat(lock)).ino, before.ino, "the very same file");
+});

@@ -195,7 +195,7 @@ export async function runMeshBench(options: { nodes?: number; write?: boolean } 
   console.log(`  plan                ${String(result.planMs).padStart(6)} ms   (target < 2000 ms: ${planMs < 2000 ? "met" : "NOT met"})`);
   console.log(`  render all configs  ${String(result.renderMs).padStart(6)} ms   ${mib(renderedBytes)} MiB in all, largest wg-quick config ${mib(largest)} MiB`);
   if (writeMs !== null) console.log(`  write plan (atomic) ${String(result.writeMs).padStart(6)} ms`);
-  console.log(`  heap after plan ${result.heapAfterPlanMiB} MiB, peak RSS ${result.peakRssMiB} MiB`);
+  console.log(`  heap after plan ${result.heapAfterPlanMiB} MiB, peak RSS of this process ${result.peakRssMiB} MiB (includes any benchmark run before it)`);
   return result;
 }
 

@@ -43,25 +43,13 @@ t.test("a broken policy set refuses to build a detector", async (t) => {
   t.throws(() => engine.detector(), /policy set has errors/);
 });
 
-const SHARED = `package shared
-allow "read" {
-  when action == "read"
-}
-deny "risky" {
-  when risk(principal.id) >= 40
-}
+// The loop policy plus a mesh that reads quarantined() and a detection that quarantines hosts.
+const SHARED = `${POLICY}
 mesh "swarm" {
   network "100.64.0.0/10"
   listen_port 51820
   when node.attested
   unless quarantined(node.id)
-}
-detect "brute" {
-  severity high
-  where event.outcome == "failure"
-  by user.name within 10m
-  having count >= 3
-  then risk user.name + 50 for 1h
 }
 detect "miner" {
   severity critical

@@ -104,10 +104,66 @@ export function encodeWrapContext(cipher: AeadAlgorithm, kekId: string, kekVersi
   return concat([ENVELOPE_MAGIC, Uint8Array.of(ENVELOPE_VERSION, cipherId(cipher)), shortString(kekId, "KEK id"), version]);
 }
 
-/** The rest of the header after the wrap context. */
-export function encodeHeaderTail(wrapNonce: Uint8Array, wrappedKey: Uint8Array, aadFields: readonly string[], nonce: Uint8Array): Uint8Array {
+/**
+ * Wrap contexts of recently used KEKs: a process seals under a handful of
+ * KEKs, and encoding the context (UTF-8, validation, concatenation) costs
+ * as much as a tenth of sealing 1 KiB. Entries are only ever copied from,
+ * never handed out; the map is emptied when it reaches its bound.
+ */
+const wrapContexts = new Map<string, Uint8Array>();
+const MAX_CACHED_WRAP_CONTEXTS = 64;
+/** The last one looked up, compared without building a key (the usual case: one primary KEK). */
+let lastWrap: { cipher: AeadAlgorithm; kekId: string; kekVersion: number; context: Uint8Array } | undefined;
+
+function cachedWrapContext(cipher: AeadAlgorithm, kekId: string, kekVersion: number): Uint8Array {
+  if (lastWrap !== undefined && lastWrap.kekId === kekId && lastWrap.kekVersion === kekVersion && lastWrap.cipher === cipher) return lastWrap.context;
+  const key = `${cipher}\u0000${kekVersion}\u0000${kekId}`;
+  let context = wrapContexts.get(key);
+  if (context === undefined) {
+    context = encodeWrapContext(cipher, kekId, kekVersion);
+    if (wrapContexts.size >= MAX_CACHED_WRAP_CONTEXTS) wrapContexts.clear();
+    wrapContexts.set(key, context);
+  }
+  lastWrap = { cipher, kekId, kekVersion, context };
+  return context;
+}
+
+/**
+ * A header being sealed: every byte in place except the two nonces and the
+ * wrapped key, which the sealer writes into the views (one allocation, no
+ * concatenation).
+ */
+export interface HeaderDraft {
+  /** The whole header, magic through payload nonce. */
+  readonly bytes: Uint8Array;
+  /** Views into `bytes`. */
+  readonly wrapContext: Uint8Array;
+  readonly wrapNonce: Uint8Array;
+  readonly wrappedKey: Uint8Array;
+  readonly nonce: Uint8Array;
+}
+
+/** Lays out a version-1 header for the KEK and the (sorted, unique) AAD field names. */
+export function draftHeader(cipher: AeadAlgorithm, kekId: string, kekVersion: number, aadFields: readonly string[]): HeaderDraft {
   if (aadFields.length > 255) throw new EnvelopeError("bad-request", "at most 255 AAD fields");
-  return concat([wrapNonce, wrappedKey, Uint8Array.of(aadFields.length), ...aadFields.map((f) => shortString(f, "AAD field name")), nonce]);
+  const context = cachedWrapContext(cipher, kekId, kekVersion);
+  const names = aadFields.map((f) => shortString(f, "AAD field name"));
+  let size = context.length + NONCE_BYTES + WRAPPED_KEY_BYTES + 1 + NONCE_BYTES;
+  for (const n of names) size += n.length;
+  const bytes = new Uint8Array(size);
+  bytes.set(context, 0);
+  // Offsets by hand, no closure: this runs once per sealed object.
+  const keyAt = context.length + NONCE_BYTES;
+  let at = keyAt + WRAPPED_KEY_BYTES;
+  bytes[at++] = names.length;
+  for (const n of names) {
+    bytes.set(n, at);
+    at += n.length;
+  }
+  const wrapNonce = bytes.subarray(context.length, keyAt);
+  const wrappedKey = bytes.subarray(keyAt, keyAt + WRAPPED_KEY_BYTES);
+  const nonce = bytes.subarray(at, at + NONCE_BYTES);
+  return { bytes, wrapContext: bytes.subarray(0, context.length), wrapNonce, wrappedKey, nonce };
 }
 
 /** Parses a whole envelope; throws EnvelopeError("malformed" | "unsupported-version" | "unknown-cipher"). */

@@ -5,14 +5,9 @@
  * as AAD, so changing any header byte, the wrapped key, the nonce, the
  * ciphertext or an attribute value makes opening fail.
  */
-import { CryptoError, randomNonce, type AeadAlgorithm, type AeadProvider } from "./aead.js";
-import {
-  EnvelopeError,
-  encodeHeaderTail,
-  encodeWrapContext,
-  parseEnvelope,
-  type EnvelopeHeader,
-} from "./envelope-format.js";
+import { CryptoError, type AeadAlgorithm, type AeadProvider } from "./aead.js";
+import { EnvelopeError, draftHeader, parseEnvelope, type EnvelopeHeader } from "./envelope-format.js";
+import { fillRandom } from "./random-pool.js";
 import { resolveProvider } from "./providers.js";
 import { SecretKey } from "./secret-key.js";
 import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
@@ -67,7 +62,7 @@ export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8
   const fields = [...new Set(options.aadFields ?? [])].sort();
   // Values first: a missing field refuses before any key is used or counted.
   const aadValues = encodeAadValues(fields, options.attributes ?? {});
-  const wrapContext = encodeWrapContext(cipher, kek.id, kek.version);
+  const header = draftHeader(cipher, kek.id, kek.version, fields);
   // Only a literal `true` counts: an asynchronous counter (a Promise) passed here by a cast or
   // from JavaScript must refuse, never seal uncounted.
   const taken: unknown = (options.usage ?? defaultKekUsage).take(kek.id, kek.version);
@@ -80,11 +75,11 @@ export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8
   }
   const dataKey = SecretKey.generate(32);
   try {
-    const wrapNonce = randomNonce();
-    const wrappedKey = provider.seal(cipher, kek.key, wrapNonce, dataKey.exposeBytes(), wrapContext);
-    const nonce = randomNonce();
-    const header = joined(wrapContext, encodeHeaderTail(wrapNonce, wrappedKey, fields, nonce));
-    return provider.seal(cipher, dataKey, nonce, plaintext, aadValues.length === 0 ? header : joined(header, aadValues), header);
+    const wrapNonce = fillRandom(header.wrapNonce);
+    header.wrappedKey.set(provider.seal(cipher, kek.key, wrapNonce, dataKey.exposeBytes(), header.wrapContext));
+    const nonce = fillRandom(header.nonce);
+    const bytes = header.bytes;
+    return provider.seal(cipher, dataKey, nonce, plaintext, aadValues.length === 0 ? bytes : joined(bytes, aadValues), bytes);
   } finally {
     dataKey.destroy();
   }

@@ -8,17 +8,22 @@ import type { SecretKey } from "./secret-key.js";
 
 /** Plaintext bytes per cipher.update call when sealing. */
 const SLICE = 64 * 1024;
+/** Below this, a zeroed Uint8Array is cheaper to get than Buffer.allocUnsafeSlow's uninitialised one. */
+const SMALL_OUTPUT = 16 * 1024;
+const TAG = TAG_BYTES;
+const TAG_OPTIONS = Object.freeze({ authTagLength: TAG_BYTES });
 
 export const nodeAead: AeadProvider = {
   name: "node",
   algorithms: ["aes-256-gcm"],
   seal(algorithm, key: SecretKey, nonce, plaintext, aad, prefix) {
     const keyBytes = checkAeadArgs(nodeAead, algorithm, key, nonce);
-    const cipher = createCipheriv("aes-256-gcm", keyBytes, nonce, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv("aes-256-gcm", keyBytes, nonce, TAG_OPTIONS);
     if (aad !== undefined && aad.length > 0) cipher.setAAD(aad);
     const before = prefix?.length ?? 0;
-    // Not from Buffer's shared pool: the result's .buffer must hold nothing but the result.
-    const out = new Uint8Array(Buffer.allocUnsafeSlow(before + plaintext.length + TAG_BYTES).buffer);
+    const size = before + plaintext.length + TAG;
+    // Never from Buffer's shared pool: the result's .buffer must hold nothing but the result.
+    const out = size < SMALL_OUTPUT ? new Uint8Array(size) : new Uint8Array(Buffer.allocUnsafeSlow(size).buffer);
     if (prefix !== undefined) out.set(prefix, 0);
     // Slices, so each update's output is a small cache-hot buffer copied once into `out`
     // (one large update would write a second large buffer that then has to be copied).
@@ -35,10 +40,10 @@ export const nodeAead: AeadProvider = {
   },
   open(algorithm, key: SecretKey, nonce, sealed, aad) {
     const keyBytes = checkAeadArgs(nodeAead, algorithm, key, nonce);
-    if (sealed.length < TAG_BYTES) throw new CryptoError("bad-input");
-    const split = sealed.length - TAG_BYTES;
+    if (sealed.length < TAG) throw new CryptoError("bad-input");
+    const split = sealed.length - TAG;
     // authTagLength pins the tag to 16 bytes: OpenSSL would otherwise accept a truncated tag.
-    const decipher = createDecipheriv("aes-256-gcm", keyBytes, nonce, { authTagLength: TAG_BYTES });
+    const decipher = createDecipheriv("aes-256-gcm", keyBytes, nonce, TAG_OPTIONS);
     decipher.setAuthTag(sealed.subarray(split));
     if (aad !== undefined && aad.length > 0) decipher.setAAD(aad);
     const head = decipher.update(sealed.subarray(0, split));

@@ -142,6 +142,29 @@ t.test("KEKs: unknown id or version, wrong key, old versions after rotation", as
   t.throws(() => openEnvelope(env, { resolveKek: both }), { code: "unknown-kek" }, "retired version refuses");
 });
 
+t.test("headers name the KEK each envelope was sealed under, however KEKs alternate", async (t) => {
+  // Wrap contexts are cached per cipher, KEK id and version (envelope-format.ts): alternate
+  // between more KEKs than the cache holds, with ids and versions that differ in one part only.
+  const keks: Kek[] = [];
+  for (let i = 0; i < 70; i++) keks.push({ id: i % 2 === 0 ? `kek-${i}` : "kek-odd", version: i + 1, key: SecretKey.generate() });
+  const byName = new Map(keks.map((k) => [`${k.id}/${k.version}`, k.key]));
+  const resolve = (id: string, version: number) => byName.get(`${id}/${version}`);
+  const sealed: Array<[Kek, "aes-256-gcm" | "aes-256-gcm-siv", Uint8Array]> = [];
+  for (let round = 0; round < 3; round++) {
+    for (const [i, k] of keks.entries()) {
+      const cipher = (i + round) % 3 === 0 ? "aes-256-gcm-siv" : "aes-256-gcm";
+      sealed.push([k, cipher, sealEnvelope(text(`${k.id} ${k.version} ${round}`), { cipher, kek: k })]);
+    }
+  }
+  let wrong = 0;
+  for (const [k, cipher, env] of sealed) {
+    const h = readEnvelopeHeader(env);
+    if (h.kekId !== k.id || h.kekVersion !== k.version || h.cipher !== cipher) wrong++;
+    openEnvelope(env, { resolveKek: resolve }); // throws when the wrap context bound is not this header's
+  }
+  t.equal(wrong, 0, `all ${sealed.length} headers name their own KEK and cipher`);
+});
+
 t.test("per-KEK wrap limit is enforced", async (t) => {
   const usage = new MemoryKekUsage(2);
   sealEnvelope(text("1"), { cipher: "aes-256-gcm", kek, usage });

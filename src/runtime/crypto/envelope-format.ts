@@ -70,8 +70,10 @@ export function cipherId(cipher: AeadAlgorithm): number {
   return CIPHER_IDS[cipher];
 }
 
+const CIPHERS_BY_ID: ReadonlyMap<number, AeadAlgorithm> = new Map((Object.keys(CIPHER_IDS) as AeadAlgorithm[]).map((c) => [CIPHER_IDS[c], c]));
+
 function cipherFromId(id: number): AeadAlgorithm | undefined {
-  return (Object.keys(CIPHER_IDS) as AeadAlgorithm[]).find((c) => CIPHER_IDS[c] === id);
+  return CIPHERS_BY_ID.get(id);
 }
 
 /** A name as 1-byte length + UTF-8; 1 to 255 bytes. */
@@ -166,48 +168,62 @@ export function draftHeader(cipher: AeadAlgorithm, kekId: string, kekVersion: nu
   return { bytes, wrapContext: bytes.subarray(0, context.length), wrapNonce, wrappedKey, nonce };
 }
 
+function truncated(): EnvelopeError {
+  return new EnvelopeError("malformed", "envelope is truncated");
+}
+
+/** A 1-byte-length name at `at`; returns the name and the offset after it. */
+function readName(envelope: Uint8Array, at: number, what: string): [string, number] {
+  if (at >= envelope.length) throw truncated();
+  const len = envelope[at]!;
+  if (len === 0) throw new EnvelopeError("malformed", `empty ${what}`);
+  const end = at + 1 + len;
+  if (end > envelope.length) throw truncated();
+  try {
+    return [fromUtf8.decode(envelope.subarray(at + 1, end)), end];
+  } catch {
+    throw new EnvelopeError("malformed", `${what} is not UTF-8`);
+  }
+}
+
 /** Parses a whole envelope; throws EnvelopeError("malformed" | "unsupported-version" | "unknown-cipher"). */
 export function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
-  let at = 0;
-  const take = (n: number): Uint8Array => {
-    if (at + n > envelope.length) throw new EnvelopeError("malformed", "envelope is truncated");
-    const part = envelope.subarray(at, at + n);
-    at += n;
-    return part;
-  };
-  const name = (what: string): string => {
-    const len = take(1)[0]!;
-    if (len === 0) throw new EnvelopeError("malformed", `empty ${what}`);
-    try {
-      return fromUtf8.decode(take(len));
-    } catch (e) {
-      if (e instanceof EnvelopeError) throw e;
-      throw new EnvelopeError("malformed", `${what} is not UTF-8`);
-    }
-  };
-  const magic = take(4);
-  if (!magic.every((b, i) => b === ENVELOPE_MAGIC[i])) throw new EnvelopeError("malformed", "not a swarm-policy envelope");
-  const version = take(1)[0]!;
+  // Offsets by hand rather than a reader closure: this runs once per opened object.
+  if (envelope.length < ENVELOPE_MAGIC.length) throw truncated();
+  for (let i = 0; i < ENVELOPE_MAGIC.length; i++) {
+    if (envelope[i] !== ENVELOPE_MAGIC[i]) throw new EnvelopeError("malformed", "not a swarm-policy envelope");
+  }
+  if (envelope.length < ENVELOPE_MAGIC.length + 2) throw truncated();
+  let at = ENVELOPE_MAGIC.length;
+  const version = envelope[at++]!;
   if (version !== ENVELOPE_VERSION) throw new EnvelopeError("unsupported-version", `envelope version ${version} is not supported`);
-  const cipher = cipherFromId(take(1)[0]!);
+  const cipher = cipherFromId(envelope[at++]!);
   if (cipher === undefined) throw new EnvelopeError("unknown-cipher", "unknown cipher id");
-  const kekId = name("KEK id");
-  const versionBytes = take(4);
-  const kekVersion = new DataView(versionBytes.buffer, versionBytes.byteOffset, 4).getUint32(0, false);
+  const [kekId, afterId] = readName(envelope, at, "KEK id");
+  at = afterId;
+  if (at + 4 > envelope.length) throw truncated();
+  const kekVersion = ((envelope[at]! << 24) | (envelope[at + 1]! << 16) | (envelope[at + 2]! << 8) | envelope[at + 3]!) >>> 0;
+  at += 4;
   if (kekVersion === 0) throw new EnvelopeError("malformed", "KEK version 0");
   const wrapContext = envelope.subarray(0, at);
-  const wrapNonce = take(NONCE_BYTES);
-  const wrappedKey = take(WRAPPED_KEY_BYTES);
-  const count = take(1)[0]!;
+  if (at + NONCE_BYTES + WRAPPED_KEY_BYTES + 1 > envelope.length) throw truncated();
+  const wrapNonce = envelope.subarray(at, (at += NONCE_BYTES));
+  const wrappedKey = envelope.subarray(at, (at += WRAPPED_KEY_BYTES));
+  const count = envelope[at++]!;
   const aadFields: string[] = [];
-  for (let i = 0; i < count; i++) aadFields.push(name("AAD field name"));
+  for (let i = 0; i < count; i++) {
+    const [field, next] = readName(envelope, at, "AAD field name");
+    aadFields.push(field);
+    at = next;
+  }
   // The writer sorts and dedupes, so any other order is a forgery or a bug.
   for (let i = 1; i < aadFields.length; i++) {
     if (!(aadFields[i - 1]! < aadFields[i]!)) throw new EnvelopeError("malformed", "AAD field names are not sorted and unique");
   }
-  const nonce = take(NONCE_BYTES);
+  if (at + NONCE_BYTES > envelope.length) throw truncated();
+  const nonce = envelope.subarray(at, (at += NONCE_BYTES));
   const headerBytes = envelope.subarray(0, at);
   const sealed = envelope.subarray(at);
-  if (sealed.length < TAG_BYTES) throw new EnvelopeError("malformed", "envelope is truncated");
+  if (sealed.length < TAG_BYTES) throw truncated();
   return { header: { cipher, kekId, kekVersion, wrapNonce, wrappedKey, aadFields, nonce }, wrapContext, headerBytes, sealed };
 }

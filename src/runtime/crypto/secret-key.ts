@@ -20,7 +20,7 @@ export class SecretKey {
 
   /** Wraps a copy of `bytes` (the caller may wipe its own buffer afterwards). */
   static from(bytes: Uint8Array): SecretKey {
-    return new SecretKey(Uint8Array.from(bytes));
+    return new SecretKey(new Uint8Array(bytes)); // a copy (Uint8Array.from would go through the iterator)
   }
 
   /** A fresh key of `length` bytes (default 32, AES-256) from the platform CSPRNG. */

@@ -101,8 +101,12 @@ function formatV6(words: number[]): string {
   return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
 }
 
-/** Four dot-separated parts, each `0` or 1-3 digits without a leading zero, at most 255. */
-function parseV4(text: string): number | null {
+/**
+ * Four dot-separated parts, each `0` or 1-3 digits without a leading zero, at most 255.
+ * Exported for `in` over IPv4 ranges: a text it accepts is exactly the address (/32)
+ * `parseIp` makes of it, as a 32-bit word.
+ */
+export function parseV4(text: string): number | null {
   // A character loop, not split + regex: detect rules parse event addresses on every event.
   let w = 0;
   let parts = 0;

@@ -29,8 +29,9 @@ import { applyBinary, compareOp, compileRegex, containsOp, inOp, ORDER_EXPECTED,
 import { builtin } from "./builtins.js";
 import { compileGlob, globMatch } from "./glob.js";
 import { Duration } from "./duration.js";
-import { Ip } from "./cidr.js";
+import { Ip, parseV4 } from "./cidr.js";
 import { EMPTY_RISK_STORE } from "./stores.js";
+import { generatedPathReader, type PathStep } from "./path-reader.js";
 import {
   EvalError,
   Special,
@@ -100,16 +101,22 @@ export function typeErrors(make: (t: TypeName) => string, span: ErrorSpan): (v: 
   };
 }
 
-interface PathStep {
-  prop: string;
-  safe: boolean;
-  missing: EvalError;
-  typeError: (v: unknown) => EvalError;
+export interface ExprCompilerOptions {
+  /**
+   * Read input paths with a generated function per path (path-reader.ts)
+   * instead of the shared path loop: for a stream engine that reads a few
+   * paths of every event. Falls back to the loop where code cannot be
+   * generated.
+   */
+  generatePaths?: boolean;
 }
 
 export class ExprCompiler {
   private readonly memo = new Map<Expr, CompiledExpr>();
-  constructor(private readonly scope: ExprScope) {}
+  constructor(
+    private readonly scope: ExprScope,
+    private readonly options: ExprCompilerOptions = {},
+  ) {}
 
   /**
    * `e` folded, when it is constant (reads no input, clock or store); else
@@ -276,6 +283,8 @@ export class ExprCompiler {
         typeError: typeErrors((t) => msg.badIndex(objText, t, "string"), span),
       };
     });
+    const generated = this.options.generatePaths === true ? generatedPathReader(root, steps, rootMissing) : null;
+    if (generated !== null) return dynamic(generated);
     const n = steps.length;
     return dynamic((c) => {
       let o: unknown = c.input[root];
@@ -434,6 +443,20 @@ export class ExprCompiler {
         };
       }
       case "in": {
+        const v4 = v4Ranges(k);
+        if (v4 !== null) {
+          // An address string against IPv4 ranges, without making an Ip (a rule can test every event's
+          // source address); anything else (an ip(), a range, IPv6, not an address) takes inOp.
+          const { nets, masks } = v4;
+          return (c) => {
+            const a = lf(c);
+            if (a instanceof EvalError) return a;
+            const w = typeof a === "string" ? parseV4(a) : null;
+            if (w === null) return inOp(a, k, span);
+            for (let i = 0; i < nets.length; i++) if (((w & masks[i]!) >>> 0) === nets[i]) return true;
+            return false;
+          };
+        }
         if (k instanceof Ip) {
           return (c) => {
             const a = lf(c);
@@ -510,6 +533,21 @@ export class ExprCompiler {
     }
     return null;
   }
+}
+
+/** `ip(...)` or a list of them, all IPv4: each range's network and mask; else null. */
+function v4Ranges(k: Value): { nets: number[]; masks: number[] } | null {
+  const list = Array.isArray(k) ? k : [k];
+  if (list.length === 0) return null;
+  const nets: number[] = [];
+  const masks: number[] = [];
+  for (const r of list) {
+    if (!(r instanceof Ip) || r.v6) return null;
+    const mask = r.prefix === 0 ? 0 : (0xffffffff << (32 - r.prefix)) >>> 0;
+    masks.push(mask);
+    nets.push((r.w3 & mask) >>> 0);
+  }
+  return { nets, masks };
 }
 
 /** The errors of an `o[i]` site. */

@@ -15,12 +15,23 @@ export class EvalContext {
   private nowTime: Time | null = null;
 
   constructor(
-    readonly input: ObjectValue,
+    public input: ObjectValue,
     /** Epoch ms of the input's `time`, NaN when the input has none. */
-    readonly timeMs: number,
+    public timeMs: number,
     readonly clock: () => number,
     readonly store: RiskStore,
   ) {}
+
+  /**
+   * The same context for the next input: a stream engine evaluates one input
+   * at a time and keeps no context past it, so it need not make one per event.
+   */
+  reset(input: ObjectValue, timeMs: number): void {
+    this.input = input;
+    this.timeMs = timeMs;
+    this.nowMs = NaN;
+    this.nowTime = null;
+  }
 
   /** Evaluation time in epoch ms (NaN when the clock gives nonsense). */
   now(): number {

@@ -19,7 +19,7 @@ const INPUT = {
   },
   action: "node.restart",
   resource: { type: "node", env: "prod", size: 10, ip: "10.1.2.3", created: "2025-12-31T12:00:00Z", list: [1, "a", [2], { k: 1 }] },
-  context: { mfa: { verified_at: "2026-01-01T11:50:00Z" }, epoch: 1767268800 },
+  context: { mfa: { verified_at: "2026-01-01T11:50:00Z" }, epoch: 1767268800, mapped: "::ffff:10.1.2.3", net: "10.1.2.0/24", octal: "010.1.2.3" },
   time: "2026-01-01T12:00:00Z",
 };
 
@@ -168,6 +168,19 @@ table("in: membership, CIDR containment", [
   ['ip("10.1.0.0/16") in ip("10.0.0.0/8")', v(true)],
   ['ip("10.0.0.0/8") in ip("10.1.0.0/16")', v(false)],
   ['"1.2.3.4" in ip("0.0.0.0/0")', v(true)],
+  // An address read from the input against IPv4 ranges (compiled without making an Ip).
+  ['resource.ip in [ip("0.0.0.0/0")]', v(true)],
+  ['resource.ip in [ip("10.1.2.3")]', v(true)],
+  ['resource.ip in [ip("10.1.2.4"), ip("10.1.2.2/31")]', v(true)],
+  ['resource.ip in [ip("10.1.2.4"), ip("11.0.0.0/8")]', v(false)],
+  ['not (resource.ip in [ip("10.1.0.0/16")])', v(false)],
+  ['context.mapped in [ip("10.0.0.0/8")]', v(true)],
+  ['context.mapped in [ip("11.0.0.0/8")]', v(false)],
+  ['context.net in [ip("10.1.0.0/16")]', v(true)],
+  ['context.net in [ip("10.1.2.0/25")]', v(false)],
+  ['context.octal in [ip("10.0.0.0/8")]', err('`in` needs an IP address, found "010.1.2.3"')],
+  ['principal.name in [ip("10.0.0.0/8")]', err('`in` needs an IP address, found "Alice"')],
+  ['principal.clearance in [ip("10.0.0.0/8")]', err("`in` needs an IP address on the left of an ip() range, found number")],
   ['ip("300.1.1.1") == ip("300.1.1.1")', err('invalid IP address or range "300.1.1.1"')],
   ["ip(principal.clearance)", err("`ip` needs a string, found number")],
   ['ip("10.0.0.0/8")', v("10.0.0.0/8")],

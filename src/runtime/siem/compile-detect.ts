@@ -107,7 +107,7 @@ function eventRoots(rule: DetectRule, isConst: (name: string) => boolean): Set<s
 export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: ConstTable): CompiledDetectRule {
   const pkg = packageOf(file);
   const roots = eventRoots(rule, (n) => n !== "now" && consts.value(pkg, n) !== undefined);
-  const compiler = new ExprCompiler(consts.scope(pkg, roots));
+  const compiler = new ExprCompiler(consts.scope(pkg, roots), { generatePaths: true });
   const problems: string[] = [];
   const constNumber = (e: Expr, what: string): number => {
     const c = compiler.compile(e);

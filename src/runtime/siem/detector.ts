@@ -153,9 +153,12 @@ class CorrelationDetector implements Detector {
   private readonly st: DetectorStats;
   private watermark = -Infinity;
   private seq = 0;
+  /** Reset for each event (nothing keeps it past push). The context's time is the event's, so its clock is never read. */
+  private readonly ctx: EvalContext;
 
   constructor(rules: readonly CompiledDetectRule[], options: DetectorOptions) {
     this.store = options.risk ?? new MemoryRiskStore();
+    this.ctx = new EvalContext({}, NaN, NO_CLOCK, this.store);
     this.onProblem = options.onProblem ?? null;
     this.lateness = Math.max(0, options.allowedLatenessMs ?? 0);
     this.cap = Math.max(1, options.maxGroupsPerRule ?? 100_000);
@@ -220,8 +223,8 @@ class CorrelationDetector implements Detector {
       this.st.late++;
       this.problem("late", () => `event time ${formatInstant(t)} is behind the newest seen (${formatInstant(this.watermark)}) by more than the allowed lateness`);
     } else if (t > this.watermark) this.watermark = t;
-    // The context's time is the event's, so its clock is never read.
-    const ctx = new EvalContext(event, t, NO_CLOCK, this.store);
+    const ctx = this.ctx;
+    ctx.reset(event, t);
     const alerts: Alert[] = [];
     const { rules, known } = this.index === null ? this.everyRule : this.index.candidates(ctx);
     for (let i = 0; i < rules.length; i++) {

@@ -19,6 +19,13 @@ function digits(s: string, from: number, n: number): number {
   return v;
 }
 
+/** Two digits at `i`, or a negative number. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return (a >>> 0) > 9 || (b >>> 0) > 9 ? -1 : a * 10 + b;
+}
+
 /** Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's days_from_civil). */
 function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
@@ -35,12 +42,14 @@ export function eventTimeMs(s: string): number {
   // YYYY-MM-DDTHH:MM:SS then Z, or a fraction of 1-9 digits then Z.
   if (n < 20 || n > 30 || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) return parseRfc3339(s);
   if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return parseRfc3339(s);
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  const second = digits(s, 17, 2);
+  const hi = two(s, 0);
+  const lo = two(s, 2);
+  const year = hi < 0 || lo < 0 ? -1 : hi * 100 + lo;
+  const month = two(s, 5);
+  const day = two(s, 8);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
   let ms = 0;
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */ || n === 21) return parseRfc3339(s);

@@ -11,6 +11,8 @@ export type AadValue = string | number | boolean;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const TAGS = { s: 0x73, n: 0x6e, b: 0x62 } as const;
+/** What no fields encode to; empty, so sharing it is safe. */
+const NO_BYTES = new Uint8Array(0);
 
 /** The attribute `field` as a bindable value; throws "missing-aad" or "bad-aad-value". */
 export function aadValue(field: string, attributes: Readonly<Record<string, unknown>>): AadValue {
@@ -35,6 +37,7 @@ export function encodeAadValue(value: AadValue): Uint8Array {
 
 /** The values of `fields` in order, encoded back to back (the v1 envelope's AAD tail). */
 export function encodeAadValues(fields: readonly string[], attributes: Readonly<Record<string, unknown>>): Uint8Array {
+  if (fields.length === 0) return NO_BYTES;
   const parts = fields.map((f) => encodeAadValue(aadValue(f, attributes)));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;

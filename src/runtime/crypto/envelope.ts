@@ -59,7 +59,7 @@ function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8Array {
   const { cipher, kek } = options;
   const provider = resolveProvider(cipher, options.provider);
-  const fields = [...new Set(options.aadFields ?? [])].sort();
+  const fields = options.aadFields === undefined || options.aadFields.length === 0 ? [] : [...new Set(options.aadFields)].sort();
   // Values first: a missing field refuses before any key is used or counted.
   const aadValues = encodeAadValues(fields, options.attributes ?? {});
   const header = draftHeader(cipher, kek.id, kek.version, fields);

@@ -29,7 +29,7 @@
  *   and only in groups that see that many events within one window (or in a
  *   sequence without `by ... within`, whose window is unbounded).
  */
-import type { CompareOp, PolicyFile, Severity } from "../../parser/ast.js";
+import type { PolicyFile, Severity } from "../../parser/ast.js";
 import { EvalContext } from "../../evaluator/context.js";
 import type { Eval } from "../../evaluator/compile-expr.js";
 import { MemoryRiskStore, type RiskStore } from "../../evaluator/stores.js";
@@ -37,9 +37,9 @@ import { formatInstant } from "../../evaluator/time.js";
 import { eventTimeMs } from "./event-time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
-import { GroupWindow, holds, type WindowEntry } from "./window.js";
+import { holds, matchSequence } from "./window.js";
 import { DetectRuleIndex, type Candidates } from "./rule-index.js";
-import { GroupTable, singleKey, type GroupKey } from "./group-table.js";
+import { GroupTable, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
 
 /** An alert (spec section 7). */
 export interface Alert {
@@ -133,10 +133,8 @@ interface RuleState {
   /** Needs windows (having or sequence). */
   correlates: boolean;
   stepFns: Eval[];
-  /** The per-group event cap for this rule. */
-  maxEvents: number;
-  ops: CompareOp[];
-  ns: number[];
+  /** The rule's sequence over a window's step bits (window.ts matchSequence). */
+  match: (steps: readonly number[], n: number) => number[] | null;
   /** Ordered, every step count `>=` / `>`: only an event of the last step can complete the sequence. */
   lastStepOnly: boolean;
 }
@@ -173,16 +171,18 @@ class CorrelationDetector implements Detector {
         continue;
       }
       const steps = rule.sequence?.steps ?? [];
+      // `count OP N` never needs more than N + 1 events.
+      const cap = rule.having?.aggregate === "count" && Number.isFinite(rule.having.n) ? Math.max(maxEvents, rule.having.n + 1) : maxEvents;
+      const ops = steps.map((s) => s.op);
+      const ns = steps.map((s) => s.n);
+      const ordered = rule.sequence?.ordered ?? true;
       this.states.push({
         rule,
         stats,
-        groups: new GroupTable(),
+        groups: new GroupTable(rule.withinMs, cap),
         correlates: rule.having !== null || rule.sequence !== null,
         stepFns: steps.map((s) => s.fn),
-        // `count OP N` never needs more than N + 1 events.
-        maxEvents: rule.having?.aggregate === "count" && Number.isFinite(rule.having.n) ? Math.max(maxEvents, rule.having.n + 1) : maxEvents,
-        ops: steps.map((s) => s.op),
-        ns: steps.map((s) => s.n),
+        match: (bits, n) => matchSequence(bits, n, ordered, ops, ns),
         lastStepOnly: rule.sequence !== null && rule.sequence.ordered && steps.every((s) => s.op === ">=" || s.op === ">"),
       });
     }
@@ -276,8 +276,7 @@ class CorrelationDetector implements Detector {
     }
     if (!s.correlates) {
       stats.matched++;
-      const entry: WindowEntry = { t, seq: this.seq, event, values: undefined, steps };
-      return this.fire(s, ctx, {}, [entry], t);
+      return this.fire(s, ctx, {}, { count: 1, first: t, events: [event] }, t);
     }
     let key: GroupKey;
     let groupValues: Value[] | Value;
@@ -296,7 +295,7 @@ class CorrelationDetector implements Detector {
       groupValues = vs;
       key = JSON.stringify(vs.map((v) => toJson(v)));
     }
-    let values: GroupKey | GroupKey[] | undefined;
+    let values: DistinctValues;
     const having = rule.having;
     if (having !== null && having.aggregate === "distinct" && having.field !== null) {
       const v = this.read(having.field, ctx, stats);
@@ -305,36 +304,38 @@ class CorrelationDetector implements Detector {
       values = Array.isArray(v) ? [...new Set(v.map((x) => singleKey(toJson(x))))] : singleKey(toJson(v));
     }
     stats.matched++;
-    let g = s.groups.get(key);
-    if (g === undefined) {
-      if (s.groups.size >= this.cap) {
-        s.groups.evictOldest();
+    const groups = s.groups;
+    let g = groups.find(key);
+    if (g < 0) {
+      if (groups.size >= this.cap) {
+        groups.evictOldest();
         stats.evictedGroups++;
       }
-      g = new GroupWindow(key, groupValues, rule.withinMs, s.maxEvents);
-      s.groups.add(g);
-    } else s.groups.touch(g);
-    const inOrder = t >= g.newest;
-    stats.evictedEvents += g.add({ t, seq: this.seq, event, values, steps });
+      g = groups.create(key, groupValues);
+    } else groups.touch(g);
+    const inOrder = t >= groups.newest(g);
+    stats.evictedEvents += groups.add(g, t, this.seq, event, values, steps);
 
-    let used: WindowEntry[] | null = null;
+    let used: UsedEvents | null = null;
     if (rule.sequence !== null) {
       // With monotone counts an ordered sequence can only complete on an event of its last step,
       // unless the event is placed before others (a late one, within the allowed lateness).
-      if (!s.lastStepOnly || !inOrder || (steps >> (s.stepFns.length - 1)) & 1) used = g.matchSequence(rule.sequence.ordered, s.ops, s.ns);
+      if (!s.lastStepOnly || !inOrder || (steps >> (s.stepFns.length - 1)) & 1) used = groups.sequence(g, s.match, MAX_ALERT_EVENTS);
     } else if (having !== null) {
-      const n = having.aggregate === "count" ? g.size : g.distinctCount();
-      if (holds(having.op, n, having.n)) used = g.live();
+      const n = having.aggregate === "count" ? groups.count(g) : groups.distinctCount(g);
+      if (holds(having.op, n, having.n)) used = groups.takeAll(g, MAX_ALERT_EVENTS);
     }
     if (used === null) return null;
-    s.groups.delete(g); // the group starts afresh
+    const byValues = groups.groupValues(g);
+    const last = groups.newest(g);
+    groups.delete(g); // the group starts afresh
     const group: ObjectValue = {};
-    if (rule.by.length === 1) group[rule.by[0]!.text] = g.byValues;
-    else rule.by.forEach((b, i) => (group[b.text] = (g.byValues as Value[])[i]!));
-    return this.fire(s, ctx, group, used, g.newest);
+    if (rule.by.length === 1) group[rule.by[0]!.text] = byValues;
+    else rule.by.forEach((b, i) => (group[b.text] = (byValues as Value[])[i]!));
+    return this.fire(s, ctx, group, used, last);
   }
 
-  private fire(s: RuleState, ctx: EvalContext, group: ObjectValue, used: WindowEntry[], last: number): Alert {
+  private fire(s: RuleState, ctx: EvalContext, group: ObjectValue, used: UsedEvents, last: number): Alert {
     const { rule, stats } = s;
     stats.alerts++;
     this.st.alerts++;
@@ -346,16 +347,14 @@ class CorrelationDetector implements Detector {
       const id = this.target(q.target, ctx, stats);
       if (id !== null) this.store.quarantine(id, last, q.forMs);
     }
-    let first = Infinity;
-    for (const e of used) if (e.t < first) first = e.t;
     return {
       rule: rule.name,
       severity: rule.severity,
       group: toJson(group) as Record<string, unknown>,
-      first_seen: formatInstant(first),
+      first_seen: formatInstant(used.first),
       last_seen: formatInstant(last),
-      count: used.length,
-      events: used.slice(0, MAX_ALERT_EVENTS).map((e) => e.event),
+      count: used.count,
+      events: used.events,
       tags: [...rule.tags],
     };
   }

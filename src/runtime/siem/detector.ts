@@ -39,7 +39,7 @@ import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value 
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
 import { holds, matchSequence } from "./window.js";
 import { DetectRuleIndex, type Candidates } from "./rule-index.js";
-import { GroupTable, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
+import { GroupKeys, GroupTable, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
 
 /** An alert (spec section 7). */
 export interface Alert {
@@ -153,6 +153,8 @@ class CorrelationDetector implements Detector {
   private seq = 0;
   /** Reset for each event (nothing keeps it past push). The context's time is the event's, so its clock is never read. */
   private readonly ctx: EvalContext;
+  /** Group keys, numbered once for every rule. */
+  private readonly groupKeys = new GroupKeys();
 
   constructor(rules: readonly CompiledDetectRule[], options: DetectorOptions) {
     this.store = options.risk ?? new MemoryRiskStore();
@@ -179,7 +181,7 @@ class CorrelationDetector implements Detector {
       this.states.push({
         rule,
         stats,
-        groups: new GroupTable(rule.withinMs, cap),
+        groups: new GroupTable(this.groupKeys, rule.withinMs, cap),
         correlates: rule.having !== null || rule.sequence !== null,
         stepFns: steps.map((s) => s.fn),
         match: (bits, n) => matchSequence(bits, n, ordered, ops, ns),
@@ -305,13 +307,15 @@ class CorrelationDetector implements Detector {
     }
     stats.matched++;
     const groups = s.groups;
-    let g = groups.find(key);
+    // From here the event joins a group of `key`: a new key's number is taken at once.
+    const id = this.groupKeys.intern(key);
+    let g = groups.find(id);
     if (g < 0) {
       if (groups.size >= this.cap) {
         groups.evictOldest();
         stats.evictedGroups++;
       }
-      g = groups.create(key, groupValues);
+      g = groups.create(id, groupValues);
     } else groups.touch(g);
     const inOrder = t >= groups.newest(g);
     stats.evictedEvents += groups.add(g, t, this.seq, event, values, steps);

@@ -15,6 +15,11 @@
  * looking through the window while it is small (most are: a few events per
  * group), and by a Map of counts once it has held more than SMALL_WINDOW.
  *
+ * Group keys are interned once for every rule (GroupKeys): rules that group
+ * by the same field look the same key up in one Map, whose entry the first
+ * lookup of an event has brought into the cache, and find their own group by
+ * the key's number in a small Int32Array.
+ *
  * Windows are doubly linked lists of entries in (time, arrival) order. An
  * event at or after the group's newest time is appended (the common case); an
  * out-of-order one (within the allowed lateness) is placed by walking back.
@@ -48,6 +53,7 @@ const G_SIZE = 3;
 const G_STAMP = 4; // update stamp; GONE when the slot is free
 const G_OLDEST = 5; // time of the first entry
 const G_DISTINCT = 6; // distinct values in the window
+const G_ID = 7; // the group key's number (GroupKeys)
 
 // An entry's numbers, E per entry.
 const E = 5;
@@ -70,10 +76,56 @@ export interface UsedEvents {
   events: ObjectValue[];
 }
 
-export class GroupTable {
-  private readonly map = new Map<GroupKey, number>();
-  private g: Float64Array<ArrayBuffer> = new Float64Array(G * 16);
+/**
+ * Every rule's group keys, each with a number while some rule holds a group
+ * of it (counted references; a number no group holds is reused).
+ */
+export class GroupKeys {
+  private readonly ids = new Map<GroupKey, number>();
   private keys: GroupKey[] = [];
+  private refs: number[] = [];
+  private free: number[] = [];
+
+  /** The number of `key`; a new one has no references yet (the caller's group takes one at once). */
+  intern(key: GroupKey): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.free.pop();
+      if (id === undefined) {
+        id = this.keys.length;
+        this.keys.push(key);
+        this.refs.push(0);
+      } else {
+        this.keys[id] = key;
+        this.refs[id] = 0;
+      }
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
+  ref(id: number): void {
+    this.refs[id]!++;
+  }
+
+  unref(id: number): void {
+    if (--this.refs[id]! > 0) return;
+    this.ids.delete(this.keys[id]!);
+    this.keys[id] = null;
+    this.free.push(id);
+  }
+
+  /** Keys with a number now. */
+  get size(): number {
+    return this.ids.size;
+  }
+}
+
+export class GroupTable {
+  /** Group slot by key number (-1: none). */
+  private slotOf = new Int32Array(0);
+  private live = 0;
+  private g: Float64Array<ArrayBuffer> = new Float64Array(G * 16);
   private byValues: Value[] = [];
   private distinct: (Map<GroupKey, number> | null)[] = [];
   private freeGroups: number[] = [];
@@ -96,28 +148,32 @@ export class GroupTable {
   private scratchEntries: number[] = [];
 
   constructor(
+    private readonly groupKeys: GroupKeys,
     private readonly withinMs: number,
     /** At most this many events in a window; beyond it the oldest go (counted by the caller). */
     private readonly maxEvents: number,
   ) {}
 
   get size(): number {
-    return this.map.size;
+    return this.live;
   }
 
-  /** The group of `key`, or -1. */
-  find(key: GroupKey): number {
-    const g = this.map.get(key);
-    return g === undefined ? NONE : g;
+  /** The group of key number `id` (GroupKeys.intern), or -1. */
+  find(id: number): number {
+    return id < this.slotOf.length ? this.slotOf[id]! : NONE;
   }
 
-  /** A new, empty group, as the most recently updated. */
-  create(key: GroupKey, byValues: Value): number {
+  /** A new, empty group for key number `id`, as the most recently updated. */
+  create(id: number, byValues: Value): number {
+    if (id >= this.slotOf.length) {
+      const bigger = new Int32Array(Math.max(64, 2 * this.slotOf.length, id + 1)).fill(NONE);
+      bigger.set(this.slotOf);
+      this.slotOf = bigger;
+    }
     let s = this.freeGroups.pop();
     if (s === undefined) {
       s = this.groupSlots++;
       if (s * G >= this.g.length) this.g = grow(this.g);
-      this.keys.push(null);
       this.byValues.push(null);
       this.distinct.push(null);
     }
@@ -129,9 +185,11 @@ export class GroupTable {
     g[o + G_SIZE] = 0;
     g[o + G_OLDEST] = Infinity;
     g[o + G_DISTINCT] = 0;
-    this.keys[s] = key;
+    g[o + G_ID] = id;
     this.byValues[s] = byValues;
-    this.map.set(key, s);
+    this.slotOf[id] = s;
+    this.groupKeys.ref(id);
+    this.live++;
     this.enqueue(s);
     return s;
   }
@@ -261,8 +319,10 @@ export class GroupTable {
       this.release(x);
       x = next;
     }
-    this.map.delete(this.keys[s]!);
-    this.keys[s] = null;
+    const id = this.g[o + G_ID]!;
+    this.slotOf[id] = NONE;
+    this.groupKeys.unref(id);
+    this.live--;
     this.byValues[s] = null;
     this.distinct[s] = null;
     this.g[o + G_STAMP] = GONE;
@@ -282,9 +342,10 @@ export class GroupTable {
 
   /** Drops every group; the arrays shrink back. */
   clear(): void {
-    this.map.clear();
+    for (let s = 0; s < this.groupSlots; s++) if (this.g[s * G + G_STAMP] !== GONE) this.groupKeys.unref(this.g[s * G + G_ID]!);
+    this.live = 0;
+    this.slotOf = new Int32Array(0);
     this.g = new Float64Array(G * 16);
-    this.keys = [];
     this.byValues = [];
     this.distinct = [];
     this.freeGroups = [];
@@ -379,7 +440,7 @@ export class GroupTable {
     this.stamps.push(stamp);
     // Stale entries past twice the live groups, or a dropped front past half the array.
     const n = this.queue.length;
-    if (n - this.first > 2 * this.map.size + 64 || (this.first > 1024 && 2 * this.first > n)) this.compact();
+    if (n - this.first > 2 * this.live + 64 || (this.first > 1024 && 2 * this.first > n)) this.compact();
   }
 
   /** Keeps the current entries only, in order, from index 0 (amortized O(1) an update: each time, the queue has grown by at least half). */

@@ -8,7 +8,7 @@
  * updated first, while idle) and the group cap.
  */
 import t from "tap";
-import { GroupTable, type GroupKey } from "../../../src/runtime/siem/group-table.js";
+import { GroupKeys, GroupTable, type GroupKey } from "../../../src/runtime/siem/group-table.js";
 import { matchSequence } from "../../../src/runtime/siem/window.js";
 import { prng } from "./random-detect.js";
 
@@ -53,7 +53,8 @@ t.test("windows, caps and distinct counts match the model", async (t) => {
   for (let round = 0; round < 60; round++) {
     const withinMs = 1 + int(rand() < 0.5 ? 40 : 300);
     const maxEvents = 1 + int(rand() < 0.5 ? 30 : 80);
-    const table = new GroupTable(withinMs, maxEvents);
+    const keys = new GroupKeys();
+    const table = new GroupTable(keys, withinMs, maxEvents);
     const model = new Map<GroupKey, ModelGroup>();
     let now = 0;
     for (let seq = 1; seq <= 600; seq++) {
@@ -63,10 +64,11 @@ t.test("windows, caps and distinct counts match the model", async (t) => {
       const time = rand() < 0.2 ? now - int(30) : now;
       const values: GroupKey | GroupKey[] = rand() < 0.2 ? [...new Set(Array.from({ length: int(3) }, () => VALUES[int(VALUES.length)]!))] : VALUES[int(VALUES.length)]!;
       const steps = 1 + int(3);
-      let s = table.find(key);
+      const id = keys.intern(key);
+      let s = table.find(id);
       let m = model.get(key);
       if (s < 0) {
-        s = table.create(key, key);
+        s = table.create(id, key);
         m = { entries: [], newest: -Infinity };
       } else table.touch(s);
       // The model's Map keeps update order: least recently updated first.
@@ -99,7 +101,7 @@ t.test("windows, caps and distinct counts match the model", async (t) => {
           model.delete(k);
         }
       }
-      if (table.size !== model.size) {
+      if (table.size !== model.size || keys.size !== model.size) {
         t.fail(`round ${round} event ${seq}: ${table.size} groups, model ${model.size}`);
         return;
       }
@@ -109,21 +111,30 @@ t.test("windows, caps and distinct counts match the model", async (t) => {
   t.ok(big > 100, `${big} checks on windows past 16 events`);
 });
 
-t.test("the group cap evicts the least recently updated", async (t) => {
-  const table = new GroupTable(Infinity, 100);
-  const a = table.create("a", "a");
+t.test("the group cap evicts the least recently updated; key numbers are shared and let go", async (t) => {
+  const keys = new GroupKeys();
+  const table = new GroupTable(keys, Infinity, 100);
+  const other = new GroupTable(keys, Infinity, 100);
+  const a = table.create(keys.intern("a"), "a");
   table.add(a, 1, 1, {}, undefined, 0);
-  const b = table.create("b", "b");
+  const b = table.create(keys.intern("b"), "b");
   table.add(b, 2, 2, {}, undefined, 0);
+  const ob = other.create(keys.intern("b"), "b");
+  t.equal(keys.intern("b"), keys.intern("b"), "one number for b");
   table.touch(a);
   table.add(a, 3, 3, {}, undefined, 0);
   table.evictOldest();
-  t.equal(table.find("b"), -1, "b, updated least recently, went");
-  t.equal(table.find("a"), a);
-  const c = table.create("c", "c");
+  t.equal(table.find(keys.intern("b")), -1, "b, updated least recently, went");
+  t.equal(other.find(keys.intern("b")), ob, "another rule's group of b stays");
+  t.equal(table.find(keys.intern("a")), a);
+  const c = table.create(keys.intern("c"), "c");
   t.equal(c, b, "its slot is reused");
   t.equal(table.count(c), 0, "empty");
   t.same(table.takeAll(a, 10).count, 2);
+  other.delete(ob);
+  t.equal(keys.size, 2, "b's number is let go with its last group");
+  table.clear();
+  t.equal(keys.size, 0, "clear lets every number go");
 });
 
 t.test("matchSequence over positions", async (t) => {

@@ -116,7 +116,7 @@ function compare(name: string, file: PolicyFile, events: number, naiveEvents: nu
 
 /**
  * The most the settled heap may vary over the memory run. Settled, it holds
- * about 220,000 live groups in some 300 MiB, and the live-group count moves
+ * about 220,000 live groups in some 240 MiB, and the live-group count moves
  * by under 1% from one million events to the next: a few MiB of spread.
  * Anything kept per event, or per group never evicted, grows with the
  * stream instead: over the 7 million settled events, 16 MiB is 2.4 bytes an

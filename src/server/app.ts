@@ -1,13 +1,23 @@
 /**
- * The fastify application: hooks shared by every route (authentication,
- * security headers, the concurrency bound, request logs), the error and
- * not-found handlers, and the routes, registered from their own files.
+ * The fastify application: the hook every route runs first (security
+ * headers, authentication, the concurrency bound), request logs, the error
+ * and not-found handlers, and the routes, registered from their own files.
  *
- * Request logs never carry a body or a header value: one line per answered
- * request at `debug`, and at `info` (4xx) or `error` (5xx) for failures, with
- * method, path, status, error code and the client's configured name.
+ * The hot path is kept short: each route gets ONE onRequest hook, built
+ * when the route is registered from its `config` (its scope, and whether it
+ * counts against the concurrency bound), so nothing is looked up or
+ * allocated per request to decide what applies; the answer's serialization
+ * is the routes' business (serialize.ts for decisions).
+ *
+ * Request logs never carry a body or a header value. Failures (4xx at
+ * `info`, 501 and 503 at `warn`, 500 at `error`) are logged where they are
+ * answered, by `sendError`; answered requests get a `debug` line from an
+ * onResponse hook that exists only when the level is `debug` or `trace` at
+ * start. Lines carry method, path, status, error code, duration and the
+ * client's configured name.
  */
 import { performance } from "node:perf_hooks";
+import type { ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from "fastify";
 import type { Logger } from "pino";
 import type { DecisionLog } from "../index.js";
@@ -22,11 +32,17 @@ import { registerEvaluateRoutes } from "./routes-evaluate.js";
 import { registerEventRoutes } from "./routes-events.js";
 import { registerAdminRoutes } from "./routes-admin.js";
 import { registerMfaRoutes } from "./routes-mfa.js";
+import { lazyChildLogger } from "./request-log.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
     /** The scope a client needs; routes without one (health, readiness) are open. */
     scope?: Scope;
+    /**
+     * Set on routes that count against the concurrency bound (evaluate, batch,
+     * events, MFA): the route's label in swarm_policy_request_duration_seconds.
+     */
+    gate?: string;
   }
   interface FastifyRequest {
     /** The authenticated client's configured name (null without auth). */
@@ -55,10 +71,14 @@ const SECURITY_HEADERS: Record<string, string> = {
   "cross-origin-resource-policy": "same-origin",
 };
 
+const kStarted = Symbol("gateStarted");
+type GatedResponse = ServerResponse & { [kStarted]?: number };
+
 /**
- * The bound on concurrent work (evaluate, batch, events): a request counts
- * from its first byte until its answer is finished or its connection closes;
- * past the bound it is answered 503 `overloaded` before its body is read.
+ * The bound on concurrent work (evaluate, batch, events, MFA): a request
+ * counts from its first byte until its answer is finished or its connection
+ * closes; past the bound it is answered 503 `overloaded` before its body is
+ * read.
  */
 export class ConcurrencyGate {
   inflight = 0;
@@ -67,22 +87,33 @@ export class ConcurrencyGate {
     private readonly metrics: ServerMetrics,
   ) {}
 
-  hook(route: string): onRequestHookHandler {
-    return (_request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
-      if (this.inflight >= this.max) {
-        this.metrics.overloaded.inc();
-        void sendError(reply, "overloaded", `more than ${this.max} evaluation requests at once; retry later`);
-        return;
-      }
-      this.inflight++;
-      const t0 = performance.now();
-      // 'close' fires exactly once, whether the answer was sent or the client went away.
-      reply.raw.once("close", () => {
-        this.inflight--;
-        this.metrics.requestLatency.observe(route, (performance.now() - t0) / 1000);
-      });
-      done();
+  /**
+   * The 'close' listener of one route's responses (the response is `this`):
+   * one function per route, shared by its requests, so entering the gate
+   * allocates nothing. 'close' fires exactly once, whether the answer was
+   * sent or the client went away.
+   */
+  onClose(route: string): (this: GatedResponse) => void {
+    const gate = this;
+    const latency = this.metrics.requestLatency;
+    return function onGatedClose(this: GatedResponse) {
+      gate.inflight--;
+      latency.observe(route, (performance.now() - this[kStarted]!) / 1000);
     };
+  }
+
+  /** Count the request in, or answer 503 `overloaded` and return false. */
+  enter(reply: FastifyReply, onClose: (this: GatedResponse) => void): boolean {
+    if (this.inflight >= this.max) {
+      this.metrics.overloaded.inc();
+      void sendError(reply, "overloaded", `more than ${this.max} evaluation requests at once; retry later`);
+      return false;
+    }
+    this.inflight++;
+    const res = reply.raw as GatedResponse;
+    res[kStarted] = performance.now();
+    res.on("close", onClose);
+    return true;
   }
 }
 
@@ -100,6 +131,7 @@ export function buildApp(ctx: ServerContext, https: Record<string, unknown> | nu
   const app = Fastify({
     loggerInstance: ctx.log,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: limits.bodyBytes,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -115,39 +147,53 @@ export function buildApp(ctx: ServerContext, https: Record<string, unknown> | nu
   // Bodies are JSON (or NDJSON for events); fastify's default text/plain parser would let a string through as a body.
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler(errorHandler(limits.bodyBytes));
-  app.setNotFoundHandler((request, reply) => sendError(reply, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
 
+  const headers = https !== null ? { ...SECURITY_HEADERS, "strict-transport-security": "max-age=31536000" } : SECURITY_HEADERS;
   const auth = ctx.auth;
-  app.addHook("onRequest", (request, reply, done) => {
-    reply.headers(SECURITY_HEADERS);
-    if (https !== null) reply.header("strict-transport-security", "max-age=31536000");
-    const scope = request.routeOptions.config.scope;
-    if (auth === null || scope === undefined) return done();
-    const result = auth.check(request.headers.authorization, scope);
-    if (!result.ok) {
-      if (result.status === 401) reply.header("www-authenticate", 'Bearer realm="swarm-policy"');
-      void sendError(reply, result.code, result.message);
-      return;
-    }
-    request.client = result.client;
-    done();
+  /** The one onRequest hook of a route: security headers, then its scope's token check, then the gate when it has one. */
+  const routeHook = (scope: Scope | undefined, gated: string | undefined): onRequestHookHandler => {
+    const onClose = gated === undefined ? null : gate.onClose(gated);
+    const needsToken = auth !== null && scope !== undefined;
+    return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+      reply.headers(headers);
+      if (needsToken) {
+        const result = auth.check(request.headers.authorization, scope);
+        if (!result.ok) {
+          if (result.status === 401) reply.header("www-authenticate", 'Bearer realm="swarm-policy"');
+          void sendError(reply, result.code, result.message);
+          return;
+        }
+        request.client = result.client;
+      }
+      if (onClose !== null && !gate.enter(reply, onClose)) return;
+      done();
+    };
+  };
+  // Added before any route, so every route (and the HEAD twin of each GET) gets its hook first.
+  app.addHook("onRoute", (route) => {
+    const config = route.config as { scope?: Scope; gate?: string } | undefined;
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [routeHook(config?.scope, config?.gate), ...own];
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.headers(headers);
+    return sendError(reply, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`);
   });
 
   const log = ctx.log;
-  app.addHook("onResponse", (request, reply, done) => {
-    const status = reply.statusCode;
-    if (status < 400 && !log.isLevelEnabled("debug")) return done();
-    const line = { reqId: request.id, method: request.method, path: request.url.split("?")[0], status, ms: Math.round(reply.elapsedTime * 1000) / 1000, client: request.client };
-    if (status === 500) log.error(line, "request failed");
-    else if (status >= 500) log.warn(line, "request refused");
-    else if (status >= 400) log.info(line, "request refused");
-    else log.debug(line, "request");
-    done();
-  });
+  if (log.isLevelEnabled("debug")) {
+    app.addHook("onResponse", (request, reply, done) => {
+      // Failures were logged by sendError when they were answered.
+      if (reply.statusCode < 400) {
+        log.debug({ reqId: request.id, method: request.method, path: request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 1000) / 1000, client: request.client }, "request");
+      }
+      done();
+    });
+  }
 
-  registerEvaluateRoutes(app, ctx, gate);
-  registerEventRoutes(app, ctx, gate);
+  registerEvaluateRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
-  registerMfaRoutes(app, ctx, gate);
+  registerMfaRoutes(app, ctx);
   return { app, gate };
 }

@@ -38,9 +38,20 @@ export function errorBody(code: ErrorCode, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-/** Send an error answer with the code's status. */
+/**
+ * Send an error answer with the code's status, and log it: `info` for 4xx,
+ * `warn` for 501 and 503, `error` for 500, with the request's id, method,
+ * path (no query string), status, code, duration and client name; never a
+ * body, a header value or the message (which may quote the request).
+ */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string): FastifyReply {
-  return reply.code(ERROR_CODES[code]).type("application/json; charset=utf-8").send(errorBody(code, message));
+  const status = ERROR_CODES[code];
+  const request = reply.request;
+  const line = { method: request.method, path: request.url.split("?")[0], status, code, ms: Math.round(reply.elapsedTime * 1000) / 1000, client: request.client };
+  if (status === 500) reply.log.error(line, "request failed");
+  else if (status >= 500) reply.log.warn(line, "request refused");
+  else reply.log.info(line, "request refused");
+  return reply.code(status).type("application/json; charset=utf-8").send(errorBody(code, message));
 }
 
 /** fastify's own errors (parsing, limits, validation) mapped to our codes. */

@@ -8,9 +8,10 @@
 import { performance } from "node:perf_hooks";
 import type { FastifyInstance } from "fastify";
 import { decisionOutcome, type Decision, type EvaluateOptions } from "../index.js";
-import type { ConcurrencyGate, ServerContext } from "./app.js";
+import type { ServerContext } from "./app.js";
 import { sendError } from "./errors.js";
 import { batchBody, evaluateBody, explainQuery } from "./schemas.js";
+import { serializeBatch, serializeDecision } from "./serialize.js";
 
 const EXPLAIN: EvaluateOptions = { explain: true };
 export const NO_POLICY_MESSAGE = "no policy set has loaded without errors; see GET /v1/policies";
@@ -26,7 +27,9 @@ function wantsExplain(query: unknown): boolean {
   return e === "true" || e === "1";
 }
 
-export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext, gate: ConcurrencyGate): void {
+const JSON_TYPE = "application/json; charset=utf-8";
+
+export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { metrics, policies } = ctx;
   const log = ctx.decisionLog;
   const record = (input: unknown, d: Decision): void => {
@@ -37,7 +40,7 @@ export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext,
 
   app.post(
     "/v1/evaluate",
-    { schema: { body: evaluateBody, querystring: explainQuery }, config: { scope: "evaluate" }, onRequest: gate.hook("evaluate") },
+    { schema: { body: evaluateBody, querystring: explainQuery }, config: { scope: "evaluate", gate: "evaluate" } },
     (request, reply) => {
       const set = policies.current;
       if (set === null) {
@@ -49,13 +52,13 @@ export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext,
       const d = set.engine.evaluate(input, wantsExplain(request.query) ? EXPLAIN : undefined);
       metrics.decisionLatency.observe("evaluate", (performance.now() - t0) / 1000);
       record(input, d);
-      return d;
+      void reply.header("content-type", JSON_TYPE).send(serializeDecision(d));
     },
   );
 
   app.post(
     "/v1/evaluate/batch",
-    { schema: { body: batchBody(ctx.config.limits.batchMaxItems), querystring: explainQuery }, config: { scope: "evaluate" }, onRequest: gate.hook("batch") },
+    { schema: { body: batchBody(ctx.config.limits.batchMaxItems), querystring: explainQuery }, config: { scope: "evaluate", gate: "batch" } },
     (request, reply) => {
       const set = policies.current;
       if (set === null) {
@@ -68,7 +71,7 @@ export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext,
       const decisions = set.engine.evaluateBatch(body.inputs, explain ? EXPLAIN : undefined);
       metrics.decisionLatency.observe("batch", (performance.now() - t0) / 1000);
       for (let i = 0; i < decisions.length; i++) record(body.inputs[i], decisions[i]!);
-      return { version: set.version, decisions };
+      void reply.header("content-type", JSON_TYPE).send(serializeBatch(set.version, decisions));
     },
   );
 }

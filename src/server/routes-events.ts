@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Alert, StreamProblem } from "../index.js";
-import type { ConcurrencyGate, ServerContext } from "./app.js";
+import type { ServerContext } from "./app.js";
 import type { StoredAlert } from "./alerts.js";
 import { sendError } from "./errors.js";
 import { alertsQuery, eventsBody } from "./schemas.js";
@@ -72,7 +72,7 @@ export function storeAlerts(ctx: ServerContext, alerts: readonly Alert[]): Store
   return out;
 }
 
-export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, gate: ConcurrencyGate): void {
+export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { metrics, policies } = ctx;
   app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
     done(null, parseNdjson(body as string));
@@ -80,7 +80,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext, ga
 
   app.post(
     "/v1/events",
-    { schema: { body: eventsBody(ctx.config.limits.eventsMaxItems) }, config: { scope: "events" }, onRequest: gate.hook("events") },
+    { schema: { body: eventsBody(ctx.config.limits.eventsMaxItems) }, config: { scope: "events", gate: "events" } },
     (request, reply) => {
       const set = policies.current;
       if (set === null) {

@@ -11,14 +11,14 @@
  *   store fails (never a success).
  */
 import type { FastifyInstance } from "fastify";
-import type { ConcurrencyGate, ServerContext } from "./app.js";
+import type { ServerContext } from "./app.js";
 import { sendError } from "./errors.js";
 import { mfaBody } from "./schemas.js";
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-export function registerMfaRoutes(app: FastifyInstance, ctx: ServerContext, gate: ConcurrencyGate): void {
-  app.post("/v1/mfa/verify", { schema: { body: mfaBody }, config: { scope: "evaluate" }, onRequest: gate.hook("mfa") }, async (request, reply) => {
+export function registerMfaRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  app.post("/v1/mfa/verify", { schema: { body: mfaBody }, config: { scope: "evaluate", gate: "mfa" } }, async (request, reply) => {
     const mfa = ctx.mfa;
     if (mfa === null) {
       void sendError(reply, "mfa_not_configured", "this server has no MFA secret source configured (serve --keyring)");

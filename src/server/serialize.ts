@@ -43,7 +43,13 @@ function notAppliedText(n: NotApplied): string {
 function cached<T extends object>(x: T, write: (x: T) => string): string {
   if (!Object.isFrozen(x)) return write(x);
   let s = frozenText.get(x);
-  if (s === undefined) frozenText.set(x, (s = write(x)));
+  if (s === undefined) {
+    s = write(x);
+    // Converting a string to a number flattens it in V8 (the trick of the flatstr package): a cached
+    // part is then one piece, not a rope of its own, when the answer is copied out.
+    Number(s);
+    frozenText.set(x, s);
+  }
   return s;
 }
 

@@ -48,11 +48,10 @@ const restart = {
   time: "2026-01-01T00:05:00Z",
 };
 
-function same(t: Tap, d: Decision, what: string): void {
+function same(t: { equal(found: unknown, wanted: unknown, message: string): unknown }, d: Decision, what: string): void {
   t.equal(serializeDecision(d), JSON.stringify(d), what);
   t.equal(serializeDecision(d), JSON.stringify(d), `${what}, again (cached parts)`);
 }
-type Tap = typeof t;
 
 t.test("access decisions of every shape", async (t) => {
   const engine = compile(POLICY, { file: "ops/α.policy" });

@@ -36,6 +36,10 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
+/** The minute (checked) of the last time read, and its epoch ms: a stream's times share their minute. */
+let minuteKey = -1;
+let minuteMs = 0;
+
 /** Epoch ms of an RFC 3339 time, or NaN. */
 export function eventTimeMs(s: string): number {
   const n = s.length;
@@ -53,14 +57,21 @@ export function eventTimeMs(s: string): number {
   let ms = 0;
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */ || n === 21) return parseRfc3339(s);
-    const frac = digits(s, 20, n - 21);
+    const k = n - 21;
+    const frac = digits(s, 20, k);
     if (frac < 0) return NaN;
     // Truncated to milliseconds.
-    ms = n - 21 >= 3 ? digits(s, 20, 3) : frac * (n - 21 === 1 ? 100 : 10);
+    ms = k === 3 ? frac : k > 3 ? digits(s, 20, 3) : frac * (k === 1 ? 100 : 10);
   }
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || minute < 0 || second < 0) return NaN;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const dim = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
-  if (day > dim || hour > 23 || minute > 59 || second > 60) return NaN;
-  return (((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second) * 1000 + ms;
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || minute < 0 || second < 0 || second > 60) return NaN;
+  // Each part is two digits (the year four), so the key names one minute.
+  const key = year * 1e8 + month * 1e6 + day * 1e4 + hour * 100 + minute;
+  if (key !== minuteKey) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const dim = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+    if (day > dim || hour > 23 || minute > 59) return NaN;
+    minuteKey = key;
+    minuteMs = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60_000;
+  }
+  return minuteMs + second * 1000 + ms;
 }

@@ -240,8 +240,11 @@ export class GroupTable {
     // Place by (time, arrival): after the last entry not later than t (arrival breaks ties, and
     // this event arrived last).
     let prev = g[o + G_TAIL]!;
-    if (t < g[o + G_NEWEST]!) while (prev !== NONE && e[prev * E + E_T]! > t) prev = e[prev * E + E_PREV]!;
-    const next = prev === NONE ? g[o + G_HEAD]! : e[prev * E + E_NEXT]!;
+    let next = NONE;
+    if (t < g[o + G_NEWEST]!) {
+      while (prev !== NONE && e[prev * E + E_T]! > t) prev = e[prev * E + E_PREV]!;
+      next = prev === NONE ? g[o + G_HEAD]! : e[prev * E + E_NEXT]!;
+    }
     e[xo + E_PREV] = prev;
     e[xo + E_NEXT] = next;
     if (prev === NONE) {

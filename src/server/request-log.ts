@@ -18,18 +18,22 @@ class LazyRequestLogger {
     private readonly bindings: Bindings,
   ) {}
 
+  /** The real child, made now if not yet. */
+  private logger(): Logger {
+    return (this.made ??= this.root.child(this.bindings));
+  }
+
   private write(level: Level, args: unknown[]): void {
-    if (!this.root.isLevelEnabled(level)) return;
-    this.made ??= this.root.child(this.bindings);
-    (this.made[level] as Write)(...args);
+    // The child's own level once it exists (someone may have set it), the root's until then.
+    if (!(this.made ?? this.root).isLevelEnabled(level)) return;
+    (this.logger()[level] as Write)(...args);
   }
 
   get level(): string {
     return (this.made ?? this.root).level;
   }
   set level(level: string) {
-    this.made ??= this.root.child(this.bindings);
-    this.made.level = level;
+    this.logger().level = level;
   }
   fatal(...args: unknown[]): void {
     this.write("fatal", args);
@@ -51,8 +55,7 @@ class LazyRequestLogger {
   }
   silent(): void {}
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    this.made ??= this.root.child(this.bindings);
-    return this.made.child(bindings, options);
+    return this.logger().child(bindings, options);
   }
 }
 

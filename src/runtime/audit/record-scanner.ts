@@ -101,8 +101,12 @@ export class RecordScanner {
   #size = 0;
   #overflow = false;
   #recordLine = 1;
-  // JSON array state inside a record.
-  #stack: number[] = [];
+  // JSON array state inside a record: the closing byte each open bracket expects, one byte per
+  // level. Only the first `#max` levels are kept: a record nested deeper is longer than the limit
+  // (a bad record), and its deeper levels are counted, not matched, so a file of `[[[[...` cannot
+  // make the scanner hold more than one record's worth of memory.
+  #stack = new Uint8Array(64);
+  #depth = 0;
   #inString = false;
   #escape = false;
   #afterComma = false;
@@ -232,7 +236,7 @@ export class RecordScanner {
           if (chunk[i] === BACKSLASH) this.#escape = true;
           else {
             this.#inString = false;
-            if (this.#stack.length === 0) {
+            if (this.#depth === 0) {
               this.#endElement(chunk, start, i + 1, out);
               start = -1;
             }
@@ -241,9 +245,9 @@ export class RecordScanner {
           continue;
         }
         if (b === QUOTE) this.#inString = true;
-        else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.#stack.push(b === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
+        else if (b === OPEN_BRACE || b === OPEN_BRACKET) this.#open(b === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET);
         else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-          if (this.#stack.length === 0) {
+          if (this.#depth === 0) {
             if (b === CLOSE_BRACKET) {
               // `]` right after a scalar record: the record ends here, the array too (handled below).
               this.#endElement(chunk, start, i, out);
@@ -252,14 +256,15 @@ export class RecordScanner {
             }
             throw new InventoryError(`unexpected "}" in the JSON array`, this.#line);
           }
-          if (this.#stack.pop() !== b) throw new InventoryError(`mismatched "${String.fromCharCode(b)}" in the JSON array`, this.#line);
-          if (this.#stack.length === 0) {
+          this.#depth--;
+          if (this.#depth < this.#max && this.#stack[this.#depth] !== b) throw new InventoryError(`mismatched "${String.fromCharCode(b)}" in the JSON array`, this.#line);
+          if (this.#depth === 0) {
             this.#endElement(chunk, start, i + 1, out);
             start = -1;
             i++;
             continue;
           }
-        } else if (this.#stack.length === 0 && (b === COMMA || isSpace(b))) {
+        } else if (this.#depth === 0 && (b === COMMA || isSpace(b))) {
           // The end of a scalar record (a number or a literal).
           this.#endElement(chunk, start, i, out);
           start = -1;
@@ -298,6 +303,19 @@ export class RecordScanner {
       }
     }
     if (this.#at === At.Element && start >= 0) this.#keep(chunk, start, n);
+  }
+
+  /** One more open bracket expecting `closer`; kept while within the first `#max` levels. */
+  #open(closer: number): void {
+    if (this.#depth < this.#max) {
+      if (this.#depth === this.#stack.length) {
+        const grown = new Uint8Array(Math.min(this.#stack.length * 2, this.#max));
+        grown.set(this.#stack);
+        this.#stack = grown;
+      }
+      this.#stack[this.#depth] = closer;
+    }
+    this.#depth++;
   }
 
   #endElement(chunk: Uint8Array, start: number, end: number, out: ScannedRecord[]): void {

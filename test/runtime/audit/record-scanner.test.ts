@@ -231,3 +231,31 @@ t.test("openInventory: missing file and directory are InventoryErrors; a file st
     { line: 2, index: 1, value: 5 },
   ]);
 });
+
+t.test("bracket nesting deeper than the record limit is counted, not held: memory stays bounded", async (t) => {
+  // A record of 16 MiB of `[` once held one JS array slot per byte (about 30 bytes each).
+  const scanner = new RecordScanner();
+  const chunk = new Uint8Array(256 * 1024).fill(0x5b);
+  scanner.push(enc.encode("["));
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 64; i++) scanner.push(chunk);
+  const grown = process.memoryUsage().heapUsed - before;
+  t.ok(grown < 64 * 1024 * 1024, `heap grew by ${(grown / 1048576).toFixed(1)} MiB over 16 MiB of "["`);
+
+  // Deeper than the limit: a bad record whose end is still found, and the scan goes on.
+  const deep = "[".repeat(40) + "]".repeat(40);
+  for (const size of [0, 7]) {
+    t.same(
+      brief(scan(`[{"id":"a"},${deep},{"id":"c"}]`, size, { maxRecordBytes: 16 }).records),
+      [
+        { line: 1, index: 0, value: { id: "a" } },
+        { line: 1, index: 1, error: "record is longer than 16 bytes" },
+        { line: 1, index: 2, value: { id: "c" } },
+      ],
+      `chunks of ${size || "all"}`,
+    );
+  }
+  // Within the kept levels, brackets are still matched.
+  t.throws(() => scan(`[${"[".repeat(10)}}`, 0, { maxRecordBytes: 16 }), InventoryError);
+  t.throws(() => scan(`[${"[".repeat(100)}${"]".repeat(99)}}]`, 0, { maxRecordBytes: 4096 }), /mismatched "}"/);
+});

@@ -50,6 +50,22 @@ export interface InvalidRecord {
   problems: RecordProblem[];
 }
 
+/**
+ * The value as a detail shows it. JSON.stringify overflows the stack on a value nested some
+ * thousands deep (an inventory line of 300 KB can be), and returns undefined or throws for what
+ * is not JSON (a record handed over by a caller): one record must never end the whole audit.
+ */
+function shownValue(value: unknown): unknown {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return err instanceof RangeError ? "(nested too deep to show, left out)" : "(not JSON, left out)";
+  }
+  if (json === undefined) return "(not JSON, left out)";
+  return json.length <= MAX_DETAIL_VALUE ? value : `(${json.length} characters of JSON, left out)`;
+}
+
 function boundedAttributes(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   let kept = 0;
@@ -61,8 +77,7 @@ function boundedAttributes(record: Record<string, unknown>): Record<string, unkn
       continue;
     }
     const value = record[key];
-    const json = JSON.stringify(value);
-    const shown = json.length <= MAX_DETAIL_VALUE ? value : `(${json.length} characters of JSON, left out)`;
+    const shown = shownValue(value);
     // defineProperty: a key "__proto__" (JSON.parse makes it an own key) must stay data, not a prototype.
     Object.defineProperty(out, key.length <= MAX_DETAIL_VALUE ? key : `${key.slice(0, MAX_DETAIL_VALUE)}…`, {
       value: shown,

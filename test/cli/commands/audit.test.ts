@@ -108,3 +108,12 @@ t.test("--help shows an example", async (t) => {
   t.equal(r.code, 0);
   t.match(r.stdout, /\$ swarm-policy audit policies\/ --inventory objects\.jsonl/);
 });
+
+t.test("a record nested thousands deep is reported like any other, not an internal error (exit 1, not 2)", async (t) => {
+  const deep = `{"id":"deep","classification":"phi","encryption":{"cipher":null},"x":${"[".repeat(150_000)}${"]".repeat(150_000)}}`;
+  const cwd = t.testdir({ "a.policy": POLICY, "inv.jsonl": jsonl(deep, ok) });
+  const r = await run(["audit", "a.policy", "--inventory", "inv.jsonl", ...NOW], { cwd });
+  t.equal(r.code, 1, r.stderr);
+  t.equal(r.stderr, "");
+  t.match(r.stdout, /^NOT COMPLIANT: 2 records, 1 compliant, 1 non-compliant, 0 invalid/m);
+});

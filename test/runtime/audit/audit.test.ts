@@ -221,3 +221,19 @@ t.test("the shipped policies: every encryption rule and its tags", async (t) => 
   t.equal(report.policy.version, engine.version);
   t.same(report.policy.rules.map((r) => r.rule), [...tags.keys()]);
 });
+
+t.test("an attribute nested too deep to serialise, or not JSON at all, is left out of its detail; the audit goes on", async (t) => {
+  // About 300 KB on one inventory line: JSON.parse takes it, JSON.stringify overflows the stack.
+  const deep = JSON.parse(`{"id":"deep","encryption":{"cipher":"none"},"x":${"[".repeat(150_000)}${"]".repeat(150_000)}}`);
+  const odd = { id: "odd", encryption: { cipher: "none" }, gone: undefined, big: 10n };
+  const report = await audit([deep, odd, rec("after", undefined, { cipher: "none" })]);
+  t.equal(report.totals.records, 3);
+  t.same(
+    report.objects.map((o) => [o.id, o.attributes]),
+    [
+      ["deep", { x: "(nested too deep to show, left out)" }],
+      ["odd", { gone: "(not JSON, left out)", big: "(not JSON, left out)" }],
+      ["after", {}],
+    ],
+  );
+});

@@ -14,7 +14,8 @@
  * `maxQueuedBytes` (8 MiB) lines are DROPPED and counted rather than growing
  * memory without bound behind a slow disk. A write or rotation error is
  * counted and reported to `onError`; the lines of that write are lost and the
- * next flush reopens the file.
+ * next flush reopens the file. A stream ("-") that fails (its reader gone)
+ * fails every later write the same way: counted, never thrown, never waited on.
  *
  * Rotation: when a write would take the file past `maxBytes`, file.keep is
  * deleted, file.(keep-1) ... file.1 move up one, the file becomes file.1 and
@@ -198,6 +199,7 @@ export class DecisionLog {
   private readonly onEntry: ((entry: DecisionLogEntry) => void) | undefined;
   private readonly out: NodeJS.WritableStream | null;
   private readonly now: () => number;
+  private readonly ignoreStreamError = (): void => {};
   private queue: string[] = [];
   private queuedBytes = 0;
   private flushing: Promise<void> | null = null;
@@ -217,6 +219,10 @@ export class DecisionLog {
     this.onEntry = options.onEntry;
     this.out = options.path === "-" ? (options.stdout ?? process.stdout) : null;
     this.now = options.now ?? Date.now;
+    // A stream that fails (EPIPE once stdout's reader is gone) also emits 'error', which without a
+    // listener is an uncaught exception that ends the process. The failure itself reaches `write`
+    // through the write's callback; this only keeps it from being thrown.
+    this.out?.on("error", this.ignoreStreamError);
   }
 
   /** Log one decision of `kind` for `input`. Never throws, never waits; returns the entry (null once closed). */
@@ -286,8 +292,11 @@ export class DecisionLog {
     const chunk = lines.join("");
     try {
       if (this.out !== null) {
-        // Respect back-pressure: a slow reader of stdout holds the queue here, and the cap above bounds it.
-        if (!this.out.write(chunk)) await new Promise<void>((resolve) => this.out!.once("drain", resolve));
+        // Wait for the write's callback, not for 'drain': it comes for a slow reader (back-pressure: the
+        // queue waits here, and the cap above bounds it) AND with the error of a stream that failed or
+        // was destroyed, for which 'drain' never comes and every later flush would wait forever.
+        const out = this.out;
+        await new Promise<void>((resolve, reject) => out.write(chunk, (err) => (err ? reject(err) : resolve())));
       } else {
         const bytes = Buffer.byteLength(chunk);
         if (this.fh === null) await this.openFile();
@@ -340,6 +349,7 @@ export class DecisionLog {
   async close(): Promise<void> {
     this.closed = true;
     await this.flush();
+    this.out?.off("error", this.ignoreStreamError);
     const fh = this.fh;
     this.fh = null;
     await fh?.close().catch(() => undefined);

@@ -8,7 +8,7 @@ import t from "tap";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import { compile, compileDetectors, decisionEvent, decisionOutcome, DecisionLog, redact, REDACTED, type DecisionLogEntry } from "../../src/index.js";
 
 function tempDir(t: Tap): string {
@@ -171,6 +171,33 @@ t.test("a write error is counted and reported, never thrown; the log goes on", a
   log.append("access", {}, { version: "v", decision: "deny" });
   await log.close();
   t.equal(log.stats.errors, 2, "retried (and failed again) on the next flush");
+});
+
+t.test("a stdout that fails (EPIPE: its reader is gone) is a counted error, never an uncaught one nor a flush that waits forever", async (t) => {
+  let broken = false;
+  const out = new Writable({
+    write(_chunk, _enc, done) {
+      if (!broken) return done();
+      done(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    },
+  });
+  const errors: Error[] = [];
+  const log = new DecisionLog({ path: "-", stdout: out, onError: (e) => errors.push(e) });
+  log.append("access", {}, { version: "v", decision: "deny" });
+  await log.flush();
+  t.equal(log.stats.written, 1);
+  broken = true;
+  log.append("access", {}, { version: "v", decision: "deny" });
+  await log.flush();
+  t.equal(log.stats.errors, 1, "the failed write is counted");
+  t.equal(log.stats.dropped, 1, "and its line is counted as lost");
+  t.match(errors[0]?.message, /EPIPE/);
+  t.ok(out.destroyed, "the stream is gone for good");
+  log.append("access", {}, { version: "v", decision: "deny" });
+  await log.close();
+  t.equal(log.stats.errors, 2, "a write to the dead stream fails the same way, and close() still returns");
+  t.equal(log.stats.dropped, 2);
+  t.equal(out.listenerCount("error"), 0, "close() removes the log's error listener from the stream");
 });
 
 t.test("decisions as events: one principal collecting many denials raises an alert", async (t) => {

@@ -136,3 +136,27 @@ t.test("decision log to stdout", async (t) => {
   await server.close();
   t.match(JSON.parse(text.trim()), { kind: "access", outcome: "allow", rule: "demo/readers-read" });
 });
+
+t.test("a decision log on a stdout whose reader is gone: decisions go on, the failures are counted, close returns", async (t) => {
+  const { Writable } = await import("node:stream");
+  const out = new Writable({
+    write(_chunk, _enc, done) {
+      done(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    },
+  });
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url, server, logs } = await start(t, [dir], {
+    stdout: out,
+    config: testConfig((c) => (c.decisionLog = { path: "-", maxBytes: 1 << 20, keep: 1, redact: [], toEvents: false })),
+  });
+  for (let i = 0; i < 3; i++) {
+    const r = await call(url, "/v1/evaluate", { body: accessInput("ann", ["reader"]) });
+    t.equal(r.status, 200, "the process is still answering");
+    t.equal(r.json.decision, "allow");
+  }
+  const metrics = (await call(url, "/metrics")).text;
+  t.match(metrics, /^swarm_policy_decision_log_errors_total [1-3]$/m, "write failures counted");
+  t.ok(logs.lines.some((l) => l.msg === "decision log write failed"), "and logged");
+  await server.close(); // would wait forever on a 'drain' that never comes
+  t.pass("closed");
+});

@@ -15,14 +15,16 @@
  *   (later asks coalesce into it), so the last change on disk always wins.
  * - Watching: fs.watch on each directory (recursive) and on the directory of
  *   each file path (editors save by rename, which a watch on the file itself
- *   would lose), debounced. Any change under a watched directory triggers a
- *   reload: schemas next to the policies count too.
+ *   would lose), debounced, and on each directory's parent for its name, so
+ *   a directory replaced under its name is followed (see `watch`). Any
+ *   change under a watched directory triggers a reload: schemas next to the
+ *   policies count too.
  * - The correlation engine is rebuilt only when the version changes (its
  *   windows start empty then). The risk store is shared by every set, so
  *   risk raised and quarantines survive reloads.
  */
 import { watch, type FSWatcher } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { Engine, hasErrors, readSources, toJsonReport, MemoryRiskStore, type Detector, type DetectorOptions, type JsonDiagnostic } from "../index.js";
 
@@ -80,6 +82,10 @@ export class PolicySet {
   private running: Promise<ReloadAttempt> | null = null;
   private pending: Promise<ReloadAttempt> | null = null;
   private watchers: FSWatcher[] = [];
+  /** The plan the watchers follow (see `watchPlan`); a different one means they must be replaced. */
+  private watchKey = "";
+  private watcherFailed = false;
+  private rewatching: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -146,39 +152,51 @@ export class PolicySet {
     return attempt;
   }
 
-  /** Watch the paths and reload (debounced) on any change under them. */
+  /**
+   * Watch the paths and reload (debounced) on any change under them.
+   *
+   * fs.watch follows an inode, not a name: a directory deleted and made
+   * again, or replaced by a rename (an atomic deploy), would leave its
+   * watcher on the old inode and reloads would stop for good. So each
+   * watched directory's own parent is watched for its name too, and before
+   * each reload the plan (what to watch, and the identity of each directory)
+   * is made again; when it changed, or a watcher failed, the watchers are
+   * replaced.
+   */
   async watch(): Promise<void> {
-    const debounce = this.options.debounceMs ?? 250;
-    const schedule = () => {
-      if (this.closed) return;
-      if (this.timer !== null) clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.reload("watch");
-      }, debounce);
-    };
-    const dirs = new Map<string, { recursive: boolean; names: Set<string> | null }>();
-    for (const p of this.paths) {
-      let isDir = false;
-      try {
-        isDir = (await stat(p)).isDirectory();
-      } catch {
-        // Not there (yet): watch its directory for it to appear.
-      }
-      if (isDir) dirs.set(p, { recursive: true, names: null });
-      else {
-        const dir = path.dirname(p);
-        const entry = dirs.get(dir) ?? { recursive: false, names: new Set<string>() };
-        entry.names?.add(path.basename(p));
-        dirs.set(dir, entry);
-      }
-    }
-    for (const [dir, { recursive, names }] of dirs) {
+    await this.refreshWatchers();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      // Re-planned first, so the reload reads what the new watchers now follow; serialized, so two never overlap.
+      this.rewatching = this.rewatching
+        .then(() => this.refreshWatchers())
+        .catch(() => undefined) // the watchers stay as they were; the reload still runs
+        .then(() => void this.reload("watch"));
+    }, this.options.debounceMs ?? 250);
+  }
+
+  private async refreshWatchers(): Promise<void> {
+    const { plan, key } = await watchPlan(this.paths);
+    if (this.closed || (key === this.watchKey && !this.watcherFailed)) return;
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    this.watchKey = key;
+    this.watcherFailed = false;
+    for (const [dir, { recursive, names }] of plan) {
       try {
         const w = watch(dir, { recursive, persistent: false }, (_event, file) => {
-          if (names === null || file === null || names.has(path.basename(String(file)))) schedule();
+          if (names === null || file === null || names.has(path.basename(String(file)))) this.schedule();
         });
-        w.on("error", () => schedule());
+        w.on("error", () => {
+          // A failed watcher is closed by node: replace it at the next refresh.
+          this.watcherFailed = true;
+          this.schedule();
+        });
         this.watchers.push(w);
       } catch {
         // An unwatchable path still reloads on SIGHUP and POST /v1/policies/reload.
@@ -194,4 +212,40 @@ export class PolicySet {
     for (const w of this.watchers) w.close();
     this.watchers = [];
   }
+}
+
+type WatchPlan = Map<string, { recursive: boolean; names: Set<string> | null }>;
+
+/**
+ * What to watch for `paths`: each directory path recursively, and its parent
+ * for its name (so its deletion, re-creation or replacement is seen); for a
+ * file path (or one not there yet), its directory for its name, plus the
+ * first step of its link when it is a relative symlink, so a Kubernetes
+ * ConfigMap mount (`a.policy -> ..data/a.policy`, `..data` swapped by a
+ * rename) is followed. `key` names the plan with each directory's inode.
+ */
+async function watchPlan(paths: readonly string[]): Promise<{ plan: WatchPlan; key: string }> {
+  const plan: WatchPlan = new Map();
+  const add = (dir: string, name: string | null) => {
+    const entry = plan.get(dir);
+    if (name === null) plan.set(dir, { recursive: true, names: null });
+    else if (entry === undefined) plan.set(dir, { recursive: false, names: new Set([name]) });
+    else entry.names?.add(name);
+  };
+  for (const p of paths) {
+    const st = await stat(p).catch(() => null);
+    const parent = path.dirname(p);
+    if (st?.isDirectory()) add(p, null);
+    else {
+      const link = await readlink(p).catch(() => null);
+      if (link !== null && !path.isAbsolute(link)) add(parent, link.split(/[\\/]/)[0]!);
+    }
+    if (parent !== p) add(parent, path.basename(p));
+  }
+  const parts: string[] = [];
+  for (const [dir, { recursive, names }] of plan) {
+    const st = await stat(dir).catch(() => null);
+    parts.push(`${dir}\0${recursive}\0${names === null ? "*" : [...names].sort().join("/")}\0${st === null ? "-" : `${st.dev}:${st.ino}`}`);
+  }
+  return { plan, key: parts.sort().join("\n") };
 }

@@ -6,9 +6,10 @@
  * "reload" events, never on sleeps.
  */
 import t from "tap";
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic, type ReloadAttempt } from "../../src/index.js";
-import { accessInput, BROKEN, call, nextReload, policyDir, POLICY, POLICY_V2, start, testConfig } from "./harness.js";
+import { accessInput, BROKEN, call, nextReload, policyDir, POLICY, POLICY_V2, start, tempDir, testConfig } from "./harness.js";
 
 t.test("good -> broken -> good: the broken set is never served", async (t) => {
   const dir = policyDir(t, { "a.policy": POLICY });
@@ -107,4 +108,72 @@ t.test("a path that disappears is a failed reload; the set stays", async (t) => 
   t.equal(attempt.ok, false);
   t.match(attempt.loadErrors, [{ path: sub }]);
   t.equal(server.version, v1);
+});
+
+const watching = testConfig((c) => ((c.reload.watch = true), (c.reload.debounceMs = 20)));
+
+// fs.watch follows an inode: before the fix these waited forever for a reload (the guard below
+// turns that into a failure; nothing here measures time).
+t.test("a policy directory replaced by a rename (an atomic deploy) is followed, and so are later edits in it", async (t) => {
+  t.setTimeout(60_000);
+  const root = tempDir(t);
+  const dir = path.join(root, "policies");
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "a.policy"), POLICY);
+  const { url, server } = await start(t, [dir], { config: watching });
+  const v1 = server.version;
+
+  const next = path.join(root, "policies.next");
+  mkdirSync(next);
+  writeFileSync(path.join(next, "a.policy"), POLICY_V2);
+  const swapped = nextReload(server, (a) => a.ok && a.version !== v1);
+  renameSync(dir, path.join(root, "policies.old"));
+  renameSync(next, dir);
+  const v2 = (await swapped).version;
+  t.equal(server.version, v2, "the new directory's set is served");
+  t.equal((await call(url, "/v1/evaluate", { body: accessInput("wes", ["writer"], "write") })).json.decision, "allow");
+
+  const edited = nextReload(server, (a) => a.ok && a.version === v1);
+  await writeFileAtomic(path.join(dir, "a.policy"), POLICY);
+  await edited;
+  t.equal(server.version, v1, "an edit inside the new directory is seen: the watch moved with the name");
+});
+
+t.test("a policy directory deleted and made again is followed", async (t) => {
+  t.setTimeout(60_000);
+  const root = tempDir(t);
+  const dir = path.join(root, "policies");
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, "a.policy"), POLICY);
+  const { server } = await start(t, [dir], { config: watching });
+  const v1 = server.version;
+  const { rmSync } = await import("node:fs");
+  const gone = nextReload(server, (a) => !a.ok);
+  rmSync(dir, { recursive: true });
+  await gone;
+  t.equal(server.version, v1, "while it is gone the last good set is served");
+  const back = nextReload(server, (a) => a.ok && a.version !== v1);
+  mkdirSync(dir);
+  await writeFileAtomic(path.join(dir, "a.policy"), POLICY_V2);
+  const v2 = (await back).version;
+  t.equal(server.version, v2);
+});
+
+t.test("a file path in a Kubernetes ConfigMap mount (a.policy -> ..data/a.policy, ..data swapped) is followed", async (t) => {
+  t.setTimeout(60_000);
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, "..2026_01"));
+  writeFileSync(path.join(dir, "..2026_01", "a.policy"), POLICY);
+  symlinkSync("..2026_01", path.join(dir, "..data"));
+  symlinkSync("..data/a.policy", path.join(dir, "a.policy"));
+  const { server } = await start(t, [path.join(dir, "a.policy")], { config: watching });
+  const v1 = server.version;
+  // What the kubelet does on an update: a new timestamped directory, then ..data renamed over.
+  mkdirSync(path.join(dir, "..2026_02"));
+  writeFileSync(path.join(dir, "..2026_02", "a.policy"), POLICY_V2);
+  symlinkSync("..2026_02", path.join(dir, "..data_tmp"));
+  const updated = nextReload(server, (a) => a.ok && a.version !== v1);
+  renameSync(path.join(dir, "..data_tmp"), path.join(dir, "..data"));
+  const v2 = (await updated).version;
+  t.equal(server.version, v2, "the updated ConfigMap's set is served");
 });

@@ -18,12 +18,12 @@
  */
 import { performance } from "node:perf_hooks";
 import type { ServerResponse } from "node:http";
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from "fastify";
 import type { Logger } from "pino";
 import type { DecisionLog } from "../index.js";
 import type { TokenAuth, Scope } from "./auth.js";
 import type { ServerConfig } from "./config.js";
-import { clientErrorHandler, errorHandler, sendError } from "./errors.js";
+import { classify, clientErrorHandler, errorHandler, sendError } from "./errors.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { AlertBuffer } from "./alerts.js";
 import type { PolicySet } from "./policy-set.js";
@@ -128,6 +128,7 @@ export function buildApp(ctx: ServerContext, https: Record<string, unknown> | nu
   // node checks request timeouts on a timer; check often enough for the configured timeout to mean something.
   const checkEvery = Math.max(25, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 4)));
   const serverOptions = { connectionsCheckingInterval: checkEvery, headersTimeout: Math.min(60_000, limits.requestTimeoutMs) };
+  const headers = https !== null ? { ...SECURITY_HEADERS, "strict-transport-security": "max-age=31536000" } : SECURITY_HEADERS;
   const app = Fastify({
     loggerInstance: ctx.log,
     logController: new LogController({ disableRequestLogging: true }),
@@ -137,6 +138,12 @@ export function buildApp(ctx: ServerContext, https: Record<string, unknown> | nu
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     return503OnClosing: true,
     clientErrorHandler,
+    // Errors fastify answers before routing (a URL with bad percent-encoding): our shape and headers, not its own.
+    frameworkErrors: (err: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const { code, message } = classify(err, limits.bodyBytes);
+      reply.headers(headers);
+      void sendError(reply, code, message);
+    },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     ...(https !== null ? { https: { ...https, ...serverOptions } } : { http: serverOptions }),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
@@ -148,7 +155,6 @@ export function buildApp(ctx: ServerContext, https: Record<string, unknown> | nu
   app.removeContentTypeParser("text/plain");
   app.setErrorHandler(errorHandler(limits.bodyBytes));
 
-  const headers = https !== null ? { ...SECURITY_HEADERS, "strict-transport-security": "max-age=31536000" } : SECURITY_HEADERS;
   const auth = ctx.auth;
   /** The one onRequest hook of a route: security headers, then its scope's token check, then the gate when it has one. */
   const routeHook = (scope: Scope | undefined, gated: string | undefined): onRequestHookHandler => {

@@ -72,7 +72,7 @@ export function classify(err: FastifyError, bodyLimit: number): { code: ErrorCod
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return { code: "invalid_content_length", message: "Content-Length does not match the body" };
     case "FST_ERR_BAD_URL":
-      return { code: "not_found", message: "the URL is malformed" };
+      return { code: "bad_request", message: "the URL is malformed (bad percent-encoding)" };
     default:
       break;
   }

@@ -99,6 +99,7 @@ t.test("malformed requests: 4xx with a stable code, and the server goes on", asy
     { name: "batch extra field", path: "/v1/evaluate/batch", body: '{"inputs":[],"x":1}', headers: json, status: 400, code: "invalid_body", message: /additional/ },
     { name: "unknown route", path: "/v1/nope", status: 404, code: "not_found" },
     { name: "wrong method", path: "/v1/evaluate", method: "GET", status: 404, code: "not_found" },
+    { name: "malformed URL (bad percent-encoding)", path: "/v1/evaluate%zz", body: "{}", headers: json, status: 400, code: "bad_request", message: /URL/ },
   ];
   for (const c of cases) {
     const r = await call(url, c.path, { ...(c.body !== undefined ? { body: c.body } : {}), headers: c.headers ?? {}, ...(c.method ? { method: c.method } : {}) });
@@ -107,6 +108,7 @@ t.test("malformed requests: 4xx with a stable code, and the server goes on", asy
     t.type(r.json?.error?.message, "string", `${c.name}: a message`);
     if (c.message) t.match(r.json.error.message, c.message, `${c.name}: message`);
     t.match(r.headers["content-type"], /^application\/json/, `${c.name}: JSON`);
+    t.equal(r.headers["x-content-type-options"], "nosniff", `${c.name}: security headers`);
   }
   const after = await call(url, "/v1/evaluate", { body: accessInput("ann", ["reader"]) });
   t.equal(after.status, 200, "still serving");

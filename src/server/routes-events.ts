@@ -27,6 +27,43 @@ class BadLine {
 /** NDJSON bodies: which line each parsed item came from (blank lines are skipped). */
 const ndjsonLines = new WeakMap<object, number[]>();
 
+/**
+ * One NDJSON line, held to what fastify's JSON parser holds a body to: a
+ * `__proto__` key, or `constructor` holding `prototype`, is refused (code
+ * that copies events with assignment would take them as prototypes). The
+ * message gives the position only: V8's own quotes the line, which may
+ * carry a secret.
+ */
+function parseLine(line: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    const at = /at position (\d+)/.exec((err as Error).message);
+    return new BadLine(at ? `not JSON (at column ${Number(at[1]) + 1})` : "not JSON");
+  }
+  // The same cheap test secure-json-parse makes before it walks the value.
+  if (value !== null && typeof value === "object" && (line.includes("__proto__") || line.includes("constructor"))) {
+    const bad = poisonedKey(value);
+    if (bad !== null) return new BadLine(`not JSON that can be accepted: a ${bad} key`);
+  }
+  return value;
+}
+
+/** `__proto__` or `constructor.prototype` when `value` holds such a key at any depth, else null. */
+function poisonedKey(value: unknown): string | null {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (Object.hasOwn(v, "__proto__")) return "__proto__";
+    const c = (v as { constructor?: unknown }).constructor;
+    if (Object.hasOwn(v, "constructor") && c !== null && typeof c === "object" && Object.hasOwn(c, "prototype")) return "constructor.prototype";
+    for (const k in v) stack.push((v as Record<string, unknown>)[k]);
+  }
+  return null;
+}
+
 function parseNdjson(text: string): unknown[] {
   const items: unknown[] = [];
   const lines: number[] = [];
@@ -35,11 +72,7 @@ function parseNdjson(text: string): unknown[] {
     n++;
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (line.trim() === "") continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch (err) {
-      items.push(new BadLine(`not JSON: ${(err as Error).message}`));
-    }
+    items.push(parseLine(line));
     lines.push(n);
   }
   ndjsonLines.set(items, lines);

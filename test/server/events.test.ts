@@ -160,3 +160,26 @@ t.test("a decision log on a stdout whose reader is gone: decisions go on, the fa
   await server.close(); // would wait forever on a 'drain' that never comes
   t.pass("closed");
 });
+
+t.test("NDJSON lines: __proto__ / constructor.prototype keys are malformed as in a JSON body, and a bad line's text is not echoed", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url } = await start(t, [dir]);
+  const ts = new Date(T0).toISOString();
+  const body = [
+    `{"@timestamp":"${ts}","__proto__":{"event":{"action":"login"}}}`,
+    `{"@timestamp":"${ts}","constructor":{"prototype":{"polluted":true}}}`,
+    JSON.stringify(login("ann", "failure", 0)),
+    `{"@timestamp":"${ts}","session_token": tok-s3cr3t-9c9c}`,
+    `{"@timestamp":"${ts}","constructor":{"name":"fine"},"note":"__proto__ in a value is fine"}`,
+  ].join("\n");
+  const r = await call(url, "/v1/events", { body, headers: { "content-type": "application/x-ndjson" } });
+  t.equal(r.status, 200);
+  t.match(r.json, { received: 5, accepted: 2, malformed: 3 });
+  t.match(r.json.problems, [
+    { index: 1, line: 1, kind: "malformed", message: /__proto__/ },
+    { index: 2, line: 2, kind: "malformed", message: /constructor\.prototype/ },
+    { index: 4, line: 4, kind: "malformed", message: /^not JSON/ },
+  ]);
+  t.notOk(r.text.includes("s3cr3t"), "the line's text is not quoted back");
+  t.equal(({} as Record<string, unknown>).polluted, undefined);
+});

@@ -21,13 +21,21 @@
  * happen in the same order). An event reads only the paths that matter for
  * its own category and action, and a node is built once.
  *
+ * The walk every event makes keeps nothing: it reads a path, finds the
+ * child, and moves on; only when a child is missing does it walk again from
+ * the root keeping the slots, which building needs. A node whose undecided
+ * rules test its path against a few literals compares the value with those
+ * (`===`) rather than looking it up, and sends every other primitive where
+ * OTHER goes: none of those rules can tell such a value from OTHER, and
+ * the rules already decided stay decided below the node.
+ *
  * Bounds: at most MAX_PATHS distinct paths are indexed (the ones most rules
  * test; a conjunct on another path ends its chain, which only makes the rule
  * a candidate more often), and the tree is dropped and regrown from the
  * events that come next when it outgrows MAX_NODES.
  */
 import type { EvalContext } from "../../evaluator/context.js";
-import { EvalError, Special } from "../../evaluator/values.js";
+import { EvalError, Special, type Result } from "../../evaluator/values.js";
 import type { Eval } from "../../evaluator/compile-expr.js";
 import type { IndexConjunct, IndexKey, IndexTest, RuleIndexKey } from "./index-condition.js";
 
@@ -72,8 +80,8 @@ class IndexedPath {
     }
   }
 
-  slot(ctx: EvalContext): Slot {
-    const v = this.read(ctx);
+  /** The slot of `v`, a value this path's reader returned. */
+  slotOf(v: Result): Slot {
     switch (typeof v) {
       case "string":
       case "number":
@@ -88,6 +96,11 @@ class IndexedPath {
       default:
         return UNKNOWN;
     }
+  }
+
+  /** The slot of a literal some rule tests on this path. */
+  keySlot(k: IndexKey): Slot {
+    return this.keySlots.get(k)!;
   }
 
   private listSlot(list: readonly unknown[]): Slot {
@@ -203,6 +216,31 @@ interface Node<R> {
   next: (Node<R> | undefined)[];
   /** At a leaf: the candidates. */
   leaf: Candidates<R> | null;
+  /**
+   * When the rules still undecided here test the path against at most
+   * FEW_KEYS literals: those literals, and the slot id each leads to. Any
+   * other primitive then leads where OTHER does (none of these rules can
+   * tell it from OTHER), found by `===` instead of the path's Map.
+   */
+  few: IndexKey[] | null;
+  fewIds: number[];
+}
+
+/** The most literals a node compares a primitive against before it looks the value up. */
+const FEW_KEYS = 4;
+
+function isPrimitive(v: Result): v is IndexKey {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+/** The child of `node` that `v` (read from `path`) leads to, by slot id. */
+function childId<R>(node: Node<R>, path: IndexedPath, v: Result): number {
+  const few = node.few;
+  if (few !== null && isPrimitive(v)) {
+    for (let i = 0; i < few.length; i++) if (few[i] === v) return node.fewIds[i]!;
+    return OTHER.id;
+  }
+  return path.slotOf(v).id;
 }
 
 export class DetectRuleIndex<R> {
@@ -211,8 +249,10 @@ export class DetectRuleIndex<R> {
   private root: Node<R> | null = null;
   private readonly all: Candidates<R>;
   private nodes = 0;
-  /** Slots read for the current event, by path; stale entries are cleared on the way down. */
+  /** Slots read on the way to the node being built, by path (grow() fills and empties it). */
   private readonly slots: (Slot | undefined)[] = [];
+  /** Walks that found a node missing and built it (tests: once the kinds of events repeat, this stops rising). */
+  grown = 0;
   /** Rules with a key whose every chain starts on an indexed path. */
   readonly keyed: number;
 
@@ -256,16 +296,14 @@ export class DetectRuleIndex<R> {
   /** The rules `ctx`'s event must run, in load order. */
   candidates(ctx: EvalContext): Candidates<R> {
     if (this.paths.length === 0) return this.all;
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i++) slots[i] = undefined;
     let node: Node<R> = this.root ?? (this.root = this.build());
     while (node.leaf === null) {
-      const s: Slot = this.paths[node.read]!.slot(ctx);
-      slots[node.read] = s;
-      let child: Node<R> | undefined = s.id >= 0 ? node.next[s.id] : undefined;
+      const path = this.paths[node.read]!;
+      const id = childId(node, path, path.read(ctx));
+      const child: Node<R> | undefined = id >= 0 ? node.next[id] : undefined;
       if (child === undefined) {
-        child = this.build();
-        if (s.id >= 0) node.next[s.id] = child;
+        node = this.grow(ctx);
+        break;
       }
       node = child;
     }
@@ -274,7 +312,36 @@ export class DetectRuleIndex<R> {
       this.root = null;
       this.nodes = 0;
     }
-    return node.leaf;
+    return node.leaf!;
+  }
+
+  /**
+   * The walk for `ctx` again from the root, this time keeping the slots read
+   * (build() needs them) and building the nodes it lacks. The walk above keeps
+   * nothing, as nearly every event finds its nodes built; reading a path twice
+   * gives the same slot (the readers are pure: no risk store, no clock).
+   */
+  private grow(ctx: EvalContext): Node<R> {
+    this.grown++;
+    const slots = this.slots;
+    let node = this.root!;
+    while (node.leaf === null) {
+      const path = this.paths[node.read]!;
+      const v = path.read(ctx);
+      const s = path.slotOf(v);
+      slots[node.read] = s;
+      // By the node's few literals when it has them, as the walk above goes; the slot is what
+      // build() reads, and for the rules still undecided here it says the same.
+      const id = node.few !== null && isPrimitive(v) ? childId(node, path, v) : s.id;
+      let child: Node<R> | undefined = id >= 0 ? node.next[id] : undefined;
+      if (child === undefined) {
+        child = this.build();
+        if (id >= 0) node.next[id] = child;
+      }
+      node = child;
+    }
+    slots.fill(undefined);
+    return node;
   }
 
   /** The node for the slots read so far. */
@@ -282,20 +349,30 @@ export class DetectRuleIndex<R> {
     this.nodes++;
     const out: Candidates<R> = { rules: [], known: [] };
     const need = new Map<number, number>();
+    const undecided: Key[] = [];
     this.rules.forEach((r, i) => {
       const key = this.keys[i]!;
       const f = ruleFate(key, this.slots);
       if (f === IN) {
         out.rules.push(r);
         out.known.push(key === null ? 0 : truePrefix(key, this.slots));
-      } else if (f !== OUT) need.set(f, (need.get(f) ?? 0) + 1);
+      } else if (f !== OUT) {
+        need.set(f, (need.get(f) ?? 0) + 1);
+        undecided.push(key!);
+      }
     });
-    if (need.size === 0) return { read: -1, next: [], leaf: out };
+    if (need.size === 0) return { read: -1, next: [], leaf: out, few: null, fewIds: [] };
     let read = -1;
     let most = 0;
     for (const [p, n] of need) {
       if (n > most || (n === most && p < read)) [read, most] = [p, n];
     }
-    return { read, next: [], leaf: null };
+    // Every literal an undecided rule tests this path against, anywhere in its chains: the rest
+    // of the tree below decides only those rules (the others are decided, and stay so).
+    const literals = new Set<IndexKey>();
+    for (const key of undecided) for (const chain of key.chains) for (const { p, c } of chain) if (p === read) for (const t of c.tests) for (const k of t.keys) literals.add(k);
+    const path = this.paths[read]!;
+    const few = literals.size <= FEW_KEYS ? [...literals] : null;
+    return { read, next: [], leaf: null, few, fewIds: few === null ? [] : few.map((k) => path.keySlot(k).id) };
   }
 }

@@ -105,6 +105,44 @@ detect "seq" { by user.name within 1m sequence { a: event.action == "login" b: e
   t.same(login.known, [2, 1, 0, 0]);
 });
 
+t.test("a node that tests a path against few literals: other values go where any other value goes, and nothing is rebuilt", async (t) => {
+  const compiled = rules(`
+detect "a-x" { where event.category == "a" and user.name == "x" }
+detect "b-y" { where event.category == "b" and user.name == "y" }
+detect "b-z" { where event.category == "b" and user.name in ["z", "w"] }
+`);
+  const index = new DetectRuleIndex(compiled, compiled.map((r) => r.index));
+  const names = (category: unknown, name: unknown) =>
+    index.candidates(new EvalContext({ event: { category }, user: { name } } as ObjectValue, T0, () => T0, new MemoryRiskStore())).rules.map((r) => r.name);
+  // Under "a" only "x" matters; "y" (a literal of another rule) and "q" are alike there.
+  const cases: [unknown, unknown, string[]][] = [
+    ["a", "y", []],
+    ["a", "x", ["a-x"]],
+    ["a", "q", []],
+    ["a", 1, []],
+    ["a", ["x"], []],
+    ["a", null, []],
+    ["a", undefined, ["a-x"]], // missing: the rule runs and counts it
+    ["b", "x", []],
+    ["b", "y", ["b-y"]],
+    ["b", "w", ["b-z"]],
+    ["b", "z", ["b-z"]],
+    ["b", "q", []],
+  ];
+  for (const [c, n, want] of cases) t.same(names(c, n), want, `${c} ${JSON.stringify(n)}`);
+  const grown = index.grown;
+  for (let round = 0; round < 3; round++) for (const [c, n, want] of cases) t.same(names(c, n), want, `again: ${c} ${JSON.stringify(n)}`);
+  t.equal(index.grown, grown, "every walk after the first round finds its nodes built");
+
+  // Only literals of other rules under "a": they share one child, which the first of them builds.
+  const fresh = new DetectRuleIndex(compiled, compiled.map((r) => r.index));
+  const walk = (name: string) => fresh.candidates(new EvalContext({ event: { category: "a" }, user: { name } } as ObjectValue, T0, () => T0, new MemoryRiskStore())).rules;
+  t.same(walk("y"), []);
+  const once = fresh.grown;
+  for (const name of ["z", "w", "y", "z"]) t.same(walk(name), [], name);
+  t.equal(fresh.grown, once, "y, z and w lead to the same node under a");
+});
+
 t.test("indexed and naive detectors agree on random rules and streams", async (t) => {
   const seeds = 150;
   let alerts = 0;

@@ -267,7 +267,16 @@ export async function collectBytes(chunks: AsyncIterable<Uint8Array>): Promise<U
   return out;
 }
 
-/** Reads only a v2 stream's header (for rewrap's "already current?" check and listings). */
+/**
+ * Reads only a v2 stream's header (for rewrap's "already current?" check and listings),
+ * then stops the source, so a file stream releases its descriptor at once (rewrap
+ * inspects every file it is given; each one's descriptor used to stay open for the run).
+ */
 export async function inspectStream(source: Source): Promise<StreamHeader> {
-  return (await readV2Header(new ByteReader(source))).header;
+  const reader = new ByteReader(source);
+  try {
+    return (await readV2Header(reader)).header;
+  } finally {
+    await reader.close();
+  }
 }

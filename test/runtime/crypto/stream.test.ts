@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { SecretKey } from "../../../src/runtime/crypto/secret-key.js";
 import { MemoryKekUsage } from "../../../src/runtime/crypto/kek-usage.js";
 import { EnvelopeError, sealEnvelope, type Kek } from "../../../src/runtime/crypto/envelope.js";
-import { collectBytes, openStream, rewrapStream, sealStream, type StreamSealOptions } from "../../../src/runtime/crypto/stream.js";
+import { collectBytes, inspectStream, openStream, rewrapStream, sealStream, type StreamSealOptions } from "../../../src/runtime/crypto/stream.js";
 import type { AttestationProvider } from "../../../src/runtime/crypto/attestation.js";
 
 const kek: Kek = { id: "k1", version: 3, key: SecretKey.generate() };
@@ -211,4 +211,27 @@ t.test("rewrap: new KEK in the header, payload bytes untouched", async (t) => {
   await t.rejects(collectBytes(rewrapStream([v1], { resolveKek, kek: kek4 })), { code: "cannot-rewrap" });
   await t.rejects(collectBytes(openStream([v1], { resolveKek })), { code: "unsupported-version", message: /version-1 envelope, not a stream/ });
   await t.rejects(collectBytes(openStream([new TextEncoder().encode("hello")], { resolveKek })), { code: "malformed" });
+});
+
+t.test("inspectStream reads the header, then stops its source (a file stream releases its descriptor)", async (t) => {
+  const sealed = await seal(random(3000), { chunkSize: 512 });
+  for (const [name, bytes] of [
+    ["a whole stream", sealed],
+    ["a header cut short", sealed.subarray(0, 20)],
+    ["not an envelope", random(100)],
+  ] as const) {
+    let stopped = false;
+    async function* source() {
+      try {
+        yield* pieces(bytes, [16]);
+      } finally {
+        stopped = true;
+      }
+    }
+    await inspectStream(source()).then(
+      (h) => t.equal(h.kekVersion, 3, name),
+      (err) => t.type(err, EnvelopeError, name),
+    );
+    t.ok(stopped, `${name}: the source was stopped`);
+  }
 });

@@ -84,9 +84,10 @@ export {
 /**
  * Files that appear whole or not at all (temp file, fsync, rename, directory
  * fsync): `writeFileAtomic(file, data, { mode, exclusive })`, and `AtomicFile`
- * for output streamed in pieces that must vanish on failure.
+ * for output streamed in pieces that must vanish on failure;
+ * `removeTempFilesSync()` for a signal handler ending the process.
  */
-export { writeFileAtomic, AtomicFile, syncDirectory, type AtomicWriteOptions } from "./runtime/atomic-file.js";
+export { writeFileAtomic, AtomicFile, syncDirectory, removeTempFilesSync, type AtomicWriteOptions } from "./runtime/atomic-file.js";
 /**
  * Key material behind a redacting wrapper: `SecretKey.generate()`, `SecretKey.from(bytes)`,
  * `exposeBytes()` for a cipher, `destroy()` to wipe; JSON, inspect and strings show "<redacted>".

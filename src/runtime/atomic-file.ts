@@ -10,10 +10,37 @@
  * widen nor narrow it (key files are 0600). Without one, a file being
  * replaced keeps its permission bits and a new one gets the umask's default.
  * A symlink target is followed, so the link stays a link.
+ *
+ * A process ended by a signal runs no `finally` and no abort: whoever owns
+ * the process calls `removeTempFilesSync` from its signal handler (the CLI's
+ * key verbs do, on SIGINT, SIGTERM and SIGHUP), so an interrupted `decrypt`
+ * leaves no half-written plaintext behind.
  */
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { link, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+
+/** Temporary files of AtomicFiles neither committed nor aborted yet. */
+const liveTemps = new Set<string>();
+
+/**
+ * Removes, synchronously, the temporary file of every AtomicFile not yet
+ * committed or aborted; for a signal handler about to end the process.
+ * Returns how many there were.
+ */
+export function removeTempFilesSync(): number {
+  const n = liveTemps.size;
+  for (const temp of liveTemps) {
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // on the way out: nothing more to do
+    }
+  }
+  liveTemps.clear();
+  return n;
+}
 
 export interface AtomicWriteOptions {
   /** Permission bits of the file, applied exactly. Default: the replaced file's, else the umask's default. */
@@ -70,11 +97,13 @@ export class AtomicFile {
       ));
     const temp = tempName(resolved);
     const handle = await open(temp, "wx", mode ?? 0o666);
+    liveTemps.add(temp);
     try {
       if (mode !== undefined) await handle.chmod(mode); // open()'s mode is filtered by the umask
     } catch (err) {
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
+      liveTemps.delete(temp);
       throw err;
     }
     return new AtomicFile(resolved, temp, handle, options.exclusive === true);
@@ -105,6 +134,7 @@ export class AtomicFile {
       } else {
         await rename(this.temp, this.target);
       }
+      liveTemps.delete(this.temp);
       this.#done = true;
     } catch (err) {
       await this.abort();
@@ -120,6 +150,7 @@ export class AtomicFile {
     this.#handle = undefined;
     await handle?.close().catch(() => undefined);
     await rm(this.temp, { force: true });
+    liveTemps.delete(this.temp);
   }
 }
 

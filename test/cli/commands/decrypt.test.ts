@@ -10,6 +10,8 @@ import t from "tap";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { run } from "../run.js";
 import { Keyring, sealEnvelope } from "../../../src/index.js";
 
@@ -129,4 +131,34 @@ t.test("retired KEK, attribute checks, standard input, version-1 envelopes", asy
   t.equal(retired.code, 1);
   t.match(retired.stderr, /^swarm-policy: KEK "kek" version 1 was retired on \S+ and no longer decrypts\n$/);
   t.notOk(readdirSync(cwd).includes("out.bin"));
+});
+
+t.test("interrupted (SIGINT, SIGTERM, SIGHUP) while writing: the half-written plaintext is removed, exit 128+n", async (t) => {
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+  for (const [signal, want] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    const cwd = t.testdir(FIXTURE);
+    await setup(cwd);
+    const enc = await encrypted(cwd, Uint8Array.from(randomBytes(200)));
+    const before = listing(cwd);
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/bin.ts"), "decrypt", "--keyring", "ring", "-", "out.bin"], {
+      cwd,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    child.stdin.write(enc.subarray(0, 120)); // the header and some chunks; the rest never comes
+    // Wait (a condition, not a time) until the temporary output file exists, then interrupt.
+    let temp: string | undefined;
+    while ((temp = listing(cwd).find((n) => n.startsWith(".out.bin.") && n.endsWith(".tmp"))) === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill(signal);
+    t.equal(await exited, want, `${signal}: exit ${want} ${stderr}`);
+    t.same(listing(cwd), before, `${signal}: ${temp} removed, no out.bin`);
+  }
 });

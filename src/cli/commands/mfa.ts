@@ -105,6 +105,10 @@ async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { for
     throw err;
   });
   try {
+    const state = new FileMfaStateStore(path.join(ring.dir, MFA_DIR));
+    // A state file that cannot be used refuses before a secret is replaced: failing after it,
+    // the new secret would never be shown and the old one would be gone.
+    if (opts.force) await state.size();
     const enrollments = new KeyringEnrollments(ring, { onEvent: events.push });
     const { secret, enrollment, replaced } = await enrollments.enroll(name, { force: opts.force });
     let uri: string;
@@ -113,8 +117,6 @@ async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { for
     } finally {
       secret.destroy();
     }
-    // Codes used under the old secret mean nothing for the new one.
-    if (replaced) await new FileMfaStateStore(path.join(ring.dir, MFA_DIR)).forgetReplay(name);
     const { algorithm, digits, period } = enrollment.totp;
     if (opts.format === "json") {
       const doc = { user: name, replaced, created_at: enrollment.createdAt, issuer: opts.issuer, algorithm: algorithm.toUpperCase(), digits, period, otpauth_uri: uri };
@@ -125,6 +127,13 @@ async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { for
           "Add it to an authenticator app now: this is the only time the secret is shown.\n\n" +
           `${uri}\n\n${await terminalQr(uri)}\n`,
       );
+    }
+    // Codes used under the old secret mean nothing for the new one. After the secret is shown:
+    // forgetting them only spares a false "already used" in the next minute or so.
+    if (replaced) {
+      await state.forgetReplay(name).catch((err: unknown) => {
+        cli.io.stderr(`swarm-policy: warning: ${name}'s used codes were not forgotten (${(err as Error).message}); a new code may be refused as used for up to ${2 * period} s\n`);
+      });
     }
   } finally {
     ring.close();

@@ -207,3 +207,22 @@ t.test("keys retire --force retires anyway; mfa rewrap then reports the lost sec
   const v = await run(["mfa", "verify", "alice", "123456", "--keyring", "ring"], { cwd });
   t.not(v.code, 0, "alice can no longer verify (re-enrol her)");
 });
+
+t.test("enroll --force with an unusable state file refuses before the secret is replaced (it was replaced and never shown)", async (t) => {
+  const cwd = await keyring(t);
+  const first = await run(["mfa", "enroll", "alice", "--keyring", "ring"], { cwd });
+  t.equal(first.code, 0, first.stderr);
+  const users = path.join(cwd, "ring/mfa/users");
+  const [file] = await readdir(users);
+  const sealed = await readFile(path.join(users, file!), "utf8");
+  await writeFile(path.join(cwd, "ring/mfa/state.json"), "not json\n", { mode: 0o600 });
+  const r = await run(["mfa", "enroll", "alice", "--keyring", "ring", "--force"], { cwd });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /state\.json is not a valid MFA state file/);
+  t.equal(r.stdout, "");
+  t.equal(await readFile(path.join(users, file!), "utf8"), sealed, "the old secret is still the one sealed, so alice can still verify");
+  const code = totpCode(secretOf(first).bytes, now());
+  await writeFile(path.join(cwd, "ring/mfa/state.json"), JSON.stringify({ format: "swarm-policy-mfa-state", version: 1, replay: {}, lockout: {} }), { mode: 0o600 });
+  const v = await run(["mfa", "verify", "alice", code, "--keyring", "ring"], { cwd });
+  t.equal(v.code, 0, v.stdout + v.stderr);
+});

@@ -189,7 +189,7 @@ class CorrelationDetector implements Detector {
       });
     }
     this.index = options.index === false ? null : new DetectRuleIndex(this.states, this.states.map((s) => s.rule.index));
-    this.everyRule = { rules: this.states, known: this.states.map(() => 0) };
+    this.everyRule = { rules: this.states, known: this.states.map(() => 0), missing: [] };
   }
 
   stats(): DetectorStats {
@@ -228,7 +228,12 @@ class CorrelationDetector implements Detector {
     const ctx = this.ctx;
     ctx.reset(event, t);
     const alerts: Alert[] = [];
-    const { rules, known } = this.index === null ? this.everyRule : this.index.candidates(ctx);
+    const { rules, known, missing } = this.index === null ? this.everyRule : this.index.candidates(ctx);
+    // What running these would do: their `where` reads a field the event lacks (no alert, no store).
+    for (let i = 0; i < missing.length; i++) {
+      const s = missing[i]!;
+      if (!(late && s.correlates)) s.stats.missingField++;
+    }
     for (let i = 0; i < rules.length; i++) {
       const s = rules[i]!;
       if (late && s.correlates) continue;

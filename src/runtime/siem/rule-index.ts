@@ -11,7 +11,10 @@
  * the literals it holds), an object or null, missing, a type error, or
  * "unknown" (a non-JSON value pushed by a caller). A rule is a candidate
  * unless its chain is decided false, without an error, by the slots:
- * exactly the events on which running it would have no effect.
+ * exactly the events on which running it would have no effect. A `where`
+ * whose chain is decided to read a missing field (its conjuncts before
+ * that one true) need not run either: all it would do is count the missing
+ * field, which the caller does for it.
  *
  * The index is a decision tree built lazily from the events: a node knows
  * the slots read on the way to it; if some rule is still undecided, the node
@@ -163,9 +166,14 @@ interface Key {
   chains: Link[][];
 }
 
-/** A rule's fate at a node: IN (a candidate), OUT, or the number of the path it needs read next. */
+/**
+ * A rule's fate at a node: IN (a candidate), OUT, LACKS (a `where` whose
+ * leading conjuncts hold and whose next one reads a missing field: running
+ * it would only count that), or the number of the path it needs read next.
+ */
 const IN = -1;
 const OUT = -2;
+const LACKS = -3;
 
 function chainFate(chain: Link[], slots: readonly (Slot | undefined)[], missingCounts: boolean): number {
   for (const { p, c } of chain) {
@@ -175,7 +183,8 @@ function chainFate(chain: Link[], slots: readonly (Slot | undefined)[], missingC
     const o = outcomeOf(c, s);
     if (o === "true") continue;
     if (o === "false") return OUT;
-    return o === "error" || missingCounts ? IN : OUT;
+    if (o === "error") return IN;
+    return missingCounts ? LACKS : OUT;
   }
   return IN;
 }
@@ -185,7 +194,7 @@ function ruleFate(key: Key | null, slots: readonly (Slot | undefined)[]): number
   let fate = OUT;
   for (const chain of key.chains) {
     const f = chainFate(chain, slots, key.missingCounts);
-    if (f === IN) return IN;
+    if (f === IN || f === LACKS) return f;
     if (fate === OUT) fate = f;
   }
   return fate;
@@ -203,10 +212,15 @@ function truePrefix(key: Key, slots: readonly (Slot | undefined)[]): number {
   return n;
 }
 
-/** The rules an event must run, in load order, and for each how many leading `where` conjuncts are known true. */
+/**
+ * The rules an event must run, in load order, and for each how many leading
+ * `where` conjuncts are known true; and the rules that would only find a
+ * field missing (the caller counts it for them instead of running them).
+ */
 export interface Candidates<R> {
   rules: R[];
   known: number[];
+  missing: R[];
 }
 
 interface Node<R> {
@@ -290,7 +304,7 @@ export class DetectRuleIndex<R> {
       return { missingCounts: k.mode === "where", chains };
     });
     this.keyed = this.keys.filter((k) => k !== null && k.chains.every((ch) => ch[0]!.p >= 0)).length;
-    this.all = { rules: [...rules], known: rules.map(() => 0) };
+    this.all = { rules: [...rules], known: rules.map(() => 0), missing: [] };
   }
 
   /** The rules `ctx`'s event must run, in load order. */
@@ -347,7 +361,7 @@ export class DetectRuleIndex<R> {
   /** The node for the slots read so far. */
   private build(): Node<R> {
     this.nodes++;
-    const out: Candidates<R> = { rules: [], known: [] };
+    const out: Candidates<R> = { rules: [], known: [], missing: [] };
     const need = new Map<number, number>();
     const undecided: Key[] = [];
     this.rules.forEach((r, i) => {
@@ -356,7 +370,8 @@ export class DetectRuleIndex<R> {
       if (f === IN) {
         out.rules.push(r);
         out.known.push(key === null ? 0 : truePrefix(key, this.slots));
-      } else if (f !== OUT) {
+      } else if (f === LACKS) out.missing.push(r);
+      else if (f !== OUT) {
         need.set(f, (need.get(f) ?? 0) + 1);
         undecided.push(key!);
       }

@@ -34,6 +34,12 @@ import {
 
 export { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, type StreamHeader } from "./stream-format.js";
 
+/**
+ * Input bytes. The reader keeps views of the chunks a source yields (no copy) while it asks for
+ * more, so a source must never refill a chunk it has yielded: one reusing a single buffer
+ * (`buf.subarray(0, n)` read after read) makes sealing encrypt the wrong bytes, authentically.
+ * Node's file streams and `Readable`s yield fresh buffers.
+ */
 type Source = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export interface StreamSealOptions {

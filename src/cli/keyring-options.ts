@@ -66,18 +66,28 @@ const LOCKED_HINT: Record<string, string> = {
 };
 
 /**
+ * `message` with control characters written as \u escapes. Messages quote
+ * what an encrypted file's header says (its KEK id, read before anything is
+ * authenticated), so a crafted file must not reach the terminal with escape
+ * sequences that move the cursor, rewrite earlier lines or set the title.
+ */
+function printable(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
  * A keyring, envelope, stream or policy failure as a CliError: refusals and
  * unauthentic data exit 1, an unusable keyring or request exits 2; anything
  * else (a bug, an I/O error) is returned as is.
  */
 export function toCliError(err: unknown): unknown {
-  if (err instanceof PolicyRefusal) return new CliError(`refused: ${err.message}`, 1);
+  if (err instanceof PolicyRefusal) return new CliError(`refused: ${printable(err.message)}`, 1);
   if (err instanceof EnvelopeError) {
     const refusal = ["not-authentic", "truncated", "missing-aad", "bad-aad-value", "aad-mismatch", "not-attested", "key-limit"].includes(err.code);
-    return new CliError(err.message, refusal ? 1 : 2);
+    return new CliError(printable(err.message), refusal ? 1 : 2);
   }
   if (err instanceof KeyringError) {
-    return new CliError(err.message + (LOCKED_HINT[err.code] ?? ""), err.code === "retired" || err.code === "unknown-kek" ? 1 : 2);
+    return new CliError(printable(err.message) + (LOCKED_HINT[err.code] ?? ""), err.code === "retired" || err.code === "unknown-kek" ? 1 : 2);
   }
   return err;
 }

@@ -13,7 +13,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { run } from "../run.js";
-import { Keyring, sealEnvelope } from "../../../src/index.js";
+import { Keyring, SecretKey, collectBytes, sealEnvelope, sealStream } from "../../../src/index.js";
 
 const POLICY = 'package t\nencryption "any" {\n  require aad ["tenant_id"]\n}\n';
 const ATTRS = JSON.stringify({ tenant_id: "acme" });
@@ -161,4 +161,18 @@ t.test("interrupted (SIGINT, SIGTERM, SIGHUP) while writing: the half-written pl
     t.equal(await exited, want, `${signal}: exit ${want} ${stderr}`);
     t.same(listing(cwd), before, `${signal}: ${temp} removed, no out.bin`);
   }
+});
+
+t.test("a crafted header's KEK id cannot put escape sequences on the terminal (decrypt, rewrap)", async (t) => {
+  const cwd = t.testdir(FIXTURE);
+  await setup(cwd);
+  const kekId = "evil\u001b]0;pwned\u0007\u001b[2J\r\u009b1A";
+  const crafted = await collectBytes(sealStream([new Uint8Array(10)], { cipher: "aes-256-gcm", kek: { id: kekId, version: 1, key: SecretKey.generate() } }));
+  writeFileSync(path.join(cwd, "crafted.spev"), crafted);
+  const d = await run(["decrypt", "--keyring", "ring", "crafted.spev", "out.bin"], { cwd });
+  t.equal(d.code, 1);
+  t.equal(d.stderr, `swarm-policy: KEK "evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u009b1A" version 1 is not in keyring ${path.join(cwd, "ring")}\n`);
+  const r = await run(["rewrap", "--keyring", "ring", "crafted.spev"], { cwd });
+  t.equal(r.code, 2);
+  t.notOk(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(r.stderr), JSON.stringify(r.stderr));
 });

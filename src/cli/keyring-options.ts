@@ -75,6 +75,18 @@ function printable(message: string): string {
   return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+const UNPARSABLE: ReadonlySet<string> = new Set(["malformed", "unsupported-version", "unknown-cipher"]);
+const REFUSALS: ReadonlySet<string> = new Set([
+  "not-authentic",
+  "truncated",
+  "missing-aad",
+  "bad-aad-value",
+  "aad-mismatch",
+  "not-attested",
+  "key-limit",
+  "unknown-kek",
+]);
+
 /**
  * A keyring, envelope, stream or policy failure as a CliError: refusals and
  * unauthentic data exit 1, an unusable keyring or request exits 2; anything
@@ -83,8 +95,11 @@ function printable(message: string): string {
 export function toCliError(err: unknown): unknown {
   if (err instanceof PolicyRefusal) return new CliError(`refused: ${printable(err.message)}`, 1);
   if (err instanceof EnvelopeError) {
-    const refusal = ["not-authentic", "truncated", "missing-aad", "bad-aad-value", "aad-mismatch", "not-attested", "key-limit"].includes(err.code);
-    return new CliError(printable(err.message), refusal ? 1 : 2);
+    // A header that starts with our magic and then does not parse was damaged or tampered with:
+    // data that is not authentic (exit 1), as a flipped byte anywhere else is. Only input that
+    // is not an envelope at all (no magic) is unreadable input (exit 2).
+    if (UNPARSABLE.has(err.code)) return new CliError(`not authentic (malformed header): ${printable(err.message)}`, 1);
+    return new CliError(printable(err.message), REFUSALS.has(err.code) ? 1 : 2);
   }
   if (err instanceof KeyringError) {
     return new CliError(printable(err.message) + (LOCKED_HINT[err.code] ?? ""), err.code === "retired" || err.code === "unknown-kek" ? 1 : 2);

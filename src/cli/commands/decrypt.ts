@@ -47,7 +47,8 @@ async function decrypt(cli: CliContext, inName: string, outName: string, opts: D
       for await (const chunk of plain) await out.write(chunk);
     } catch (err) {
       input.close();
-      if (!isVersion1(err) || inName === "-") throw err;
+      if (!isVersion1(err)) throw err;
+      if (inName === "-") throw new CliError("a version-1 envelope cannot be read from standard input: pass it as a file");
       if ((input.size ?? 0) > MAX_V1_BYTES) throw new CliError(`${inName}: a version-1 envelope larger than 64 MiB is not supported`);
       format = 1;
       const envelope = new Uint8Array(await readFile(cli.resolve(inName)));

@@ -34,6 +34,9 @@ async function rewrapFile(cli: CliContext, ring: Keyring, name: string, kekId: s
     throw err;
   });
   const from = { id: header.kekId, version: header.kekVersion };
+  // The file's own KEK version first: one this keyring lacks or retired is a refusal for this
+  // file (exit 1, as decrypt says), not "no primary for that id" (an unusable keyring, exit 2).
+  ring.key(header.kekId, header.kekVersion);
   const kek = ring.primary(kekId ?? header.kekId);
   const to = { id: kek.id, version: kek.version };
   if (from.id === to.id && from.version === to.version) return { file: name, status: "current", from, to };
@@ -52,6 +55,8 @@ async function rewrapFile(cli: CliContext, ring: Keyring, name: string, kekId: s
 
 async function rewrap(cli: CliContext, files: string[], opts: RewrapOptions): Promise<number> {
   const ring = await openKeyring(cli, opts);
+  // A --kek this keyring has no primary for is bad usage, said once rather than per file.
+  if (opts.kek !== undefined) ring.primary(opts.kek);
   const results: FileResult[] = [];
   let code = 0;
   for (const name of files) {

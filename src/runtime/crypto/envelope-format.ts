@@ -13,6 +13,9 @@ export const WRAPPED_KEY_BYTES = KEY_BYTES + TAG_BYTES;
 const CIPHER_IDS: Record<AeadAlgorithm, number> = { "aes-256-gcm": 1, "aes-256-gcm-siv": 2 };
 
 export type EnvelopeErrorCode =
+  /** The data does not start with the magic bytes: not an envelope or stream at all (e.g. a plaintext file). */
+  | "not-an-envelope"
+  /** The magic is there but the header does not parse: damaged or tampered with. */
   | "malformed"
   | "unsupported-version"
   | "unknown-cipher"
@@ -168,6 +171,15 @@ export function draftHeader(cipher: AeadAlgorithm, kekId: string, kekVersion: nu
   return { bytes, wrapContext: bytes.subarray(0, context.length), wrapNonce, wrappedKey, nonce };
 }
 
+/** True when `bytes` starts with the whole magic. */
+export function hasMagic(bytes: Uint8Array): boolean {
+  return bytes.length >= ENVELOPE_MAGIC.length && ENVELOPE_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+export function notAnEnvelope(): EnvelopeError {
+  return new EnvelopeError("not-an-envelope", "not a swarm-policy envelope");
+}
+
 function truncated(): EnvelopeError {
   return new EnvelopeError("malformed", "envelope is truncated");
 }
@@ -186,13 +198,11 @@ function readName(envelope: Uint8Array, at: number, what: string): [string, numb
   }
 }
 
-/** Parses a whole envelope; throws EnvelopeError("malformed" | "unsupported-version" | "unknown-cipher"). */
+/** Parses a whole envelope; throws EnvelopeError("not-an-envelope" | "malformed" | "unsupported-version" | "unknown-cipher"). */
 export function parseEnvelope(envelope: Uint8Array): ParsedEnvelope {
   // Offsets by hand rather than a reader closure: this runs once per opened object.
-  if (envelope.length < ENVELOPE_MAGIC.length) throw truncated();
-  for (let i = 0; i < ENVELOPE_MAGIC.length; i++) {
-    if (envelope[i] !== ENVELOPE_MAGIC[i]) throw new EnvelopeError("malformed", "not a swarm-policy envelope");
-  }
+  if (!hasMagic(envelope)) throw notAnEnvelope();
+
   if (envelope.length < ENVELOPE_MAGIC.length + 2) throw truncated();
   let at = ENVELOPE_MAGIC.length;
   const version = envelope[at++]!;

@@ -15,7 +15,7 @@ import { CryptoError, TAG_BYTES, randomNonce, type AeadAlgorithm, type AeadProvi
 import { aadValue, sameAadValue, type AadValue } from "./aad-values.js";
 import { checkAttestation, describeAttestation, type AttestationProvider } from "./attestation.js";
 import { ByteReader } from "./byte-reader.js";
-import { ENVELOPE_MAGIC, ENVELOPE_VERSION, EnvelopeError } from "./envelope-format.js";
+import { ENVELOPE_VERSION, EnvelopeError, hasMagic, notAnEnvelope } from "./envelope-format.js";
 import type { Kek } from "./envelope.js";
 import { defaultKekUsage, type AsyncKekUsage } from "./kek-usage.js";
 import { resolveProvider } from "./providers.js";
@@ -130,7 +130,8 @@ async function* sealChunks(
 /** Reads magic and version; the rest of the reader is positioned at the version-specific header. */
 export async function readFormatVersion(reader: ByteReader): Promise<number> {
   const start = await reader.read(5);
-  if (start.length < 5 || !ENVELOPE_MAGIC.every((b, i) => start[i] === b)) throw new EnvelopeError("malformed", "not a swarm-policy envelope");
+  if (!hasMagic(start)) throw notAnEnvelope();
+  if (start.length < 5) throw new EnvelopeError("truncated", "the data ends inside its header");
   return start[4]!;
 }
 

@@ -51,11 +51,57 @@ t.test("every single-byte flip fails and leaves nothing behind", async (t) => {
     const r = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd });
     codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
     if (r.code === 0) t.fail(`byte ${i} flipped still decrypts`);
+    // Past the 4 magic bytes every flip is tampering (exit 1), header bytes included; with the
+    // magic gone the file is not an envelope at all (exit 2, unreadable input).
+    else if (r.code !== (i < 4 ? 2 : 1)) t.fail(`byte ${i} flipped: exit ${r.code}: ${r.stderr}`);
     if (!/^swarm-policy: .+\n$/.test(r.stderr)) t.fail(`byte ${i}: not one clear line: ${JSON.stringify(r.stderr)}`);
   }
   t.notOk(codes.has(0), `all ${good.length} flips refused (exit codes ${JSON.stringify([...codes])})`);
   t.same(listing(cwd), [...before, "bad.spev"].sort(), "no output or temporary file appeared");
   t.equal(readFileSync(path.join(cwd, "out.bin"), "utf8"), "previous content", "an existing OUT is untouched");
+});
+
+t.test("a header that no longer parses is not authentic (exit 1); input without the magic is not an envelope (exit 2)", async (t) => {
+  const cwd = t.testdir(FIXTURE);
+  await setup(cwd);
+  const good = await encrypted(cwd, Uint8Array.from(randomBytes(40)));
+  const set = (at: number, value: number) => {
+    const bad = Buffer.from(good);
+    bad[at] = value;
+    return bad;
+  };
+  const cases: Array<[string, Buffer, RegExp]> = [
+    ["an unknown version", set(4, 9), /envelope version 9 is not supported/],
+    ["an unknown cipher", set(5, 0xee), /unknown cipher id/],
+    ["unknown header flags", set(6, 0x80), /unknown header flags/],
+    ["an empty KEK id", set(7, 0), /empty KEK id/],
+    ["cut right after the magic", good.subarray(0, 4), /ends inside its header/],
+  ];
+  for (const [what, bytes, message] of cases) {
+    writeFileSync(path.join(cwd, "bad.spev"), bytes);
+    const r = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd });
+    t.equal(r.code, 1, `${what}: exit 1`);
+    t.match(r.stderr, /^swarm-policy: (not authentic \(malformed header\): )?.+\n$/, what);
+    t.match(r.stderr, message, what);
+    t.notOk(readdirSync(cwd).some((f) => f.includes("out.bin")), `${what}: no output`);
+  }
+  writeFileSync(path.join(cwd, "bad.spev"), set(5, 0xee));
+  const unknownCipher = await run(["decrypt", "--keyring", "ring", "bad.spev", "out.bin"], { cwd });
+  t.equal(unknownCipher.stderr, "swarm-policy: not authentic (malformed header): unknown cipher id\n");
+
+  const v1 = sealEnvelope(new Uint8Array(8), { cipher: "aes-256-gcm", kek: (await Keyring.open(path.join(cwd, "ring"))).primary() });
+  v1[5] = 0xee;
+  writeFileSync(path.join(cwd, "v1.env"), v1);
+  const v1Bad = await run(["decrypt", "--keyring", "ring", "v1.env", "out.bin"], { cwd });
+  t.equal(v1Bad.code, 1, "a version-1 envelope with an unknown cipher: exit 1");
+  t.equal(v1Bad.stderr, "swarm-policy: not authentic (malformed header): unknown cipher id\n");
+
+  const plain = await run(["decrypt", "--keyring", "ring", "in.bin", "out.bin"], { cwd });
+  t.equal(plain.code, 2, "a plaintext file is not an envelope: unreadable input");
+  t.equal(plain.stderr, "swarm-policy: not a swarm-policy envelope\n");
+  const v1Stdin = await run(["decrypt", "--keyring", "ring", "-", "out.bin"], { cwd, stdin: "SPEV\u0001 and the rest of a version-1 envelope" });
+  t.equal(v1Stdin.code, 2, "a version-1 envelope on standard input is a usage error");
+  t.match(v1Stdin.stderr, /cannot be read from standard input/);
 });
 
 t.test("truncated, reordered and extended files fail with no output", async (t) => {
@@ -173,6 +219,6 @@ t.test("a crafted header's KEK id cannot put escape sequences on the terminal (d
   t.equal(d.code, 1);
   t.equal(d.stderr, `swarm-policy: KEK "evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u009b1A" version 1 is not in keyring ${path.join(cwd, "ring")}\n`);
   const r = await run(["rewrap", "--keyring", "ring", "crafted.spev"], { cwd });
-  t.equal(r.code, 2);
+  t.equal(r.code, 1, "its KEK is not in the keyring: a refusal, as for decrypt");
   t.notOk(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(r.stderr), JSON.stringify(r.stderr));
 });

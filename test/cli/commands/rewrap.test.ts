@@ -82,6 +82,39 @@ t.test("failures are per file: reported, left unchanged, the rest processed", as
   t.equal((await run(["rewrap", "--keyring", "ring"], { cwd })).code, 2, "no files: usage error");
 });
 
+t.test("a damaged header or a KEK the keyring lacks is a refusal (exit 1); an unknown --kek is bad usage (exit 2)", async (t) => {
+  const cwd = t.testdir({ "p.policy": POLICY, in: "data" });
+  const ring = await Keyring.create(path.join(cwd, "ring"));
+  await run(["encrypt", "p.policy", "--keyring", "ring", "--attrs", ATTRS, "in", "f.spev"], { cwd });
+  await ring.rotate();
+  const good = readFileSync(path.join(cwd, "f.spev"));
+  const badCipher = Buffer.from(good);
+  badCipher[5] = 0xee;
+  writeFileSync(path.join(cwd, "cipher.spev"), badCipher);
+  const badVersion = Buffer.from(good);
+  badVersion[4] = 9;
+  writeFileSync(path.join(cwd, "version.spev"), badVersion);
+  const r = await run(["rewrap", "--keyring", "ring", "cipher.spev", "version.spev"], { cwd });
+  t.equal(r.code, 1);
+  t.equal(
+    r.stderr,
+    "swarm-policy: cipher.spev: not authentic (malformed header): unknown cipher id\n" +
+      "swarm-policy: version.spev: not authentic (malformed header): envelope version 9 is not supported\n",
+  );
+
+  const other = await Keyring.create(path.join(cwd, "other"));
+  await other.addKek("elsewhere");
+  await run(["encrypt", "p.policy", "--keyring", "other", "--kek", "elsewhere", "--attrs", ATTRS, "in", "elsewhere.spev"], { cwd });
+  const foreign = await run(["rewrap", "--keyring", "ring", "elsewhere.spev"], { cwd });
+  t.equal(foreign.code, 1, "a file under a KEK id this keyring lacks: refused as decrypt refuses it");
+  t.match(foreign.stderr, /^swarm-policy: elsewhere\.spev: KEK "elsewhere" version 1 is not in keyring /);
+
+  const usage = await run(["rewrap", "--keyring", "ring", "--kek", "nope", "f.spev", "cipher.spev"], { cwd });
+  t.equal(usage.code, 2, "--kek naming no KEK of the keyring");
+  t.equal(usage.stderr, `swarm-policy: keyring ${path.join(cwd, "ring")} has no active version of KEK "nope"\n`, "said once, not per file");
+  t.ok(readFileSync(path.join(cwd, "f.spev")).equals(good), "nothing was rewrapped");
+});
+
 t.test("--kek moves files to another KEK id", async (t) => {
   const cwd = t.testdir({ "p.policy": POLICY, in: "tenant data" });
   const ring = await Keyring.create(path.join(cwd, "ring"));

@@ -210,7 +210,7 @@ t.test("rewrap: new KEK in the header, payload bytes untouched", async (t) => {
   const v1 = sealEnvelope(plain, { cipher: "aes-256-gcm", kek });
   await t.rejects(collectBytes(rewrapStream([v1], { resolveKek, kek: kek4 })), { code: "cannot-rewrap" });
   await t.rejects(collectBytes(openStream([v1], { resolveKek })), { code: "unsupported-version", message: /version-1 envelope, not a stream/ });
-  await t.rejects(collectBytes(openStream([new TextEncoder().encode("hello")], { resolveKek })), { code: "malformed" });
+  await t.rejects(collectBytes(openStream([new TextEncoder().encode("hello")], { resolveKek })), { code: "not-an-envelope" });
 });
 
 t.test("inspectStream reads the header, then stops its source (a file stream releases its descriptor)", async (t) => {

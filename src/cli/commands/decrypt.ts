@@ -40,7 +40,7 @@ async function decrypt(cli: CliContext, inName: string, outName: string, opts: D
     try {
       const plain = openStream(progress.track(input.chunks), {
         resolveKek: ring.resolveKek,
-        ...(attrs ? { attributes: attrs } : {}),
+        ...(attrs ? { attributes: attrs, onlyBound: true } : {}),
         ...(attestation ? { attestation } : {}),
         onHeader: (h) => (header = h),
       });
@@ -52,7 +52,7 @@ async function decrypt(cli: CliContext, inName: string, outName: string, opts: D
       if ((input.size ?? 0) > MAX_V1_BYTES) throw new CliError(`${inName}: a version-1 envelope larger than 64 MiB is not supported`);
       format = 1;
       const envelope = new Uint8Array(await readFile(cli.resolve(inName)));
-      const plain = openEnvelope(envelope, { resolveKek: ring.resolveKek, attributes: attrs ?? {} });
+      const plain = openEnvelope(envelope, { resolveKek: ring.resolveKek, attributes: attrs ?? {}, onlyBound: true });
       await out.write(plain);
       plain.fill(0);
     }
@@ -89,7 +89,7 @@ export function register(program: Command, cli: CliContext): void {
           "OUT appears only after the whole input is authenticated; on any failure nothing is left behind\n" +
           "and the exit code is 1 (not authentic, truncated, retired KEK, TEE not attested) or 2.\n" +
           "Bound attributes are stored in a stream; --attrs checks them against the values you expect\n" +
-          "(and supplies them for a version-1 envelope).",
+          "(and supplies them for a version-1 envelope). An --attrs field the file does not bind is refused.",
       )
       .argument("<in>", "the encrypted file, or - for standard input")
       .argument("<out>", "the plaintext file to create"),

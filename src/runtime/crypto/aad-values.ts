@@ -65,6 +65,18 @@ export function decodeAadValue(tag: number, bytes: Uint8Array): AadValue {
   throw new EnvelopeError("malformed", "an AAD value is not in canonical form");
 }
 
+/**
+ * Refuses ("aad-mismatch") when `expected` names an attribute the data does not bind: a caller
+ * who expects `record_id` to be checked must not be satisfied by data that binds none, which
+ * would open with any record id at all.
+ */
+export function checkOnlyBound(bound: readonly string[], expected: Readonly<Record<string, unknown>>): void {
+  const unbound = Object.keys(expected).filter((f) => !bound.includes(f));
+  if (unbound.length === 0) return;
+  const binds = bound.length === 0 ? "it binds no attributes" : `it binds only ${bound.join(", ")}`;
+  throw new EnvelopeError("aad-mismatch", `the data does not bind ${unbound.map((f) => `"${f}"`).join(", ")}, so it cannot be checked (${binds})`);
+}
+
 /** Same type and same value (what binding compares). */
 export function sameAadValue(a: AadValue, b: AadValue): boolean {
   return typeof a === typeof b && a === b;

@@ -11,7 +11,7 @@ import { fillRandom } from "./random-pool.js";
 import { resolveProvider } from "./providers.js";
 import { SecretKey } from "./secret-key.js";
 import { defaultKekUsage, type KekUsage } from "./kek-usage.js";
-import { encodeAadValues } from "./aad-values.js";
+import { checkOnlyBound, encodeAadValues } from "./aad-values.js";
 
 export { EnvelopeError, type EnvelopeHeader } from "./envelope-format.js";
 
@@ -44,6 +44,11 @@ export interface OpenOptions {
   /** Finds a KEK by id and version; undefined when unknown or retired. */
   readonly resolveKek: (id: string, version: number) => SecretKey | undefined;
   readonly attributes?: Readonly<Record<string, unknown>>;
+  /**
+   * Refuse (`aad-mismatch`) when `attributes` names a field the envelope does not bind, rather
+   * than ignore it (by default the data's whole attribute object may be passed).
+   */
+  readonly onlyBound?: boolean;
   /** As for SealOptions: any provider implementing the envelope's cipher opens what any other sealed. */
   readonly provider?: AeadProvider;
 }
@@ -94,6 +99,7 @@ export function readEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
 export function openEnvelope(envelope: Uint8Array, options: OpenOptions): Uint8Array {
   const parsed = parseEnvelope(envelope);
   const { header } = parsed;
+  if (options.onlyBound === true) checkOnlyBound(header.aadFields, options.attributes ?? {});
   const provider = resolveProvider(header.cipher, options.provider);
   const kek = options.resolveKek(header.kekId, header.kekVersion);
   if (kek === undefined) {

@@ -12,7 +12,7 @@
  * generator finishes (decrypt writes to a temp file and renames at the end).
  */
 import { CryptoError, TAG_BYTES, randomNonce, type AeadAlgorithm, type AeadProvider } from "./aead.js";
-import { aadValue, sameAadValue, type AadValue } from "./aad-values.js";
+import { aadValue, checkOnlyBound, sameAadValue, type AadValue } from "./aad-values.js";
 import { checkAttestation, describeAttestation, type AttestationProvider } from "./attestation.js";
 import { ByteReader } from "./byte-reader.js";
 import { ENVELOPE_VERSION, EnvelopeError, hasMagic, notAnEnvelope } from "./envelope-format.js";
@@ -67,6 +67,11 @@ export interface StreamOpenOptions {
    * values the header carries (they are authenticated either way).
    */
   readonly attributes?: Readonly<Record<string, unknown>>;
+  /**
+   * Refuse (`aad-mismatch`) when `attributes` names a field the stream does not bind, rather
+   * than ignore it: for a caller stating values it expects checked (`decrypt --attrs`).
+   */
+  readonly onlyBound?: boolean;
   /** Consulted when the stream requires a TEE (default: not attested, so refused). */
   readonly attestation?: AttestationProvider;
   /** Called with the authenticated-to-be header before any plaintext is produced. */
@@ -171,7 +176,10 @@ async function* openChunks(reader: ByteReader, options: StreamOpenOptions): Asyn
     const a = await checkAttestation(options.attestation);
     if (!a.attested) throw new EnvelopeError("not-attested", `the data requires a TEE to decrypt and this environment is not attested (${describeAttestation(a)})`);
   }
-  if (options.attributes !== undefined) checkExpected(header.aad, options.attributes);
+  if (options.attributes !== undefined) {
+    if (options.onlyBound === true) checkOnlyBound(header.aad.map(([field]) => field), options.attributes);
+    checkExpected(header.aad, options.attributes);
+  }
   const provider = resolveProvider(header.cipher, options.provider);
   const kek = options.resolveKek(header.kekId, header.kekVersion);
   if (kek === undefined) throw new EnvelopeError("unknown-kek", `KEK "${header.kekId}" version ${header.kekVersion} is not in the keyring`);

@@ -179,6 +179,40 @@ t.test("retired KEK, attribute checks, standard input, version-1 envelopes", asy
   t.notOk(readdirSync(cwd).includes("out.bin"));
 });
 
+t.test("--attrs naming an attribute the file does not bind refuses (streams and version-1 envelopes), nothing written", async (t) => {
+  const cwd = t.testdir({ ...FIXTURE, "none.policy": 'package n\nencryption "none" {\n  require cipher "aes-256-gcm"\n}\n' });
+  const ring = await setup(cwd);
+  const plain = Uint8Array.from(randomBytes(100));
+  await encrypted(cwd, plain); // binds tenant_id
+  writeFileSync(path.join(cwd, "in.bin"), plain);
+  const bare = await run(["encrypt", "none.policy", "--keyring", "ring", "--attrs", "{}", "in.bin", "bare.spev"], { cwd });
+  t.equal(bare.code, 0, bare.stderr);
+  writeFileSync(path.join(cwd, "v1.env"), sealEnvelope(plain, { cipher: "aes-256-gcm", kek: ring.primary(), aadFields: ["tenant_id"], attributes: { tenant_id: "acme" } }));
+  writeFileSync(path.join(cwd, "v1-bare.env"), sealEnvelope(plain, { cipher: "aes-256-gcm", kek: ring.primary() }));
+  writeFileSync(path.join(cwd, "out.bin"), "previous content");
+  const before = listing(cwd);
+  const extra = JSON.stringify({ tenant_id: "acme", record_id: "r-1" });
+  const cases: Array<[string, string, string, RegExp]> = [
+    ["a stream binding tenant_id, expected record_id too", "enc.spev", extra, /does not bind "record_id", so it cannot be checked \(it binds only tenant_id\)/],
+    ["a stream binding nothing", "bare.spev", JSON.stringify({ record_id: "r-1" }), /does not bind "record_id", so it cannot be checked \(it binds no attributes\)/],
+    ["a version-1 envelope binding tenant_id, expected record_id too", "v1.env", extra, /does not bind "record_id"/],
+    ["a version-1 envelope binding nothing", "v1-bare.env", JSON.stringify({ record_id: "r-1" }), /binds no attributes/],
+    ["a stream bound to another tenant", "enc.spev", JSON.stringify({ tenant_id: "other" }), /bound to a different "tenant_id"/],
+    ["a version-1 envelope bound to another tenant", "v1.env", JSON.stringify({ tenant_id: "other" }), /not authentic/],
+  ];
+  for (const [what, file, attrs, message] of cases) {
+    const r = await run(["decrypt", "--keyring", "ring", "--attrs", attrs, file, "out.bin"], { cwd });
+    t.equal(r.code, 1, `${what}: exit 1`);
+    t.match(r.stderr, message, what);
+  }
+  t.same(listing(cwd), before, "no output or temporary file appeared");
+  t.equal(readFileSync(path.join(cwd, "out.bin"), "utf8"), "previous content", "an existing OUT is untouched");
+  for (const [file, attrs] of [["enc.spev", ATTRS], ["bare.spev", "{}"], ["v1.env", ATTRS], ["v1-bare.env", "{}"]] as const) {
+    const ok = await run(["decrypt", "--keyring", "ring", "--attrs", attrs, file, "out.bin"], { cwd });
+    t.equal(ok.code, 0, `control: ${file} with exactly its bound attributes: ${ok.stderr}`);
+  }
+});
+
 t.test("interrupted (SIGINT, SIGTERM, SIGHUP) while writing: the half-written plaintext is removed, exit 128+n", async (t) => {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
   for (const [signal, want] of [

@@ -126,6 +126,19 @@ t.test("attributes: missing fields are refused, changed values are not authentic
   t.equal(openError(env, { ...attributes, tenant: "evil" })?.code, "not-authentic");
   t.equal(openError(env, { ...attributes, record_id: "42" })?.code, "not-authentic", "string '42' is not number 42");
   t.equal(openError(env, { ...attributes, phi: false }), undefined, "fields not bound do not matter");
+  const onlyBound = (e: Uint8Array, attrs: Record<string, unknown>) => {
+    try {
+      openEnvelope(e, { resolveKek, attributes: attrs, onlyBound: true });
+      return undefined;
+    } catch (err) {
+      return err as EnvelopeError;
+    }
+  };
+  t.match(onlyBound(env, attributes), { code: "aad-mismatch", message: /does not bind "phi".*binds only record_id, tenant/ }, "onlyBound: an unbound field refuses");
+  t.equal(onlyBound(env, { tenant: "acme", record_id: 42 }), undefined, "onlyBound: exactly the bound fields open");
+  const bare = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek });
+  t.match(onlyBound(bare, { record_id: 42 }), { code: "aad-mismatch", message: /binds no attributes/ }, "onlyBound: data binding nothing");
+  t.equal(onlyBound(bare, {}), undefined);
 });
 
 t.test("KEKs: unknown id or version, wrong key, old versions after rotation", async (t) => {

@@ -160,6 +160,14 @@ t.test("bound attributes: stored, authenticated, checked against expectations", 
   t.match(await openError(s, { resolveKek, attributes: { ...attributes, tenant_id: "evil" } }), { code: "aad-mismatch", message: /different "tenant_id"/ });
   t.match(await openError(s, { resolveKek, attributes: { ...attributes, record_id: "42" } }), { code: "aad-mismatch" }, "string 42 is not number 42");
   t.match(await openError(s, { resolveKek, attributes: { tenant_id: "acme" } }), { code: "missing-aad" });
+  t.match(
+    await openError(s, { resolveKek, attributes, onlyBound: true }),
+    { code: "aad-mismatch", message: /does not bind "phi"/ },
+    "onlyBound: an expected field the stream does not bind refuses",
+  );
+  t.equal(await openError(s, { resolveKek, attributes: { tenant_id: "acme", record_id: 42 }, onlyBound: true }), undefined, "onlyBound: exactly the bound fields open");
+  const bare = await seal(random(10));
+  t.match(await openError(bare, { resolveKek, attributes: { record_id: 42 }, onlyBound: true }), { code: "aad-mismatch", message: /binds no attributes/ });
   const usage = new MemoryKekUsage();
   const refused = sealStream([random(5)], { cipher: "aes-256-gcm", kek, aadFields: ["patient_id"], attributes, usage });
   await t.rejects(refused.next(), { code: "missing-aad" }, "refused before the header is produced");

@@ -30,6 +30,7 @@ import type { EvalContext } from "./context.js";
 import { toErrorSpan, type Eval, type ExprCompiler } from "./compile-expr.js";
 import { exprText } from "./expr-text.js";
 import { msg, reasonText, show } from "./messages.js";
+import { quotingError } from "./quoted-error.js";
 import { timeValueMs } from "./time.js";
 import type { ClauseTrace, MfaObligation, NotApplied, Reason } from "./decision.js";
 import { EvalError, isObject, toJson, typeName, type ErrorSpan, type Result, type TypeName } from "./values.js";
@@ -203,7 +204,7 @@ export function checkMfa(c: EvalContext, maxMs: number, span: ErrorSpan): number
   const at = own(mfa, "verified_at");
   if (at === undefined || at === null) return MFA_UNMET;
   const ms = timeValueMs(at);
-  if (ms !== ms) return new EvalError(msg.mfaTime(show(at)), span);
+  if (ms !== ms) return quotingError(msg.mfaTime, show(at), span);
   if (maxMs === Infinity) return MFA_MET;
   const now = c.now();
   if (now !== now) return new EvalError(msg.nowUnavailable(), span);

@@ -15,6 +15,7 @@ import { parseIp } from "./cidr.js";
 import { hourOf, timeValueMs, weekdayOf } from "./time.js";
 import { codePointLength, lower, upper } from "./strings.js";
 import { msg, show } from "./messages.js";
+import { quotingError } from "./quoted-error.js";
 import type { EvalContext } from "./context.js";
 import { EvalError, isObject, typeName, type ErrorSpan, type Result, type Value } from "./values.js";
 
@@ -27,7 +28,7 @@ export interface BuiltinImpl {
 
 function instant(fn: string, v: Value, span: ErrorSpan): number | EvalError {
   const ms = timeValueMs(v);
-  return ms === ms ? ms : new EvalError(msg.notATime(fn, show(v)), span);
+  return ms === ms ? ms : quotingError((found) => msg.notATime(fn, found), show(v), span);
 }
 
 export const BUILTINS: Readonly<Record<string, BuiltinImpl>> = {
@@ -35,7 +36,7 @@ export const BUILTINS: Readonly<Record<string, BuiltinImpl>> = {
     impure: false,
     call(x, _c, span) {
       if (typeof x !== "string") return new EvalError(msg.operand("ip", "a string", typeName(x)), span);
-      return parseIp(x) ?? new EvalError(msg.invalidIp(x), span);
+      return parseIp(x) ?? quotingError(msg.invalidIp, JSON.stringify(x), span);
     },
   },
   age: {

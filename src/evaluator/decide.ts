@@ -32,14 +32,14 @@ import { evalAccessRule, Outcome, RuleState, type CompiledAccessRule } from "./a
 import type { EvalContext } from "./context.js";
 import type { AccessDecision, ClauseTrace, DecisionError, MfaObligation, NotApplied, Reason, RuleTrace } from "./decision.js";
 import { reasonText } from "./messages.js";
+import { decisionError } from "./quoted-error.js";
 import type { Candidates } from "./rule-index.js";
 
 const NO_RULE_ALLOWS: Reason = Object.freeze({ rule: null, effect: "deny", message: reasonText.noRuleAllows }) as Reason;
 const OUTCOME_NAMES = ["not-applicable", "applies", "unmet", "mfa", "errored"] as const;
 
 function errorOf(rule: CompiledAccessRule, st: RuleState): DecisionError {
-  const e = st.error!;
-  return { rule: rule.id, message: e.message, span: e.span };
+  return decisionError(rule.id, st.error!);
 }
 
 export function decideAccess(

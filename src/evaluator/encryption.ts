@@ -28,6 +28,7 @@ import type { EvalContext } from "./context.js";
 import type { ClauseTrace, DecisionError, EncryptionResult, NotApplied, RuleTrace, Violation } from "./decision.js";
 import { formatDuration } from "./duration.js";
 import { msg, show } from "./messages.js";
+import { decisionError } from "./quoted-error.js";
 import { timeValueMs } from "./time.js";
 import { EvalError, isObject, toJson, typeName, type ErrorSpan } from "./values.js";
 
@@ -130,7 +131,7 @@ export function decideEncryption(
     }
     if (res === true) contributing.push(r);
     else if (res instanceof EvalError) {
-      errors.push({ rule: r.id, message: res.message, span: res.span });
+      errors.push(decisionError(r.id, res));
       contributing.push(r);
     } else notApplied.push(res);
   }

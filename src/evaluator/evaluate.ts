@@ -9,13 +9,14 @@ import type { CompiledPolicySet } from "./compile.js";
 import { EvalContext } from "./context.js";
 import { decideAccess } from "./decide.js";
 import { RuleState } from "./access.js";
-import type { AccessDecision, Decision, EncryptionResult, EvaluateOptions, Explain, MeshDecision, RuleTrace } from "./decision.js";
+import type { AccessDecision, Decision, DecisionError, EncryptionResult, EvaluateOptions, Explain, MeshDecision, RuleTrace } from "./decision.js";
 import { decideEncryption } from "./encryption.js";
 import { checkInput, type InputKind, type SchemaValidator } from "./input.js";
 import { chooseMesh, decideMesh } from "./mesh.js";
 import { reasonText } from "./messages.js";
 import { EMPTY_RISK_STORE, type RiskStore } from "./stores.js";
-import type { ObjectValue } from "./values.js";
+import { EvalError, type ObjectValue } from "./values.js";
+import { decisionError } from "./quoted-error.js";
 
 export interface EvaluatorOptions {
   /** Policy-set version stamped on every decision. */
@@ -35,19 +36,26 @@ export interface EvaluatorOptions {
   notApplied?: boolean;
 }
 
-export function failAccess(version: string, messages: string[], reason: string): AccessDecision {
+/** Why an input was refused: plain text, or an error whose message quotes an input value. */
+export type InputMessage = string | EvalError;
+
+function inputError(rule: string | null, m: InputMessage): DecisionError {
+  return typeof m === "string" ? { rule, message: m, span: null } : decisionError(rule, m);
+}
+
+export function failAccess(version: string, messages: readonly InputMessage[], reason: string): AccessDecision {
   return {
     decision: "deny",
     rule: null,
     reasons: [{ rule: null, effect: "deny", message: reason }],
     obligations: [],
-    errors: messages.map((message) => ({ rule: null, message, span: null })),
+    errors: messages.map((m) => inputError(null, m)),
     version,
     notApplied: [],
   };
 }
 
-export function failEncryption(version: string, messages: string[]): EncryptionResult {
+export function failEncryption(version: string, messages: readonly InputMessage[]): EncryptionResult {
   // Fail closed: encryption is required, with no cipher anyone could satisfy by accident.
   return {
     required: true,
@@ -56,7 +64,7 @@ export function failEncryption(version: string, messages: string[]): EncryptionR
     tee: false,
     aad: [],
     rules: [],
-    errors: messages.map((message) => ({ rule: null, message, span: null })),
+    errors: messages.map((m) => inputError(null, m)),
     version,
     notApplied: [],
     compliant: false,
@@ -64,19 +72,19 @@ export function failEncryption(version: string, messages: string[]): EncryptionR
   };
 }
 
-export function failMesh(version: string, messages: string[], reason: string, mesh: string | null = null, rule: string | null = null): MeshDecision {
+export function failMesh(version: string, messages: readonly InputMessage[], reason: string, mesh: string | null = null, rule: string | null = null): MeshDecision {
   return {
     decision: "reject",
     mesh,
     rule,
     reasons: [{ rule, message: reason }],
-    errors: messages.map((message) => ({ rule, message, span: null })),
+    errors: messages.map((m) => inputError(rule, m)),
     version,
     notApplied: [],
   };
 }
 
-function fail(kind: InputKind, version: string, messages: string[], reason: string): Decision {
+function fail(kind: InputKind, version: string, messages: readonly InputMessage[], reason: string): Decision {
   if (kind === "encryption") return failEncryption(version, messages);
   if (kind === "mesh") return failMesh(version, messages, reason);
   return failAccess(version, messages, reason);
@@ -157,7 +165,7 @@ export class Evaluator {
       }
       case "mesh": {
         const mesh = chooseMesh(set.meshes, input);
-        if (typeof mesh === "string") return failMesh(this.version, [mesh], reasonText.invalidInput);
+        if (typeof mesh === "string" || mesh instanceof EvalError) return failMesh(this.version, [mesh], reasonText.invalidInput);
         const d = decideMesh(mesh, c, this.version, traces);
         if (traces !== null) d.explain = { rules: traces };
         return d;

@@ -18,7 +18,8 @@
  *   listed (up to 10).
  */
 import { parseRfc3339 } from "./time.js";
-import { isObject, typeName, type ObjectValue } from "./values.js";
+import { EvalError, isObject, typeName, type ObjectValue } from "./values.js";
+import { quotingError } from "./quoted-error.js";
 
 export type InputKind = "access" | "encryption" | "mesh";
 
@@ -33,7 +34,7 @@ export interface CheckedInput {
 export interface InputProblem {
   /** The kind the input asked for, when it could be told. */
   kind: InputKind;
-  messages: string[];
+  messages: (string | EvalError)[];
 }
 
 /** An ajv-style validator: returns true or fills `errors`. */
@@ -76,11 +77,12 @@ export function checkInput(raw: unknown, schemas?: ReadonlyMap<string, SchemaVal
   let kind: InputKind = "access";
   if (k !== undefined) {
     if (k !== "access" && k !== "encryption" && k !== "mesh") {
-      return { kind: "access", messages: [`input \`kind\` must be "access", "encryption" or "mesh", found ${typeof k === "string" ? JSON.stringify(k) : typeName(k)}`] };
+      const kindMessage = (found: string) => `input \`kind\` must be "access", "encryption" or "mesh", found ${found}`;
+      return { kind: "access", messages: [typeof k === "string" ? quotingError(kindMessage, JSON.stringify(k), null) : kindMessage(typeName(k))] };
     }
     kind = k;
   }
-  const problems: string[] = [];
+  const problems: (string | EvalError)[] = [];
   const needObject = (name: string, optional = false) => {
     const v = own(input, name);
     if (v === undefined) {
@@ -117,7 +119,7 @@ export function checkInput(raw: unknown, schemas?: ReadonlyMap<string, SchemaVal
   if (time !== undefined) {
     if (typeof time === "string") {
       timeMs = parseRfc3339(time);
-      if (timeMs !== timeMs) problems.push(`input \`time\` is not an RFC 3339 time: ${JSON.stringify(time.slice(0, 60))}`);
+      if (timeMs !== timeMs) problems.push(quotingError((found) => `input \`time\` is not an RFC 3339 time: ${found}`, JSON.stringify(time.slice(0, 60)), null));
     } else if (typeof time === "number" && Number.isFinite(time)) {
       timeMs = time * 1000;
     } else {

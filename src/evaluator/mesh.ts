@@ -26,9 +26,10 @@ import type { MeshBlock, PolicyFile } from "../parser/ast.js";
 import { ruleId } from "../parser/ast.js";
 import { ExprCompiler, toErrorSpan, type Eval, type ExprScope } from "./compile-expr.js";
 import type { EvalContext } from "./context.js";
-import type { ClauseTrace, DecisionError, MeshDecision, MeshReason, NotApplied, RuleTrace } from "./decision.js";
+import type { ClauseTrace, MeshDecision, MeshReason, NotApplied, RuleTrace } from "./decision.js";
 import { exprText } from "./expr-text.js";
 import { msg, reasonText, show } from "./messages.js";
+import { decisionError, quotingError } from "./quoted-error.js";
 import { timeValueMs } from "./time.js";
 import { EvalError, toJson, typeName, type ErrorSpan } from "./values.js";
 
@@ -119,7 +120,7 @@ function keyAge(c: EvalContext, cl: CompiledMeshClause): boolean | EvalError {
   const at = hasOwn.call(node, "key_created_at") ? node["key_created_at"] : undefined;
   if (at === undefined) return new EvalError(msg.missingAttribute("node.key_created_at"), cl.span, true);
   const ms = timeValueMs(at);
-  if (ms !== ms) return new EvalError(msg.keyTime("node.key_created_at", show(at)), cl.span);
+  if (ms !== ms) return quotingError((found) => msg.keyTime("node.key_created_at", found), show(at), cl.span);
   const now = c.now();
   if (now !== now) return new EvalError(msg.nowUnavailable(), cl.span);
   return now - ms <= cl.keyAgeMs;
@@ -151,19 +152,19 @@ export function decideMesh(mesh: CompiledMesh, c: EvalContext, version: string, 
     }
     const err = v instanceof EvalError ? v : new EvalError(msg.clauseNotBoolean(cl.kind, typeName(v)), cl.exprSpan);
     setOutcome("errored");
-    const e: DecisionError = { rule: mesh.id, message: err.message, span: err.span };
+    const e = decisionError(mesh.id, err);
     return { decision: "reject", ...base, reasons: [{ rule: mesh.id, message: "evaluation error; rejected to fail closed" }], errors: [e], notApplied: [] };
   }
   return { decision: "admit", ...base, reasons: [], errors: [], notApplied: [] };
 }
 
 /** Pick the mesh block for an input: by `mesh` name or id, else the only one. */
-export function chooseMesh(meshes: readonly CompiledMesh[], input: Record<string, unknown>): CompiledMesh | string {
+export function chooseMesh(meshes: readonly CompiledMesh[], input: Record<string, unknown>): CompiledMesh | string | EvalError {
   const want = hasOwn.call(input, "mesh") ? input["mesh"] : undefined;
   if (want !== undefined) {
     if (typeof want !== "string") return `input field \`mesh\` must be a string, found ${typeName(want)}`;
     const m = meshes.find((x) => x.name === want || x.id === want);
-    return m ?? `no mesh named ${JSON.stringify(want)} is loaded`;
+    return m ?? quotingError((found) => `no mesh named ${found} is loaded`, JSON.stringify(want), null);
   }
   if (meshes.length === 1) return meshes[0]!;
   if (meshes.length === 0) return "no mesh block is loaded";

@@ -21,8 +21,8 @@ export const msg = {
   /** `op` needs X, found T (one operand) or T1 and T2. */
   operand: (op: string, expected: string, found: TypeName, found2?: TypeName) =>
     `\`${op}\` needs ${expected}, found ${found2 === undefined ? found : `${found} and ${found2}`}`,
-  notAnIp: (op: string, text: string) => `\`${op}\` needs an IP address, found ${JSON.stringify(text)}`,
-  invalidIp: (text: string) => `invalid IP address or range ${JSON.stringify(text)}`,
+  notAnIp: (op: string, found: string) => `\`${op}\` needs an IP address, found ${found}`,
+  invalidIp: (found: string) => `invalid IP address or range ${found}`,
   notATime: (fn: string, found: string) => `\`${fn}\` needs an RFC 3339 time or epoch seconds, found ${found}`,
   divisionByZero: () => "division by zero",
   overflow: (op: string) => `\`${op}\` overflows`,

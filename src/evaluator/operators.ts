@@ -26,6 +26,7 @@ import { Ip, parseIp } from "./cidr.js";
 import { compileGlob, globMatch } from "./glob.js";
 import { Time, parseRfc3339, timeValueMs } from "./time.js";
 import { msg } from "./messages.js";
+import { quotingError } from "./quoted-error.js";
 import { EvalError, deepEqual, typeName, type ErrorSpan, type Result, type Value } from "./values.js";
 
 export const ORDER_EXPECTED = "two numbers, two durations or two times";
@@ -77,7 +78,7 @@ export function asIp(v: Value): Ip | null {
 
 function ipOperandError(l: Value, span: ErrorSpan): EvalError {
   return typeof l === "string"
-    ? new EvalError(msg.notAnIp("in", l), span)
+    ? quotingError((found) => msg.notAnIp("in", found), JSON.stringify(l), span)
     : new EvalError(msg.operand("in", "an IP address on the left of an ip() range", typeName(l)), span);
 }
 
@@ -131,7 +132,8 @@ export function stringOp(op: "like" | "starts_with" | "ends_with" | "matches", l
       return l.endsWith(r);
     case "matches": {
       const re = compileRegex(r);
-      return re instanceof RegExp ? re.test(l) : new EvalError(msg.badRegex(re.error), span);
+      // The engine's text quotes the pattern, here an input value.
+      return re instanceof RegExp ? re.test(l) : quotingError(msg.badRegex, re.error, span);
     }
   }
 }

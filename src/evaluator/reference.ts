@@ -18,6 +18,7 @@ import { compileGlob, globMatch } from "./glob.js";
 import { Time, hourOf, parseRfc3339, weekdayOf } from "./time.js";
 import { exprText } from "./expr-text.js";
 import { msg, reasonText, show } from "./messages.js";
+import { decisionError, quotingError } from "./quoted-error.js";
 import { checkInput } from "./input.js";
 import type { RiskStore } from "./stores.js";
 import { EMPTY_RISK_STORE } from "./stores.js";
@@ -208,7 +209,7 @@ class Interp {
     switch (e.callee) {
       case "ip":
         if (typeof x !== "string") return wrong("a string");
-        return parseIp(x) ?? new EvalError(msg.invalidIp(x), span);
+        return parseIp(x) ?? quotingError(msg.invalidIp, JSON.stringify(x), span);
       case "size":
         if (typeof x === "string") return Array.from(x).length;
         if (Array.isArray(x)) return x.length;
@@ -224,7 +225,7 @@ class Interp {
       case "hour":
       case "weekday": {
         const t = instantOf(x);
-        if (Number.isNaN(t)) return new EvalError(msg.notATime(e.callee, show(x)), span);
+        if (Number.isNaN(t)) return quotingError((found) => msg.notATime(e.callee, found), show(x), span);
         if (e.callee === "hour") return hourOf(t);
         if (e.callee === "weekday") return weekdayOf(t);
         const n = needNow();
@@ -291,7 +292,7 @@ class Interp {
         const ipOf = (v: Value) => (v instanceof Ip ? v : typeof v === "string" ? parseIp(v) : null);
         const notIp = () =>
           typeof a === "string"
-            ? new EvalError(msg.notAnIp("in", a), span)
+            ? quotingError((found) => msg.notAnIp("in", found), JSON.stringify(a), span)
             : new EvalError(msg.operand("in", "an IP address on the left of an ip() range", typeName(a)), span);
         if (b instanceof Ip) {
           const x = ipOf(a);
@@ -325,7 +326,7 @@ class Interp {
         try {
           return new RegExp(b, "u").test(a);
         } catch (err) {
-          return new EvalError(msg.badRegex(err instanceof Error ? err.message : String(err)), span);
+          return quotingError(msg.badRegex, err instanceof Error ? err.message : String(err), span);
         }
       }
       case "+":
@@ -383,7 +384,7 @@ class Interp {
     const v = readOwn(m, "verified_at");
     if (v === undefined || v === null) return false;
     const t = instantOf(v);
-    if (Number.isNaN(t)) return new EvalError(msg.mfaTime(show(v)), span);
+    if (Number.isNaN(t)) return quotingError(msg.mfaTime, show(v), span);
     if (withinMs === null) return true;
     const n = this.now();
     if (Number.isNaN(n)) return new EvalError(msg.nowUnavailable(), span);
@@ -436,7 +437,7 @@ export function referenceAccess(files: readonly PolicyFile[], raw: unknown, vers
       rule: null,
       reasons: [{ rule: null, effect: "deny", message: reasonText.invalidInput }],
       obligations: [],
-      errors: checked.messages.map((message) => ({ rule: null, message, span: null })),
+      errors: checked.messages.map((m) => (typeof m === "string" ? { rule: null, message: m, span: null } : decisionError(null, m))),
       ...base,
     };
   }
@@ -465,7 +466,7 @@ export function referenceAccess(files: readonly PolicyFile[], raw: unknown, vers
     if (r.kind === "na") continue;
     denyRule ??= id;
     if (r.kind === "error") {
-      errors.push({ rule: id, message: r.error.message, span: r.error.span });
+      errors.push(decisionError(id, r.error));
       denyReasons.push({ rule: id, effect: "deny", message: reasonText.denyErrored });
     } else {
       denyReasons.push({ rule: id, effect: "deny", message: reasonText.denyApplies });
@@ -485,7 +486,7 @@ export function referenceAccess(files: readonly PolicyFile[], raw: unknown, vers
     const id = ruleId(file, rule);
     if (r.kind === "na") continue;
     if (r.kind === "error") {
-      errors.push({ rule: id, message: r.error.message, span: r.error.span });
+      errors.push(decisionError(id, r.error));
       continue;
     }
     if (r.unmet.length === 0) {

@@ -39,6 +39,8 @@ export class EvalError {
     readonly message: string,
     readonly span: ErrorSpan | null,
     readonly missing: boolean = false,
+    /** `message` without the input values it quotes, for logs (see quoted-error.ts). */
+    readonly logged: string = message,
   ) {}
 }
 

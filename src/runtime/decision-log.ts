@@ -6,7 +6,11 @@
  * A line: `{"id","time","version","kind","outcome","rule","reasons","input"}`
  * (`errors` too when the decision has any). `input` is the request with
  * secrets redacted (see `redact`). The decision itself is not redacted: it
- * holds rule ids and the policies' own messages, not input values.
+ * holds rule ids and the policies' own messages, not input values. The one
+ * exception is an engine error that quotes an input value ("`in` needs an IP
+ * address, found ..."): the answer to the caller keeps the value, the log
+ * writes the message the engine made with it withheld (`<withheld>`), so a
+ * value under a redacted path cannot reach the file through an error.
  *
  * Writes never block and never throw into the request path: `append` formats
  * the line and queues it; a flush runs on the next turn of the event loop
@@ -23,6 +27,8 @@
  */
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
+import type { DecisionError } from "../evaluator/decision.js";
+import { loggedMessage } from "../evaluator/quoted-error.js";
 
 /**
  * Keys redacted wherever they appear: a name containing one of these words
@@ -136,6 +142,13 @@ export function redact(value: unknown, paths: readonly string[] = [], keys: RegE
   return redactWalk(value, keys, paths.map((p) => p.split(".")), [], 0);
 }
 
+/** An engine error as logged: its message without the input values it quotes (see quoted-error.ts). */
+function loggedError(e: unknown): unknown {
+  if (e === null || typeof e !== "object") return e;
+  const message = loggedMessage(e as DecisionError);
+  return message === (e as DecisionError).message ? e : { ...e, message };
+}
+
 /** The ECS `event.outcome` of a decision outcome: granted is success, refused is failure. */
 function ecsOutcome(outcome: string): "success" | "failure" | "unknown" {
   if (outcome === "allow" || outcome === "admit" || outcome === "not-required" || outcome === "required") return "success";
@@ -241,7 +254,7 @@ export class DecisionLog {
         reasons: d.reasons ?? d.rules ?? [],
         input: redactWalk(input, this.keys, this.matchers, [], 0),
       };
-      if (d.errors !== undefined && d.errors.length > 0) entry.errors = d.errors;
+      if (d.errors !== undefined && d.errors.length > 0) entry.errors = d.errors.map(loggedError);
       line = JSON.stringify(entry) + "\n";
     } catch (err) {
       this.fail(err);

@@ -251,3 +251,41 @@ t.test("decisionEvent maps ids and outcomes for each kind", async (t) => {
   const odd = decisionEvent({ ...base, kind: "access", outcome: "deny", input: null });
   t.match(odd, { decision: { outcome: "deny" } });
 });
+
+t.test("an error that quotes a redacted input value is logged with the value withheld", async (t) => {
+  const engine = compile(`package q
+
+allow "fresh-mfa" {
+  when action == "read"
+  require mfa within 15m
+}
+
+mesh "swarm" {
+  network "100.64.0.0/10"
+  when true
+  require key_age within 30d
+}
+`);
+  const secret = "hunter2-9f8e7d6c5b4a3f2e1d0c-correct-horse";
+  const file = path.join(tempDir(t), "decisions.jsonl");
+  const log = new DecisionLog({ path: file, now: () => FIXED, redact: ["context.mfa.verified_at", "node.key_created_at", "mesh", "kind"] });
+  const node = { id: "n1", public_key: "A".repeat(43) + "=", tags: [] };
+  const inputs: [string, Record<string, unknown>][] = [
+    ["access", { principal: { id: "ann" }, action: "read", resource: { id: "d1" }, context: { mfa: { verified_at: secret } } }],
+    ["mesh", { kind: "mesh", node: { ...node, key_created_at: secret } }],
+    ["mesh", { kind: "mesh", mesh: secret, node }],
+    ["access", { kind: secret, principal: { id: "ann" }, action: "read", resource: { id: "d1" } }],
+  ];
+  for (const [kind, input] of inputs) {
+    const d = engine.evaluate(input);
+    t.ok(JSON.stringify(d.errors).includes(secret.slice(0, 20)), `${kind}: the answer quotes the value`);
+    log.append(kind, input, d);
+  }
+  await log.close();
+  const text = readFileSync(file, "utf8");
+  const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+  t.equal(lines.length, inputs.length);
+  for (const l of lines) t.match(l.errors[0].message, /<withheld>/);
+  t.match(lines[0].errors[0], { rule: "q/fresh-mfa", message: "`context.mfa.verified_at` must be an RFC 3339 time or epoch seconds, found <withheld>", span: { line: 5 } });
+  for (let i = 0; i + 8 <= secret.length; i++) t.notOk(text.includes(secret.slice(i, i + 8)), `no ${JSON.stringify(secret.slice(i, i + 8))}`);
+});

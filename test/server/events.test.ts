@@ -183,3 +183,53 @@ t.test("NDJSON lines: __proto__ / constructor.prototype keys are malformed as in
   t.notOk(r.text.includes("s3cr3t"), "the line's text is not quoted back");
   t.equal(({} as Record<string, unknown>).polluted, undefined);
 });
+
+t.test("the decision log: a value under a redacted path never reaches it through an error message", async (t) => {
+  // Each rule errors on the redacted serial with a message that quotes the value for the caller.
+  const dir = policyDir(t, {
+    "a.policy": `package leak
+
+deny "serial-in-range" {
+  when context.device.serial in ip("10.0.0.0/8")
+}
+
+deny "serial-as-range" {
+  when ip(context.device.serial) in ip("10.0.0.0/8")
+}
+
+deny "serial-as-time" {
+  when hour(context.device.serial) > 25
+}
+`,
+  });
+  // Recognisable and longer than the 60 characters a message quotes before truncating.
+  const secret = "sk_live_4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f";
+  const logFile = path.join(tempDir(t), "decisions.jsonl");
+  const { url, server } = await start(t, [dir], {
+    config: testConfig((c) => (c.decisionLog = { path: logFile, maxBytes: 1 << 20, keep: 1, redact: ["context.device.serial", "time"], toEvents: false })),
+  });
+  const input = { ...accessInput("ann", ["reader"]), context: { device: { serial: secret } } };
+  const r = await call(url, "/v1/evaluate", { body: input });
+  t.equal(r.json.decision, "deny", "errored deny rules deny");
+  t.equal(r.json.errors.length, 3, "each rule's error answered");
+  t.ok(JSON.stringify(r.json.errors).includes(secret.slice(0, 20)), "the caller, who sent the value, sees it quoted");
+  const badTime = await call(url, "/v1/evaluate", { body: { ...accessInput("ann", ["reader"]), time: secret } });
+  t.equal(badTime.json.decision, "deny", "invalid input denies");
+  t.ok(JSON.stringify(badTime.json.errors).includes(secret.slice(0, 20)));
+
+  await server.close(); // flushes the log
+  const text = readFileSync(logFile, "utf8");
+  const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+  t.equal(lines.length, 2);
+  t.same(lines[0].errors.map((e: { rule: string }) => e.rule).sort(), ["leak/serial-as-range", "leak/serial-as-time", "leak/serial-in-range"]);
+  t.match(lines[0].errors[0], { message: /withheld/, span: { line: Number } }, "the rule, its site and the message without the value are logged");
+  t.match(lines[1].errors[0].message, /^input `time` is not an RFC 3339 time/);
+  for (let i = 0; i + 8 <= secret.length; i++) {
+    const piece = secret.slice(i, i + 8);
+    if (text.includes(piece)) {
+      t.fail(`the decision log holds ${JSON.stringify(piece)} of the redacted value`);
+      return;
+    }
+  }
+  t.pass("no 8-character piece of the redacted value in the decision log");
+});

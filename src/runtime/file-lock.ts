@@ -4,9 +4,12 @@
  * two verifications of one code must not both read "unused"; two processes
  * reserving wraps under one KEK must not both read the same count).
  *
- * The lock is a file created exclusively (O_EXCL) holding the owner's pid
- * and a random token. It is taken over when its owner is gone (no process
- * with that pid) or when it is older than `staleMs` (a hung owner).
+ * The lock is a file created exclusively (O_EXCL) holding the owner's pid,
+ * a random token, the host name and the owner's incarnation (boot id and
+ * process start time, Linux). It is taken over when its owner is gone (no
+ * process with that pid; or our own pid on our host in another incarnation,
+ * as when a restarted container is pid 1 again and finds its predecessor's
+ * lock) or when it is older than `staleMs` (a hung owner).
  *
  * Taking over is itself serialised by a second exclusive file, `<lock>.break`:
  * only its holder may remove the lock, and only after reading the lock again
@@ -22,7 +25,9 @@
  * as gone): a shared store (Redis) is the answer there.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { open, readFile, rm, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 
 export interface FileLockOptions {
   /** Give up after this long (ms, default 5000). */
@@ -62,9 +67,47 @@ async function readLock(file: string): Promise<{ text: string; mtimeMs: number }
   }
 }
 
+/**
+ * What tells this process apart from an earlier one with the same pid: the boot id and the
+ * process's start time in clock ticks since boot (/proc/self/stat field 22). Per process, not
+ * per module or thread, so worker threads and a second copy of this module agree and never
+ * take each other's live locks. Undefined off Linux: a lock of our own pid is then judged by
+ * age only, as before.
+ */
+function readIncarnation(): string | undefined {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    // Fields after the command name, which is in parentheses and may itself hold spaces or ')'.
+    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    return start !== undefined && /^\d+$/.test(start) && /^[0-9a-f-]+$/.test(boot) ? `${boot}.${start}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let self: { host: string; incarnation: string | undefined } | undefined;
+function owner(): { host: string; incarnation: string | undefined } {
+  return (self ??= { host: encodeURIComponent(hostname()), incarnation: readIncarnation() });
+}
+
+/**
+ * True when a lock naming our own pid was written by another process: one on our host (same
+ * host name: a restarted container keeps its name; another container sharing the volume
+ * usually does not, and its pid 1 is not ours to judge) in another incarnation. Our pid is
+ * ours now, so that process is gone. A lock of ours in this incarnation is held by another
+ * part of this very process and is live.
+ */
+function earlierIncarnation(fields: string[]): boolean {
+  const me = owner();
+  const [, , host, incarnation] = fields;
+  return me.incarnation !== undefined && incarnation !== undefined && host === me.host && incarnation !== me.incarnation;
+}
+
 function isStale(lock: { text: string; mtimeMs: number }, staleMs: number): boolean {
-  const pid = Number(lock.text.split(" ", 1)[0]);
-  const ownerGone = Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+  const fields = lock.text.trimEnd().split(" ");
+  const pid = Number(fields[0]);
+  const ownerGone = Number.isInteger(pid) && pid > 0 && (pid === process.pid ? earlierIncarnation(fields) : !alive(pid));
   // A lock still being written (empty) is young; only age makes it stale.
   return ownerGone || Date.now() - lock.mtimeMs > staleMs;
 }
@@ -97,7 +140,8 @@ async function takeOverIfStale(file: string, staleMs: number): Promise<void> {
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const staleMs = options.staleMs ?? 30_000;
-  const token = `${process.pid} ${randomBytes(12).toString("hex")}\n`;
+  const { host, incarnation } = owner();
+  const token = `${process.pid} ${randomBytes(12).toString("hex")} ${host}${incarnation === undefined ? "" : ` ${incarnation}`}\n`;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     try {

@@ -5,7 +5,9 @@
  */
 import t from "tap";
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { BREAK_STALE_MS, withFileLock } from "../../src/runtime/file-lock.js";
@@ -107,4 +109,36 @@ t.test("a live owner's lock is never broken, however many wait", async (t) => {
   t.same(results.map((r) => r.status), ["rejected", "rejected", "rejected", "rejected"]);
   t.equal(await readFile(lock, "utf8"), `${process.pid} live\n`);
   t.equal((await stat(lock)).ino, before.ino, "the very same file");
+});
+
+t.test("a lock naming our own pid from an earlier incarnation (a restarted container is pid 1 again) is taken over", async (t) => {
+  if (!existsSync("/proc/self/stat")) {
+    t.pass("no /proc: a lock of our own pid is judged by age only");
+    return;
+  }
+  const dir = t.testdir();
+  const lock = path.join(dir, "x.lock");
+  // This process's incarnation: boot id and start time (/proc/self/stat field 22).
+  const stat22 = readFileSync("/proc/self/stat", "utf8");
+  const start = stat22.slice(stat22.lastIndexOf(")") + 2).split(" ")[19]!;
+  const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  const host = encodeURIComponent(hostname());
+  const incarnation = `${boot}.${start}`;
+  const ours = await withFileLock(lock, async () => readFile(lock, "utf8"));
+  t.match(ours, new RegExp(`^${process.pid} [0-9a-f]{24} ${host} ${incarnation}\\n$`), "what a lock of this process holds");
+  const earlier = `${process.pid} deadbeef ${host} ${boot}.${Number(start) + 1}\n`;
+  await writeFile(lock, earlier); // fresh: only who wrote it makes it stale, not its age
+  t.equal(await withFileLock(lock, async () => "ran", { timeoutMs: 2000 }), "ran", "taken over, not waited out");
+  t.same(await readdir(dir), [], "released");
+
+  // Our pid and our incarnation: another part of this very process holds it, so it is live.
+  const live = `${process.pid} cafebabe ${host} ${incarnation}\n`;
+  await writeFile(lock, live);
+  await t.rejects(withFileLock(lock, async () => "ran", { timeoutMs: 100 }), { name: "FileLockTimeout" });
+  t.equal(await readFile(lock, "utf8"), live, "left alone");
+  // Our pid on another host (another container sharing the volume, its own pid 1): not ours to judge.
+  const elsewhere = `${process.pid} cafebabe other-host ${boot}.${Number(start) + 1}\n`;
+  await writeFile(lock, elsewhere);
+  await t.rejects(withFileLock(lock, async () => "ran", { timeoutMs: 100 }), { name: "FileLockTimeout" });
+  t.equal(await readFile(lock, "utf8"), elsewhere, "left alone");
 });

@@ -2,10 +2,21 @@
  * Loading policy sources: reading PATH... (files, or directories searched
  * recursively for *.policy) and running the front end over them.
  *
+ * A directory scan reads every visible `*.policy` regular file, and every
+ * visible `*.policy` symlink that resolves to a regular file, descending
+ * into visible subdirectories (not into `node_modules`, not through
+ * directory symlinks). Hidden entries (a name starting with ".") are
+ * skipped: a Kubernetes ConfigMap mounted as a directory is `a.policy ->
+ * ..data/a.policy`, `..data -> ..<timestamp>/`, and during an update two
+ * `..<timestamp>` directories; reading those too loads each policy once
+ * more, twice while both exist, and the set fails with duplicate
+ * definitions. A file reached by two names (two links, a link and its
+ * target) is read once, under the first name in sorted order.
+ *
  * Reading is the only I/O here; `analyze` is pure given its sources and the
  * schema reader, and never throws for bad policy text.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
 import { SourceText } from "./parser/span.js";
@@ -23,18 +34,29 @@ export interface ReadResult {
   errors: ReadError[];
 }
 
-/** Directories never descended into when searching for policy files. */
-const SKIPPED_DIRS = new Set(["node_modules", ".git"]);
+/** Directories never descended into when searching for policy files (hidden ones neither). */
+const SKIPPED_DIRS = new Set(["node_modules"]);
 
-async function walk(dir: string, out: string[]): Promise<void> {
+async function walk(dir: string, out: string[], errors: ReadError[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
+    if (e.name.startsWith(".")) continue;
     const full = path.join(dir, e.name);
     if (e.isDirectory()) {
-      if (!SKIPPED_DIRS.has(e.name)) await walk(full, out);
-    } else if (e.isFile() && e.name.endsWith(".policy")) {
+      if (!SKIPPED_DIRS.has(e.name)) await walk(full, out, errors);
+    } else if (!e.name.endsWith(".policy")) {
+      continue;
+    } else if (e.isFile()) {
       out.push(full);
+    } else if (e.isSymbolicLink()) {
+      // A link that does not resolve (dangling, or a loop: ELOOP) is an error rather than a policy
+      // silently left out of the set; a link to something other than a regular file is skipped.
+      try {
+        if ((await stat(full)).isFile()) out.push(full);
+      } catch (err) {
+        errors.push({ path: full, message: describe(err) });
+      }
     }
   }
 }
@@ -44,13 +66,15 @@ function describe(err: unknown): string {
   if (e && e.code === "ENOENT") return "no such file or directory";
   if (e && e.code === "EACCES") return "permission denied";
   if (e && e.code === "EISDIR") return "is a directory";
+  if (e && e.code === "ELOOP") return "too many levels of symbolic links";
   return e && typeof e.message === "string" ? e.message : String(err);
 }
 
 /**
  * Read every policy file named by `paths`: a file is taken as it is, a
  * directory is searched recursively for `*.policy` (sorted, so load order and
- * the policy-set version are deterministic). A path read twice is read once.
+ * the policy-set version are deterministic; see the top of the file for what
+ * a scan includes). A file reached twice, by any names, is read once.
  * Never throws: unreadable paths come back in `errors`.
  */
 export async function readSources(paths: readonly string[]): Promise<ReadResult> {
@@ -59,7 +83,7 @@ export async function readSources(paths: readonly string[]): Promise<ReadResult>
   for (const p of paths) {
     try {
       const st = await stat(p);
-      if (st.isDirectory()) await walk(p, files);
+      if (st.isDirectory()) await walk(p, files, errors);
       else files.push(p);
     } catch (err) {
       errors.push({ path: p, message: describe(err) });
@@ -68,7 +92,8 @@ export async function readSources(paths: readonly string[]): Promise<ReadResult>
   const seen = new Set<string>();
   const sources: SourceText[] = [];
   for (const f of files) {
-    const key = path.resolve(f);
+    // By the real file, so two links to one file (or a link and its target) are one source.
+    const key = await realpath(f).catch(() => path.resolve(f));
     if (seen.has(key)) continue;
     seen.add(key);
     try {

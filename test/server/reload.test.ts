@@ -177,3 +177,23 @@ t.test("a file path in a Kubernetes ConfigMap mount (a.policy -> ..data/a.policy
   const v2 = (await updated).version;
   t.equal(server.version, v2, "the updated ConfigMap's set is served");
 });
+
+t.test("a ConfigMap mounted as a directory reloads while the old and the new timestamp directories both exist", async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, "..2026_12_06_10_00_00.111111111"));
+  writeFileSync(path.join(dir, "..2026_12_06_10_00_00.111111111", "a.policy"), POLICY);
+  symlinkSync("..2026_12_06_10_00_00.111111111", path.join(dir, "..data"));
+  symlinkSync("..data/a.policy", path.join(dir, "a.policy"));
+  const { url, server } = await start(t, [dir]);
+  const v1 = server.version;
+  t.notOk((await call(url, "/v1/policies")).json.served.rules.includes("demo/writers-write"));
+  // The kubelet's update, caught before it removes the old directory.
+  mkdirSync(path.join(dir, "..2026_12_06_10_05_00.222222222"));
+  writeFileSync(path.join(dir, "..2026_12_06_10_05_00.222222222", "a.policy"), POLICY_V2);
+  symlinkSync("..2026_12_06_10_05_00.222222222", path.join(dir, "..data_tmp"));
+  renameSync(path.join(dir, "..data_tmp"), path.join(dir, "..data"));
+  const r = await call(url, "/v1/policies/reload", { method: "POST" });
+  t.equal(r.json.ok, true, "no duplicate definitions from the old copy");
+  t.not(server.version, v1);
+  t.ok((await call(url, "/v1/policies")).json.served.rules.includes("demo/writers-write"), "the new version is served");
+});

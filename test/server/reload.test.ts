@@ -5,7 +5,7 @@
  * the failure; the next good set is swapped in. Synchronised on the server's
  * "reload" events, never on sleeps.
  */
-import t from "tap";
+import t, { type Test } from "tap";
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic, type ReloadAttempt } from "../../src/index.js";
@@ -114,14 +114,19 @@ const watching = testConfig((c) => ((c.reload.watch = true), (c.reload.debounceM
 
 // fs.watch follows an inode: before the fix these waited forever for a reload (the guard below
 // turns that into a failure; nothing here measures time).
-t.test("a policy directory replaced by a rename (an atomic deploy) is followed, and so are later edits in it", async (t) => {
+/** A watched policy directory holding POLICY, served; its root, path, server and first version. */
+async function watchedDir(t: Test) {
   t.setTimeout(60_000);
   const root = tempDir(t);
   const dir = path.join(root, "policies");
   mkdirSync(dir);
   writeFileSync(path.join(dir, "a.policy"), POLICY);
   const { url, server } = await start(t, [dir], { config: watching });
-  const v1 = server.version;
+  return { root, dir, url, server, v1: server.version };
+}
+
+t.test("a policy directory replaced by a rename (an atomic deploy) is followed, and so are later edits in it", async (t) => {
+  const { root, dir, url, server, v1 } = await watchedDir(t);
 
   const next = path.join(root, "policies.next");
   mkdirSync(next);
@@ -140,13 +145,7 @@ t.test("a policy directory replaced by a rename (an atomic deploy) is followed, 
 });
 
 t.test("a policy directory deleted and made again is followed", async (t) => {
-  t.setTimeout(60_000);
-  const root = tempDir(t);
-  const dir = path.join(root, "policies");
-  mkdirSync(dir);
-  writeFileSync(path.join(dir, "a.policy"), POLICY);
-  const { server } = await start(t, [dir], { config: watching });
-  const v1 = server.version;
+  const { dir, server, v1 } = await watchedDir(t);
   const { rmSync } = await import("node:fs");
   const gone = nextReload(server, (a) => !a.ok);
   rmSync(dir, { recursive: true });

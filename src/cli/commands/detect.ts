@@ -5,24 +5,27 @@
  * their non-zero missing-field / evicted-group / error counts, skipped
  * lines) goes to stderr at the end, and a progress line on a terminal.
  *
- * The file is read line by line, so memory stays bounded by the detector's
- * windows, not by the size of the input. A line that is not JSON is reported
- * with its number and skipped; the stream goes on. Exit 0 when the stream
+ * The file is read line by line (json-lines.ts), so memory stays bounded by
+ * the detector's windows, not by the size of the input. A line that is not
+ * JSON, or longer than MAX_LINE_BYTES, is reported with its number and
+ * skipped; the stream goes on. Exit 0 when the stream
  * was read (alerts or not), 1 when the policies have errors, 2 when the
  * events cannot be read.
  */
 import type { Command } from "commander";
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
+import { jsonLines } from "../json-lines.js";
 import type { DetectorStats } from "../../index.js";
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PROGRESS_EVERY = 50_000;
 const MAX_REPORTED = 20;
+/** A longer line is skipped as malformed, and never held whole. */
+export const MAX_LINE_BYTES = 16 * 2 ** 20;
 
 function parseLateness(raw: string | undefined): number {
   if (raw === undefined) return 0;
@@ -126,8 +129,17 @@ export function register(program: Command, cli: CliContext): void {
             cli.io.stdout(JSON.stringify(a) + "\n");
           }
         };
-        for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+        const lines = jsonLines(input as AsyncIterable<Buffer | string>, MAX_LINE_BYTES);
+        for (;;) {
+          const next = await lines.next();
+          if (next.done === true) break;
+          const text = next.value;
           line++;
+          if (text === null) {
+            badLines++;
+            note(`line ${line}: longer than ${MAX_LINE_BYTES} bytes`);
+            continue;
+          }
           if (text.trim() === "") continue;
           let event: unknown;
           try {

@@ -151,3 +151,46 @@ t.test("constant memory: the input is read only a little ahead of the detector",
   // Read-ahead is a few of readline's and the stream's buffers, whatever the input size.
   t.ok(maxAhead < 10_000, `at most ${maxAhead} lines (about ${Math.round((maxAhead * line(0).length) / 1024)} KB) read ahead of the detector`);
 });
+
+t.test("a leading BOM, CRLF line ends and a last line without a newline are read as JSONL", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "events.jsonl": "\uFEFF" + [ev(0, "alice"), ev(10, "alice"), "", ev(20, "alice")].join("\r\n") });
+  const r = await run(["detect", "a.policy", "--events", "events.jsonl"], { cwd });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim().split("\n").length, 1, "the first line counts");
+  t.match(r.stderr, /^3 events, 1 alerts, 0 lines skipped, 0 late$/m);
+});
+
+t.test("a line longer than the limit is reported as malformed without being held; the stream goes on", async (t) => {
+  // 100 MB of one line, made as it is read, then three events.
+  const chunk = "x".repeat(64 * 1024);
+  let sent = 0;
+  const input = new Readable({
+    read() {
+      if (sent === 0) this.push('{"pad":"');
+      if (sent < 1600) {
+        sent++;
+        this.push(chunk);
+        return;
+      }
+      this.push('"}\n' + [ev(0, "alice"), ev(10, "alice"), ev(20, "alice")].join("\n"));
+      this.push(null);
+    },
+  });
+  let stdout = "";
+  let stderr = "";
+  const io: CliIO = {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    readStdin: async () => "",
+    stdinStream: () => input,
+    cwd: t.testdir({ "a.policy": POLICY }),
+    env: {},
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const code = await main(["node", "swarm-policy", "detect", "a.policy", "--events", "-"], io);
+  t.equal(code, 0, stderr);
+  t.equal(stdout.trim().split("\n").length, 1, "the events after it still alert");
+  t.match(stderr, /^3 events, 1 alerts, 1 lines skipped, 0 late$/m);
+  t.match(stderr, /line 1: longer than 16777216 bytes/);
+});

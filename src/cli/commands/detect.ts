@@ -131,7 +131,12 @@ export function register(program: Command, cli: CliContext): void {
         };
         const lines = jsonLines(input as AsyncIterable<Buffer | string>, MAX_LINE_BYTES);
         for (;;) {
-          const next = await lines.next();
+          let next: IteratorResult<string | null>;
+          try {
+            next = await lines.next();
+          } catch (err) {
+            throw new CliError(`cannot read events ${opts.events}: ${(err as Error).message}`);
+          }
           if (next.done === true) break;
           const text = next.value;
           line++;

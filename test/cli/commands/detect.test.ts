@@ -194,3 +194,11 @@ t.test("a line longer than the limit is reported as malformed without being held
   t.match(stderr, /^3 events, 1 alerts, 1 lines skipped, 0 late$/m);
   t.match(stderr, /line 1: longer than 16777216 bytes/);
 });
+
+t.test("events that fail while being read (a directory) exit 2 with a clear message", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, dir: {} });
+  const r = await run(["detect", "a.policy", "--events", "dir"], { cwd });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /cannot read events dir: /);
+  t.notMatch(r.stderr, /internal error/);
+});

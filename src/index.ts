@@ -83,11 +83,12 @@ export {
 } from "./runtime/siem/detector.js";
 /**
  * Files that appear whole or not at all (temp file, fsync, rename, directory
- * fsync): `writeFileAtomic(file, data, { mode, exclusive })`, and `AtomicFile`
+ * fsync): `writeFileAtomic(file, data, { mode, exclusive, followSymlinks })`, and `AtomicFile`
  * for output streamed in pieces that must vanish on failure;
- * `removeTempFilesSync()` for a signal handler ending the process.
+ * `removeTempFilesSync()` for a signal handler ending the process. A target
+ * that is a symlink is refused (`OutputIsSymlinkError`) unless `followSymlinks`.
  */
-export { writeFileAtomic, AtomicFile, syncDirectory, removeTempFilesSync, type AtomicWriteOptions } from "./runtime/atomic-file.js";
+export { writeFileAtomic, AtomicFile, OutputIsSymlinkError, syncDirectory, removeTempFilesSync, type AtomicWriteOptions } from "./runtime/atomic-file.js";
 /**
  * Key material behind a redacting wrapper: `SecretKey.generate()`, `SecretKey.from(bytes)`,
  * `exposeBytes()` for a cipher, `destroy()` to wipe; JSON, inspect and strings show "<redacted>".

@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { shouldColor } from "../index.js";
+import { OutputIsSymlinkError, shouldColor } from "../index.js";
 import { CliContext, CliError, processIO, type CliIO, type VerbModule } from "./context.js";
 
 const COMMANDS_DIR = new URL("./commands/", import.meta.url);
@@ -63,6 +63,8 @@ export function handleError(err: unknown, io: CliIO): number {
     // --help and --version end parsing "successfully"; every other commander error is bad usage.
     return err.exitCode === 0 ? 0 : 2;
   }
+  // An output path that is a planted symlink: refused before anything was written (bad usage).
+  if (err instanceof OutputIsSymlinkError) err = new CliError(err.message, 2);
   if (err instanceof CliError) {
     for (const line of err.message.split("\n")) io.stderr(`swarm-policy: ${line}\n`);
     return err.exitCode;

@@ -9,7 +9,17 @@
  * Modes: an explicit `mode` is applied with chmod, so the umask can neither
  * widen nor narrow it (key files are 0600). Without one, a file being
  * replaced keeps its permission bits and a new one gets the umask's default.
- * A symlink target is followed, so the link stays a link.
+ *
+ * Symlinks: by default an output path that is itself a symbolic link is
+ * refused (`OutputIsSymlinkError`), so a link planted where a verb will write
+ * plaintext or key material cannot redirect it elsewhere (side-stepping the
+ * kernel's protected_symlinks, since nothing opens the link itself). Without
+ * `followSymlinks` nothing resolves the path: the temporary file is created
+ * with O_EXCL beside the name and renamed over the name, and rename replaces
+ * a link planted after the check rather than following it (link(2), for
+ * exclusive creation, fails on it with EEXIST). `followSymlinks: true` (for
+ * `fmt`, rewriting a policy file reached through a link) writes to the link's
+ * target, so the link stays a link.
  *
  * A process ended by a signal runs no `finally` and no abort: whoever owns
  * the process calls `removeTempFilesSync` from its signal handler (the CLI's
@@ -18,7 +28,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
-import { link, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { link, lstat, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /** Temporary files of AtomicFiles neither committed nor aborted yet. */
@@ -47,6 +57,23 @@ export interface AtomicWriteOptions {
   readonly mode?: number;
   /** Fail with EEXIST instead of replacing an existing file (a rename cannot do that; a hard link can). */
   readonly exclusive?: boolean;
+  /**
+   * Write to the file a symlink at the target points to (the link stays a link). Default false:
+   * a target that is a symlink is refused with `OutputIsSymlinkError` and nothing is written.
+   */
+  readonly followSymlinks?: boolean;
+}
+
+/** The output path is a symbolic link and the writer does not follow links: nothing was written. */
+export class OutputIsSymlinkError extends Error {
+  readonly code = "output-is-symlink";
+  /** The output path as given. */
+  readonly path: string;
+  constructor(file: string) {
+    super(`${file} is a symbolic link: refusing to write through it (remove the link, or name the file itself)`);
+    this.name = "OutputIsSymlinkError";
+    this.path = file;
+  }
 }
 
 function tempName(target: string): string {
@@ -88,13 +115,21 @@ export class AtomicFile {
   }
 
   static async create(target: string, options: AtomicWriteOptions = {}): Promise<AtomicFile> {
-    const resolved = await realpath(target).catch(() => target);
-    const mode =
-      options.mode ??
-      (await stat(resolved).then(
-        (st) => st.mode & 0o7777,
-        () => undefined,
-      ));
+    let resolved = target;
+    let existingMode: number | undefined;
+    if (options.followSymlinks === true) {
+      // The only place a link is followed.
+      resolved = await realpath(target).catch(() => target);
+      if (options.mode === undefined) existingMode = await stat(resolved).then((st) => st.mode & 0o7777, () => undefined);
+    } else {
+      const st = await lstat(target).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return undefined;
+        throw err;
+      });
+      if (st?.isSymbolicLink()) throw new OutputIsSymlinkError(target);
+      if (st !== undefined) existingMode = st.mode & 0o7777;
+    }
+    const mode = options.mode ?? existingMode;
     const temp = tempName(resolved);
     const handle = await open(temp, "wx", mode ?? 0o666);
     liveTemps.add(temp);

@@ -1,7 +1,7 @@
 import t from "tap";
 import path from "node:path";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, lstatSync, writeFileSync } from "node:fs";
-import { AtomicFile, writeFileAtomic } from "../../src/runtime/atomic-file.js";
+import { AtomicFile, OutputIsSymlinkError, writeFileAtomic } from "../../src/runtime/atomic-file.js";
 
 t.test("replaces the content and keeps the mode", async (t) => {
   const dir = t.testdir({ "a.policy": "old\n" });
@@ -22,13 +22,54 @@ t.test("creates a file that does not exist yet", async (t) => {
   t.equal(statSync(file).mode & 0o777, 0o666 & ~umask, "the umask's default mode");
 });
 
-t.test("writes through a symlink, which stays a symlink", async (t) => {
+t.test("followSymlinks writes through a symlink, which stays a symlink", async (t) => {
   const dir = t.testdir({ real: { "a.policy": "old\n" } });
   const link = path.join(dir, "link.policy");
   symlinkSync(path.join(dir, "real/a.policy"), link);
-  await writeFileAtomic(link, "new\n");
+  await writeFileAtomic(link, "new\n", { followSymlinks: true });
   t.ok(lstatSync(link).isSymbolicLink());
   t.equal(readFileSync(path.join(dir, "real/a.policy"), "utf8"), "new\n");
+});
+
+t.test("by default a target that is a symlink is refused and nothing is written", async (t) => {
+  const dir = t.testdir({ elsewhere: { victim: "precious\n" }, out: {} });
+  const link = path.join(dir, "out", "plain");
+  symlinkSync(path.join(dir, "elsewhere/victim"), link);
+  for (const options of [{}, { mode: 0o600 }, { exclusive: true }]) {
+    await t.rejects(writeFileAtomic(link, "secret", options), { name: "OutputIsSymlinkError", code: "output-is-symlink", path: link });
+    await t.rejects(AtomicFile.create(link, options), OutputIsSymlinkError);
+  }
+  const dangling = path.join(dir, "out", "dangling");
+  symlinkSync(path.join(dir, "elsewhere/absent"), dangling);
+  await t.rejects(writeFileAtomic(dangling, "secret"), OutputIsSymlinkError);
+  t.equal(readFileSync(path.join(dir, "elsewhere/victim"), "utf8"), "precious\n");
+  t.same(readdirSync(path.join(dir, "elsewhere")), ["victim"]);
+  t.same(readdirSync(path.join(dir, "out")).sort(), ["dangling", "plain"], "no temp file");
+});
+
+t.test("a symlink planted after create() is replaced by commit(), not followed", async (t) => {
+  // The race the lstat check cannot close: rename(2) replaces the link itself.
+  const dir = t.testdir({ elsewhere: { victim: "precious\n" }, out: {} });
+  const file = path.join(dir, "out", "plain");
+  const out = await AtomicFile.create(file, { mode: 0o600 });
+  await out.write("secret");
+  symlinkSync(path.join(dir, "elsewhere/victim"), file);
+  await out.commit();
+  t.notOk(lstatSync(file).isSymbolicLink(), "the name is now the file, not a link");
+  t.equal(readFileSync(file, "utf8"), "secret");
+  t.equal(readFileSync(path.join(dir, "elsewhere/victim"), "utf8"), "precious\n", "the link's target is unchanged");
+  t.same(readdirSync(path.join(dir, "out")), ["plain"]);
+});
+
+t.test("exclusive creation fails on a symlink planted after create()", async (t) => {
+  const dir = t.testdir({ elsewhere: {}, out: {} });
+  const file = path.join(dir, "out", "key");
+  const out = await AtomicFile.create(file, { mode: 0o600, exclusive: true });
+  await out.write("secret");
+  symlinkSync(path.join(dir, "elsewhere/absent"), file);
+  await t.rejects(out.commit(), { code: "EEXIST" });
+  t.same(readdirSync(path.join(dir, "elsewhere")), [], "the dangling link's target was not created");
+  t.same(readdirSync(path.join(dir, "out")), ["key"], "only the link; no temp file");
 });
 
 t.test("a failed replace removes its temp file and leaves the target alone", async (t) => {

@@ -65,7 +65,7 @@ async function runFmt(cli: CliContext, paths: string[], opts: FmtOptions): Promi
     } else if (opts.write) {
       if (!result.changed) continue;
       try {
-        await writeFileAtomic(src.file, result.output);
+        await writeFileAtomic(src.file, result.output, { followSymlinks: true }); // a policy reached through a link stays a link
         io.stdout(`${shown}\n`);
       } catch (err) {
         failures.push(`cannot write ${shown}: ${(err as Error).message}`);

@@ -241,6 +241,7 @@ export {
   DEFAULT_REDACT_KEYS,
   REDACTED,
   type DecisionLogOptions,
+  type DecisionLogFile,
   type DecisionLogEntry,
   type DecisionLogStats,
   type LoggedDecision,

@@ -21,11 +21,18 @@
  * next flush reopens the file. A stream ("-") that fails (its reader gone)
  * fails every later write the same way: counted, never thrown, never waited on.
  *
+ * A short write (a disk filling up) is continued until every byte is written.
+ * A write that fails part-way is cut back (ftruncate) to where it began, so
+ * the file ends with a whole line and the lost lines are counted as dropped;
+ * when even that fails, the complete lines that did reach the file are
+ * counted as written and the next write starts with a newline, so the
+ * fragment stands on a line of its own and never merges with the next line.
+ *
  * Rotation: when a write would take the file past `maxBytes`, file.keep is
  * deleted, file.(keep-1) ... file.1 move up one, the file becomes file.1 and
  * a new file is started (keep 0: the file is simply started afresh).
  */
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import type { DecisionError } from "../evaluator/decision.js";
 import { loggedMessage } from "../evaluator/quoted-error.js";
@@ -60,9 +67,22 @@ export interface DecisionLogOptions {
   onEntry?: (entry: DecisionLogEntry) => void;
   /** Where "-" writes (default process.stdout). */
   stdout?: NodeJS.WritableStream;
+  /** Opens the log file for appending (tests inject short or failing writes). Default: fs open, "a", 0600. */
+  openFile?: (path: string) => Promise<DecisionLogFile>;
   /** Clock for `time` (tests). */
   now?: () => number;
 }
+
+/** The part of a file handle the log uses (a `FileHandle` is one). */
+export interface DecisionLogFile {
+  write(buffer: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>;
+  truncate(len: number): Promise<void>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
+
+// 0600: decisions name principals and resources even with secrets redacted.
+const openAppend = (file: string): Promise<DecisionLogFile> => open(file, "a", 0o600);
 
 /** The decision fields the log reads (access, encryption and mesh decisions all fit). */
 export interface LoggedDecision {
@@ -217,8 +237,11 @@ export class DecisionLog {
   private queuedBytes = 0;
   private flushing: Promise<void> | null = null;
   private scheduled = false;
-  private fh: FileHandle | null = null;
+  private fh: DecisionLogFile | null = null;
+  private readonly openLogFile: (path: string) => Promise<DecisionLogFile>;
   private size = 0;
+  /** The file ends with part of a line (a failed write could not be cut back): start the next write with "\n". */
+  private fragment = false;
   private closed = false;
 
   constructor(options: DecisionLogOptions) {
@@ -232,6 +255,7 @@ export class DecisionLog {
     this.onEntry = options.onEntry;
     this.out = options.path === "-" ? (options.stdout ?? process.stdout) : null;
     this.now = options.now ?? Date.now;
+    this.openLogFile = options.openFile ?? openAppend;
     // A stream that fails (EPIPE once stdout's reader is gone) also emits 'error', which without a
     // listener is an uncaught exception that ends the process. The failure itself reaches `write`
     // through the write's callback; this only keeps it from being thrown.
@@ -311,11 +335,8 @@ export class DecisionLog {
         const out = this.out;
         await new Promise<void>((resolve, reject) => out.write(chunk, (err) => (err ? reject(err) : resolve())));
       } else {
-        const bytes = Buffer.byteLength(chunk);
-        if (this.fh === null) await this.openFile();
-        if (this.size > 0 && this.size + bytes > this.maxBytes) await this.rotate();
-        await this.fh!.write(chunk);
-        this.size += bytes;
+        await this.writeFile(lines, chunk);
+        return;
       }
       this.stats.written += lines.length;
     } catch (err) {
@@ -328,9 +349,63 @@ export class DecisionLog {
     }
   }
 
+  /** Appends `chunk` whole (looping over short writes), or leaves the file ending with a whole line. */
+  private async writeFile(lines: string[], chunk: string): Promise<void> {
+    let bytes = Buffer.from(this.fragment ? "\n" + chunk : chunk, "utf8");
+    let start = 0;
+    let done = 0;
+    try {
+      if (this.fh === null) await this.openFile();
+      if (this.size > 0 && this.size + bytes.length > this.maxBytes) {
+        await this.rotate();
+        if (this.fragment) {
+          bytes = bytes.subarray(1); // a fresh file: no fragment to close
+          this.fragment = false;
+        }
+      }
+      start = this.size;
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.fh!.write(bytes, done, bytes.length - done);
+        if (!(bytesWritten > 0)) throw new Error(`decision log: short write (${done} of ${bytes.length} bytes)`);
+        done += bytesWritten;
+        this.size += bytesWritten;
+      }
+      this.fragment = false;
+      this.stats.written += lines.length;
+    } catch (err) {
+      await this.cutBack(bytes.subarray(0, done), start, lines.length);
+      const fh = this.fh;
+      this.fh = null; // reopen on the next flush: the handle may be what failed
+      await fh?.close().catch(() => undefined);
+      this.fail(err);
+    }
+  }
+
+  /**
+   * After a write that failed with `partial` of its bytes in the file: truncate back to `start`
+   * (every line of the write lost), else count the complete lines that made it and mark the fragment.
+   */
+  private async cutBack(partial: Uint8Array, start: number, lineCount: number): Promise<void> {
+    if (partial.length === 0) {
+      this.stats.dropped += lineCount;
+      return;
+    }
+    try {
+      await this.fh!.truncate(start);
+      this.size = start;
+      this.stats.dropped += lineCount;
+    } catch {
+      let complete = 0;
+      for (const b of partial) if (b === 0x0a) complete++;
+      if (this.fragment && partial[0] === 0x0a) complete--; // the newline closing an earlier fragment
+      this.stats.written += complete;
+      this.stats.dropped += lineCount - complete;
+      this.fragment = partial[partial.length - 1] !== 0x0a;
+    }
+  }
+
   private async openFile(): Promise<void> {
-    // 0600: decisions name principals and resources even with secrets redacted.
-    this.fh = await open(this.path, "a", 0o600);
+    this.fh = await this.openLogFile(this.path);
     this.size = (await this.fh.stat()).size;
   }
 

@@ -6,10 +6,11 @@
  */
 import t from "tap";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough, Writable } from "node:stream";
-import { compile, compileDetectors, decisionEvent, decisionOutcome, DecisionLog, redact, REDACTED, type DecisionLogEntry } from "../../src/index.js";
+import { compile, compileDetectors, decisionEvent, decisionOutcome, DecisionLog, redact, REDACTED, type DecisionLogEntry, type DecisionLogFile } from "../../src/index.js";
 
 function tempDir(t: Tap): string {
   const dir = mkdtempSync(path.join(tmpdir(), "sp-dlog-"));
@@ -288,4 +289,90 @@ mesh "swarm" {
   for (const l of lines) t.match(l.errors[0].message, /<withheld>/);
   t.match(lines[0].errors[0], { rule: "q/fresh-mfa", message: "`context.mfa.verified_at` must be an RFC 3339 time or epoch seconds, found <withheld>", span: { line: 5 } });
   for (let i = 0; i + 8 <= secret.length; i++) t.notOk(text.includes(secret.slice(i, i + 8)), `no ${JSON.stringify(secret.slice(i, i + 8))}`);
+});
+
+/** A real append handle whose writes take at most `perCall` bytes, and fail (ENOSPC) once `budget` bytes are in. */
+function limitedFile(opts: { perCall: number; budget?: number; truncateFails?: boolean }) {
+  let total = 0;
+  return async (file: string): Promise<DecisionLogFile> => {
+    const fh = await open(file, "a", 0o600);
+    return {
+      async write(buffer, offset, length) {
+        const room = (opts.budget ?? Infinity) - total;
+        if (room <= 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        const n = Math.min(length, opts.perCall, room);
+        const r = await fh.write(buffer, offset, n);
+        total += r.bytesWritten;
+        return r;
+      },
+      async truncate(len) {
+        if (opts.truncateFails) throw Object.assign(new Error("EIO: i/o error, ftruncate"), { code: "EIO" });
+        await fh.truncate(len);
+        total = len;
+      },
+      stat: () => fh.stat(),
+      close: () => fh.close(),
+    };
+  };
+}
+
+function parsedLines(file: string): unknown[] {
+  return readFileSync(file, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
+}
+
+t.test("short writes are continued until the whole line is written", async (t) => {
+  const file = path.join(tempDir(t), "d.jsonl");
+  const log = new DecisionLog({ path: file, openFile: limitedFile({ perCall: 3 }) });
+  for (let i = 0; i < 5; i++) log.append("access", { n: i }, { version: "v", decision: "deny" });
+  await log.flush();
+  log.append("access", { n: 5 }, { version: "v", decision: "allow" });
+  await log.close();
+  t.same(log.stats, { written: 6, dropped: 0, errors: 0, rotations: 0 });
+  t.same(parsedLines(file).map((e) => (e as DecisionLogEntry & { input: { n: number } }).input.n), [0, 1, 2, 3, 4, 5]);
+});
+
+t.test("a write that fails midway is cut back to a whole line; the lost lines are counted", async (t) => {
+  const file = path.join(tempDir(t), "d.jsonl");
+  const errors: Error[] = [];
+  const budget = { perCall: 7, budget: 0 };
+  const log = new DecisionLog({ path: file, openFile: limitedFile(budget), onError: (e) => errors.push(e) });
+  log.append("access", { n: 0 }, { version: "v", decision: "deny" });
+  budget.budget = Infinity;
+  await log.flush();
+  const oneLine = statSync(file).size;
+  budget.budget = oneLine + oneLine + 40; // the next flush of 3 lines fails inside its second line
+  for (let i = 1; i <= 3; i++) log.append("access", { n: i }, { version: "v", decision: "deny" });
+  await log.flush();
+  t.equal(log.stats.errors, 1);
+  t.match(errors[0]?.message, /ENOSPC/);
+  t.equal(log.stats.dropped, 3, "every line of the failed write is lost (the file was cut back)");
+  t.equal(statSync(file).size, oneLine, "cut back to the end of the last whole line");
+  budget.budget = Infinity;
+  log.append("access", { n: 4 }, { version: "v", decision: "deny" });
+  await log.close();
+  t.equal(log.stats.written, 2);
+  t.same(parsedLines(file).map((e) => (e as { input: { n: number } }).input.n), [0, 4], "every line parses; none merged");
+});
+
+t.test("when the cut-back fails too, the fragment stays on its own line and the complete lines count as written", async (t) => {
+  const file = path.join(tempDir(t), "d.jsonl");
+  const limits = { perCall: 5, budget: Infinity, truncateFails: true };
+  const log = new DecisionLog({ path: file, openFile: limitedFile(limits), onError: () => undefined });
+  log.append("access", { n: 0 }, { version: "v", decision: "deny" });
+  await log.flush();
+  const oneLine = statSync(file).size;
+  limits.budget = oneLine * 2 + 30; // line 1 whole, line 2 cut after 30 bytes, line 3 lost
+  for (let i = 1; i <= 3; i++) log.append("access", { n: i }, { version: "v", decision: "deny" });
+  await log.flush();
+  t.same(log.stats, { written: 2, dropped: 2, errors: 1, rotations: 0 });
+  limits.budget = Infinity;
+  log.append("access", { n: 4 }, { version: "v", decision: "deny" });
+  await log.close();
+  t.same(log.stats, { written: 3, dropped: 2, errors: 1, rotations: 0 });
+  const lines = readFileSync(file, "utf8").split("\n");
+  t.equal(lines.pop(), "", "the file ends with a newline");
+  const bad = lines.filter((l) => { try { JSON.parse(l); return false; } catch { return true; } });
+  t.equal(bad.length, 1, "only the fragment itself does not parse");
+  t.equal(bad[0]?.length, 30);
+  t.same(lines.filter((l) => !bad.includes(l)).map((l) => JSON.parse(l).input.n), [0, 1, 4], "the lines around it are whole");
 });

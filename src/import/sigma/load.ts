@@ -33,7 +33,17 @@ export function yamlDocuments(src: SigmaSource): { index: number; value: unknown
       const message = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
       throw new ImportInputError(`${src.name}${where}: invalid YAML: ${message}`);
     }
-    if (doc.contents !== null) out.push({ index, value: doc.toJS({ maxAliasCount: 100 }) as unknown });
+    if (doc.contents !== null) {
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (err) {
+        // Parsed, but cannot be built: an alias to an anchor not set before it (anchors do
+        // not cross documents), or more aliases than a rule needs (an expansion bomb).
+        throw new ImportInputError(`${src.name}: document ${index + 1}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+      }
+      out.push({ index, value });
+    }
     index++;
   }
   return out;

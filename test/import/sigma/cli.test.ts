@@ -112,3 +112,26 @@ t.test("docs/sigma.md: its example converts to exactly the text it shows", async
   t.equal(r.code, 0);
   t.equal(r.stdout.slice(r.stdout.indexOf("# Sigma: ")), policy);
 });
+
+t.test("YAML that parses but cannot be built (an unknown alias, too many aliases) is bad input: exit 2, file and document named", async (t) => {
+  const laughs = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+  for (const c of "bcdefg") laughs.push(`${c}: &${c} [${Array(10).fill("*" + String.fromCharCode(c.charCodeAt(0) - 1)).join(", ")}]`);
+  const cwd = t.testdir({
+    "a.yml": WHOAMI,
+    "alias.yml": WHOAMI + "---\n" + WHOAMI.replace("sel:\n", "sel: *s\n  other:\n"),
+    "laughs.yml": laughs.join("\n") + "\ndetection: {sel: {x: 1}, condition: sel}\n",
+    "pipe.yml": "name: p\nfields: *f\n",
+  });
+  const cases: [string[], RegExp][] = [
+    [["import", "sigma", "alias.yml"], /^swarm-policy: alias\.yml: document 2: invalid YAML: .*alias.*\n$/],
+    [["import", "sigma", "laughs.yml"], /^swarm-policy: laughs\.yml: document 1: invalid YAML: .*alias.*\n$/],
+    [["import", "sigma", "--pipeline", "pipe.yml", "a.yml"], /^swarm-policy: pipe\.yml: document 1: invalid YAML: .*alias.*\n$/],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, args.join(" "));
+    t.match(r.stderr, stderr, args.join(" "));
+    t.notMatch(r.stderr, /internal error/);
+    t.equal(r.stdout, "");
+  }
+});

@@ -7,7 +7,7 @@
  */
 import t, { type Test } from "tap";
 import path from "node:path";
-import { lstatSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { run } from "../run.js";
 import { Keyring } from "../../../src/index.js";
 
@@ -79,4 +79,21 @@ t.test("rewrap refuses a FILE that is a symlink, and still processes the others"
   t.ok(lstatSync(path.join(cwd, "link.spev")).isSymbolicLink());
   t.same(readdirSync(path.join(root, "elsewhere")), ["victim"]);
   t.same(readdirSync(cwd).sort(), before, "no temporary file left");
+});
+
+t.test("keyring state: a usage.json that is a symlink is refused, and encrypt writes nothing", async (t) => {
+  const { root, cwd } = await setup(t);
+  // A valid counter file moved elsewhere and linked back: the keyring reads it, then must not write through the link.
+  const target = path.join(root, "elsewhere", "usage.json");
+  renameSync(path.join(cwd, "ring", "usage.json"), target);
+  symlinkSync(target, path.join(cwd, "ring", "usage.json"));
+  const original = readFileSync(target);
+  const before = readdirSync(cwd).sort();
+  const r = await run(["encrypt", "p.policy", "--keyring", "ring", "--attrs", ATTRS, "in.bin", "out.spev"], { cwd });
+  t.equal(r.code, 2, r.stderr);
+  t.match(r.stderr, /ring\/usage\.json is a symbolic link: refusing to write through it/);
+  t.ok(readFileSync(target).equals(original), "the link's target is unchanged");
+  t.same(readdirSync(path.join(root, "elsewhere")).sort(), ["usage.json", "victim"]);
+  t.same(readdirSync(cwd).sort(), before, "no output file");
+  t.same(readdirSync(path.join(cwd, "ring")).sort(), ["kek.v1.kek", "keyring.json", "usage.json"], "no temporary file in the keyring");
 });

@@ -132,6 +132,8 @@ interface RuleState {
   groups: GroupTable;
   /** Needs windows (having or sequence). */
   correlates: boolean;
+  /** Keeps late events out: a correlation over `by ... within` windows (one without has an unbounded window, which a late event still fits). */
+  dropsLate: boolean;
   stepFns: Eval[];
   /** The rule's sequence over a window's step bits (window.ts matchSequence). */
   match: (steps: readonly number[], n: number) => number[] | null;
@@ -183,6 +185,7 @@ class CorrelationDetector implements Detector {
         stats,
         groups: new GroupTable(this.groupKeys, rule.withinMs, cap),
         correlates: rule.having !== null || rule.sequence !== null,
+        dropsLate: (rule.having !== null || rule.sequence !== null) && rule.withinMs !== Infinity,
         stepFns: steps.map((s) => s.fn),
         match: (bits, n) => matchSequence(bits, n, ordered, ops, ns),
         lastStepOnly: rule.sequence !== null && rule.sequence.ordered && steps.every((s) => s.op === ">=" || s.op === ">"),
@@ -232,11 +235,11 @@ class CorrelationDetector implements Detector {
     // What running these would do: their `where` reads a field the event lacks (no alert, no store).
     for (let i = 0; i < missing.length; i++) {
       const s = missing[i]!;
-      if (!(late && s.correlates)) s.stats.missingField++;
+      if (!(late && s.dropsLate)) s.stats.missingField++;
     }
     for (let i = 0; i < rules.length; i++) {
       const s = rules[i]!;
-      if (late && s.correlates) continue;
+      if (late && s.dropsLate) continue;
       const a = this.apply(s, known[i]!, ctx, event, t);
       if (a !== null) alerts.push(a);
     }

@@ -235,6 +235,16 @@ detect "grouped" { where event.action == "x" by user.name within 1h having count
   t.equal(lenient.stats().late, 0);
 });
 
+t.test("late events still take part in a sequence without by ... within (its window is unbounded)", async (t) => {
+  const bare = detector(`detect "s" { sequence { a: k == "a"  b: k == "b" } }`);
+  const a = run(bare, [ev(MIN, { k: "b" }), ev(0, { k: "a" })]);
+  t.same(a.map((x) => `${x.rule}@${x.at}`), ["s@1"], "the late a, placed before b, completes it");
+  t.equal(a[0]!.first_seen, new Date(T0).toISOString());
+  t.equal(bare.stats().late, 1, "still counted as late");
+  const windowed = detector(`detect "s" { by u within 1h sequence { a: k == "a"  b: k == "b" } }`);
+  t.same(run(windowed, [ev(MIN, { u: 1, k: "b" }), ev(0, { u: 1, k: "a" })]), [], "a by ... within window keeps it out");
+});
+
 t.test("bounded memory: a cap on live groups evicts the least recently updated", async (t) => {
   const d = detector(`detect "r" { where event.action == "login" by user.name within 1h having count >= 2 }`, { maxGroupsPerRule: 2 });
   // a, b fill the cap; c evicts a; a comes back as a new group (its first event is lost) and evicts b; c fires.

@@ -4,6 +4,7 @@
  */
 import t from "tap";
 import { access, evaluator } from "./helpers.js";
+import { specRestart } from "../support/spec-inputs.js";
 
 const POLICY = `package swarm.access
 const admin_roles = ["admin", "sre"]
@@ -29,13 +30,7 @@ allow "admins-delete" {
 `;
 
 const ev = evaluator(POLICY);
-const restart = {
-  principal: { id: "alice", roles: ["ops"] },
-  action: "node.restart",
-  resource: { type: "node", env: "staging" },
-  context: { mfa: { verified_at: "2026-01-01T00:00:00Z" }, device: { compliant: true } },
-  time: "2026-01-01T00:05:00Z",
-};
+const restart = specRestart;
 
 t.test("step 2: an applicable allow rule with every require met allows", async (t) => {
   const d = access(ev, restart);

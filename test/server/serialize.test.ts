@@ -12,6 +12,7 @@ import { compile, loadPolicies, type Decision } from "../../src/index.js";
 import { serializeBatch, serializeDecision } from "../../src/server/serialize.js";
 import { loadWorkload } from "../../bench/workload.js";
 import { toPolicyText } from "../../bench/peers/swarm-policy.js";
+import { specRestart } from "../support/spec-inputs.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -40,13 +41,7 @@ allow "admins-delete" {
 }
 `;
 
-const restart = {
-  principal: { id: "alice", roles: ["ops"] },
-  action: "node.restart",
-  resource: { type: "node", env: "staging" },
-  context: { mfa: { verified_at: "2026-01-01T00:00:00Z" }, device: { compliant: true } },
-  time: "2026-01-01T00:05:00Z",
-};
+const restart = specRestart;
 
 function same(t: { equal(found: unknown, wanted: unknown, message: string): unknown }, d: Decision, what: string): void {
   t.equal(serializeDecision(d), JSON.stringify(d), what);

@@ -62,7 +62,9 @@ export function renderNft(plan: MeshPlan, topology: MeshTopology, index: number,
   );
   if (peers.length > 0) out.push(`\t\t${saddr} @peers ${echo} accept`);
   inbound.forEach((inb, k) => {
-    out.push(`\t\t# ${inb.flow.rule.text}${inb.flow.rule.bidirectional ? ` (${inb.flow.from} to ${inb.flow.to})` : ""}`);
+    // Tags are quoted as rule.text quotes them: a newline in a tag must not end the comment.
+    const direction = inb.flow.rule.bidirectional ? ` (${JSON.stringify(inb.flow.from)} to ${JSON.stringify(inb.flow.to)})` : "";
+    out.push(`\t\t# ${inb.flow.rule.text}${direction}`);
     if (inb.flow.ports === null) out.push(`\t\t${saddr} @flow_${k} accept`);
     else {
       const ports = inb.flow.ports.length === 1 ? String(inb.flow.ports[0]) : `{ ${inb.flow.ports.join(", ")} }`;

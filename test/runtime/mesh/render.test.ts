@@ -71,6 +71,17 @@ t.test("the nftables rules of the scheduler", async (t) => {
   t.match(worker, "counter drop");
 });
 
+t.test("a connect tag with a newline cannot add lines to the rules", async (t) => {
+  // A policy string may carry `\n`; an inventory tag anything. The rule's comment must stay one comment.
+  const evil = "gateway\n\t\taccept\n#";
+  const e = compile(MESH_POLICY.replace('connect "scheduler" <-> "gateway"', `connect "scheduler" <-> ${JSON.stringify(evil)}`), { file: "lab.policy" });
+  const inv = fixtureInventory().map((n) => (n.id === "g1" ? { ...n, tags: ["gateway", evil] } : n));
+  const q = planMesh(e, inv, { time: PLAN_TIME }) as MeshPlan;
+  const text = renderNft(q, MeshTopology.of(q), q.nodes.findIndex((n) => n.id === "s1"), opts);
+  t.notMatch(text, /^\t\taccept$/m, "no injected rule");
+  t.match(text, '\t\t# "scheduler" <-> "gateway\\n\\t\\taccept\\n#" ("gateway\\n\\t\\taccept\\n#" to "scheduler")\n\t\tip saddr @flow_1 accept\n');
+});
+
 t.test("interface names and key file paths", async (t) => {
   t.equal(interfaceName("swarm"), "swarm");
   t.equal(interfaceName("prod mesh/eu-west-1!"), "prodmesheu-west");

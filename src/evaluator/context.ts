@@ -4,7 +4,7 @@
  * every clause of one decision sees the same `now`) and the risk store.
  */
 import { EvalError, type ObjectValue } from "./values.js";
-import { Time } from "./time.js";
+import { MAX_TIME_MS, Time } from "./time.js";
 import type { RiskStore } from "./stores.js";
 import { msg } from "./messages.js";
 
@@ -37,7 +37,7 @@ export class EvalContext {
   now(): number {
     if (this.nowMs === this.nowMs) return this.nowMs;
     const t = this.timeMs === this.timeMs ? this.timeMs : this.clock();
-    this.nowMs = typeof t === "number" && Number.isFinite(t) ? t : NaN;
+    this.nowMs = typeof t === "number" && Math.abs(t) <= MAX_TIME_MS ? t : NaN;
     return this.nowMs;
   }
 

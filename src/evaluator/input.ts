@@ -12,12 +12,13 @@
  * - mesh: `node` must be an object with a string `id`, a `public_key` (its
  *   format is judged by admission, which rejects a malformed key with a
  *   reason) and `tags`, a list of strings.
- * - `time`, when present, is an RFC 3339 string or finite epoch seconds.
+ * - `time`, when present, is an RFC 3339 string or epoch seconds within
+ *   the range of a JavaScript Date (time.ts MAX_TIME_MS).
  * - With a `schema` declared for the kind and validation on (the default),
  *   the input without its `kind` field is validated; every failure is
  *   listed (up to 10).
  */
-import { parseRfc3339 } from "./time.js";
+import { epochSecondsMs, parseRfc3339 } from "./time.js";
 import { EvalError, isObject, typeName, type ObjectValue } from "./values.js";
 import { quotingError } from "./quoted-error.js";
 
@@ -121,7 +122,8 @@ export function checkInput(raw: unknown, schemas?: ReadonlyMap<string, SchemaVal
       timeMs = parseRfc3339(time);
       if (timeMs !== timeMs) problems.push(quotingError((found) => `input \`time\` is not an RFC 3339 time: ${found}`, JSON.stringify(time.slice(0, 60)), null));
     } else if (typeof time === "number" && Number.isFinite(time)) {
-      timeMs = time * 1000;
+      timeMs = epochSecondsMs(time);
+      if (timeMs !== timeMs) problems.push(quotingError((found) => `input \`time\` is out of range: ${found} epoch seconds`, String(time), null));
     } else {
       problems.push(`input \`time\` must be an RFC 3339 string or epoch seconds, found ${typeName(time)}`);
     }

@@ -68,7 +68,7 @@ function same(a: unknown, b: unknown): boolean {
 function instantOf(v: unknown): number {
   if (v instanceof Time) return v.ms;
   if (typeof v === "string") return parseRfc3339(v);
-  if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
+  if (typeof v === "number") return Number.isFinite(v) && Math.abs(v * 1000) <= 8.64e15 ? v * 1000 : NaN;
   return NaN;
 }
 
@@ -91,7 +91,7 @@ class Interp {
   now(): number {
     if (this.nowMs === null) {
       const t = Number.isNaN(this.timeMs) ? this.clock() : this.timeMs;
-      this.nowMs = Number.isFinite(t) ? t : NaN;
+      this.nowMs = Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? t : NaN;
     }
     return this.nowMs;
   }

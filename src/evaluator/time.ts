@@ -81,11 +81,25 @@ export function parseRfc3339(text: string): number {
   return d.getTime() - offset;
 }
 
+/**
+ * The instants a time can be: what a JavaScript Date holds, +-100,000,000
+ * days around 1970 (about 273,790 years). Epoch seconds beyond it are not
+ * a time: `hour()` of one would be NaN and `weekday()` nothing at all, so a
+ * deny rule testing them would quietly not apply.
+ */
+export const MAX_TIME_MS = 8.64e15;
+
+/** Epoch milliseconds of epoch seconds, or NaN when `s` is not a representable instant. */
+export function epochSecondsMs(s: number): number {
+  const ms = s * 1000;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : NaN;
+}
+
 /** Epoch milliseconds of a time value (time, RFC 3339 string or epoch seconds), else NaN. */
 export function timeValueMs(v: unknown): number {
   if (v instanceof Time) return v.ms;
   if (typeof v === "string") return parseRfc3339(v);
-  if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
+  if (typeof v === "number") return epochSecondsMs(v);
   return NaN;
 }
 
@@ -122,7 +136,7 @@ export class TimeCache {
   value(v: unknown): number {
     if (v instanceof Time) return v.ms;
     if (typeof v === "string") return this.parse(v);
-    if (typeof v === "number" && Number.isFinite(v)) return v * 1000;
+    if (typeof v === "number") return epochSecondsMs(v);
     return NaN;
   }
 }

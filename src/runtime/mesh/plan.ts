@@ -5,9 +5,9 @@
  * with a live `wg show all dump`.
  *
  * Steps: every inventory node goes through admission
- * (`engine.evaluate({ kind: "mesh", node, time })`); admitted nodes that
- * share a public key are refused (WireGuard would merge them into one
- * peer); the rest get addresses (addresses.ts); `connect` rules become
+ * (`engine.evaluate({ kind: "mesh", node, time })`); an admitted node with
+ * the public key of a rejected node is refused, and so are admitted nodes
+ * that share a public key (WireGuard knows a peer only by its key); the rest get addresses (addresses.ts); `connect` rules become
  * directed flows between the admitted nodes (`<->` is two flows, `"*"` is
  * every admitted node, a node never peers with itself).
  *
@@ -102,6 +102,18 @@ export function planMesh(engine: MeshEngine, inventory: readonly InventoryNode[]
     if (d.decision === "admit") admitted.push(node);
     else rejected.push({ ...identity(node), reasons: d.reasons.map((r) => r.message), errors: d.errors });
   }
+
+  // A rejected node's key under another id: WireGuard knows a peer only by its key, so admitting
+  // the other id would let the rejected (perhaps quarantined) machine back in. Fail closed.
+  const rejectedByKey = new Map<string, string[]>();
+  for (const r of rejected) rejectedByKey.set(r.publicKey, [...(rejectedByKey.get(r.publicKey) ?? []), r.id]);
+  admitted = admitted.filter((n) => {
+    const owners = rejectedByKey.get(n.public_key);
+    if (owners === undefined) return true;
+    const names = owners.map((x) => JSON.stringify(x)).join(", ");
+    rejected.push({ ...identity(n), reasons: [`public key is also used by node ${names}, which is rejected`], errors: [] });
+    return false;
+  });
 
   // Two admitted nodes with one key: WireGuard would treat them as one peer.
   const byKey = new Map<string, string[]>();

@@ -111,6 +111,22 @@ t.test("refusals: shared keys, bad pins, malformed keys", async (t) => {
   t.same(why["badkey"], ["public key is not 32 bytes of base64"]);
 });
 
+t.test("a rejected node's key does not come back under another id", async (t) => {
+  // g1 is quarantined; "g2" carries g1's key. WireGuard knows peers by key only: admitting g2
+  // would let the quarantined machine back into every config that peers with g2.
+  const risk = new MemoryRiskStore();
+  risk.quarantine("g1", PLAN_TIME - 1000, 3_600_000);
+  const inv = [...fixtureInventory(), node("g2", ["gateway"], { public_key: keyFor("g1").publicKey })];
+  const p = plan(inv, PLAN_TIME, compile(MESH_POLICY, { file: "lab.policy", risk }));
+  const why = Object.fromEntries(p.rejected.map((r) => [r.id, r.reasons]));
+  t.same(why["g1"], ["`unless quarantined(node.id)` holds"]);
+  t.same(why["g2"], ['public key is also used by node "g1", which is rejected']);
+  t.notOk(p.nodes.some((n) => n.publicKey === keyFor("g1").publicKey), "the key is in no config");
+  // A malformed key shared with a rejected node stays the malformed-key rejection.
+  const bad = plan([node("a", ["worker"], { public_key: "nope" }), node("b", ["worker"], { public_key: "nope" })]);
+  t.same(bad.rejected.map((r) => r.reasons), [["public key is not 32 bytes of base64"], ["public key is not 32 bytes of base64"]]);
+});
+
 t.test("no plan without a clean policy set and one mesh", async (t) => {
   t.equal(planMesh(compile('mesh "m" {\n  network "nope"\n}\n'), [], { time: PLAN_TIME }), "policy set has errors");
   t.equal(planMesh(compile('allow "a" {\n  when action == "x"\n}\n'), [], { time: PLAN_TIME }), "no mesh block is loaded");

@@ -24,7 +24,7 @@
  * - `missing-node` (with `allNodes`): an admitted node with no interface in
  *   the dump, for dumps that cover the whole mesh.
  */
-import { parseIp } from "../../evaluator/cidr.js";
+import { IpValue, parseIp } from "../../checker/ip-value.js";
 import { timeValueMs } from "../../evaluator/time.js";
 import { formatDuration } from "../../evaluator/duration.js";
 import { MeshTopology, type MeshPlan, type RejectedNode } from "./plan.js";
@@ -75,10 +75,12 @@ export interface VerifyReport {
 
 type Owner = { admitted: number } | { rejected: RejectedNode };
 
+// Exact family and bytes: the evaluator's reading of `::ffff:a.b.c.d` as IPv4 is right for
+// policies but not here, since WireGuard keeps an IPv4-mapped range in its IPv6 table.
 function sameCidr(a: string, b: string): boolean {
   const x = parseIp(a);
   const y = parseIp(b);
-  return x !== null && y !== null && x.equals(y);
+  return x instanceof IpValue && y instanceof IpValue && x.equals(y);
 }
 
 export function verifyMesh(plan: MeshPlan, dump: WgDump, options: VerifyOptions): VerifyReport {

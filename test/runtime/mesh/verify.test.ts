@@ -106,6 +106,11 @@ t.test("each kind of drift", async (t) => {
     ["AllowedIPs with an extra range", base.map((l, i) => (i === w1Line ? l.replace("100.64.0.10/32", "100.64.0.10/32,0.0.0.0/0") : l)), {}, [
       ["allowed-ips-wider", "node w1's peer s1 has AllowedIPs 100.64.0.10/32, 0.0.0.0/0; the plan allows only 100.64.0.10/32"],
     ]],
+    // An IPv4-mapped IPv6 range is not the IPv4 address: WireGuard keeps it in its IPv6 table.
+    ["AllowedIPs as an IPv4-mapped IPv6 address", base.map((l, i) => (i === w1Line ? l.replace("100.64.0.10/32", "::ffff:100.64.0.10/128") : l)), {}, [
+      ["allowed-ips-wider", "node w1's peer s1 has AllowedIPs ::ffff:100.64.0.10/128; the plan allows only 100.64.0.10/32"],
+      ["allowed-ips-missing", "node w1's peer s1 lacks its planned AllowedIPs 100.64.0.10/32"],
+    ]],
     ["an interface whose key is not in the inventory", swap(base, pk("g1"), pk("stranger")).filter((l) => !l.startsWith("wg-g1\t") || l.split("\t").length === 5), {}, [
       ["unexpected-peer", `node d1 has peer ${pk("stranger")}, which belongs to no node of the inventory`],
       ["missing-peer", `node d1 lacks its planned peer g1 (${pk("g1")})`],

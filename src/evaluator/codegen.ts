@@ -355,7 +355,8 @@ export class AccessCodegen {
       if (ORDER_OPS.has(op) && typeof kv === "number") {
         const v = this.boolTmp();
         const lit = this.value(kv);
-        this.emit(`if (typeof ${a} === "number") ${v} = ${a} ${op} ${lit}; else { ${v} = RT.compareOp(${quoted}, ${a}, ${lit}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
+        // Numbers without an order (NaN, Infinity - Infinity) take compareOp, which errors, as the closures do.
+        this.emit(`if (typeof ${a} === "number" && ${a} - ${lit} === ${a} - ${lit}) ${v} = ${a} ${op} ${lit}; else { ${v} = RT.compareOp(${quoted}, ${a}, ${lit}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
         return v;
       }
       if (ORDER_OPS.has(op) && kv instanceof Duration) {
@@ -373,7 +374,7 @@ export class AccessCodegen {
     const b = this.gen(e.right, L);
     if (ORDER_OPS.has(op)) {
       const v = this.boolTmp();
-      this.emit(`if (typeof ${a} === "number" && typeof ${b} === "number") ${v} = ${a} ${op} ${b}; else { ${v} = RT.compareOp(${quoted}, ${a}, ${b}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
+      this.emit(`if (typeof ${a} === "number" && typeof ${b} === "number" && ${a} - ${b} === ${a} - ${b}) ${v} = ${a} ${op} ${b}; else { ${v} = RT.compareOp(${quoted}, ${a}, ${b}, ${kspan}); if (${v} instanceof E) { err = ${v}; break ${L}; } }`);
       return v;
     }
     if (op === "==" || op === "!=") {

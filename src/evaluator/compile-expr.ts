@@ -512,7 +512,8 @@ export class ExprCompiler {
           return (c) => {
             const a = lf(c);
             if (a instanceof EvalError) return a;
-            if (typeof a === "number") return op === "<" ? a < k : op === "<=" ? a <= k : op === ">" ? a > k : a >= k;
+            // A NaN (from a JavaScript caller) or -Infinity against Infinity has no order: compareOp errors.
+            if (typeof a === "number" && a - k === a - k) return op === "<" ? a < k : op === "<=" ? a <= k : op === ">" ? a > k : a >= k;
             return compareOp(op, a, k, span);
           };
         }

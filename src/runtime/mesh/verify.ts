@@ -23,6 +23,9 @@
  *   handshake, or none within the bound;
  * - `missing-node` (with `allNodes`): an admitted node with no interface in
  *   the dump, for dumps that cover the whole mesh.
+ *
+ * `interfaceName` keeps only that interface; a dump in the single-interface
+ * form (`wg show IFACE dump`, no name column) is taken to be of that interface.
  */
 import { IpValue, parseIp } from "../../checker/ip-value.js";
 import { timeValueMs } from "../../evaluator/time.js";
@@ -60,7 +63,7 @@ export interface VerifyOptions {
   now: number;
   /** Report planned peers without a handshake within this many ms. */
   handshakeWithinMs?: number;
-  /** Only interfaces of this name. */
+  /** Only interfaces of this name (a single-interface dump, which prints no name, is taken to be this one). */
   interfaceName?: string;
   /** The dump covers every node: an admitted node without an interface is drift. */
   allNodes?: boolean;
@@ -94,7 +97,10 @@ export function verifyMesh(plan: MeshPlan, dump: WgDump, options: VerifyOptions)
 
   for (const p of dump.problems) findings.push({ kind: "unreadable-line", interface: null, node: null, peer: null, line: p.line, message: `line ${p.line}: ${p.message}` });
 
-  const interfaces = dump.interfaces.filter((i) => options.interfaceName === undefined || i.name === options.interfaceName);
+  // `wg show IFACE dump` prints no interface column (name ""): the caller's --interface names it.
+  const want = options.interfaceName;
+  const interfaces =
+    want === undefined ? dump.interfaces : dump.interfaces.filter((i) => i.name === want || i.name === "").map((i) => (i.name === "" ? { ...i, name: want } : i));
   if (interfaces.length === 0) {
     const which = options.interfaceName === undefined ? "" : ` named ${options.interfaceName}`;
     findings.push({ kind: "no-interface", interface: null, node: null, peer: null, line: null, message: `the dump shows no WireGuard interface${which}` });

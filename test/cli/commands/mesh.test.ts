@@ -194,6 +194,14 @@ t.test("mesh verify: clean, drift, JSON, stdin, bad input", async (t) => {
   t.same(report.findings.map((f) => [f.kind, f.peer, f.line]), [["stale-handshake", "d1", 2], ["stale-handshake", "s1", 3]]);
   for (const r of [clean, drift, json]) t.notMatch(r.stdout + r.stderr, w1.privateText, "the dump's private key is never printed");
 
+  // The sidecar of docs/mesh.md: `wg show lab dump` (no interface column) with --interface lab.
+  const single = readFileSync(path.join(cwd, "clean.txt"), "utf8").replace(/^lab\t/gm, "");
+  const sidecar = await run([...base, "-d", "-", "--interface", "lab"], { cwd, stdin: single });
+  t.equal(sidecar.code, 0, sidecar.stdout);
+  t.equal(sidecar.stdout, "no drift: 1 interface and 2 peers match the plan\n");
+  const other = await run([...base, "-d", "-", "--interface", "lab", "-f", "json"], { cwd, stdin: single.replace(`\t${at("d1").address}/32\t`, "\t(none)\t") });
+  t.same((JSON.parse(other.stdout) as { findings: { kind: string; interface: string }[] }).findings.map((f) => [f.kind, f.interface]), [["allowed-ips-missing", "lab"]], "findings name the interface");
+
   const fresh = await run([...base, "-d", "clean.txt", "--handshake-within", "30m"], { cwd });
   t.equal(fresh.code, 0, "handshakes 1,000 s before the verification time are within 30m");
   const bad: [string[], RegExp][] = [

@@ -136,6 +136,10 @@ t.test("each kind of drift", async (t) => {
     t.equal(r.drift, true, name);
   }
   t.same(verify(base.filter((l) => l.startsWith("wg-w1\t")), { interfaceName: "wg-w1" }).findings, [], "one host's dump, filtered to its interface");
+  // `wg show wg-w1 dump` prints no interface column: --interface names the interface it shows.
+  const single = base.filter((l) => l.startsWith("wg-w1\t")).map((l) => l.slice("wg-w1\t".length));
+  t.same(verify(single, { interfaceName: "wg-w1" }).findings, [], "one interface's dump, named by the caller");
+  t.same(verify([...single, peerLine("", "x1", "100.64.9.9/32").slice(1)], { interfaceName: "wg-w1" }).findings.map((f) => [f.kind, f.interface]), [["unexpected-peer", "wg-w1"]]);
 });
 
 t.test("keys older than key_age, judged at verification time", async (t) => {

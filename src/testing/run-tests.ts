@@ -11,8 +11,9 @@
  * `events` tests run the correlation engine (src/runtime/siem/) over a list
  * literal of event objects, or a JSONL file whose path is relative to the
  * policy file, with a fresh detector and a fresh memory risk store per test.
- * `expect alert "x" [count N]` counts the alerts of the rule that `x` names,
- * by name or by id `package/name` (without `count`: at least one); `expect no alert` wants none at all;
+ * `expect alert "x" [count N]` counts the alerts of the rules that `x`
+ * names: the one rule with id `package/name`, else every rule named `x`
+ * (without `count`: at least one); `expect no alert` wants none at all;
  * `expect EXPR` reads `result.alerts`. A missing file, a bad JSON line or a
  * malformed event fails the test with a message saying which.
  */
@@ -250,11 +251,11 @@ function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly Compil
   for (const e of test.expects) {
     switch (e.kind) {
       case "ExpectAlert": {
-        // Alerts carry the rule's name; an id names its rule's name.
+        // Alerts carry the rule's name only, and two packages may each have a rule of that name:
+        // count the named rules' own alerts (the detector's per-rule-id stats).
         const named = rulesNamed(e.rule.value, rules);
         for (const r of named) reached.add(r.id);
-        const names = new Set(named.length > 0 ? named.map((r) => r.name) : [e.rule.value]);
-        const n = alerts.filter((a) => names.has(a.rule)).length;
+        const n = named.reduce((sum, r) => sum + (stats.rules[r.id]?.alerts ?? 0), 0);
         const want = e.count?.value;
         if (want === undefined ? n === 0 : n !== want) {
           failures.push({

@@ -125,3 +125,36 @@ test "by id, wrong count" {
   t.equal(byName["by id, wrong count"]!.status, "failed");
   t.match(byName["by id, wrong count"]!.failures[0]!.message, /expected 2 alerts "p\/export", got 1/);
 });
+
+t.test("expect alert by id counts that rule's alerts, not another package's rule of the same name", async (t) => {
+  // Alerts carry the rule's name only: q/export firing must not satisfy `expect alert "p/export"`.
+  const run = await runIn(
+    t,
+    `package p
+test "only q's export fires" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view", dataset: "q" } }]
+  expect alert "p/export" count 1
+}
+test "p's export, at least one" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view", dataset: "q" } }]
+  expect alert "p/export"
+}
+test "q's export by id" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view", dataset: "q" } }]
+  expect alert "q/export" count 1
+  expect alert "p/export" count 0
+}
+test "by name: every rule named export" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "export", dataset: "q" } }]
+  expect alert "export" count 2
+}
+`,
+    { "q.policy": `package q\ndetect "export" {\n  where event.dataset == "q"\n}\n` },
+  );
+  const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
+  t.equal(byName["only q's export fires"]!.status, "failed");
+  t.match(byName["only q's export fires"]!.failures[0]!.message, /expected 1 alert "p\/export", got 0/);
+  t.equal(byName["p's export, at least one"]!.status, "failed");
+  t.equal(byName["q's export by id"]!.status, "passed", JSON.stringify(byName["q's export by id"]!.failures));
+  t.equal(byName["by name: every rule named export"]!.status, "passed", JSON.stringify(byName["by name: every rule named export"]!.failures));
+});

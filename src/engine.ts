@@ -20,7 +20,8 @@ import { SourceText } from "./parser/span.js";
 import { analyze, readSources, type ReadError } from "./load.js";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { compilePolicySet, type CompiledPolicySet } from "./evaluator/compile.js";
-import { Evaluator } from "./evaluator/evaluate.js";
+import { Evaluator, failAccess } from "./evaluator/evaluate.js";
+import { reasonText } from "./evaluator/messages.js";
 import type { SchemaValidator } from "./evaluator/input.js";
 import { MemoryRiskStore, type RiskStore } from "./evaluator/stores.js";
 import { compileDetectors, type Detector, type DetectorOptions, type RiskSink } from "./runtime/siem/detector.js";
@@ -103,9 +104,16 @@ export class Engine {
     return this.evaluator.evaluate(input, options);
   }
 
-  /** An access decision (the input's `kind` is ignored and taken as access). */
+  /** An access decision (the input's `kind` is ignored and taken as access). Never throws, as evaluate. */
   evaluateAccess(input: object, options?: EvaluateOptions): AccessDecision {
-    return this.evaluator.evaluate({ ...input, kind: "access" }, options) as AccessDecision;
+    let access: object;
+    try {
+      access = { ...input, kind: "access" };
+    } catch (err) {
+      // A hostile getter or proxy: copying it throws before evaluate() could catch it.
+      return failAccess(this.version, [`internal error: ${err instanceof Error ? err.message : String(err)}`], reasonText.evaluationFailed);
+    }
+    return this.evaluator.evaluate(access, options) as AccessDecision;
   }
 
   /**

@@ -33,6 +33,24 @@ t.test("compile: decisions carry the version; ruleIds in load order", async (t) 
   t.equal(e.evaluateAccess({ kind: "mesh", principal: {}, action: "read", resource: {} }).decision, "allow");
 });
 
+t.test("evaluateAccess never throws: a hostile getter or proxy is a deny, as with evaluate", async (t) => {
+  const e = compile(GOOD, { file: "app.policy" });
+  const hostile = {
+    get principal(): object {
+      throw new Error("boom");
+    },
+    action: "read",
+    resource: {},
+  };
+  const proxy = new Proxy({}, { ownKeys: () => { throw new Error("keys"); } });
+  for (const input of [hostile, proxy]) {
+    const d = e.evaluateAccess(input);
+    t.equal(d.decision, "deny");
+    t.same(d.reasons, [{ rule: null, effect: "deny", message: "evaluation error; failing closed" }]);
+    t.match(d.errors[0]!.message, /^internal error: /);
+  }
+});
+
 t.test("version: sha256 of the sorted (file, text) pairs", async (t) => {
   const a = { file: "a.policy", text: "x" };
   const b = { file: "b.policy", text: "y" };

@@ -129,7 +129,7 @@ export class Evaluator {
       return this.run(input, options?.explain === true);
     } catch (err) {
       const message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
-      return fail(kindOf(input), this.version, [message], "evaluation error; failing closed");
+      return fail(kindOf(input), this.version, [message], reasonText.evaluationFailed);
     }
   }
 

@@ -51,4 +51,5 @@ export const reasonText = {
   mfaRequired: (within: string | null) => (within === null ? "MFA required" : `MFA within ${within} required`),
   invalidInput: "invalid input",
   policyErrors: "policy set has errors",
+  evaluationFailed: "evaluation error; failing closed",
 } as const;

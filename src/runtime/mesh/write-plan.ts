@@ -9,7 +9,9 @@
  * so a plan.json always describes files that are all there. Files that the
  * previous plan.json in DIR listed and this plan does not write (a node that
  * is now rejected or gone) are removed: a stale config of a rejected node
- * must not look current. Nothing else in DIR is touched.
+ * must not look current. Nothing else in DIR is touched. On a failed write
+ * the error is returned once every writer has stopped; plan.json is not
+ * written, so the directory mixes both plans until a run succeeds.
  */
 import { mkdir, readFile, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
@@ -54,11 +56,14 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
   const files: string[] = [];
   for (const n of plan.nodes) files.push(`nodes/${n.id}/${options.interface}.conf`, `nodes/${n.id}/${options.interface}.nft`);
 
+  // After the first failure no worker takes another node, and the error is returned only when
+  // every worker has stopped: nothing is written into DIR after the caller hears of the failure.
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
-      if (i >= plan.nodes.length) return;
+      if (failed || i >= plan.nodes.length) return;
       const node = plan.nodes[i]!;
       const nodeDir = path.join(dir, "nodes", node.id);
       await mkdir(nodeDir, { recursive: true });
@@ -67,7 +72,16 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
     }
   };
   await mkdir(dir, { recursive: true });
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, plan.nodes.length) }, worker));
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(PARALLEL, plan.nodes.length) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
 
   const keep = new Set(files);
   const removed: string[] = [];

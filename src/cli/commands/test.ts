@@ -83,7 +83,9 @@ export function register(program: Command, cli: CliContext): void {
         const sources = await readPolicySources(cli, paths);
         const engine = loadEngineOrReport(cli, sources);
         if (engine === null) {
-          cli.io.stdout("0 passed, 0 failed\n");
+          // Nothing ran; stdout stays in the format asked for (a JSON reader must get JSON).
+          const empty: TestRun = { results: [], passed: 0, failed: 0, skipped: 0 };
+          cli.io.stdout(opts.format === "json" ? JSON.stringify(empty, null, 2) + "\n" : "0 passed, 0 failed\n");
           return 1;
         }
         const run = runPolicyTests(engine.files, engine, { coverage, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) });

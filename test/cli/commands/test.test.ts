@@ -136,6 +136,14 @@ t.test("policy errors: diagnostics on stderr, exit 1, still a closing line", asy
   t.equal(r.stdout, "0 passed, 0 failed\n");
 });
 
+t.test("policy errors with --format json: stdout is still JSON (an empty run), diagnostics on stderr, exit 1", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY.replace("principal.roles", "pricipal.roles") });
+  const r = await run(["test", "--format", "json", "a.policy"], { cwd });
+  t.equal(r.code, 1);
+  t.match(r.stderr, /SP2001/);
+  t.same(JSON.parse(r.stdout), { results: [], passed: 0, failed: 0, skipped: 0 });
+});
+
 t.test("--format json gives the whole run", async (t) => {
   const cwd = t.testdir({ "a.policy": POLICY });
   const r = await run(["test", "--format", "json", "a.policy"], { cwd });

@@ -28,6 +28,8 @@ async function readInput(cli: CliContext, where: string): Promise<unknown> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot read input ${where}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
   }
+  // A leading byte-order mark is dropped, as for policy files and event streams.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (err) {

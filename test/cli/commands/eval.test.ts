@@ -52,6 +52,16 @@ t.test("malformed or missing input is exit 2 with a clear message", async (t) =>
   t.match(missing.stderr, /cannot read input nope\.json: no such file or directory/);
 });
 
+t.test("an input with a leading UTF-8 byte-order mark is read (file and stdin), as policies and events are", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "in.json": "\ufeff" + JSON.stringify(READ) });
+  const file = await run(["eval", "a.policy", "--input", "in.json"], { cwd });
+  t.equal(file.code, 0, file.stderr);
+  t.equal(JSON.parse(file.stdout).decision, "allow");
+  const stdin = await run(["eval", "a.policy", "--input", "-"], { cwd, stdin: "\ufeff" + JSON.stringify(READ) });
+  t.equal(stdin.code, 0, stdin.stderr);
+  t.equal(JSON.parse(stdin.stdout).decision, "allow");
+});
+
 t.test("policy errors: the decision still fails closed, exit 1", async (t) => {
   const cwd = t.testdir({ "a.policy": POLICY.replace('action == "read"', "acton == \"read\""), "in.json": JSON.stringify(READ) });
   const r = await run(["eval", "a.policy", "--input", "in.json"], { cwd });

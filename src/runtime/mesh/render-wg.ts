@@ -51,8 +51,10 @@ export function defaultRenderOptions(plan: MeshPlan, given: Partial<RenderOption
   return { interface: iface, keyFile: given.keyFile ?? `/etc/wireguard/${iface}.key` };
 }
 
-/** The wg-quick file of node `index`. */
+/** The wg-quick file of node `index`. Throws on options `renderOptionsProblem` refuses (the key file goes into a shell). */
 export function renderWgQuick(plan: MeshPlan, topology: MeshTopology, index: number, options: RenderOptions): string {
+  const problem = renderOptionsProblem(options);
+  if (problem !== null) throw new Error(problem);
   const node = plan.nodes[index]!;
   const s = plan.settings;
   const lines: string[] = [

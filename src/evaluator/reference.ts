@@ -289,7 +289,7 @@ class Interp {
         return e.op === "<" ? d < 0 : e.op === "<=" ? d <= 0 : e.op === ">" ? d > 0 : d >= 0;
       }
       case "in": {
-        const ipOf = (v: Value) => (v instanceof Ip ? v : typeof v === "string" ? parseIp(v) : null);
+        const ipOf = (v: Value) => (v instanceof Ip ? v : typeof v === "string" && !v.includes("/") ? parseIp(v) : null);
         const notIp = () =>
           typeof a === "string"
             ? quotingError((found) => msg.notAnIp("in", found), JSON.stringify(a), span)

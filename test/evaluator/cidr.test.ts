@@ -70,3 +70,22 @@ t.test("equality", async (t) => {
   t.notOk(ip("::a00:1").equals(ip("10.0.0.1")));
   t.notOk(ip("10.0.0.1").equals("10.0.0.1"));
 });
+
+t.test("a range string in an address field cannot slip past a deny rule", async (t) => {
+  // Read as a range, "203.0.113.9/0" was inside no blocked range: `in` was false and the allow won.
+  const { evaluator, access } = await import("./helpers.js");
+  const ev = evaluator(
+    'const blocked = [ip("203.0.113.0/24"), ip("198.51.100.0/24")]\ndeny "blocked-nets" {\n  when context.source_ip in blocked\n}\ndeny "blocked-one" {\n  when context.source_ip in ip("203.0.113.0/24")\n}\nallow "a" {\n  when true\n}\n',
+  );
+  const req = (source_ip: string) => ({ principal: {}, action: "a", resource: {}, context: { source_ip } });
+  for (const ipText of ["203.0.113.9/0", "203.0.113.9/32", "0.0.0.0/0", "::ffff:203.0.113.9/96"]) {
+    for (const explain of [false, true]) {
+      const d = access(ev, req(ipText), explain);
+      t.equal(d.decision, "deny", `${ipText}, explain ${explain}`);
+      t.same(d.errors.map((e) => e.message), [`\`in\` needs an IP address, found ${JSON.stringify(ipText)}`, `\`in\` needs an IP address, found ${JSON.stringify(ipText)}`]);
+    }
+  }
+  t.equal(access(ev, req("203.0.113.9")).decision, "deny", "an address in a blocked range");
+  t.equal(access(ev, req("::ffff:203.0.113.9")).decision, "deny", "the same address IPv4-mapped");
+  t.equal(access(ev, req("192.0.2.1")).decision, "allow", "an address outside them");
+});

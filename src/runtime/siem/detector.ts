@@ -9,7 +9,10 @@
  * - A condition that errors does not match. An error about a missing
  *   attribute counts as "lacks a field" for that rule; other errors (types)
  *   are counted apart. An event lacking a `by` field, or the `distinct`
- *   field, takes no part in the rule and is counted.
+ *   field, takes no part in the rule and is counted. A `by` or `distinct`
+ *   value nested too deep to key (nesting.ts), or a rule that throws (a
+ *   comparison of two such values overflows the stack), counts as the rule's
+ *   error; push still never throws.
  * - Alerts are raised as events arrive; `flush()` ends the stream (drops
  *   every window) and has nothing pending to return, because no condition
  *   waits for a window to close.
@@ -38,8 +41,9 @@ import { eventTimeMs } from "./event-time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
 import { holds, matchSequence } from "./window.js";
+import { pruneDeep } from "./nesting.js";
 import { DetectRuleIndex, type Candidates } from "./rule-index.js";
-import { GroupKeys, GroupTable, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
+import { GroupKeys, GroupTable, canonicalJson, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
 
 /** An alert (spec section 7). */
 export interface Alert {
@@ -231,7 +235,7 @@ class CorrelationDetector implements Detector {
     const ctx = this.ctx;
     ctx.reset(event, t);
     const alerts: Alert[] = [];
-    const { rules, known, missing } = this.index === null ? this.everyRule : this.index.candidates(ctx);
+    const { rules, known, missing } = this.candidates(ctx);
     // What running these would do: their `where` reads a field the event lacks (no alert, no store).
     for (let i = 0; i < missing.length; i++) {
       const s = missing[i]!;
@@ -240,11 +244,28 @@ class CorrelationDetector implements Detector {
     for (let i = 0; i < rules.length; i++) {
       const s = rules[i]!;
       if (late && s.dropsLate) continue;
-      const a = this.apply(s, known[i]!, ctx, event, t);
+      let a: Alert | null;
+      try {
+        a = this.apply(s, known[i]!, ctx, event, t);
+      } catch {
+        // A value nested so deep that comparing it overflows the stack: that rule's error, never the stream's end.
+        s.stats.errors++;
+        continue;
+      }
       if (a !== null) alerts.push(a);
     }
     if (this.seq % SWEEP_EVERY === 0) this.sweep();
     return alerts;
+  }
+
+  /** The rules to run on the event in `ctx`; every rule, unindexed, when the index's own reads throw (see apply's catch). */
+  private candidates(ctx: EvalContext): Candidates<RuleState> {
+    if (this.index === null) return this.everyRule;
+    try {
+      return this.index.candidates(ctx);
+    } catch {
+      return this.everyRule;
+    }
   }
 
   flush(): Alert[] {
@@ -288,7 +309,7 @@ class CorrelationDetector implements Detector {
       stats.matched++;
       return this.fire(s, ctx, {}, { count: 1, first: t, events: [event] }, t);
     }
-    let key: GroupKey;
+    let key: GroupKey | undefined;
     let groupValues: Value[] | Value;
     if (rule.by.length === 1) {
       const v = this.read(rule.by[0]!.fn, ctx, stats);
@@ -303,15 +324,28 @@ class CorrelationDetector implements Detector {
         vs.push(v);
       }
       groupValues = vs;
-      key = JSON.stringify(vs.map((v) => toJson(v)));
+      key = canonicalJson(vs, 0);
     }
+    // Nested too deep to key (nesting.ts).
+    if (key === undefined) return this.tooDeep(stats);
     let values: DistinctValues;
     const having = rule.having;
     if (having !== null && having.aggregate === "distinct" && having.field !== null) {
       const v = this.read(having.field, ctx, stats);
       if (v === undefined) return null;
       // Keys as for groups: the string 22 and the number 22 are two values.
-      values = Array.isArray(v) ? [...new Set(v.map((x) => singleKey(toJson(x))))] : singleKey(toJson(v));
+      if (Array.isArray(v)) {
+        const keys = new Set<GroupKey>();
+        for (const x of v) {
+          const k = singleKey(toJson(x));
+          if (k === undefined) return this.tooDeep(stats);
+          keys.add(k);
+        }
+        values = [...keys];
+      } else {
+        values = singleKey(toJson(v));
+        if (values === undefined) return this.tooDeep(stats);
+      }
     }
     stats.matched++;
     const groups = s.groups;
@@ -347,6 +381,11 @@ class CorrelationDetector implements Detector {
     return this.fire(s, ctx, group, used, last);
   }
 
+  private tooDeep(stats: RuleStats): null {
+    stats.errors++;
+    return null;
+  }
+
   private fire(s: RuleState, ctx: EvalContext, group: ObjectValue, used: UsedEvents, last: number): Alert {
     const { rule, stats } = s;
     stats.alerts++;
@@ -359,6 +398,8 @@ class CorrelationDetector implements Detector {
       const id = this.target(q.target, ctx, stats);
       if (id !== null) this.store.quarantine(id, last, q.forMs);
     }
+    const events = used.events;
+    for (let i = 0; i < events.length; i++) events[i] = pruneDeep(events[i]) as ObjectValue;
     return {
       rule: rule.name,
       severity: rule.severity,
@@ -366,7 +407,7 @@ class CorrelationDetector implements Detector {
       first_seen: formatInstant(used.first),
       last_seen: formatInstant(last),
       count: used.count,
-      events: used.events,
+      events,
       tags: [...rule.tags],
     };
   }

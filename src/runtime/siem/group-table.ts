@@ -32,12 +32,15 @@
  * when the queue outgrows twice the live groups.
  */
 import type { ObjectValue, Value } from "../../evaluator/values.js";
+import { MAX_DEPTH } from "./nesting.js";
 
 /**
  * A group's key in its rule's Map. One `by` field: the value itself when a
  * string, number, boolean or null (a Map keeps 1 and "1" apart); a list or
- * an object as \x01 + JSON, and a string that starts with \x01 gets a second
- * one, so the two never meet. Several fields: their JSON list.
+ * an object as \x01 + its JSON with object keys sorted (canonicalJson: key
+ * order does not matter, as to `==`), and a string that starts with \x01
+ * gets a second one, so the two never meet. Several fields: their list's
+ * canonical JSON.
  */
 export type GroupKey = string | number | boolean | null;
 
@@ -477,15 +480,53 @@ function grow(a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
 
 const ESCAPE = "\x01";
 
-/** The key of one `by` value (see GroupKey). */
-export function singleKey(v: unknown): GroupKey {
+/** The key of one `by` value (see GroupKey); undefined for a value nested deeper than MAX_DEPTH (nesting.ts). */
+export function singleKey(v: unknown): GroupKey | undefined {
   switch (typeof v) {
     case "string":
       return v.charCodeAt(0) === 1 ? ESCAPE + v : v;
     case "number":
     case "boolean":
       return v;
-    default:
-      return v === null ? null : ESCAPE + JSON.stringify(v);
+    default: {
+      if (v === null) return null;
+      const text = canonicalJson(v, 0);
+      return text === undefined ? undefined : ESCAPE + text;
+    }
   }
+}
+
+/**
+ * JSON text of `v` as JSON.stringify writes it, except that every object's
+ * keys are in sorted order: values the language calls equal (key order does
+ * not matter to `==`) get one text, so they share a group and count as one
+ * distinct value. Undefined when nested deeper than MAX_DEPTH.
+ */
+export function canonicalJson(v: unknown, depth: number): string | undefined {
+  if (typeof v !== "object" || v === null) return JSON.stringify(v) ?? "null";
+  if (depth >= MAX_DEPTH) return undefined;
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return canonicalJson(toJSON.call(v), depth);
+  let text: string;
+  if (Array.isArray(v)) {
+    text = "[";
+    for (let i = 0; i < v.length; i++) {
+      const item = canonicalJson(v[i], depth + 1);
+      if (item === undefined) return undefined;
+      text += (i === 0 ? "" : ",") + item;
+    }
+    return text + "]";
+  }
+  const o = v as Record<string, unknown>;
+  text = "{";
+  let first = true;
+  for (const k of Object.keys(o).sort()) {
+    const x = o[k];
+    if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
+    const item = canonicalJson(x, depth + 1);
+    if (item === undefined) return undefined;
+    text += (first ? "" : ",") + JSON.stringify(k) + ":" + item;
+    first = false;
+  }
+  return text + "}";
 }

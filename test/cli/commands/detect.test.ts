@@ -202,3 +202,15 @@ t.test("events that fail while being read (a directory) exit 2 with a clear mess
   t.match(r.stderr, /cannot read events dir: /);
   t.notMatch(r.stderr, /internal error/);
 });
+
+t.test("an event nested 100,000 levels deep neither ends the run nor makes its alert unwritable", async (t) => {
+  const deep = (sec: number, user: string) => ev(sec, user).replace(/}$/, `,"extra":${"[".repeat(100_000)}1${"]".repeat(100_000)}}`);
+  const lines = [ev(0, "alice"), deep(10, "alice"), ev(20, "alice"), ev(30, "bob"), ev(31, "bob"), ev(32, "bob")];
+  const r = await run(["detect", "a.policy", "--events", "-"], { cwd: t.testdir({ "a.policy": POLICY }), stdin: lines.join("\n") });
+  t.equal(r.code, 0, r.stderr);
+  t.notMatch(r.stderr, /internal error/);
+  const alerts = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { group: unknown; events: { extra?: unknown }[] });
+  t.same(alerts.map((a) => a.group), [{ "user.name": "alice" }, { "user.name": "bob" }], "the deep event's alert, and the events after it");
+  t.match(JSON.stringify(alerts[0]!.events[1]!.extra), /nested deeper than 256 levels/);
+  t.match(r.stderr, /^6 events, 2 alerts, 0 lines skipped, 0 late$/m);
+});

@@ -99,9 +99,9 @@ function toPlain(v: Result): unknown {
   if (isError(v)) return v;
   if (Array.isArray(v)) return v.map((x) => toPlain(x));
   if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as ObjectValue)) out[k] = toPlain(x);
-    return out;
+    // fromEntries keeps a `"__proto__"` key an own key, as JSON.parse does; assigning it would set the
+    // prototype instead, and the test would evaluate an input no service can send.
+    return Object.fromEntries(Object.entries(v as ObjectValue).map(([k, x]) => [k, toPlain(x)]));
   }
   return toJson(v);
 }

@@ -9,13 +9,14 @@
  * so a plan.json always describes files that are all there. Files that the
  * previous plan.json in DIR listed and this plan does not write (a node that
  * is now rejected or gone) are removed: a stale config of a rejected node
- * must not look current. Nothing else in DIR is touched. On a failed write
+ * must not look current. Nothing else in DIR is touched, and nothing is
+ * written or removed through a symbolic link at `nodes` or `nodes/<id>`. On a failed write
  * the error is returned once every writer has stopped; plan.json is not
  * written, so the directory mixes both plans until a run succeeds.
  */
-import { mkdir, readFile, rm, rmdir } from "node:fs/promises";
+import { lstat, mkdir, readFile, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "../atomic-file.js";
+import { OutputIsSymlinkError, writeFileAtomic } from "../atomic-file.js";
 import { MeshTopology, type MeshPlan } from "./plan.js";
 import { PLAN_FORMAT, planToJson, type PlanJson } from "./plan-json.js";
 import { renderNft } from "./render-nft.js";
@@ -49,6 +50,23 @@ async function previousFiles(dir: string): Promise<string[]> {
   }
 }
 
+/**
+ * Refuse a symbolic link at `nodes` or `nodes/<id>` below DIR: writeFileAtomic refuses a link at
+ * the file itself, and a planted directory link must not redirect a write or a removal either.
+ * Missing is fine (nothing to go through).
+ */
+async function refuseLinkedDirs(dir: string, relativeDir: string): Promise<void> {
+  const parts = relativeDir.split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const p = path.join(dir, ...parts.slice(0, i));
+    const st = await lstat(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return undefined;
+      throw err;
+    });
+    if (st?.isSymbolicLink()) throw new OutputIsSymlinkError(p);
+  }
+}
+
 /** Write the plan's configs, rules and plan.json into `dir` (created if missing). */
 export async function writePlan(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
   // The interface names files under DIR and the key file is run by PostUp: refused before any write.
@@ -69,7 +87,9 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
       if (failed || i >= plan.nodes.length) return;
       const node = plan.nodes[i]!;
       const nodeDir = path.join(dir, "nodes", node.id);
+      await refuseLinkedDirs(dir, `nodes/${node.id}`);
       await mkdir(nodeDir, { recursive: true });
+      await refuseLinkedDirs(dir, `nodes/${node.id}`); // and not one planted meanwhile
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.conf`), renderWgQuick(plan, topology, i, options), { mode: 0o600 });
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.nft`), renderNft(plan, topology, i, options), { mode: 0o644 });
     }
@@ -90,6 +110,7 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
   const removed: string[] = [];
   for (const f of old) {
     if (keep.has(f)) continue;
+    await refuseLinkedDirs(dir, path.posix.dirname(f));
     await rm(path.join(dir, f), { force: true });
     removed.push(f);
     await rmdir(path.dirname(path.join(dir, f))).catch(() => undefined); // only when now empty

@@ -5,7 +5,7 @@
  * caller (the CLI's error message) is told.
  */
 import t from "tap";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { compile } from "../../../src/engine.js";
@@ -42,4 +42,30 @@ t.test("a failed write stops the writers before the error is returned", async (t
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(started, settled, "and none starts later");
   t.notOk(readdirSync(dir).includes("plan.json"), "no plan.json for a plan not wholly written");
+});
+
+t.test("a symbolic link planted for a node's directory is not written or deleted through", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), "sp-elsewhere-"));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(elsewhere, { recursive: true, force: true });
+  });
+  const { writePlan } = await import("../../../src/runtime/mesh/write-plan.js");
+  const plan = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("w1", ["worker"]), node("s1", ["scheduler"])], { time: PLAN_TIME }) as MeshPlan;
+  const opts = defaultRenderOptions(plan);
+
+  // Writing: nodes/w1 -> elsewhere would put w1's config there.
+  mkdirSync(path.join(dir, "nodes"));
+  symlinkSync(elsewhere, path.join(dir, "nodes", "w1"));
+  await t.rejects(writePlan(plan, dir, opts), /symbolic link/);
+  t.same(readdirSync(elsewhere), [], "nothing written through the link");
+
+  // Removing: a previous plan.json names nodes/gone/lab.conf, and nodes/gone -> elsewhere.
+  rmSync(path.join(dir, "nodes", "w1"));
+  writeFileSync(path.join(elsewhere, "lab.conf"), "someone else's");
+  writeFileSync(path.join(dir, "plan.json"), JSON.stringify({ format: "swarm-policy/mesh-plan/v1", files: ["nodes/gone/lab.conf"] }));
+  symlinkSync(elsewhere, path.join(dir, "nodes", "gone"));
+  await t.rejects(writePlan(plan, dir, opts), /symbolic link/);
+  t.equal(readFileSync(path.join(elsewhere, "lab.conf"), "utf8"), "someone else's", "nothing deleted through the link");
 });

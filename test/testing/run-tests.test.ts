@@ -12,5 +12,5 @@ t.test('a "__proto__" key in a test input stays an own key, as in JSON', async (
   t.same(e.diagnostics, []);
   const run = runPolicyTests(e.files, e);
   t.same(run.results.map((r) => [r.name, r.status, r.failures]), [["proto", "passed", []]]);
-  t.equal(e.evaluate(JSON.parse('{"principal":{},"action":"a","resource":{"__proto__":{"type":"node"}}}')).decision, "deny", "the same input as JSON");
+  t.equal(e.evaluateAccess(JSON.parse('{"principal":{},"action":"a","resource":{"__proto__":{"type":"node"}}}')).decision, "deny", "the same input as JSON");
 });

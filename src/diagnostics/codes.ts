@@ -74,7 +74,7 @@ export const CODES = {
   SP3004: { severity: "warning", message: "`require mfa within {duration}` is longer than 24h", help: "step-up MFA older than a day proves little", summary: "An MFA freshness window above 24 hours." },
   SP3005: { severity: "warning", message: "`connect` names tag `{tag}` that no `when` of mesh `{mesh}` admits", summary: "A connect rule for a tag that admission never lets in." },
   SP3006: { severity: "warning", message: "rule `{name}` has no `tags`, but this file maps other rules to compliance controls", summary: "An untagged rule in a file that tags the others." },
-  SP3007: { severity: "warning", message: "rule `{name}` has the same conditions as `{other}`", summary: "Two rules of the same effect with identical conditions." },
+  SP3007: { severity: "warning", message: "rule `{name}` has the same conditions as `{other}`", summary: "Two rules of the same effect with identical conditions (an allow rule's `require`s and a mesh's network count)." },
   SP3008: { severity: "warning", message: "`lint:ignore {code}` silences nothing", summary: "A lint:ignore directive naming an unknown code or matching no warning." },
 } as const satisfies Record<string, CodeInfo>;
 

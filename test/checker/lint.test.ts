@@ -95,6 +95,36 @@ runCases(t, [
     want: [{ at: "SP3007@2:6-2:9", message: "same conditions as `p/a`" }],
   },
   {
+    name: "SP3007 allow rules that differ only in their requirements are alternatives (either grants), not duplicates",
+    lint: true,
+    text:
+      `allow "a" {\n  when action == "x"\n  require mfa within 15m\n}\n` +
+      `allow "b" {\n  when action == "x"\n  require context.break_glass ?? false else "break-glass only"\n}\n` +
+      `allow "c" {\n  when action == "x"\n  require mfa within 1h\n}\n` +
+      `allow "d" {\n  when action == "x"\n  require mfa within 60m\n}\n`,
+    want: [{ at: "SP3007@13:7-13:10", message: "rule `d` has the same conditions as `c`" }],
+  },
+  {
+    name: "SP3007 meshes with the same admission but another network or other requirements are different meshes",
+    lint: true,
+    text:
+      `mesh "prod" {\n  network "100.64.0.0/16"\n  when node.attested\n  require key_age within 30d\n}\n` +
+      `mesh "lab" {\n  network "10.10.0.0/16"\n  when node.attested\n}\n` +
+      `mesh "lab2" {\n  network "10.20.0.0/16"\n  when node.attested\n}\n` +
+      `mesh "lab-copy" {\n  network "10.20.0.0/16"\n  when node.attested\n}\n`,
+    want: [{ at: "SP3007@14:6-14:16", message: "rule `lab-copy` has the same conditions as `lab2`" }],
+  },
+  {
+    name: "SP3007 a const name means that package's const: same spelling in two packages is not the same condition",
+    lint: true,
+    text: {
+      "a.policy": `package p\nconst admins = ["ann"]\ndeny "a" {\n  when principal.id in admins\n}\n`,
+      "b.policy": `package q\nconst admins = ["bob"]\ndeny "b" {\n  when principal.id in admins\n}\n`,
+      "c.policy": `package p\ndeny "c" {\n  when principal.id in admins\n}\n`,
+    },
+    want: [{ at: "SP3007@2:6-2:9", message: "rule `c` has the same conditions as `a`" }],
+  },
+  {
     name: "SP3007 detect rules compare where, by, having and steps",
     lint: true,
     text:

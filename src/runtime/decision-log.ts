@@ -146,7 +146,10 @@ function redactWalk(value: unknown, keys: RegExp, matchers: PathMatcher, at: str
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(value)) {
     at.push(k);
-    out[k] = keys.test(k) || pathHit(matchers, at) ? REDACTED : redactWalk((value as Record<string, unknown>)[k], keys, matchers, at, depth + 1);
+    const v = keys.test(k) || pathHit(matchers, at) ? REDACTED : redactWalk((value as Record<string, unknown>)[k], keys, matchers, at, depth + 1);
+    // A key named __proto__ (JSON.parse makes it an own key) stays a key: assigning it would set out's prototype and drop it from the line.
+    if (k === "__proto__") Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else out[k] = v;
     at.pop();
   }
   return out;

@@ -102,6 +102,11 @@ t.test("redaction: secret-looking keys everywhere, configured paths, nothing els
   const root = deep;
   for (let i = 0; i < 40; i++) deep = (deep.next = {}) as Record<string, unknown>;
   t.match(JSON.stringify(redact(root)), /\[TRUNCATED\]/, "deep nesting is cut");
+  // JSON.parse makes __proto__ an own key; the copy keeps it as a key (redacted inside), not as its prototype.
+  const hostile = JSON.parse('{"__proto__": {"password": "p", "x": 1}, "id": "a"}') as unknown;
+  const copy = redact(hostile) as Record<string, unknown>;
+  t.equal(Object.getPrototypeOf(copy), Object.prototype);
+  t.equal(JSON.stringify(copy), '{"__proto__":{"password":"[REDACTED]","x":1},"id":"a"}');
 });
 
 t.test("no secret reaches the file", async (t) => {

@@ -56,7 +56,9 @@ async function readText(cli: CliContext, where: string, what: string): Promise<s
 
 /** Read and validate the inventory; every problem is one line naming node and field (exit 2). */
 async function readInventory(cli: CliContext, file: string): Promise<MeshInventoryNode[]> {
-  const text = await readText(cli, file, "inventory");
+  let text = await readText(cli, file, "inventory");
+  // A leading byte-order mark is dropped, as for policy files and eval inputs.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const name = file === "-" ? "(stdin)" : displayPath(cli.resolve(file), { cwd: cli.io.cwd });
   let data: unknown;
   try {

@@ -84,6 +84,11 @@ t.test("mesh plan: custom interface and key file; bad options and inventories", 
   const ok = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "o2", "--time", TIME, "--interface", "wg-swarm", "--key-file", "/srv/keys/wg.key"], { cwd });
   t.equal(ok.code, 0, ok.stderr);
   t.match(readFileSync(path.join(cwd, "o2/nodes/s1/wg-swarm.conf"), "utf8"), "PostUp = wg set %i private-key /srv/keys/wg.key\n");
+  // An inventory saved with a byte-order mark reads as policy files and eval inputs do.
+  writeFileSync(path.join(cwd, "bom.json"), "\ufeff" + JSON.stringify(fixtureInventory()));
+  const bom = await run(["mesh", "plan", "lab.policy", "-n", "bom.json", "-o", "o3", "--time", TIME], { cwd });
+  t.equal(bom.code, 0, bom.stderr);
+  t.match(bom.stdout, /5 admitted, 2 rejected/);
   writeFileSync(path.join(cwd, "bad.json"), JSON.stringify([node("a", ["worker"], { endpoint: "nowhere" }), { id: "b" }]));
   writeFileSync(path.join(cwd, "broken.json"), "[{");
   writeFileSync(path.join(cwd, "bad.policy"), 'mesh "m" {\n  network "100.64.0.1/10"\n}\n');

@@ -4,7 +4,9 @@
  * as "schedular"). The admitted tags are read from the `when` clauses:
  * `node.tags contains "x"`, `node.tags contains_any [...]` /
  * `contains_all [...]` and `"x" in node.tags`. A mesh whose `when`s say
- * nothing about tags admits any tag, so then nothing is reported.
+ * nothing about tags admits any tag, so then nothing is reported; so does
+ * one whose tag test reads its tags from the input (`node.tags contains
+ * node.role`), since any tag may pass it.
  */
 import type { Expr, MeshBlock, PolicyFile } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
@@ -34,8 +36,10 @@ function admittedTags(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): Set
   };
   const tags = new Set<string>();
   let sawTagCondition = false;
+  let anyTag = false;
   const addAll = (v: ConstValue | undefined) => {
-    if (typeof v === "string") tags.add(v);
+    if (v === undefined) anyTag = true; // not a constant: which tags it admits is known only per node
+    else if (typeof v === "string") tags.add(v);
     else if (Array.isArray(v)) for (const x of v) if (typeof x === "string") tags.add(x);
   };
   for (const c of Array.isArray(mesh.clauses) ? mesh.clauses : []) {
@@ -53,7 +57,7 @@ function admittedTags(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): Set
       return true;
     });
   }
-  return sawTagCondition ? tags : undefined;
+  return sawTagCondition && !anyTag ? tags : undefined;
 }
 
 function lintMesh(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): void {

@@ -55,6 +55,12 @@ runCases(t, [
     ],
   },
   {
+    name: "SP3005 is silent when a tag condition reads its tags from the input (any tag may be admitted)",
+    lint: true,
+    text: `mesh "m" {\n  network "10.0.0.0/8"\n  when node.tags contains_any node.allowed_roles\n  when node.tags contains "worker" or node.tags contains node.role\n  connect "gpu" -> "scheduler"\n}\n`,
+    want: [],
+  },
+  {
     name: "SP3005 is silent when the mesh has no tag condition",
     lint: true,
     text: `mesh "m" {\n  network "10.0.0.0/8"\n  when node.attested\n  connect "a" -> "b"\n}\n`,

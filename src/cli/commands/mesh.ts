@@ -35,6 +35,7 @@ import {
 } from "../../index.js";
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
+import { jsonSyntaxProblem } from "../json-syntax.js";
 import { readPolicySources } from "../sources.js";
 
 /** Options every planning subcommand shares. */
@@ -64,7 +65,8 @@ async function readInventory(cli: CliContext, file: string): Promise<MeshInvento
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new CliError(`inventory ${name} is not valid JSON: ${(err as Error).message}`);
+    const at = jsonSyntaxProblem(text);
+    throw new CliError(at ? `inventory ${name}:${at.line}:${at.column}: not valid JSON: ${at.message}` : `inventory ${name} is not valid JSON: ${(err as Error).message}`);
   }
   const r = parseMeshInventory(data);
   if (!r.ok) throw new CliError(r.problems.map((p) => `${name}: ${meshInventoryProblemText(p)}`).join("\n"));

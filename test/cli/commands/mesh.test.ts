@@ -91,10 +91,12 @@ t.test("mesh plan: custom interface and key file; bad options and inventories", 
   t.match(bom.stdout, /5 admitted, 2 rejected/);
   writeFileSync(path.join(cwd, "bad.json"), JSON.stringify([node("a", ["worker"], { endpoint: "nowhere" }), { id: "b" }]));
   writeFileSync(path.join(cwd, "broken.json"), "[{");
+  writeFileSync(path.join(cwd, "stray.json"), '[\n {"id": "a",\n  "tags": [}\n]\n');
   writeFileSync(path.join(cwd, "bad.policy"), 'mesh "m" {\n  network "100.64.0.1/10"\n}\n');
   const cases: [string, string[], number, RegExp][] = [
     ["bad inventory", ["mesh", "plan", "lab.policy", "-n", "bad.json", "-o", "x"], 2, /^swarm-policy: bad\.json: node "a" field endpoint: must be host:port or \[ipv6\]:port\nswarm-policy: bad\.json: node "b" field public_key: is required\n/],
-    ["not JSON", ["mesh", "plan", "lab.policy", "-n", "broken.json", "-o", "x"], 2, /^swarm-policy: inventory broken\.json is not valid JSON: /],
+    ["not JSON", ["mesh", "plan", "lab.policy", "-n", "broken.json", "-o", "x"], 2, /^swarm-policy: inventory broken\.json:1:3: not valid JSON: unexpected end of input\n$/],
+    ["not JSON, line and column", ["mesh", "plan", "lab.policy", "-n", "stray.json", "-o", "x"], 2, /^swarm-policy: inventory stray\.json:3:12: not valid JSON: unexpected "}"\n$/],
     ["missing inventory", ["mesh", "plan", "lab.policy", "-n", "none.json", "-o", "x"], 2, /^swarm-policy: cannot read inventory none\.json: no such file or directory\n$/],
     ["bad time", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--time", "yesterday"], 2, /--time "yesterday" is not an RFC 3339 time/],
     ["bad interface", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--interface", "much-too-long-name"], 2, /interface name "much-too-long-name" must be 1-15/],

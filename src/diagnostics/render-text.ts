@@ -26,6 +26,25 @@ export interface TextRenderOptions extends RenderPathOptions {
 /** Tabs are shown as this many spaces, so carets line up with the text above them. */
 const TAB = "    ";
 
+/**
+ * A source line as shown in a frame: a policy file may hold control
+ * characters (in strings, comments, names), and written raw they would drive
+ * the reader's terminal (clear lines, retitle it, hide text in a CI log).
+ * Each is shown as one visible character (C0 and DEL as Unicode control
+ * pictures, C1 as U+FFFD), so the carets below stay aligned.
+ */
+function visibleSource(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x20 ? String.fromCharCode(0x2400 + n) : n === 0x7f ? "\u2421" : "\ufffd";
+  });
+}
+
+/** Message text (which quotes names and strings from the policy) with control characters as `\u001b` escapes. */
+function visibleText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 const ANSI = {
   reset: "\x1b[0m",
   bold: "\x1b[1m",
@@ -77,7 +96,7 @@ function frameLines(span: Span, source: SourceText): { text: string; pad: string
   const startIndex = Math.min(span.column - 1, line.length);
   const endIndex = span.endLine === span.line ? Math.min(span.endColumn - 1, line.length) : line.length;
   const width = Math.max(1, endIndex - startIndex);
-  const expand = (s: string) => s.replace(/\t/g, TAB);
+  const expand = (s: string) => visibleSource(s.replace(/\t/g, TAB));
   const before = expand(line.slice(0, startIndex));
   const under = expand(line.slice(startIndex, startIndex + width));
   return {
@@ -97,7 +116,7 @@ function renderFrame(
   options: TextRenderOptions,
 ): void {
   const blank = " ".repeat(gutter);
-  out.push(`${blank}${paint(ANSI.bold + ANSI.blue, "-->")} ${displayPath(span.file, options)}:${span.line}:${span.column}`);
+  out.push(`${blank}${paint(ANSI.bold + ANSI.blue, "-->")} ${visibleText(displayPath(span.file, options))}:${span.line}:${span.column}`);
   if (source === undefined) return;
   const { text, pad, carets } = frameLines(span, source);
   const bar = paint(ANSI.bold + ANSI.blue, "|");
@@ -118,15 +137,15 @@ export function renderDiagnostic(
   // One gutter width for the whole diagnostic, so its frames line up.
   const gutter = Math.max(String(d.span.line).length, ...related.map((r) => String(r.span.line).length));
   const out: string[] = [];
-  out.push(`${paint(style, `${d.severity}[${d.code}]`)}${paint(ANSI.bold, `: ${d.message}`)}`);
+  out.push(`${paint(style, `${d.severity}[${d.code}]`)}${paint(ANSI.bold, `: ${visibleText(d.message)}`)}`);
   renderFrame(out, d.span, sources?.get(d.span.file), gutter, style, paint, options);
   if (d.hint !== undefined) {
     const blank = " ".repeat(gutter);
     if (sources?.get(d.span.file) !== undefined) out.push(`${blank} ${paint(ANSI.bold + ANSI.blue, "|")}`);
-    out.push(`${blank} ${paint(ANSI.bold + ANSI.blue, "=")} ${paint(ANSI.bold, "help")}: ${d.hint}`);
+    out.push(`${blank} ${paint(ANSI.bold + ANSI.blue, "=")} ${paint(ANSI.bold, "help")}: ${visibleText(d.hint)}`);
   }
   for (const r of related) {
-    out.push(`${paint(ANSI.bold + ANSI.cyan, "note")}${paint(ANSI.bold, `: ${r.message}`)}`);
+    out.push(`${paint(ANSI.bold + ANSI.cyan, "note")}${paint(ANSI.bold, `: ${visibleText(r.message)}`)}`);
     renderFrame(out, r.span, sources?.get(r.span.file), gutter, ANSI.bold + ANSI.cyan, paint, options);
   }
   return out.join("\n");

@@ -121,3 +121,20 @@ t.test("shouldColor: a TTY unless NO_COLOR; FORCE_COLOR forces", async (t) => {
   t.equal(shouldColor(true, { FORCE_COLOR: "0" }), true, "FORCE_COLOR=0 forces nothing");
   t.equal(shouldColor(false, { FORCE_COLOR: "false" }), false);
 });
+
+t.test("control characters from the policy never reach the terminal raw: shown, with carets still aligned", async (t) => {
+  const evil = 'encryption "e\x1b]0;x\x07" {\n  require cipher "a\x1b[2Kb\x9b"\n}\n';
+  const s = new SourceText("/repo/e.policy", evil);
+  const start = evil.indexOf('"a');
+  const d = diagnostic("SP2016", s.span(start, start + 8), { cipher: "a\x1b[2Kb\x9b" }, { hint: "not \x07 this" });
+  const rel = { message: "rule \x1b]0;x\x07", span: s.span(11, 20) };
+  const out = renderText([{ ...d, related: [rel] }], new Map([[s.file, s]]), { cwd: "/repo" });
+  t.notMatch(out, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, "no control character in the output");
+  const lines = out.split("\n");
+  t.equal(lines[0], "error[SP2016]: unknown cipher `a\\u001b[2Kb\\u009b`");
+  t.equal(lines[3], '2 |   require cipher "a\u241b[2Kb\ufffd"');
+  t.equal(lines[4], "  |                  ^^^^^^^^", "one visible character per code unit, so carets line up");
+  t.match(out, /= help: not \\u0007 this/);
+  t.match(out, /note: rule \\u001b\]0;x\\u0007/);
+  t.match(out, /1 \| encryption "e\u241b\]0;x\u2407" \{/);
+});

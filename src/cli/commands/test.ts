@@ -24,22 +24,31 @@ function parseThreshold(raw: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * `s` with control characters written as \u escapes: test and rule names and
+ * failure messages come from the policy text, and must not reach the
+ * terminal as escape sequences (clearing lines, hiding a FAIL in a CI log).
+ */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function renderRun(run: TestRun, cwd: string, threshold: number | undefined): string {
   const out: string[] = [];
-  const where = (s: { file: string; line: number; column: number }) => `${displayPath(s.file, { cwd })}:${s.line}:${s.column}`;
+  const where = (s: { file: string; line: number; column: number }) => `${printable(displayPath(s.file, { cwd }))}:${s.line}:${s.column}`;
   for (const r of run.results) {
-    if (r.status === "passed") out.push(`ok    ${r.id}`);
-    else if (r.status === "skipped") out.push(`skip  ${r.id}: ${r.skipReason ?? ""}`);
+    if (r.status === "passed") out.push(`ok    ${printable(r.id)}`);
+    else if (r.status === "skipped") out.push(`skip  ${printable(r.id)}: ${printable(r.skipReason ?? "")}`);
     else {
-      out.push(`FAIL  ${r.id}`, `  --> ${where(r.span)}`);
+      out.push(`FAIL  ${printable(r.id)}`, `  --> ${where(r.span)}`);
       for (const f of r.failures) {
-        out.push(`  ${where(f.span)}: ${f.message}`);
+        out.push(`  ${where(f.span)}: ${printable(f.message)}`);
         if (f.expected !== undefined) out.push(`      expected: ${JSON.stringify(f.expected)}`);
         if (f.actual !== undefined) out.push(`      actual:   ${JSON.stringify(f.actual)}`);
       }
       const d = r.decision as { decision?: string; rule?: string | null; reasons?: unknown; errors?: unknown[] } | undefined;
       if (d && "decision" in d) {
-        out.push(`      decision: ${d.decision} (rule ${d.rule ?? "none"}), reasons ${JSON.stringify(d.reasons)}`);
+        out.push(`      decision: ${printable(String(d.decision))} (rule ${printable(d.rule ?? "none")}), reasons ${JSON.stringify(d.reasons)}`);
         if (d.errors && d.errors.length > 0) out.push(`      errors:   ${JSON.stringify(d.errors)}`);
       }
     }
@@ -47,8 +56,8 @@ function renderRun(run: TestRun, cwd: string, threshold: number | undefined): st
   const cov = run.coverage;
   if (cov) {
     out.push("", `coverage: ${cov.percent}% of ${cov.clausesTotal} clauses, ${cov.rulesTotal - cov.rulesMissed.length}/${cov.rulesTotal} rules exercised`);
-    for (const id of cov.rulesMissed) out.push(`  rule never reached: ${id}`);
-    for (const c of cov.clausesMissed) out.push(`  clause never evaluated: ${where(c.span)} \`${c.clause}\` in ${c.rule}`);
+    for (const id of cov.rulesMissed) out.push(`  rule never reached: ${printable(id)}`);
+    for (const c of cov.clausesMissed) out.push(`  clause never evaluated: ${where(c.span)} \`${printable(c.clause)}\` in ${printable(c.rule)}`);
     if (threshold !== undefined && cov.percent < threshold) out.push(`coverage ${cov.percent}% is below the threshold ${threshold}%`);
   }
   if (run.skipped > 0) out.push(`${run.skipped} skipped`);

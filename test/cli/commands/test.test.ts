@@ -165,3 +165,19 @@ t.test("the bundled example policies are lint-clean in strict mode and in canoni
   const fmt = await run(["fmt", "--check", "policies"], { cwd: repoRoot });
   t.equal(fmt.code, 0, `not in canonical layout (run \`swarm-policy fmt --write policies\`):\n${fmt.stdout}`);
 });
+
+t.test("text output: control characters from test names and messages are escaped, not sent to the terminal", async (t) => {
+  const policy =
+    'package p\nallow "a\\u0007" {\n  when action == "x"\n}\n' +
+    'test "t\x1b[2J\x1b]0;hi\x07" {\n  access { principal: {}, action: "y", resource: {}, context: {} }\n  expect allow\n}\n' +
+    'test "e\x1b[1m" {\n  events [{ "@timestamp": "2026-01-01T00:00:00Z" }]\n  expect alert "r\x1b[31m"\n}\n' +
+    'detect "r\x1b[31m" {\n  where event.action == "z"\n}\n' +
+    'encryption "enc\\u0007" {\n  when data.x == 1\n  require tee\n}\n';
+  const cwd = t.testdir({ "a.policy": policy });
+  const r = await run(["test", "--coverage", "a.policy"], { cwd });
+  t.equal(r.code, 1);
+  t.notMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, "no control character but line ends");
+  t.match(r.stdout, /FAIL {2}p\/t\\u001b\[2J\\u001b\]0;hi\\u0007\n/);
+  t.match(r.stdout, /alert "r\\u001b\[31m"/);
+  t.match(r.stdout, /rule never reached: p\/enc\\u0007\n/);
+});

@@ -36,6 +36,7 @@ import {
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { jsonSyntaxProblem } from "../json-syntax.js";
+import { withCryptoErrors } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
 
 /** Options every planning subcommand shares. */
@@ -297,7 +298,8 @@ function registerKeys(mesh: Command, cli: CliContext): void {
             return 0;
           }
           try {
-            await writeFileAtomic(cli.resolve(opts.out), `${privateKeyText(pair.privateKey)}\n`, { mode: 0o600, exclusive: !opts.force });
+            // As the key verbs do: SIGINT, SIGTERM or SIGHUP meanwhile removes the temporary key file.
+            await withCryptoErrors(() => writeFileAtomic(cli.resolve(opts.out!), `${privateKeyText(pair.privateKey)}\n`, { mode: 0o600, exclusive: !opts.force }));
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             throw new CliError(code === "EEXIST" ? `${opts.out} exists; use --force to replace it` : `cannot write ${opts.out}: ${(err as Error).message}`);

@@ -4,10 +4,11 @@
  * command line, with exit codes.
  */
 import t, { type Test } from "tap";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { run } from "../run.js";
 import { fixtureInventory, keyFor, MESH_POLICY, node } from "../../support/mesh-fixture.js";
 import type { PlanJson } from "../../../src/runtime/mesh/plan-json.js";
@@ -157,6 +158,34 @@ t.test("mesh keys gen and pub", async (t) => {
   const bad = await run(["mesh", "keys", "pub"], { cwd, stdin: "secret-but-wrong\n" });
   t.equal(bad.code, 2);
   t.equal(bad.stderr, "swarm-policy: standard input: not a WireGuard private key (32 bytes of base64)\n");
+});
+
+t.test("mesh keys gen --out interrupted while writing: no temporary key file stays, exit 128+n", async (t) => {
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+  for (const [signal, want] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    const cwd = t.testdir({}); // inside the repository, so `--import tsx` resolves
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--import", pathToFileURL(path.join(repoRoot, "test/support/hang-fsync.mjs")).href, path.join(repoRoot, "src/cli/bin.ts"), "mesh", "keys", "gen", "--out", "node.key"],
+      { cwd, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // Wait (a condition, not a time) until the key is in its temporary file and fsync hangs.
+    await new Promise<void>((resolve) => {
+      let err = "";
+      child.stderr.on("data", (d: Buffer) => {
+        err += d.toString();
+        if (err.includes("fsync-hangs")) resolve();
+      });
+    });
+    child.kill(signal);
+    t.equal(await exited, want, `${signal}: exit ${want}`);
+    t.same(readdirSync(cwd), [], `${signal}: no key file and no temporary file holding the private key`);
+  }
 });
 
 t.test("help has examples", async (t) => {

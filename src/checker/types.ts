@@ -21,6 +21,8 @@ import { parseRfc3339, typeOfValue, type ValueType } from "./values.js";
 const STRING_OPS = new Set(["like", "starts_with", "ends_with", "matches"]);
 const ORDER_OPS = new Set(["<", "<=", ">", ">="]);
 const ARITH_OPS = new Set(["+", "-", "*", "/"]);
+/** The range of a JavaScript Date, which is what the evaluator takes as a time. */
+const MAX_TIME_MS = 8.64e15;
 
 /**
  * What arithmetic accepts: [left, right, result], the same table as the
@@ -202,14 +204,19 @@ class TypeWalker {
   private ordering(e: BinaryExpr, lt: ValueType, rt: ValueType): void {
     if (lt === "unknown" || rt === "unknown") return;
     const orderable = (t: ValueType) => t === "number" || t === "duration" || t === "time" || t === "string";
-    let ok = orderable(lt) && orderable(rt) && (lt === rt || (lt === "time" && rt === "string") || (lt === "string" && rt === "time"));
+    // A time compares with an RFC 3339 string or with epoch seconds (docs/language.md, as the evaluator does).
+    const timeWith = (a: ValueType, b: ValueType) => a === "time" && (b === "string" || b === "number");
+    let ok = orderable(lt) && orderable(rt) && (lt === rt || timeWith(lt, rt) || timeWith(rt, lt));
     let hint = `\`${e.op}\` needs two numbers, two durations or two RFC 3339 times`;
     if (ok && lt !== rt) {
-      // a time against a string: the string must be an RFC 3339 time
-      const s = this.folded(lt === "string" ? e.left : e.right);
+      // the other side must be a time: an RFC 3339 string, or epoch seconds within a Date's range
+      const s = this.folded(lt === "time" ? e.right : e.left);
       if (typeof s === "string" && parseRfc3339(s) === undefined) {
         ok = false;
         hint = `${JSON.stringify(s)} is not an RFC 3339 time; write e.g. "2026-01-01T00:00:00Z"`;
+      } else if (typeof s === "number" && !(Math.abs(s * 1000) <= MAX_TIME_MS)) {
+        ok = false;
+        hint = `${s} is not a time in epoch seconds (at most ${MAX_TIME_MS / 1000} either side of 1970)`;
       }
     }
     if (!ok) report(this.ctx, diagnostic("SP2013", e.span, { left: lt, right: rt }, { hint }));

@@ -84,6 +84,11 @@ runCases(t, [
     ],
   },
   {
+    name: "SP2013 a time compared with epoch seconds is fine (as the evaluator does), unless the number is not a time",
+    text: rule(`now >= 1767225600`, `1767225600.5 > now`, `now < 9000000000000`),
+    want: [{ at: "SP2013@4:8-4:27", message: "cannot compare time with number", hint: "9000000000000 is not a time in epoch seconds" }],
+  },
+  {
     name: "unknown types are never reported",
     text: rule(`principal.clearance < context.level`, `resource.size + principal.quota > 3`, `principal.name like "a*"`, `(context.v ?? 1) < 2`),
     want: [],

@@ -20,7 +20,7 @@ import { SourceText } from "./parser/span.js";
 import { analyze, readSources, type ReadError } from "./load.js";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { compilePolicySet, type CompiledPolicySet } from "./evaluator/compile.js";
-import { Evaluator, failAccess } from "./evaluator/evaluate.js";
+import { Evaluator, failAccess, internalError } from "./evaluator/evaluate.js";
 import { reasonText } from "./evaluator/messages.js";
 import type { SchemaValidator } from "./evaluator/input.js";
 import { MemoryRiskStore, type RiskStore } from "./evaluator/stores.js";
@@ -111,7 +111,7 @@ export class Engine {
       access = { ...input, kind: "access" };
     } catch (err) {
       // A hostile getter or proxy: copying it throws before evaluate() could catch it.
-      return failAccess(this.version, [`internal error: ${err instanceof Error ? err.message : String(err)}`], reasonText.evaluationFailed);
+      return failAccess(this.version, [internalError(err)], reasonText.evaluationFailed);
     }
     return this.evaluator.evaluate(access, options) as AccessDecision;
   }

@@ -90,6 +90,20 @@ function fail(kind: InputKind, version: string, messages: readonly InputMessage[
   return failAccess(version, messages, reason);
 }
 
+/**
+ * The message for something thrown during an evaluation. A hostile input can
+ * throw anything, including a value that cannot be made a string (a
+ * null-prototype object, a throwing `message` getter): describing it must
+ * not throw in turn, or the exception escapes evaluate().
+ */
+export function internalError(err: unknown): string {
+  try {
+    return `internal error: ${err instanceof Error ? String(err.message) : String(err)}`;
+  } catch {
+    return "internal error: an exception that cannot be shown";
+  }
+}
+
 /** The `kind` an input asks for, for failing in the right shape before it is checked. */
 function kindOf(input: unknown): InputKind {
   if (typeof input === "object" && input !== null && !Array.isArray(input)) {
@@ -128,8 +142,7 @@ export class Evaluator {
     try {
       return this.run(input, options?.explain === true);
     } catch (err) {
-      const message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
-      return fail(kindOf(input), this.version, [message], reasonText.evaluationFailed);
+      return fail(kindOf(input), this.version, [internalError(err)], reasonText.evaluationFailed);
     }
   }
 

@@ -80,6 +80,38 @@ t.test("hostile objects and throwing stores fail closed, never throw", async (t)
   t.equal(access(storeEv, { principal: { id: "u" }, action: "a", resource: {} }).decision, "deny", "and the next call still works");
 });
 
+t.test("a thrown value that cannot be made a string does not escape either", async (t) => {
+  // Describing the exception threw in turn (String(null-prototype object), a throwing `message`), past the catch.
+  class BadMessage extends Error {
+    override get message(): string {
+      throw new Error("no message");
+    }
+  }
+  const thrown: (() => unknown)[] = [
+    () => Object.create(null),
+    () => ({
+      toString(): string {
+        throw new Error("no string");
+      },
+    }),
+    () => new BadMessage(),
+  ];
+  for (const make of thrown) {
+    const input = {
+      get principal(): unknown {
+        throw make();
+      },
+      action: "read",
+      resource: {},
+    };
+    const d = access(ev, input);
+    t.equal(d.decision, "deny");
+    t.same(d.errors.map((e) => e.message), ["internal error: an exception that cannot be shown"]);
+    t.equal(encryption(ev, { kind: "encryption", get data(): unknown { throw make(); } }).required, true);
+    t.equal(mesh(ev, { kind: "mesh", get node(): unknown { throw make(); } }).decision, "reject");
+  }
+});
+
 t.test("random garbage never throws and never allows", async (t) => {
   const g = new Gen(prng(7));
   const atoms = [null, 0, -1, 1.5, "", "y", true, [], {}, [[]], { a: null }, Number.NaN, Infinity];

@@ -39,6 +39,11 @@ import { jsonSyntaxProblem } from "../json-syntax.js";
 import { withCryptoErrors } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
 
+/** Text for the terminal: C0/C1 control characters (from the policy or the inventory) as \u escapes. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** Options every planning subcommand shares. */
 interface PlanningOptions {
   nodes: string;
@@ -158,9 +163,9 @@ function registerPlan(mesh: Command, cli: CliContext): void {
           return 0;
         }
         cli.io.stdout(
-          `mesh ${JSON.stringify(plan.settings.name)}: ${s.admitted} admitted, ${s.rejected} rejected, ${s.peerings} peerings (at most ${s.max_peers} peers per node)\n`,
+          printable(`mesh ${JSON.stringify(plan.settings.name)}: ${s.admitted} admitted, ${s.rejected} rejected, ${s.peerings} peerings (at most ${s.max_peers} peers per node)`) + "\n",
         );
-        for (const r of plan.rejected) cli.io.stdout(`  rejected ${r.id}: ${[...r.reasons, ...r.errors.map((e) => e.message)].join("; ")}\n`);
+        for (const r of plan.rejected) cli.io.stdout(printable(`  rejected ${r.id}: ${[...r.reasons, ...r.errors.map((e) => e.message)].join("; ")}`) + "\n");
         cli.io.stdout(`wrote ${result.written.length} files to ${opts.out}${result.removed.length ? `, removed ${result.removed.length} stale` : ""}\n`);
         return 0;
       }),

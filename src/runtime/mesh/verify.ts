@@ -30,6 +30,7 @@
 import { IpValue, parseIp } from "../../checker/ip-value.js";
 import { timeValueMs } from "../../evaluator/time.js";
 import { formatDuration } from "../../evaluator/duration.js";
+import { printable } from "../audit/report-text.js";
 import { MeshTopology, type MeshPlan, type RejectedNode } from "./plan.js";
 import type { DumpInterface, WgDump } from "./wg-dump.js";
 
@@ -192,9 +193,12 @@ export function verifyMesh(plan: MeshPlan, dump: WgDump, options: VerifyOptions)
   return { drift: findings.length > 0, interfaces: interfaces.length, peers: peerCount, findings };
 }
 
-/** The report as text: one line per finding, then a summary line. */
+/**
+ * The report as text: one line per finding, then a summary line. Control characters (an
+ * interface name from the dump, a reason from the policy) are written as \u escapes.
+ */
 export function verifyText(report: VerifyReport): string {
-  const lines = report.findings.map((f) => `${f.kind}: ${f.message}${f.line !== null && f.kind !== "unreadable-line" ? ` (dump line ${f.line})` : ""}`);
+  const lines = report.findings.map((f) => printable(`${f.kind}: ${f.message}${f.line !== null && f.kind !== "unreadable-line" ? ` (dump line ${f.line})` : ""}`));
   lines.push(
     report.drift
       ? `drift: ${report.findings.length} finding${report.findings.length === 1 ? "" : "s"} (${report.interfaces} interfaces, ${report.peers} peers checked)`

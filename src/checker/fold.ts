@@ -81,6 +81,7 @@ export function fold(e: Expr, env: FoldEnv, depth = 0): Folded {
     case "Unary": {
       const v = fold(e.operand, env, depth + 1);
       if (e.op === "not") return typeof v === "boolean" ? !v : NC;
+      if (v instanceof DurationValue) return new DurationValue(-v.ms);
       return typeof v === "number" ? -v : NC;
     }
     case "Call":

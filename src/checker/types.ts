@@ -119,8 +119,9 @@ class TypeWalker {
           this.expect("not", e.operand, t, ["bool"]);
           return "bool";
         }
-        this.expect("-", e.operand, t, ["number"]);
-        return "number";
+        // as the evaluator: `-5m` is a (negative) duration
+        this.expect("-", e.operand, t, ["number", "duration"], "a number or a duration");
+        return t === "duration" ? "duration" : "number";
       }
       case "Call":
         return this.call(e, depth);

@@ -24,7 +24,7 @@ runCases(t, [
     text: rule(`principal.n - "1" == 2`, `-"x" == 1`, `5m * 2m == 10m`, `true + 1 == 2`),
     want: [
       { at: "SP2012@2:22-2:25", message: "`-` needs two numbers, two durations, a time and a duration or two times, found string" },
-      { at: "SP2012@3:9-3:12", message: "`-` needs a number, found string" },
+      { at: "SP2012@3:9-3:12", message: "`-` needs a number or a duration, found string" },
       { at: "SP2012@4:8-4:15", message: "`*` needs two numbers or a duration and a number, found duration and duration" },
       { at: "SP2012@5:8-5:12", message: "`+` needs two numbers, two strings, two durations or a time and a duration, found bool" },
     ],
@@ -32,6 +32,11 @@ runCases(t, [
   {
     name: "arithmetic the evaluator supports is accepted: strings, durations, times",
     text: rule(`principal.a + "-suffix" == "x"`, `now - 1h < now`, `age(context.t) + 1h > 2h`, `5m * 2 == 10m`, `now - now == 0s`),
+    want: [],
+  },
+  {
+    name: "unary minus on a duration is a (negative) duration, as the evaluator computes it",
+    text: rule(`age(context.t) < -5m`, `now + -1h > context.t`, `-(2m) == 0s - 2m`, `-d < 0s`) + `const d = 5m\n`,
     want: [],
   },
   {

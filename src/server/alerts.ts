@@ -5,6 +5,7 @@
  * the time it was received, so a poller can ask for `after=<last id>`.
  */
 import type { Alert } from "../index.js";
+import { pruneEvents } from "../runtime/siem/nesting.js";
 
 export interface StoredAlert extends Alert {
   id: number;
@@ -32,7 +33,8 @@ export class AlertBuffer {
   }
 
   add(alert: Alert, now = Date.now()): StoredAlert {
-    const stored: StoredAlert = { id: ++this.seq, received_at: new Date(now).toISOString(), ...alert };
+    // Events kept to MAX_DEPTH levels, so the alert can always be answered (nesting.ts).
+    const stored: StoredAlert = { id: ++this.seq, received_at: new Date(now).toISOString(), ...alert, events: pruneEvents(alert.events) };
     this.items[this.next] = stored;
     this.next = (this.next + 1) % this.items.length;
     return stored;

@@ -55,6 +55,23 @@ t.test("JSON, arrays and NDJSON reach the detector; alerts are answered and stor
   t.match(metrics, /^swarm_policy_events_total\{result="malformed"\} 4$/m);
 });
 
+t.test("an event nested 100,000 levels deep: its alert is answered and stays queryable", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url } = await start(t, [dir]);
+  // JSON.parse reads it; JSON.stringify overflows the stack on it, so the alert keeps 256 levels.
+  const deep = JSON.stringify(login("ann", "failure", 1)).replace(/}$/, `,"extra":${"[".repeat(100_000)}1${"]".repeat(100_000)}}`);
+  const ndjson = [JSON.stringify(login("ann", "failure", 0)), deep, JSON.stringify(login("ann", "failure", 2))].join("\n");
+  const r = await call(url, "/v1/events", { body: ndjson, headers: { "content-type": "application/x-ndjson" } });
+  t.equal(r.status, 200, r.text);
+  t.equal(r.json.alerts.length, 1);
+  t.match(JSON.stringify(r.json.alerts[0].events[1].extra), /nested deeper than 256 levels/);
+  for (let i = 0; i < 2; i++) {
+    const all = await call(url, "/v1/alerts");
+    t.equal(all.status, 200, "GET /v1/alerts still answers");
+    t.same(all.json.alerts.map((a: { group: Record<string, string> }) => a.group["user.name"]), ["ann"]);
+  }
+});
+
 t.test("GET /v1/alerts: newest first, filters, bad queries", async (t) => {
   const dir = policyDir(t, { "a.policy": POLICY });
   const { url } = await start(t, [dir]);

@@ -18,7 +18,8 @@ import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
 import { jsonLines } from "../json-lines.js";
-import type { DetectorStats } from "../../index.js";
+import type { Alert, DetectorStats } from "../../index.js";
+import { pruneEvents } from "../../runtime/siem/nesting.js";
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -39,6 +40,15 @@ function parseLateness(raw: string | undefined): number {
  * non-zero missingField / evictedGroups / errors count (by rule name, as
  * alerts name rules), then the first problems.
  */
+/** An alert as a JSONL line; an event too deep for JSON.stringify is written to 256 levels (nesting.ts), at no cost to the others. */
+function alertLine(a: Alert): string {
+  try {
+    return JSON.stringify(a) + "\n";
+  } catch {
+    return JSON.stringify({ ...a, events: pruneEvents(a.events) }) + "\n";
+  }
+}
+
 export function summaryText(stats: DetectorStats, alertsByRule: ReadonlyMap<string, number>, badLines: number, reported: readonly string[]): string {
   const lines = [`${stats.events} events, ${stats.alerts} alerts, ${badLines} lines skipped, ${stats.late} late`];
   const perRule = new Map<string, { alerts: number; missingField: number; evictedGroups: number; errors: number }>();
@@ -126,7 +136,7 @@ export function register(program: Command, cli: CliContext): void {
         const emit = (alerts: ReturnType<typeof detector.push>) => {
           for (const a of alerts) {
             alertsByRule.set(a.rule, (alertsByRule.get(a.rule) ?? 0) + 1);
-            cli.io.stdout(JSON.stringify(a) + "\n");
+            cli.io.stdout(alertLine(a));
           }
         };
         const lines = jsonLines(input as AsyncIterable<Buffer | string>, MAX_LINE_BYTES);

@@ -41,7 +41,6 @@ import { eventTimeMs } from "./event-time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
 import { holds, matchSequence } from "./window.js";
-import { pruneDeep } from "./nesting.js";
 import { DetectRuleIndex, type Candidates } from "./rule-index.js";
 import { GroupKeys, GroupTable, canonicalJson, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
 
@@ -398,8 +397,6 @@ class CorrelationDetector implements Detector {
       const id = this.target(q.target, ctx, stats);
       if (id !== null) this.store.quarantine(id, last, q.forMs);
     }
-    const events = used.events;
-    for (let i = 0; i < events.length; i++) events[i] = pruneDeep(events[i]) as ObjectValue;
     return {
       rule: rule.name,
       severity: rule.severity,
@@ -407,7 +404,7 @@ class CorrelationDetector implements Detector {
       first_seen: formatInstant(used.first),
       last_seen: formatInstant(last),
       count: used.count,
-      events,
+      events: used.events,
       tags: [...rule.tags],
     };
   }

@@ -3,13 +3,15 @@
  *
  * JSON.parse reads any depth, but JSON.stringify, and anything else that
  * recurses, overflows the stack some thousands of levels down. An alert
- * carries its events and every writer (the detect CLI, GET /v1/alerts)
- * serialises them, so one crafted event nested 100,000 levels deep made each
- * write of its alert fail: the CLI ended with an internal error, the service
- * answered 500 to every alerts query while the alert was kept. So an event
- * in an alert keeps MAX_DEPTH levels, and a deeper part is replaced by
- * TOO_DEEP; `by` and `distinct` values are keyed to the same depth
- * (group-table.ts), deeper ones are the rule's counted error.
+ * carries its events, so one crafted event nested 100,000 levels deep made
+ * each write of its alert fail: `detect` ended with an internal error, the
+ * service answered 500 to every alerts query while it kept the alert. The
+ * writers (the detect CLI, the service's alert store) therefore write an
+ * alert's events to MAX_DEPTH levels, a deeper part replaced by TOO_DEEP;
+ * `push` returns the events as given (walking every event of every alert
+ * cost the engine more than the rest of raising it). `by` and `distinct`
+ * values are keyed to the same depth (group-table.ts); deeper ones are the
+ * rule's counted error.
  */
 export const MAX_DEPTH = 256;
 
@@ -40,4 +42,14 @@ export function pruneDeep(v: unknown, depth = 0): unknown {
     Object.defineProperty(copy, k, { value: x, writable: true, enumerable: true, configurable: true });
   }
   return copy ?? v;
+}
+
+/** `events` (an alert's) with each event pruned to MAX_DEPTH levels; the same array when nothing is deeper. */
+export function pruneEvents<T>(events: T[]): T[] {
+  let copy: T[] | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const e = pruneDeep(events[i]) as T;
+    if (e !== events[i]) (copy ??= events.slice())[i] = e;
+  }
+  return copy ?? events;
 }

@@ -5,7 +5,7 @@
  * the stream or make an alert unwritable.
  */
 import t from "tap";
-import { MAX_DEPTH, TOO_DEEP, pruneDeep } from "../../../src/runtime/siem/nesting.js";
+import { MAX_DEPTH, TOO_DEEP, pruneDeep, pruneEvents } from "../../../src/runtime/siem/nesting.js";
 import { canonicalJson, singleKey } from "../../../src/runtime/siem/group-table.js";
 import { detector, ev, run } from "./helpers.js";
 
@@ -63,12 +63,15 @@ t.test("a distinct value nested too deep is the rule's counted error", async (t)
   t.equal(d.stats().rules["d/r"]!.errors, 2);
 });
 
-t.test("an alert keeps its events to MAX_DEPTH levels, so it can always be written", async (t) => {
+t.test("an alert carries its events as given; pruneEvents makes it writable", async (t) => {
   const d = detector(`detect "r" { where event.action == "x" }`);
   const deep = ev(0, { event: { action: "x" }, deep: nested(100_000) });
+  const shallow = ev(1, { event: { action: "x" } });
   t.throws(() => JSON.stringify(deep), RangeError, "the event as given cannot be serialised");
-  const [a] = run(d, [deep]);
-  const text = JSON.stringify(a);
+  const [a, b] = run(d, [deep, shallow]);
+  t.equal(a!.events[0], deep, "push returns the event itself");
+  t.equal(pruneEvents(b!.events), b!.events, "nothing too deep: the same array");
+  const text = JSON.stringify({ ...a, events: pruneEvents(a!.events) });
   t.ok(text.includes(TOO_DEEP), "the deep part is replaced by the marker");
   const back = JSON.parse(text) as { events: { event: unknown; deep: unknown }[] };
   t.same(back.events[0]!.event, { action: "x" }, "the rest of the event is kept");

@@ -21,13 +21,16 @@ class Stop {
   ) {}
 }
 
+/** A character quoted for a message: JSON's escapes, and C1 controls escaped too (JSON leaves them raw). */
+const shown = (c: string): string => JSON.stringify(c).replace(/[\u007f-\u009f\u2028\u2029]/g, (x) => `\\u${x.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 const NUMBER = /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const ESCAPE = /\\(["\\/bfnrt]|u[0-9A-Fa-f]{4})/y;
 
 /** The first syntax error of `text`, or null when it is JSON (or too deep to scan here). */
 export function jsonSyntaxProblem(text: string): JsonSyntaxProblem | null {
   let i = 0;
-  const unexpected = (): Stop => new Stop(i, i >= text.length ? "unexpected end of input" : `unexpected ${JSON.stringify(text[i])}`);
+  const unexpected = (): Stop => new Stop(i, i >= text.length ? "unexpected end of input" : `unexpected ${shown(text[i]!)}`);
   const ws = () => {
     while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
   };
@@ -90,7 +93,7 @@ export function jsonSyntaxProblem(text: string): JsonSyntaxProblem | null {
   try {
     value();
     ws();
-    if (i < text.length) throw new Stop(i, `unexpected ${JSON.stringify(text[i])} after the JSON value`);
+    if (i < text.length) throw new Stop(i, `unexpected ${shown(text[i]!)} after the JSON value`);
     return null;
   } catch (err) {
     if (!(err instanceof Stop)) return null; // nesting too deep for this scanner: no position

@@ -15,6 +15,8 @@ t.test("the first bad character, by line and column", async (t) => {
     ['["a\nb"]', [1, 4, "a control character in a string (write it escaped)"]],
     ['["\\x"]', [1, 3, "a bad escape in a string"]],
     ["[1]x", [1, 4, 'unexpected "x" after the JSON value']],
+    ["[\u009b2J]", [1, 2, 'unexpected "\\u009b"']],
+    ["[1]\u001b[2J", [1, 4, 'unexpected "\\u001b" after the JSON value']],
     ["", [1, 1, "unexpected end of input"]],
     ["[01]", [1, 3, 'unexpected "1"']],
     ['{"a":tru}', [1, 6, 'unexpected "t"']],

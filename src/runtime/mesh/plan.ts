@@ -7,9 +7,10 @@
  * Steps: every inventory node goes through admission
  * (`engine.evaluate({ kind: "mesh", node, time })`); an admitted node with
  * the public key of a rejected node is refused, and so are admitted nodes
- * that share a public key (WireGuard knows a peer only by its key); the rest get addresses (addresses.ts); `connect` rules become
- * directed flows between the admitted nodes (`<->` is two flows, `"*"` is
- * every admitted node, a node never peers with itself).
+ * that share a public key (WireGuard knows a peer only by its key); the
+ * rest get addresses (addresses.ts); `connect` rules become directed flows
+ * between the admitted nodes (`<->` is two flows, `"*"` is every admitted
+ * node, a node never peers with itself).
  *
  * Size: flows are kept as (sources, targets) groups, O(nodes x rules), not
  * as pairs: a full mesh between two large groups is their product in pairs

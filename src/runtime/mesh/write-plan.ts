@@ -10,9 +10,9 @@
  * previous plan.json in DIR listed and this plan does not write (a node that
  * is now rejected or gone) are removed: a stale config of a rejected node
  * must not look current. Nothing else in DIR is touched, and nothing is
- * written or removed through a symbolic link at `nodes` or `nodes/<id>`. On a failed write
- * the error is returned once every writer has stopped; plan.json is not
- * written, so the directory mixes both plans until a run succeeds.
+ * written or removed through a symbolic link at `nodes` or `nodes/<id>`.
+ * On a failed write the error is returned once every writer has stopped;
+ * plan.json is not written, so DIR mixes both plans until a run succeeds.
  */
 import { lstat, mkdir, readFile, rm, rmdir } from "node:fs/promises";
 import path from "node:path";

@@ -25,7 +25,15 @@ export interface SigmaSource {
 export function yamlDocuments(src: SigmaSource): { index: number; value: unknown }[] {
   const out: { index: number; value: unknown }[] = [];
   let index = 0;
-  for (const doc of parseAllDocuments(src.text, { version: "1.2", uniqueKeys: true })) {
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(src.text, { version: "1.2", uniqueKeys: true });
+  } catch (err) {
+    // The YAML parser recurses per level of block nesting: some thousands of levels overflow the stack.
+    if (err instanceof RangeError) throw new ImportInputError(`${src.name}: invalid YAML: nested too deeply to read`);
+    throw err;
+  }
+  for (const doc of docs) {
     const err = doc.errors[0];
     if (err !== undefined) {
       const pos = err.linePos?.[0];

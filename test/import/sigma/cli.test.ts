@@ -113,6 +113,15 @@ t.test("docs/sigma.md: its example converts to exactly the text it shows", async
   t.equal(r.stdout.slice(r.stdout.indexOf("# Sigma: ")), policy);
 });
 
+t.test("YAML nested too deeply for the parser (block maps 3,000 levels down) is bad input, not an internal error", async (t) => {
+  const levels = Array.from({ length: 3000 }, (_, i) => "  ".repeat(i + 2) + `k${i}:\n`).join("");
+  const cwd = t.testdir({ "deep.yml": `title: x\nlogsource:\n  product: windows\ndetection:\n  selection:\n${levels}  condition: selection\n` });
+  const r = await run(["import", "sigma", "deep.yml"], { cwd });
+  t.equal(r.code, 2);
+  t.equal(r.stderr, "swarm-policy: deep.yml: invalid YAML: nested too deeply to read\n");
+  t.equal(r.stdout, "");
+});
+
 t.test("YAML that parses but cannot be built (an unknown alias, too many aliases) is bad input: exit 2, file and document named", async (t) => {
   const laughs = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
   for (const c of "bcdefg") laughs.push(`${c}: &${c} [${Array(10).fill("*" + String.fromCharCode(c.charCodeAt(0) - 1)).join(", ")}]`);

@@ -133,11 +133,19 @@ function hexRun(s: string, from: number, end: number): number {
   return n;
 }
 
-/** A character as it may be shown inside backticks in a message. */
+/**
+ * A character as it may be shown inside backticks in a message: control
+ * characters, and characters that show as a blank or as nothing (a
+ * no-break or zero-width space, a bidi override, pasted from a document),
+ * are written as `\u00a0` escapes (`\u{e0041}` beyond the BMP), so the
+ * reader can tell what is there.
+ */
 export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029`]/g, (c) =>
-    c === "`" ? "\\`" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+  return s.replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}`]|(?! )\p{Zs}/gu, (c) => {
+    if (c === "`") return "\\`";
+    const cp = c.codePointAt(0)!;
+    return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+  });
 }
 
 /** Tokens, comments and lexical diagnostics of a policy text. Never throws. */

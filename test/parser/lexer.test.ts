@@ -71,6 +71,13 @@ t.test("SP1001 unexpected character, one per run, on its span", async (t) => {
   );
   t.same(kinds("allow @@ x"), ["kw_allow", "Identifier"], "the characters are not tokens");
   t.equal(lex("\u0000", "x").diagnostics[0]!.message, "unexpected character `\\u0000`", "control characters are shown escaped");
+  // Pasted from a document or a chat: they look like a space, or like nothing at all.
+  const invisible = (s: string) => lex(`when${s}x`, "x").diagnostics.map((d) => d.message);
+  t.same(invisible("\u00a0"), ["unexpected character `\\u00a0`"], "a no-break space is named, not shown blank");
+  t.same(invisible("\u200b"), ["unexpected character `\\u200b`"], "a zero-width space is named");
+  t.same(invisible("\u202e"), ["unexpected character `\\u202e`"], "a bidi override is named");
+  t.same(invisible("\u3000"), ["unexpected character `\\u3000`"], "an ideographic space is named");
+  t.same(invisible("\u{e0041}"), ["unexpected character `\\u{e0041}`"], "an astral format character is named by its code point");
 });
 
 t.test("SP1002 unterminated string: one error, and still a string to the parser", async (t) => {

@@ -24,13 +24,23 @@ export interface GraphOptions {
 export const MAX_PAIRS = 2000;
 const MAX_REJECTED_SHOWN = 100;
 
-/** Mermaid entity codes: quotes, backticks (markdown strings), angle brackets, `#` itself. */
+/**
+ * Mermaid entity codes: quotes, backticks (markdown strings), angle brackets, `#` itself, and
+ * control characters (a policy's reason, an inventory value quoted in one), which would
+ * otherwise reach the file or terminal raw.
+ */
 function mermaidText(s: string): string {
-  return s.replace(/[#"`<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+  return s.replace(/[#"`<>&\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
+/** A DOT string; control characters other than a newline are shown as `\u001b` text. */
 function dotText(s: string): string {
-  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+  const escaped = s
+    .replace(/\\/g, "\\\\")
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, "\\n")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return `"${escaped}"`;
 }
 
 interface Box {

@@ -37,9 +37,17 @@ export function expectedPhrase(type: TokenType): string {
   return `\`${T.keywordWord(type) ?? String(type.PATTERN)}\``;
 }
 
+/** A token's text for a message, cut to about 32 characters between whole characters (never half a surrogate pair or an escape). */
 function clip(s: string): string {
   const p = printable(s);
-  return p.length > 32 ? `${p.slice(0, 29)}...` : p;
+  if (p.length <= 32) return p;
+  let out = "";
+  for (const ch of s) {
+    const piece = printable(ch);
+    if (out.length + piece.length > 29) break;
+    out += piece;
+  }
+  return `${out}...`;
 }
 
 /** How an offending token reads after "found" / "unexpected". */

@@ -316,3 +316,12 @@ t.test("many errors: time grows linearly and the stack does not", async (t) => {
     t.comment(`${label}: ${ms.toFixed(0)} ms`);
   }
 });
+
+t.test("a long token is clipped in messages by whole characters: never half an emoji or half an escape", async (t) => {
+  const emoji = parse(`allow "a" {\n  when x == 1 "${"a".repeat(27)}\u{1F600}${"b".repeat(16)}"\n}\n`, "x.policy").diagnostics;
+  t.equal(emoji.length, 1);
+  t.notMatch(emoji[0]!.message, /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/, "no lone surrogate");
+  t.match(emoji[0]!.message, /found string `"a{27}\.\.\.`$/);
+  const nbsp = parse(`allow "a" {\n  when x == 1 "${"a".repeat(25)}\u00a0${"b".repeat(16)}"\n}\n`, "x.policy").diagnostics;
+  t.match(nbsp[0]!.message, /found string `"a{25}\.\.\.`$/, "an escape that does not fit is left out whole");
+});

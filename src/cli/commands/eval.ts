@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { Engine, hasErrors } from "../../index.js";
 import { reportPolicyErrors } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
+import { jsonWithDisplayPaths } from "../json-spans.js";
 import { readPolicySources } from "../sources.js";
 
 interface EvalOptions {
@@ -74,7 +75,7 @@ export function register(program: Command, cli: CliContext): void {
         const out = Array.isArray(raw)
           ? engine.evaluateBatch(raw.map((x) => withKind(x, opts.kind)), options)
           : engine.evaluate(withKind(raw, opts.kind), options);
-        cli.io.stdout(JSON.stringify(out, null, 2) + "\n");
+        cli.io.stdout(jsonWithDisplayPaths(cli, sources, out));
         return broken ? 1 : 0;
       }),
     );

@@ -8,6 +8,7 @@ import { Option, type Command } from "commander";
 import { runPolicyTests, displayPath, type TestRun } from "../../index.js";
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
+import { jsonWithDisplayPaths } from "../json-spans.js";
 import { readPolicySources } from "../sources.js";
 
 interface TestOptions {
@@ -99,7 +100,7 @@ export function register(program: Command, cli: CliContext): void {
         }
         const run = runPolicyTests(engine.files, engine, { coverage, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) });
         if (opts.format === "json") {
-          cli.io.stdout(JSON.stringify(run, null, 2) + "\n");
+          cli.io.stdout(jsonWithDisplayPaths(cli, sources, run));
         } else {
           cli.io.stdout(renderRun(run, cli.io.cwd, threshold));
         }

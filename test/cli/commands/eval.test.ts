@@ -69,3 +69,16 @@ t.test("policy errors: the decision still fails closed, exit 1", async (t) => {
   t.equal(JSON.parse(r.stdout).decision, "deny");
   t.match(r.stderr, /SP2001/);
 });
+
+t.test("spans in the decision name the file relative to the working directory, as every output format does", async (t) => {
+  const cwd = t.testdir({ sub: { "a.policy": POLICY.replace('resource.type == "doc"', 'resource.kind == "doc"') } });
+  const r = await run(["eval", "sub", "--input", "-", "--explain"], { cwd, stdin: JSON.stringify(READ) });
+  t.equal(r.code, 0, r.stderr);
+  const files = new Set<string>();
+  JSON.stringify(JSON.parse(r.stdout), (k, v) => {
+    if (k === "span" && v !== null && typeof v === "object") files.add((v as { file: string }).file);
+    return v;
+  });
+  t.same([...files], ["sub/a.policy"]);
+  t.match(JSON.parse(r.stdout).errors, [{ span: { file: "sub/a.policy", line: 3 } }], "the missing attribute's error names the file");
+});

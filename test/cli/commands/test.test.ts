@@ -181,3 +181,16 @@ t.test("text output: control characters from test names and messages are escaped
   t.match(r.stdout, /alert "r\\u001b\[31m"/);
   t.match(r.stdout, /rule never reached: p\/enc\\u0007\n/);
 });
+
+t.test("--format json names files relative to the working directory, as the text output does", async (t) => {
+  const cwd = t.testdir({ sub: { "a.policy": POLICY.replace("expect allow", "expect deny") } });
+  const r = await run(["test", "--format", "json", "--coverage", "sub"], { cwd });
+  const files = new Set<string>();
+  JSON.stringify(JSON.parse(r.stdout), (k, v) => {
+    if (k === "span" && v !== null && typeof v === "object") files.add((v as { file: string }).file);
+    return v;
+  });
+  t.same([...files], ["sub/a.policy"]);
+  const text = await run(["test", "sub"], { cwd });
+  t.match(text.stdout, /--> sub\/a\.policy:/);
+});

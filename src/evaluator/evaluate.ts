@@ -13,9 +13,9 @@ import type { AccessDecision, Decision, DecisionError, EncryptionResult, Evaluat
 import { decideEncryption } from "./encryption.js";
 import { checkInput, type InputKind, type SchemaValidator } from "./input.js";
 import { chooseMesh, decideMesh } from "./mesh.js";
-import { reasonText } from "./messages.js";
+import { msg, reasonText } from "./messages.js";
 import { EMPTY_RISK_STORE, type RiskStore } from "./stores.js";
-import { EvalError, type ObjectValue } from "./values.js";
+import { EvalError, prototypePolluted, type ObjectValue } from "./values.js";
 import { decisionError } from "./quoted-error.js";
 
 export interface EvaluatorOptions {
@@ -148,6 +148,7 @@ export class Evaluator {
 
   private run(raw: unknown, explain: boolean): Decision {
     if (this.failure !== null) return fail(kindOf(raw), this.version, [this.failure], reasonText.policyErrors);
+    if (prototypePolluted()) return fail(kindOf(raw), this.version, [msg.prototypePolluted], reasonText.evaluationFailed);
     const checked = checkInput(raw, this.schemas);
     if ("messages" in checked) return fail(checked.kind, this.version, checked.messages, reasonText.invalidInput);
     const { kind, input } = checked;

@@ -10,6 +10,7 @@ function article(t: TypeName): string {
 }
 
 export const msg = {
+  prototypePolluted: "Object.prototype has enumerable properties (prototype pollution in this process): refusing to evaluate",
   missingAttribute: (path: string) => `missing attribute \`${path}\``,
   notAnObject: (prop: string, objText: string, t: TypeName) =>
     `cannot read \`${prop}\` of ${article(t)} (\`${objText}\`)`,

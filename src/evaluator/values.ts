@@ -91,19 +91,28 @@ export function typeName(v: unknown): TypeName {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+const OBJECT_PROTO: object = Object.prototype;
+
+/**
+ * Whether Object.prototype has gained an enumerable property: prototype
+ * pollution (`x.__proto__.is_admin = true` through some other library's bug
+ * anywhere in the process). Compiled reads skip the own-property check for
+ * names Object.prototype lacked at compile time (isInheritedName), so they
+ * would read the polluted value as the request's own: `principal.is_admin ==
+ * true` would allow. Evaluation refuses (fails closed) while this holds. It
+ * has no enumerable properties otherwise, so the test is one empty for-in
+ * (a few nanoseconds).
+ */
+export function prototypePolluted(): boolean {
+  for (const key in OBJECT_PROTO) return key !== undefined;
+  return false;
+}
+
 /** Keys that plain objects inherit; reading them needs an own-property check. */
 export function isInheritedName(key: string): boolean {
   return key === "__proto__" || key in Object.prototype;
 }
 
-/**
- * An own property of `obj`, or undefined when absent (or undefined-valued).
- * `checked` skips the hasOwnProperty call for keys no prototype provides.
- */
-export function ownProperty(obj: ObjectValue, key: string, safeKey: boolean): Value | undefined {
-  if (safeKey) return obj[key];
-  return hasOwn.call(obj, key) ? obj[key] : undefined;
-}
 
 /** Deep equality: same type and same value; lists and objects compared deeply. */
 export function deepEqual(a: unknown, b: unknown): boolean {

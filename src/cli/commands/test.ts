@@ -20,7 +20,8 @@ interface TestOptions {
 
 function parseThreshold(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
+  // A plain decimal: Number() would take "" and " " as 0, and "0x10" or "1e1" as other numbers.
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n < 0 || n > 100) throw new CliError(`--threshold must be a number from 0 to 100, got ${JSON.stringify(raw)}`);
   return n;
 }

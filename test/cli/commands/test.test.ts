@@ -88,6 +88,12 @@ deny "no-prod" {
   t.equal(gated.stdout.trimEnd().split("\n").at(-1), "2 passed, 0 failed");
   const bad = await run(["test", "--threshold", "abc", "a.policy"], { cwd });
   t.equal(bad.code, 2);
+  for (const odd of ["", " ", "0x10", "1e1"]) {
+    const r = await run(["test", `--threshold=${odd}`, "a.policy"], { cwd });
+    t.equal(r.code, 2, `--threshold=${JSON.stringify(odd)} is bad usage, not a gate at some other number`);
+    t.match(r.stderr, /--threshold must be a number from 0 to 100/);
+  }
+  t.equal((await run(["test", "--threshold", "12.5", "a.policy"], { cwd })).code, 0, "a decimal percentage is fine");
 });
 
 t.test("--coverage counts detect rules: reached by a matching event or named by expect alert", async (t) => {

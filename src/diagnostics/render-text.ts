@@ -86,21 +86,43 @@ export function summaryLine(diagnostics: readonly Diagnostic[]): string {
   return `${plural(errors, "error")}, ${plural(warnings, "warning")}`;
 }
 
+/** Source characters shown of a long line: a window from a little before the span. */
+const FRAME_WIDTH = 120;
+const FRAME_LEAD = 40;
+
+/** `i` moved off the second half of a surrogate pair, so a window never splits a character. */
+function charBoundary(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return i > 0 && c >= 0xdc00 && c <= 0xdfff ? i - 1 : i;
+}
+
 /**
  * The source line under a span and the caret run beneath it. A span over
  * several lines is underlined to the end of its first line; an empty span
- * (end of file, a missing token) still gets one caret.
+ * (end of file, a missing token) still gets one caret. A line longer than
+ * FRAME_WIDTH (minified or generated text) is shown as a window around the
+ * span, cut ends marked `...`: printing the whole line under every
+ * diagnostic made the output grow with lines times diagnostics (a 60 KB
+ * one-line file overflowed a string).
  */
 function frameLines(span: Span, source: SourceText): { text: string; pad: string; carets: string } {
   const line = source.lineText(span.line);
   const startIndex = Math.min(span.column - 1, line.length);
   const endIndex = span.endLine === span.line ? Math.min(span.endColumn - 1, line.length) : line.length;
-  const width = Math.max(1, endIndex - startIndex);
+  let from = 0;
+  let to = line.length;
+  if (line.length > FRAME_WIDTH) {
+    from = charBoundary(line, Math.max(0, startIndex - FRAME_LEAD));
+    to = charBoundary(line, Math.min(line.length, from + FRAME_WIDTH));
+  }
+  const lead = from > 0 ? "..." : "";
+  const tail = to < line.length ? "..." : "";
+  const width = Math.max(1, Math.min(endIndex, to) - startIndex);
   const expand = (s: string) => visibleSource(s.replace(/\t/g, TAB));
-  const before = expand(line.slice(0, startIndex));
+  const before = lead + expand(line.slice(from, startIndex));
   const under = expand(line.slice(startIndex, startIndex + width));
   return {
-    text: expand(line),
+    text: lead + expand(line.slice(from, to)) + tail,
     pad: " ".repeat(before.length),
     carets: "^".repeat(Math.max(1, under.length)),
   };

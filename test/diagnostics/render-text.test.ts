@@ -138,3 +138,23 @@ t.test("control characters from the policy never reach the terminal raw: shown, 
   t.match(out, /note: rule \\u001b\]0;x\\u0007/);
   t.match(out, /1 \| encryption "e\u241b\]0;x\u2407" \{/);
 });
+
+t.test("a very long source line is shown as a window around the span, so output stays proportional to the diagnostics", async (t) => {
+  const line = "const a = [" + "1 $, ".repeat(20000) + "1]";
+  const s = new SourceText("/repo/long.policy", line + "\n");
+  const at = 11 + 5 * 10000 + 2; // the `$` of the 10,001st element
+  const d = diagnostic("SP1001", s.span(at, at + 1), { char: "$" });
+  const lines = renderDiagnostic(d, new Map([[s.file, s]])).split("\n");
+  t.ok(lines[3]!.length <= 140, `the source line is clipped (${lines[3]!.length} characters)`);
+  t.match(lines[3], /^1 \| \.\.\.\$, 1 \$, .*\.\.\.$/, "marked as cut at both ends");
+  const caret = lines[4]!.indexOf("^");
+  t.equal(lines[3]![caret], "$", "the caret is under the character the span starts at");
+  t.equal(lines[4]!.slice(caret), "^");
+  // Many diagnostics on that line: bounded output (it was the line once per diagnostic, and overflowed a string).
+  const many = Array.from({ length: 20000 }, (_, i) => diagnostic("SP1001", s.span(13 + 5 * i, 14 + 5 * i), { char: "$" }));
+  const out = renderText(many, new Map([[s.file, s]]));
+  t.ok(out.length < 20000 * 400, `output is ${out.length} characters`);
+  // The start of a line and a short line are not cut.
+  const first = renderDiagnostic(many[0]!, new Map([[s.file, s]])).split("\n")[3]!;
+  t.match(first, /^1 \| const a = \[1 \$, .*\.\.\.$/);
+});

@@ -148,6 +148,13 @@ export function printable(s: string): string {
   });
 }
 
+/** Characters that other languages' operators start with, and what to write here. */
+const OTHER_LANGUAGE_HINTS: Record<string, string> = {
+  "&": "write `and`",
+  "|": "write `or`",
+  "'": 'strings are in double quotes: "..."',
+};
+
 /** Tokens, comments and lexical diagnostics of a policy text. Never throws. */
 export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexResult {
   const diagnostics: Diagnostic[] = [];
@@ -167,7 +174,8 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
       span.end = e.offset + nl;
       span.endColumn = column + nl;
     }
-    diagnostics.push(diagnostic("SP1001", span, { char: printable(ch) }));
+    const hint = OTHER_LANGUAGE_HINTS[ch] ?? (ch === "!" && text[e.offset + 1] !== "=" ? "write `not`" : undefined);
+    diagnostics.push(diagnostic("SP1001", span, { char: printable(ch) }, hint !== undefined ? { hint } : {}));
   }
 
   const comments: Comment[] = [];

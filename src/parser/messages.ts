@@ -124,7 +124,7 @@ export function toDiagnostic(
     const typo = tok.tokenType === T.Identifier ? didYouMean(tok.image, ITEM_WORDS) : undefined;
     return diagnostic("SP1006", span(tok), { found }, { hint: typo ?? TOP_LEVEL_HINT });
   }
-  const hint = keywordTakenAsName(e, previous(tok)) ?? typoHint(e) ?? reservedHint(e);
+  const hint = keywordTakenAsName(e, previous(tok)) ?? typoHint(e) ?? reservedHint(e) ?? (tok.tokenType === T.Assign ? "to compare, write `==`" : undefined);
   return diagnostic("SP1005", span(tok), { expected: e.message, found }, hint !== undefined ? { hint } : {});
 }
 

@@ -325,3 +325,13 @@ t.test("a long token is clipped in messages by whole characters: never half an e
   const nbsp = parse(`allow "a" {\n  when x == 1 "${"a".repeat(25)}\u00a0${"b".repeat(16)}"\n}\n`, "x.policy").diagnostics;
   t.match(nbsp[0]!.message, /found string `"a{25}\.\.\.`$/, "an escape that does not fit is left out whole");
 });
+
+t.test("operators from other languages get a hint: = for ==, && || ! for and or not, single quotes", async (t) => {
+  const hints = (text: string) => parse(text, "x.policy").diagnostics.map((d) => `${d.code} ${d.hint ?? ""}`);
+  t.same(hints('allow "a" {\n  when action = "x"\n}\n'), ["SP1005 to compare, write `==`"]);
+  t.match(hints('allow "a" {\n  when a && b\n}\n')[0], /^SP1001 write `and`/);
+  t.match(hints('allow "a" {\n  when a || b\n}\n')[0], /^SP1001 write `or`/);
+  t.match(hints('allow "a" {\n  when !a\n}\n')[0], /^SP1001 write `not`/);
+  t.match(hints("allow \"a\" {\n  when a == 'x'\n}\n")[0], /^SP1001 strings are in double quotes/);
+  t.same(hints('const a = 1\n'), [], "`=` where it belongs");
+});

@@ -24,6 +24,10 @@ export function checkNames(ctx: CheckContext): void {
   }
 }
 
+/** Spec section 1: there is no null literal; absence is handled with `has` and `??`. */
+const NO_NULL_HINT = "there is no null literal: test presence with `has` (`context has x`), give a default with `??` (`context.x ?? false`)";
+const NO_NULL_HINTS = new Map([["null", NO_NULL_HINT], ["nil", NO_NULL_HINT], ["None", NO_NULL_HINT], ["undefined", NO_NULL_HINT]]);
+
 function constNames(ctx: CheckContext, site: ExprSite): string[] {
   const table = ctx.consts.get(ctx.pkgOf(site.file));
   return table ? [...table.keys()] : [];
@@ -51,7 +55,7 @@ function resolveName(ctx: CheckContext, site: ExprSite, ref: NameRef): void {
       );
       return;
     }
-    report(ctx, diagnostic("SP2001", ref.span, { name }, withHint(didYouMean(name, constNames(ctx, site)))));
+    report(ctx, diagnostic("SP2001", ref.span, { name }, withHint(NO_NULL_HINTS.get(name) ?? didYouMean(name, constNames(ctx, site)))));
     return;
   }
   if (INPUT_ROOTS.has(name)) {
@@ -65,7 +69,7 @@ function resolveName(ctx: CheckContext, site: ExprSite, ref: NameRef): void {
     return;
   }
   const candidates = [...roots, ...constNames(ctx, site)];
-  report(ctx, diagnostic("SP2001", ref.span, { name }, withHint(didYouMean(name, candidates) ?? `names here: ${describeRoots(roots)} and the package's consts`)));
+  report(ctx, diagnostic("SP2001", ref.span, { name }, withHint(NO_NULL_HINTS.get(name) ?? didYouMean(name, candidates) ?? `names here: ${describeRoots(roots)} and the package's consts`)));
 }
 
 function describeRoots(roots: readonly string[]): string {

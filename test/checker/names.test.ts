@@ -113,3 +113,14 @@ t.test("a file without package declaration uses its stem", async (t) => {
   }, { lint: false });
   t.same(r.diagnostics.map(where), []);
 });
+
+runCases(t, [
+  {
+    name: "SP2001 `null` says there is no null literal, and what to write instead",
+    text: `allow "a" {\n  when context.x == null\n}\nconst c = null\n`,
+    want: [
+      { at: "SP2001@2:21-2:25", hint: "there is no null literal" },
+      { at: "SP2001@4:11-4:15", hint: "there is no null literal" },
+    ],
+  },
+]);

@@ -54,6 +54,15 @@ export async function buildProgram(cli: CliContext): Promise<Command> {
 }
 
 /**
+ * A message line with control characters as \u escapes: messages name files
+ * found in directory scans (a checked-out repository may hold any name) and
+ * must not reach the terminal as escape sequences.
+ */
+function printable(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
  * The one place errors become exit codes. Commander has already printed
  * its own usage errors; ours are printed here, without stack traces (set
  * SWARM_POLICY_DEBUG to see one for an internal error).
@@ -66,11 +75,11 @@ export function handleError(err: unknown, io: CliIO): number {
   // An output path that is a planted symlink: refused before anything was written (bad usage).
   if (err instanceof OutputIsSymlinkError) err = new CliError(err.message, 2);
   if (err instanceof CliError) {
-    for (const line of err.message.split("\n")) io.stderr(`swarm-policy: ${line}\n`);
+    for (const line of err.message.split("\n")) io.stderr(`swarm-policy: ${printable(line)}\n`);
     return err.exitCode;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  io.stderr(`swarm-policy: internal error: ${e.message}\n`);
+  io.stderr(`swarm-policy: internal error: ${printable(e.message)}\n`);
   if (io.env.SWARM_POLICY_DEBUG && e.stack) io.stderr(`${e.stack}\n`);
   return 2;
 }

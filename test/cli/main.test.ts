@@ -59,6 +59,13 @@ t.test("a missing path is exit 2 with a clear message, no stack trace", async (t
   }
 });
 
+t.test("a file name with control characters (from a checked-out repository) is escaped in error lines", async (t) => {
+  const cwd = t.testdir({ pol: { "a.policy": POLICIES.clean, "x\x1b[2J.policy": t.fixture("symlink", "missing") } });
+  const r = await run(["check", "pol"], { cwd });
+  t.equal(r.code, 2);
+  t.equal(r.stderr, "swarm-policy: cannot read pol/x\\u001b[2J.policy: no such file or directory\n");
+});
+
 t.test("a directory without policy files is exit 2", async (t) => {
   const cwd = t.testdir({ empty: {}, notes: { "readme.txt": "hi" } });
   const r = await run(["check", "empty", "notes"], { cwd });

@@ -2,9 +2,11 @@
  * Pass: encryption requirements (spec section 5). Ciphers must be ones the
  * runtime provides (SP2016). Rules that can apply to the same data must not
  * demand different ciphers (SP2022): the default applies to everything, and
- * two named rules can both apply unless their `when`s are provably disjoint,
- * i.e. they compare the same attribute path with `==` / `in` against
- * literal sets that share no value.
+ * two named rules can both apply unless their conditions are provably
+ * disjoint: they compare the same attribute path with `==` / `in` against
+ * literal sets that share no value, or one allows only values the other
+ * excludes (`when p != v`, `when not (p in [...])`, an `unless` that is one
+ * `p == v` / `p in [...]` test).
  */
 import type { EncryptionRule, Expr, PolicyFile, StringLit } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
@@ -23,6 +25,8 @@ interface EncRule {
   cipher: StringLit;
   /** path -> the literal values the `when`s allow for it */
   constraints: Map<string, Set<string>>;
+  /** path -> literal values the rule's conditions rule out */
+  exclusions: Map<string, Set<string>>;
 }
 
 export function checkEncryption(ctx: CheckContext): void {
@@ -33,7 +37,7 @@ export function checkEncryption(ctx: CheckContext): void {
       if (!isNode(item) || item.kind !== "EncryptionRule") continue;
       const cipher = firstKnownCipher(ctx, item);
       if (!cipher) continue;
-      const r: EncRule = { rule: item, file, cipher, constraints: constraintsOf(ctx, item, file) };
+      const r: EncRule = { rule: item, file, cipher, ...constraintsOf(ctx, item, file) };
       if (item.name === null) deflt ??= r;
       else rules.push(r);
     }
@@ -105,8 +109,37 @@ function conjuncts(e: Expr, out: Expr[]): Expr[] {
   return out;
 }
 
-function constraintsOf(ctx: CheckContext, rule: EncryptionRule, file: PolicyFile): Map<string, Set<string>> {
+/** A literal test of a `data` path: `p == v`, `v == p`, `p in [...]` (negated: `!=`); undefined for anything else. */
+function literalTest(x: Expr, foldConst: (e: Expr) => ConstValue | typeof NOT_CONSTANT): { path: string; values: ConstValue[]; negated: boolean } | undefined {
+  if (x.kind !== "Binary" || (x.op !== "==" && x.op !== "!=" && x.op !== "in")) return undefined;
+  let pathSide = attributePath(x.left);
+  let valueSide: Expr = x.right;
+  if ((!pathSide || pathSide.root.name !== "data") && x.op !== "in") {
+    pathSide = attributePath(x.right);
+    valueSide = x.left;
+  }
+  if (!pathSide || pathSide.root.name !== "data") return undefined;
+  const v = foldConst(valueSide);
+  if (v === NOT_CONSTANT) return undefined;
+  if (x.op === "in") return Array.isArray(v) ? { path: pathText(pathSide), values: v, negated: false } : undefined;
+  return { path: pathText(pathSide), values: [v], negated: x.op === "!=" };
+}
+
+function constraintsOf(
+  ctx: CheckContext,
+  rule: EncryptionRule,
+  file: PolicyFile,
+): { constraints: Map<string, Set<string>>; exclusions: Map<string, Set<string>> } {
   const out = new Map<string, Set<string>>();
+  const excluded = new Map<string, Set<string>>();
+  const exclude = (path: string, values: ConstValue[]) => {
+    const set = excluded.get(path) ?? new Set<string>();
+    for (const v of values) {
+      const k = valueKey(v);
+      if (k !== undefined) set.add(k);
+    }
+    excluded.set(path, set);
+  };
   const foldConst = (e: Expr) =>
     fold(e, { name: (n) => (BLOCK_ROOTS.encryption.includes(n) ? NOT_CONSTANT : (constValueOf(ctx, file, n) ?? NOT_CONSTANT)) });
   const add = (path: string, values: ConstValue[]) => {
@@ -120,26 +153,39 @@ function constraintsOf(ctx: CheckContext, rule: EncryptionRule, file: PolicyFile
     out.set(path, prev ? new Set([...prev].filter((k) => keys.has(k))) : keys);
   };
   for (const c of Array.isArray(rule.clauses) ? rule.clauses : []) {
-    if (!isNode(c) || c.kind !== "When") continue;
+    if (!isNode(c) || (c.kind !== "When" && c.kind !== "Unless")) continue;
+    if (c.kind === "Unless") {
+      // only a whole `unless` that is one test: `unless a and b` rules out neither alone
+      const t = isNode(c.expr) ? literalTest(unparen(c.expr), foldConst) : undefined;
+      if (t && !t.negated) exclude(t.path, t.values);
+      continue;
+    }
     for (const x of conjuncts(c.expr, [])) {
-      if (x.kind !== "Binary" || (x.op !== "==" && x.op !== "in")) continue;
-      let pathSide = attributePath(x.left);
-      let valueSide: Expr = x.right;
-      if ((!pathSide || pathSide.root.name !== "data") && x.op === "==") {
-        pathSide = attributePath(x.right);
-        valueSide = x.left;
+      const negatedTest = x.kind === "Unary" && x.op === "not" && isNode(x.operand) ? literalTest(unparen(x.operand), foldConst) : undefined;
+      if (negatedTest) {
+        if (!negatedTest.negated) exclude(negatedTest.path, negatedTest.values);
+        continue;
       }
-      if (!pathSide || pathSide.root.name !== "data") continue;
-      const v = foldConst(valueSide);
-      if (v === NOT_CONSTANT) continue;
-      if (x.op === "==") add(pathText(pathSide), [v]);
-      else if (Array.isArray(v)) add(pathText(pathSide), v);
+      const t = literalTest(x, foldConst);
+      if (!t) continue;
+      if (t.negated) exclude(t.path, t.values);
+      else add(t.path, t.values);
     }
   }
-  return out;
+  return { constraints: out, exclusions: excluded };
+}
+
+/** Every value `a` allows for some path is one `b` rules out. */
+function excludedBy(a: EncRule, b: EncRule): boolean {
+  for (const [path, allowed] of a.constraints) {
+    const ruledOut = b.exclusions.get(path);
+    if (ruledOut && [...allowed].every((k) => ruledOut.has(k))) return true;
+  }
+  return false;
 }
 
 function disjoint(a: EncRule, b: EncRule): boolean {
+  if (excludedBy(a, b) || excludedBy(b, a)) return true;
   for (const [path, as] of a.constraints) {
     const bs = b.constraints.get(path);
     if (!bs) continue;

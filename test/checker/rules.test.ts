@@ -67,6 +67,21 @@ runCases(t, [
     want: [],
   },
   {
+    name: "SP2022 exclusive by negation: `when p == v` against `unless p == v`, `when p != v` or `when not (p in [...])`",
+    text:
+      `encryption "phi" {\n  when data.classification == "phi"\n  require cipher "aes-256-gcm-siv"\n}\n` +
+      `encryption "rest" {\n  unless data.classification == "phi"\n  require cipher "aes-256-gcm"\n}\n` +
+      `encryption "rest2" {\n  when data.classification != "phi"\n  require cipher "aes-256-gcm"\n}\n` +
+      `encryption "rest3" {\n  when not (data.classification in ["phi", "pii"])\n  require cipher "aes-256-gcm"\n}\n` +
+      // still a conflict: the negation does not cover every value the other rule allows, or is only part of an unless
+      `encryption "pii" {\n  when data.classification in ["pii", "x"]\n  when data.region == "eu"\n  require cipher "aes-256-gcm-siv"\n}\n` +
+      `encryption "rest4" {\n  unless data.classification == "phi" and data.region == "eu"\n  require cipher "aes-256-gcm"\n}\n`,
+    want: [
+      { at: "SP2022@20:18-20:35", hint: "rule `rest` requires `aes-256-gcm`" },
+      { at: "SP2022@24:18-24:31", hint: "rule `phi` requires `aes-256-gcm-siv`" },
+    ],
+  },
+  {
     name: "SP2029 detect without condition; SP2024 severity; SP2017 having without by",
     text: `detect "d" {\n  severity hgih\n  having count >= 5\n}\n`,
     want: [

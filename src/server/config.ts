@@ -50,6 +50,13 @@ export interface ServerConfig {
   log: { level: LogLevel };
   /** The keyring whose MFA enrolments POST /v1/mfa/verify checks; null: MFA not served. */
   mfa: { keyring: string | null };
+  /**
+   * `inputTime`: what an evaluation input's `time` does. "accept" (default, the
+   * spec): it is `now` for that decision. "refuse": such a request is answered
+   * 400 `input_time_refused`, so every decision uses the server's clock and a
+   * caller cannot pick a time at which a stale MFA is fresh.
+   */
+  evaluate: { inputTime: "accept" | "refuse" };
 }
 
 export class ServerConfigError extends Error {
@@ -83,6 +90,7 @@ export function defaultServerConfig(): ServerConfig {
     alerts: { capacity: 1000 },
     log: { level: "info" },
     mfa: { keyring: null },
+    evaluate: { inputTime: "accept" },
   };
 }
 
@@ -156,6 +164,7 @@ const SCHEMA = {
       properties: { level: { enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] } },
     },
     mfa: { type: "object", additionalProperties: false, required: ["keyring"], properties: { keyring: text } },
+    evaluate: { type: "object", additionalProperties: false, properties: { input_time: { enum: ["accept", "refuse"] } } },
   },
 } as const;
 
@@ -242,6 +251,7 @@ export function resolveServerConfig(raw: unknown, file: string, baseDir: string)
   if (c.alerts?.capacity !== undefined) out.alerts.capacity = c.alerts.capacity;
   if (c.log?.level !== undefined) out.log.level = c.log.level;
   if (c.mfa !== undefined) out.mfa.keyring = abs(c.mfa.keyring);
+  if (c.evaluate?.input_time !== undefined) out.evaluate.inputTime = c.evaluate.input_time;
   return out;
 }
 

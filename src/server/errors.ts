@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   invalid_body: 400,
   invalid_query: 400,
   invalid_content_length: 400,
+  input_time_refused: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

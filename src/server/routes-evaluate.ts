@@ -29,8 +29,16 @@ function wantsExplain(query: unknown): boolean {
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
+export const INPUT_TIME_MESSAGE = "this service decides with its own clock (evaluate.input_time: refuse): remove `time` from the input";
+
+/** Whether `input` carries a `time` (own, not undefined). */
+function hasTime(input: unknown): boolean {
+  return typeof input === "object" && input !== null && Object.prototype.hasOwnProperty.call(input, "time") && (input as { time?: unknown }).time !== undefined;
+}
+
 export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { metrics, policies } = ctx;
+  const refuseTime = ctx.config.evaluate.inputTime === "refuse";
   const log = ctx.decisionLog;
   const record = (input: unknown, d: Decision): void => {
     const kind = kindOf(input);
@@ -48,6 +56,10 @@ export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext)
         return;
       }
       const input = request.body;
+      if (refuseTime && hasTime(input)) {
+        void sendError(reply, "input_time_refused", INPUT_TIME_MESSAGE);
+        return;
+      }
       const t0 = performance.now();
       const d = set.engine.evaluate(input, wantsExplain(request.query) ? EXPLAIN : undefined);
       metrics.decisionLatency.observe("evaluate", (performance.now() - t0) / 1000);
@@ -66,6 +78,13 @@ export function registerEvaluateRoutes(app: FastifyInstance, ctx: ServerContext)
         return;
       }
       const body = request.body as { inputs: unknown[]; explain?: boolean };
+      if (refuseTime) {
+        const i = body.inputs.findIndex(hasTime);
+        if (i >= 0) {
+          void sendError(reply, "input_time_refused", `inputs[${i}]: ${INPUT_TIME_MESSAGE}`);
+          return;
+        }
+      }
       const explain = body.explain === true || wantsExplain(request.query);
       const t0 = performance.now();
       const decisions = set.engine.evaluateBatch(body.inputs, explain ? EXPLAIN : undefined);

@@ -49,6 +49,8 @@ log:
   level: warn
 mfa:
   keyring: ring
+evaluate:
+  input_time: refuse
 `;
 
 t.test("every field, from YAML; relative paths from the file's directory", async (t) => {
@@ -71,6 +73,7 @@ t.test("every field, from YAML; relative paths from the file's directory", async
     alerts: { capacity: 50 },
     log: { level: "warn" },
     mfa: { keyring: path.join(dir, "ring") },
+    evaluate: { inputTime: "refuse" },
   });
 });
 
@@ -104,6 +107,7 @@ t.test("mistakes: one line naming the file and the field", async (t) => {
     ["decision_log: {path: x, redact: [a..b]}", /^c\.yaml: decision_log\.redact\[0\]: must match pattern/],
     ["log: {level: loud}", /^c\.yaml: log\.level: must be equal to one of the allowed values$/],
     ["mfa: {}", /^c\.yaml: mfa\.keyring: is required$/],
+    ["evaluate: {input_time: ignore}", /^c\.yaml: evaluate\.input_time: must be equal to one of the allowed values$/],
     ["- 1", /^c\.yaml: \(top level\): must be object$/],
     ["port: 1\nport: 2", /^c\.yaml:2:1: not valid YAML or JSON: Map keys must be unique$/],
   ];

@@ -145,3 +145,26 @@ t.test("before any good set: 503 policy_unavailable, not ready", async (t) => {
   t.equal(p.json.last_reload.ok, false);
   t.match(p.json.last_reload.diagnostics[0], { severity: "error", file: /a\.policy$/ });
 });
+
+t.test("evaluate.input_time: refuse answers an input's `time` with 400 input_time_refused, so the caller cannot pick `now`", async (t) => {
+  const policy = `package t\nallow "ops-restart" {\n  when action == "restart"\n  require mfa within 15m\n}\n`;
+  const stale = { principal: { id: "a" }, action: "restart", resource: { type: "node" }, context: { mfa: { verified_at: "2020-01-01T00:00:00Z" } } };
+  const picked = { ...stale, time: "2020-01-01T00:05:00Z" };
+  const dir = policyDir(t, { "a.policy": policy });
+
+  const accepting = await start(t, [dir]);
+  t.equal((await call(accepting.url, "/v1/evaluate", { body: picked })).json.decision, "allow", "accept (the default, the spec): the input's time is now");
+
+  const { url } = await start(t, [dir], { config: testConfig((c) => (c.evaluate.inputTime = "refuse")) });
+  const single = await call(url, "/v1/evaluate", { body: picked });
+  t.equal(single.status, 400);
+  t.equal(single.json.error.code, "input_time_refused");
+  t.match(single.json.error.message, /own clock/);
+  const batch = await call(url, "/v1/evaluate/batch", { body: { inputs: [stale, picked] } });
+  t.equal(batch.status, 400);
+  t.match(batch.json.error, { code: "input_time_refused", message: /^inputs\[1\]: / });
+  const d = await call(url, "/v1/evaluate", { body: stale });
+  t.equal(d.status, 200);
+  t.equal(d.json.decision, "challenge", "without `time`, the server's clock: the MFA is stale");
+  t.equal((await call(url, "/v1/evaluate/batch", { body: { inputs: [stale, { ...stale, time: undefined }] } })).json.decisions.length, 2, "a batch without times is answered");
+});

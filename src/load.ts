@@ -16,6 +16,7 @@
  * Reading is the only I/O here; `analyze` is pure given its sources and the
  * schema reader, and never throws for bad policy text.
  */
+import { isUtf8 } from "node:buffer";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
@@ -61,6 +62,25 @@ async function walk(dir: string, out: string[], errors: ReadError[]): Promise<vo
   }
 }
 
+/**
+ * Why `bytes` is not UTF-8 (where its first bad byte is), or undefined.
+ * Policy files are UTF-8 (spec section 1). Decoded leniently, a Latin-1
+ * `"José"` becomes `"Jos\ufffd"`: a rule comparing with it silently never
+ * matches, which for a deny rule is a guardrail gone. So such a file is not
+ * read at all (fail closed), and the message says where to look.
+ */
+function utf8Problem(bytes: Buffer): string | undefined {
+  if (isUtf8(bytes)) return undefined;
+  // The first byte where decoding and re-encoding differ is the first bad one.
+  const back = Buffer.from(bytes.toString("utf8"), "utf8");
+  let i = 0;
+  while (i < bytes.length && bytes[i] === back[i]) i++;
+  const before = bytes.subarray(0, i).toString("utf8");
+  const lines = (before.charCodeAt(0) === 0xfeff ? before.slice(1) : before).split(/\r\n|\r|\n/); // columns as the parser counts them
+  const column = lines[lines.length - 1]!.length + 1;
+  return `not valid UTF-8 (byte 0x${bytes[i]!.toString(16).padStart(2, "0")} at line ${lines.length}, column ${column})`;
+}
+
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && e.code === "ENOENT") return "no such file or directory";
@@ -96,12 +116,20 @@ export async function readSources(paths: readonly string[]): Promise<ReadResult>
     const key = await realpath(f).catch(() => path.resolve(f));
     if (seen.has(key)) continue;
     seen.add(key);
+    let bytes: Buffer;
     try {
-      const text = await readFile(f, "utf8");
-      sources.push(new SourceText(f, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
+      bytes = await readFile(f);
     } catch (err) {
       errors.push({ path: f, message: describe(err) });
+      continue;
     }
+    const bad = utf8Problem(bytes);
+    if (bad !== undefined) {
+      errors.push({ path: f, message: bad });
+      continue;
+    }
+    const text = bytes.toString("utf8");
+    sources.push(new SourceText(f, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
   }
   return { sources, errors };
 }

@@ -99,3 +99,16 @@ t.test("a .policy link that does not resolve is an error, not a policy silently 
     ],
   );
 });
+
+t.test("a file that is not valid UTF-8 is a read error with the place of the first bad byte, not text with replacement characters", async (t) => {
+  const dir = tempDir(t);
+  // Latin-1 "José": decoded leniently the string became "Jos\ufffd" and this deny rule silently never matched.
+  writeFileSync(path.join(dir, "latin1.policy"), Buffer.concat([Buffer.from('deny "d" {\n  when principal.name == "Jos'), Buffer.from([0xe9]), Buffer.from('"\n}\n')]));
+  writeFileSync(path.join(dir, "ok.policy"), "\ufeff" + A("ok").replace("read-", "read-\u00e9\u{1F600}\ufffd"));
+  const r = await readSources([dir]);
+  t.same(r.sources.map((s) => path.basename(s.file)), ["ok.policy"], "valid UTF-8 (a BOM, accents, astral characters, a real U+FFFD) reads");
+  t.same(r.errors.map((e) => [path.basename(e.path), e.message]), [["latin1.policy", "not valid UTF-8 (byte 0xe9 at line 2, column 30)"]]);
+  const engine = await loadPolicies(dir);
+  t.equal((engine.evaluate({ principal: { name: "Jos\u00e9" }, action: "a", resource: {}, context: {} }) as { decision: string }).decision, "deny", "fails closed");
+  t.ok(engine.loadErrors.length > 0);
+});

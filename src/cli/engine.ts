@@ -3,7 +3,7 @@
  * errors are printed on stderr as text diagnostics; the caller decides what
  * a broken set means for its output and exit code.
  */
-import { Engine, hasErrors, renderText, shouldColor, type SourceText } from "../index.js";
+import { Engine, hasErrors, renderText, shouldColor, type EngineOptions, type SourceText } from "../index.js";
 import type { CliContext } from "./context.js";
 
 /** Print the error diagnostics of a broken policy set to stderr. */
@@ -14,8 +14,8 @@ export function reportPolicyErrors(cli: CliContext, engine: Engine, sources: rea
 }
 
 /** The engine for `sources`, or null after reporting its errors. */
-export function loadEngineOrReport(cli: CliContext, sources: readonly SourceText[]): Engine | null {
-  const engine = new Engine(sources, []);
+export function loadEngineOrReport(cli: CliContext, sources: readonly SourceText[], options: EngineOptions = {}): Engine | null {
+  const engine = new Engine(sources, [], options);
   if (!hasErrors(engine.diagnostics)) return engine;
   reportPolicyErrors(cli, engine, sources);
   return null;

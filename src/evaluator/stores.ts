@@ -50,6 +50,28 @@ export class MemoryRiskStore implements RiskStore {
     this.quarantines.set(id, Math.max(until, this.quarantines.get(id) ?? -Infinity));
   }
 
+  /** Raise `id`'s risk by `amount` until the epoch ms `until` (Infinity: until cleared); a snapshot's entries come back this way. */
+  raiseUntil(id: string, amount: number, until: number): void {
+    const list = this.raises.get(id) ?? [];
+    list.push({ amount, until });
+    this.raises.set(id, list);
+  }
+
+  /** Quarantine `id` until the epoch ms `until` (Infinity: until released). */
+  quarantineUntil(id: string, until: number): void {
+    this.quarantines.set(id, Math.max(until, this.quarantines.get(id) ?? -Infinity));
+  }
+
+  /** Every raise and quarantine still in force at `now`, sorted by id (for snapshots). */
+  entries(now: number): { raises: { id: string; amount: number; until: number }[]; quarantines: { id: string; until: number }[] } {
+    const raises: { id: string; amount: number; until: number }[] = [];
+    for (const [id, list] of this.raises) for (const r of list) if (now < r.until) raises.push({ id, amount: r.amount, until: r.until });
+    const quarantines: { id: string; until: number }[] = [];
+    for (const [id, until] of this.quarantines) if (now < until) quarantines.push({ id, until });
+    const byId = (a: { id: string; until: number }, b: { id: string; until: number }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.until - b.until);
+    return { raises: raises.sort(byId), quarantines: quarantines.sort(byId) };
+  }
+
   release(id: string): void {
     this.quarantines.delete(id);
   }

@@ -15,6 +15,8 @@
 import type { Command } from "commander";
 import { createReadStream } from "node:fs";
 import { loadEngineOrReport } from "../engine.js";
+import { writeRiskSnapshot } from "../risk-file.js";
+import { MemoryRiskStore } from "../../evaluator/stores.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
 import { jsonLines } from "../json-lines.js";
@@ -91,6 +93,7 @@ export function register(program: Command, cli: CliContext): void {
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
     .requiredOption("-e, --events <file>", "JSONL events file, or - for standard input")
     .option("--lateness <duration>", "how far behind the newest event time an event may arrive and still be grouped", "0s")
+    .option("--risk-out <file>", "when the stream ends, write what `then risk` / `then quarantine` raised (a snapshot for --risk)")
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -98,7 +101,7 @@ export function register(program: Command, cli: CliContext): void {
         "  $ tail -f events.jsonl | swarm-policy detect policies/ --events - --lateness 30s\n",
     )
     .action(
-      cli.action(async (paths: string[], opts: { events: string; lateness?: string }) => {
+      cli.action(async (paths: string[], opts: { events: string; lateness?: string; riskOut?: string }) => {
         const allowedLatenessMs = parseLateness(opts.lateness);
         const sources = await readPolicySources(cli, paths);
         const engine = loadEngineOrReport(cli, sources);
@@ -109,7 +112,9 @@ export function register(program: Command, cli: CliContext): void {
         const note = (text: string) => {
           if (reported.length < MAX_REPORTED) reported.push(text);
         };
+        const store = new MemoryRiskStore();
         const detector = engine.detector({
+          risk: store,
           allowedLatenessMs,
           onProblem: (p) => {
             if (p.kind === "malformed") badLines++;
@@ -174,6 +179,7 @@ export function register(program: Command, cli: CliContext): void {
         if (progress) cli.io.stderr("\r\x1b[K");
 
         cli.io.stderr(summaryText(detector.stats(), alertsByRule, badLines, reported) + "\n");
+        if (opts.riskOut !== undefined) await writeRiskSnapshot(cli, opts.riskOut, store);
         return 0;
       }),
     );

@@ -14,11 +14,13 @@ import { reportPolicyErrors } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { jsonWithDisplayPaths } from "../json-spans.js";
 import { readPolicySources } from "../sources.js";
+import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
 
 interface EvalOptions {
   input: string;
   kind?: "access" | "encryption" | "mesh";
   explain: boolean;
+  risk?: string;
 }
 
 async function readInput(cli: CliContext, where: string): Promise<unknown> {
@@ -58,6 +60,7 @@ export function register(program: Command, cli: CliContext): void {
     .requiredOption("-i, --input <file>", "input JSON file, or - for standard input")
     .addOption(new Option("-k, --kind <kind>", "input kind, overriding the input's own `kind`").choices(["access", "encryption", "mesh"]))
     .option("--explain", "add every rule considered and every clause's value, with spans", false)
+    .option("--risk <file>", RISK_OPTION_HELP)
     .addHelpText(
       "after",
       "\nExamples:\n" +
@@ -68,7 +71,8 @@ export function register(program: Command, cli: CliContext): void {
       cli.action(async (paths: string[], opts: EvalOptions) => {
         const raw = await readInput(cli, opts.input);
         const sources = await readPolicySources(cli, paths);
-        const engine = new Engine(sources, []);
+        const risk = await readRiskOption(cli, opts.risk);
+        const engine = new Engine(sources, [], risk !== undefined ? { risk } : {});
         const broken = hasErrors(engine.diagnostics);
         if (broken) reportPolicyErrors(cli, engine, sources);
         const options = { explain: opts.explain };

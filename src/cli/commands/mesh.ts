@@ -34,6 +34,7 @@ import {
   type MeshPlan,
 } from "../../index.js";
 import { loadEngineOrReport } from "../engine.js";
+import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
 import { CliError, type CliContext } from "../context.js";
 import { jsonSyntaxProblem } from "../json-syntax.js";
 import { withCryptoErrors } from "../keyring-options.js";
@@ -49,6 +50,8 @@ interface PlanningOptions {
   nodes: string;
   time?: string;
   mesh?: string;
+  /** A risk snapshot for quarantined() and risk() (risk-file.ts). */
+  risk?: string;
 }
 
 async function readText(cli: CliContext, where: string, what: string): Promise<string> {
@@ -93,7 +96,8 @@ function parseTime(text: string | undefined, now: number): number {
 async function planFromCli(cli: CliContext, paths: string[], opts: PlanningOptions): Promise<MeshPlan | null> {
   const nodes = await readInventory(cli, opts.nodes);
   const time = parseTime(opts.time, Date.now());
-  const engine = loadEngineOrReport(cli, await readPolicySources(cli, paths));
+  const risk = await readRiskOption(cli, opts.risk);
+  const engine = loadEngineOrReport(cli, await readPolicySources(cli, paths), risk !== undefined ? { risk } : {});
   if (engine === null) return null;
   const plan = planMesh(engine, nodes, { time, ...(opts.mesh !== undefined ? { mesh: opts.mesh } : {}) });
   if (typeof plan === "string") throw new CliError(plan);
@@ -106,7 +110,8 @@ function planningOptions(cmd: Command): Command {
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
     .requiredOption("-n, --nodes <file>", "node inventory JSON (an array of nodes, or { nodes: [...] }), or - for stdin")
     .option("--time <rfc3339>", "plan as of this time (admission's `now`; default: the clock)")
-    .option("--mesh <name>", "the mesh block to plan, when several are loaded");
+    .option("--mesh <name>", "the mesh block to plan, when several are loaded")
+    .option("--risk <file>", RISK_OPTION_HELP);
 }
 
 interface PlanCliOptions extends PlanningOptions {

@@ -1,0 +1,75 @@
+/**
+ * A risk store's state as JSON, so the loop closes on the command line too:
+ * `swarm-policy detect --risk-out FILE` writes what its `then risk` and
+ * `then quarantine` left in force, and `--risk FILE` on `eval` and the mesh
+ * verbs reads it into the store behind `risk()` and `quarantined()` (without
+ * it they read an empty store: nobody is quarantined). Format (docs/siem.md
+ * "Risk snapshots"):
+ *
+ *   { "version": 1, "taken_at": "2026-03-10T09:12:00.000Z",
+ *     "raises": [{ "id": "alice", "amount": 40, "until": "2026-03-10T10:12:00.000Z" }],
+ *     "quarantines": [{ "id": "worker-7", "until": null }] }
+ *
+ * `until` is RFC 3339, or null for "until cleared / released". A reader
+ * compares `until` with its own `now` (a plan's `--time`, an input's
+ * `time`), so entries that have lapsed since are harmless.
+ */
+import { MemoryRiskStore } from "../evaluator/stores.js";
+import { formatInstant, parseRfc3339 } from "../evaluator/time.js";
+
+export interface RiskSnapshot {
+  version: 1;
+  taken_at: string;
+  raises: { id: string; amount: number; until: string | null }[];
+  quarantines: { id: string; until: string | null }[];
+}
+
+export class RiskSnapshotError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RiskSnapshotError";
+  }
+}
+
+const untilText = (ms: number): string | null => (ms === Infinity ? null : formatInstant(ms));
+
+/** What `store` holds in force at `since` (epoch ms; -Infinity: every entry), taken at `takenAt`. */
+export function riskSnapshot(store: MemoryRiskStore, takenAt: number, since = -Infinity): RiskSnapshot {
+  const { raises, quarantines } = store.entries(since);
+  return {
+    version: 1,
+    taken_at: formatInstant(takenAt),
+    raises: raises.map((r) => ({ id: r.id, amount: r.amount, until: untilText(r.until) })),
+    quarantines: quarantines.map((q) => ({ id: q.id, until: untilText(q.until) })),
+  };
+}
+
+/** A store holding a snapshot's entries; RiskSnapshotError (naming the entry) when `json` is not a snapshot. */
+export function storeFromSnapshot(json: unknown): MemoryRiskStore {
+  const fail = (where: string, what: string): never => {
+    throw new RiskSnapshotError(`${where}: ${what}`);
+  };
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return fail("(top level)", "must be an object");
+  const o = json as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!["version", "taken_at", "raises", "quarantines"].includes(k)) fail(k, "unknown field");
+  if (o.version !== 1) fail("version", "must be 1");
+  const until = (v: unknown, where: string): number => {
+    if (v === null) return Infinity;
+    const ms = typeof v === "string" ? parseRfc3339(v) : NaN;
+    return Number.isFinite(ms) ? ms : fail(where, "must be an RFC 3339 time or null");
+  };
+  const list = (name: "raises" | "quarantines"): Record<string, unknown>[] => {
+    const v = o[name] ?? [];
+    if (!Array.isArray(v)) return fail(name, "must be a list");
+    return v.map((e, i) => (typeof e === "object" && e !== null && !Array.isArray(e) ? (e as Record<string, unknown>) : fail(`${name}[${i}]`, "must be an object")));
+  };
+  const id = (e: Record<string, unknown>, where: string): string => (typeof e.id === "string" && e.id !== "" ? e.id : fail(`${where}.id`, "must be a non-empty string"));
+  const store = new MemoryRiskStore();
+  list("raises").forEach((e, i) => {
+    const amount = e.amount;
+    if (typeof amount !== "number" || !Number.isFinite(amount)) fail(`raises[${i}].amount`, "must be a number");
+    store.raiseUntil(id(e, `raises[${i}]`), amount as number, until(e.until, `raises[${i}].until`));
+  });
+  list("quarantines").forEach((e, i) => store.quarantineUntil(id(e, `quarantines[${i}]`), until(e.until, `quarantines[${i}].until`)));
+  return store;
+}

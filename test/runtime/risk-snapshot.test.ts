@@ -1,0 +1,59 @@
+/**
+ * Risk snapshots (src/runtime/risk-snapshot.ts): what a store holds, written
+ * as JSON and read back into a store that answers risk() and quarantined()
+ * the same way; anything else is refused naming the entry.
+ */
+import t from "tap";
+import { MemoryRiskStore } from "../../src/evaluator/stores.js";
+import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../../src/runtime/risk-snapshot.js";
+
+const T = Date.parse("2026-03-10T09:00:00Z");
+const MIN = 60_000;
+
+t.test("a snapshot read back answers as the store did, at every time", async (t) => {
+  const a = new MemoryRiskStore();
+  a.raise("alice", 40, T, 60 * MIN);
+  a.raise("alice", 30, T + 10 * MIN, 10 * MIN);
+  a.raise("bob", 90, T);
+  a.quarantine("worker-7", T, 30 * MIN);
+  a.quarantine("gw-1", T);
+  const snap = riskSnapshot(a, T + MIN);
+  t.same(snap, {
+    version: 1,
+    taken_at: "2026-03-10T09:01:00.000Z",
+    raises: [
+      { id: "alice", amount: 30, until: "2026-03-10T09:20:00.000Z" },
+      { id: "alice", amount: 40, until: "2026-03-10T10:00:00.000Z" },
+      { id: "bob", amount: 90, until: null },
+    ],
+    quarantines: [
+      { id: "gw-1", until: null },
+      { id: "worker-7", until: "2026-03-10T09:30:00.000Z" },
+    ],
+  });
+  const b = storeFromSnapshot(JSON.parse(JSON.stringify(snap)));
+  for (const at of [T, T + 15 * MIN, T + 25 * MIN, T + 45 * MIN, T + 2 * 60 * MIN]) {
+    for (const id of ["alice", "bob", "carol"]) t.equal(b.risk(id, at), a.risk(id, at), `risk(${id}) at +${(at - T) / MIN}m`);
+    for (const id of ["worker-7", "gw-1", "w2"]) t.equal(b.quarantined(id, at), a.quarantined(id, at), `quarantined(${id}) at +${(at - T) / MIN}m`);
+  }
+  t.same(riskSnapshot(a, T, T + 45 * MIN).raises.map((r) => r.amount), [40, 90], "since: entries lapsed by then are left out");
+});
+
+t.test("anything that is not a snapshot is refused, naming the entry", async (t) => {
+  const cases: [unknown, RegExp][] = [
+    [[], /^\(top level\): must be an object$/],
+    [{ version: 2 }, /^version: must be 1$/],
+    [{ version: 1, extra: 1 }, /^extra: unknown field$/],
+    [{ version: 1, raises: {} }, /^raises: must be a list$/],
+    [{ version: 1, raises: [1] }, /^raises\[0\]: must be an object$/],
+    [{ version: 1, raises: [{ id: "", amount: 1, until: null }] }, /^raises\[0\]\.id: must be a non-empty string$/],
+    [{ version: 1, raises: [{ id: "a", amount: "40", until: null }] }, /^raises\[0\]\.amount: must be a number$/],
+    [{ version: 1, raises: [{ id: "a", amount: 40, until: "tomorrow" }] }, /^raises\[0\]\.until: must be an RFC 3339 time or null$/],
+    [{ version: 1, quarantines: [{ id: "n", until: 5 }] }, /^quarantines\[0\]\.until: must be an RFC 3339 time or null$/],
+    [{ version: 1, quarantines: [{ until: null }] }, /^quarantines\[0\]\.id: must be a non-empty string$/],
+  ];
+  for (const [json, message] of cases) t.throws(() => storeFromSnapshot(json), { name: "RiskSnapshotError", message }, JSON.stringify(json));
+  t.ok(new RiskSnapshotError("x") instanceof Error);
+  const empty = storeFromSnapshot({ version: 1 });
+  t.equal(empty.quarantined("n", T), false);
+});

@@ -90,6 +90,10 @@ function checkTest(ctx: CheckContext, file: PolicyFile, test: TestBlock, detectN
   for (const ex of Array.isArray(test.expects) ? test.expects : []) {
     if (!isNode(ex)) continue;
     if (input) fits(ctx, ex, input.inputKind);
+    if (ex.kind === "ExpectAlert" && isNode(ex.count) && !(Number.isSafeInteger(ex.count.value) && ex.count.value >= 0)) {
+      // the test could never pass: alerts are counted in whole numbers
+      report(ctx, diagnostic("SP2028", ex.count.span, { what: "alert count", expected: "a whole number, 0 or more" }));
+    }
     if (ex.kind === "ExpectAlert" && isStringLit(ex.rule) && !detectNames.has(ex.rule.value)) {
       const hint = didYouMean(ex.rule.value, detectNames);
       report(ctx, diagnostic("SP2030", ex.rule.span, { name: ex.rule.value }, { hint: hint ?? "name a detect rule by its name or its id `package/name`" }));

@@ -44,6 +44,16 @@ runCases(t, [
     ],
   },
   {
+    name: "SP2028 an alert count is a whole number, 0 or more (a test expecting 1.5 alerts can never pass)",
+    text:
+      `detect "x" {\n  where event.action == "a"\n}\n` +
+      `test "a" {\n  events []\n  expect alert "x" count 0\n  expect alert "x" count 2\n  expect alert "x" count 1.5\n  expect alert "x" count 99999999999999999999\n}\n`,
+    want: [
+      { at: "SP2028@8:26-8:29", message: "alert count must be a whole number, 0 or more" },
+      "SP2028@9:26-9:46",
+    ],
+  },
+  {
     name: "SP2030 an access rule name is not a detect rule",
     text: `allow "login" {\n  when action == "login"\n}\ntest "a" {\n  events []\n  expect alert "login"\n}\n`,
     want: ["SP2030@6:16-6:23"],

@@ -78,7 +78,11 @@ async function readInventory(cli: CliContext, file: string): Promise<MeshInvento
     throw new CliError(at ? `inventory ${name}:${at.line}:${at.column}: not valid JSON: ${at.message}` : `inventory ${name} is not valid JSON: ${(err as Error).message}`);
   }
   const r = parseMeshInventory(data);
-  if (!r.ok) throw new CliError(r.problems.map((p) => `${name}: ${meshInventoryProblemText(p)}`).join("\n"));
+  if (!r.ok) {
+    const lines = r.problems.map((p) => `${name}: ${meshInventoryProblemText(p)}`);
+    if (r.omitted > 0) lines.push(`${name}: ... and ${r.omitted} more problem${r.omitted === 1 ? "" : "s"}`);
+    throw new CliError(lines.join("\n"));
+  }
   return r.nodes;
 }
 

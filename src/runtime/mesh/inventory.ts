@@ -47,7 +47,8 @@ export interface InventoryProblem {
   message: string;
 }
 
-export type InventoryResult = { ok: true; nodes: InventoryNode[] } | { ok: false; problems: InventoryProblem[] };
+/** `problems`: the first MAX_PROBLEMS, in inventory order; `omitted`: how many more there were. */
+export type InventoryResult = { ok: true; nodes: InventoryNode[] } | { ok: false; problems: InventoryProblem[]; omitted: number };
 
 export const NODE_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$";
 const ENDPOINT_PATTERN = "^(\\[[0-9A-Fa-f:.]{2,45}\\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):[1-9][0-9]{0,4}$";
@@ -151,5 +152,5 @@ export function parseInventory(data: unknown): InventoryResult {
 
 function fail(problems: InventoryProblem[]): InventoryResult {
   problems.sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
-  return { ok: false, problems: problems.slice(0, MAX_PROBLEMS) };
+  return { ok: false, problems: problems.slice(0, MAX_PROBLEMS), omitted: Math.max(0, problems.length - MAX_PROBLEMS) };
 }

@@ -92,10 +92,12 @@ t.test("mesh plan: custom interface and key file; bad options and inventories", 
   t.match(bom.stdout, /5 admitted, 2 rejected/);
   writeFileSync(path.join(cwd, "bad.json"), JSON.stringify([node("a", ["worker"], { endpoint: "nowhere" }), { id: "b" }]));
   writeFileSync(path.join(cwd, "broken.json"), "[{");
+  writeFileSync(path.join(cwd, "many.json"), JSON.stringify(Array.from({ length: 53 }, (_, i) => ({ id: `n${i}`, tags: [] }))));
   writeFileSync(path.join(cwd, "stray.json"), '[\n {"id": "a",\n  "tags": [}\n]\n');
   writeFileSync(path.join(cwd, "bad.policy"), 'mesh "m" {\n  network "100.64.0.1/10"\n}\n');
   const cases: [string, string[], number, RegExp][] = [
     ["bad inventory", ["mesh", "plan", "lab.policy", "-n", "bad.json", "-o", "x"], 2, /^swarm-policy: bad\.json: node "a" field endpoint: must be host:port or \[ipv6\]:port\nswarm-policy: bad\.json: node "b" field public_key: is required\n/],
+    ["more problems than are listed", ["mesh", "plan", "lab.policy", "-n", "many.json", "-o", "x"], 2, /node "n49" field public_key: is required\nswarm-policy: many\.json: \.\.\. and 3 more problems\n$/],
     ["not JSON", ["mesh", "plan", "lab.policy", "-n", "broken.json", "-o", "x"], 2, /^swarm-policy: inventory broken\.json:1:3: not valid JSON: unexpected end of input\n$/],
     ["not JSON, line and column", ["mesh", "plan", "lab.policy", "-n", "stray.json", "-o", "x"], 2, /^swarm-policy: inventory stray\.json:3:12: not valid JSON: unexpected "}"\n$/],
     ["missing inventory", ["mesh", "plan", "lab.policy", "-n", "none.json", "-o", "x"], 2, /^swarm-policy: cannot read inventory none\.json: no such file or directory\n$/],

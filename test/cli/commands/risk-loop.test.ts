@@ -4,7 +4,7 @@
  * `eval` reads it, so a node the SIEM quarantined is rejected from the plan
  * and a risky user is denied (src/cli/risk-file.ts).
  */
-import t from "tap";
+import t, { type Test } from "tap";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { run } from "../run.js";
@@ -39,7 +39,7 @@ const EVENTS = [
   .map((e) => JSON.stringify(e))
   .join("\n");
 
-function workspace(t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+function workspace(t: Test): string {
   return t.testdir({
     policies: { "lab.policy": MESH_POLICY, "detect.policy": DETECT, "access.policy": ACCESS },
     "nodes.json": JSON.stringify(fixtureInventory()),

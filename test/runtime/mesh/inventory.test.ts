@@ -46,5 +46,8 @@ t.test("at most MAX_PROBLEMS problems, in inventory order", async (t) => {
   if (!r.ok) {
     t.equal(r.problems.length, MAX_PROBLEMS);
     t.equal(problemText(r.problems[0]!), 'node "n0" field public_key: is required');
+    t.equal(r.omitted, 80 - MAX_PROBLEMS, "and how many more there were");
   }
+  const few = parseInventory([{ id: "n0", tags: [] }]);
+  t.equal(!few.ok && few.omitted, 0);
 });

@@ -163,8 +163,12 @@ export function chooseMesh(meshes: readonly CompiledMesh[], input: Record<string
   const want = hasOwn.call(input, "mesh") ? input["mesh"] : undefined;
   if (want !== undefined) {
     if (typeof want !== "string") return `input field \`mesh\` must be a string, found ${typeName(want)}`;
-    const m = meshes.find((x) => x.name === want || x.id === want);
-    return m ?? quotingError((found) => `no mesh named ${found} is loaded`, JSON.stringify(want), null);
+    // An id names one block; a name may be shared by blocks of different packages: then it names none.
+    const named = meshes.filter((x) => x.name === want);
+    const m = meshes.find((x) => x.id === want) ?? (named.length === 1 ? named[0] : undefined);
+    if (m !== undefined) return m;
+    if (named.length > 1) return `several meshes are named ${JSON.stringify(want)} (${named.map((x) => x.id).join(", ")}); name one by id in the input's \`mesh\` field`;
+    return quotingError((found) => `no mesh named ${found} is loaded`, JSON.stringify(want), null);
   }
   if (meshes.length === 1) return meshes[0]!;
   if (meshes.length === 0) return "no mesh block is loaded";

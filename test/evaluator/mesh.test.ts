@@ -99,6 +99,13 @@ t.test("which mesh: the only one, or the one named", async (t) => {
   t.equal(mesh(two, { kind: "mesh", mesh: "lab", node }).decision, "admit");
   t.equal(mesh(two, { kind: "mesh", mesh: "other/lab", node }).mesh, "lab");
   t.match(mesh(two, { kind: "mesh", mesh: "nope", node }).errors[0]!.message, 'no mesh named "nope" is loaded');
+  // Two packages' meshes share a name: the name chooses neither (the first loaded was taken).
+  const twins = evaluator([POLICY, `package other\nmesh "lab" {\n  network "10.0.0.0/8"\n  when true\n}`, `package third\nmesh "lab" {\n  network "10.0.0.0/8"\n  when false\n}`], { risk: store, clock: () => NOW });
+  const ambiguous = mesh(twins, { kind: "mesh", mesh: "lab", node });
+  t.equal(ambiguous.decision, "reject");
+  t.match(ambiguous.errors[0]!.message, 'several meshes are named "lab" (other/lab, third/lab); name one by id');
+  t.equal(mesh(twins, { kind: "mesh", mesh: "third/lab", node }).decision, "reject", "by id: that block (when false)");
+  t.equal(mesh(twins, { kind: "mesh", mesh: "other/lab", node }).decision, "admit");
   const none = evaluator(`allow "x" { when true }`);
   t.match(mesh(none, { kind: "mesh", node }).errors[0]!.message, "no mesh block is loaded");
 });

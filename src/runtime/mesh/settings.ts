@@ -52,8 +52,13 @@ export function meshSettings(files: readonly PolicyFile[], name?: string): MeshS
   const blocks = meshBlocks(files);
   let chosen: { file: PolicyFile; block: MeshBlock } | undefined;
   if (name !== undefined) {
-    chosen = blocks.find((b) => b.block.name === name || ruleId(b.file, b.block) === name);
-    if (!chosen) return `no mesh named ${JSON.stringify(name)} is loaded`;
+    // An id names one block; a name may be shared by blocks of different packages.
+    const named = blocks.filter((b) => b.block.name === name);
+    chosen = blocks.find((b) => ruleId(b.file, b.block) === name) ?? (named.length === 1 ? named[0] : undefined);
+    if (!chosen) {
+      if (named.length > 1) return `several meshes are named ${JSON.stringify(name)} (${named.map((b) => ruleId(b.file, b.block)).join(", ")}); choose one by id with --mesh`;
+      return `no mesh named ${JSON.stringify(name)} is loaded`;
+    }
   } else if (blocks.length === 1) chosen = blocks[0];
   else if (blocks.length === 0) return "no mesh block is loaded";
   else return `several meshes are loaded (${blocks.map((b) => b.block.name).join(", ")}); choose one with --mesh`;

@@ -5,7 +5,8 @@
  * plan cannot be made.
  */
 import t from "tap";
-import { compile } from "../../../src/engine.js";
+import { compile, Engine } from "../../../src/engine.js";
+import { SourceText } from "../../../src/parser/span.js";
 import { MemoryRiskStore } from "../../../src/evaluator/stores.js";
 import { MeshTopology, planMesh, type MeshPlan } from "../../../src/runtime/mesh/plan.js";
 import { planToJson } from "../../../src/runtime/mesh/plan-json.js";
@@ -133,6 +134,13 @@ t.test("no plan without a clean policy set and one mesh", async (t) => {
   const two = compile('mesh "a" {\n  network "100.64.0.0/16"\n}\nmesh "b" {\n  network "100.65.0.0/16"\n  when node.tags contains "x"\n}\n', { file: "two.policy" });
   t.equal(planMesh(two, [], { time: PLAN_TIME }), "several meshes are loaded (a, b); choose one with --mesh");
   t.equal(planMesh(two, [], { time: PLAN_TIME, mesh: "c" }), 'no mesh named "c" is loaded');
+  const twins = new Engine(
+    [new SourceText("p.policy", 'package p\nmesh "m" {\n  network "100.64.0.0/16"\n}\n'), new SourceText("q.policy", 'package q\nmesh "m" {\n  network "100.65.0.0/16"\n}\n')],
+    [],
+  );
+  t.equal(planMesh(twins, [], { time: PLAN_TIME, mesh: "m" }), 'several meshes are named "m" (p/m, q/m); choose one by id with --mesh');
+  const q = planMesh(twins, [], { time: PLAN_TIME, mesh: "q/m" });
+  t.equal(typeof q === "string" ? q : q.settings.id, "q/m", "by id: that block");
   const b = planMesh(two, [node("n1", ["x"]), node("n2", ["y"])], { time: PLAN_TIME, mesh: "b" });
   if (typeof b === "string") throw new Error(b);
   t.same(b.nodes.map((n) => n.id), ["n1"], "admission of the mesh that was named");

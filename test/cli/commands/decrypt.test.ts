@@ -14,6 +14,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { run } from "../run.js";
 import { Keyring, SecretKey, collectBytes, sealEnvelope, sealStream } from "../../../src/index.js";
+import { INTERRUPTS } from "../../support/interrupts.js";
 
 const POLICY = 'package t\nencryption "any" {\n  require aad ["tenant_id"]\n}\n';
 const ATTRS = JSON.stringify({ tenant_id: "acme" });
@@ -215,11 +216,7 @@ t.test("--attrs naming an attribute the file does not bind refuses (streams and 
 
 t.test("interrupted (SIGINT, SIGTERM, SIGHUP) while writing: the half-written plaintext is removed, exit 128+n", async (t) => {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-  for (const [signal, want] of [
-    ["SIGINT", 130],
-    ["SIGTERM", 143],
-    ["SIGHUP", 129],
-  ] as const) {
+  for (const [signal, want] of INTERRUPTS) {
     const cwd = t.testdir(FIXTURE);
     await setup(cwd);
     const enc = await encrypted(cwd, Uint8Array.from(randomBytes(200)));

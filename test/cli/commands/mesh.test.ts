@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { run } from "../run.js";
 import { fixtureInventory, keyFor, MESH_POLICY, node } from "../../support/mesh-fixture.js";
 import type { PlanJson } from "../../../src/runtime/mesh/plan-json.js";
+import { INTERRUPTS } from "../../support/interrupts.js";
 
 const TIME = "2026-01-10T00:00:00Z";
 
@@ -182,11 +183,7 @@ t.test("text output escapes control characters from the inventory, the policy an
 
 t.test("mesh keys gen --out interrupted while writing: no temporary key file stays, exit 128+n", async (t) => {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-  for (const [signal, want] of [
-    ["SIGINT", 130],
-    ["SIGTERM", 143],
-    ["SIGHUP", 129],
-  ] as const) {
+  for (const [signal, want] of INTERRUPTS) {
     const cwd = t.testdir({}); // inside the repository, so `--import tsx` resolves
     const child = spawn(
       process.execPath,

@@ -21,6 +21,7 @@ import { lintDuplicateConditions } from "./lint-duplicate-conditions.js";
 import { lintMeshConnect } from "./lint-mesh-connect.js";
 import { lintNeverApplies } from "./lint-never-applies.js";
 import { lintAllowWithoutWhen, lintMfaWindow, lintUnusedConsts, lintUntaggedRules } from "./lint-rules.js";
+import { lintMeshNetwork } from "./lint-mesh-network.js";
 import { checkMesh } from "./mesh.js";
 import { checkNames } from "./names.js";
 import { checkRuleIds } from "./rule-ids.js";
@@ -64,6 +65,7 @@ const LINT_PASSES: Pass[] = [
   ["unused consts", lintUnusedConsts],
   ["mfa window", lintMfaWindow],
   ["mesh connect", lintMeshConnect],
+  ["mesh network", lintMeshNetwork],
   ["untagged rules", lintUntaggedRules],
   ["duplicate conditions", lintDuplicateConditions],
 ];

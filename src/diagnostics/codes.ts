@@ -76,6 +76,7 @@ export const CODES = {
   SP3006: { severity: "warning", message: "rule `{name}` has no `tags`, but this file maps other rules to compliance controls", summary: "An untagged rule in a file that tags the others." },
   SP3007: { severity: "warning", message: "rule `{name}` has the same conditions as `{other}`", summary: "Two rules of the same effect with identical conditions (an allow rule's `require`s and a mesh's network count)." },
   SP3008: { severity: "warning", message: "`lint:ignore {code}` silences nothing", summary: "A lint:ignore directive naming an unknown code or matching no warning." },
+  SP3009: { severity: "warning", message: "mesh `{mesh}` network {network} is not private address space", summary: "A mesh network outside 10/8, 172.16/12, 192.168/16, 100.64/10 or fc00::/7: nodes would get public addresses and route them into the tunnel." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -43,6 +43,24 @@ runCases(t, [
     ],
   },
   {
+    name: "SP3009 a mesh network outside private space; private ones (and an invalid one, SP2023's) say nothing",
+    lint: true,
+    text:
+      `mesh "a" {\n  network "0.0.0.0/0"\n  when node.attested\n}\n` +
+      `mesh "b" {\n  network "8.8.0.0/16"\n  when node.attested\n}\n` +
+      `mesh "c" {\n  network "100.64.0.0/10"\n  when node.attested\n}\n` +
+      `mesh "d" {\n  network "10.1.0.0/16"\n  when node.attested\n}\n` +
+      `mesh "e" {\n  network "172.32.0.0/16"\n  when node.attested\n}\n` +
+      `mesh "f" {\n  network "fd12:3456::/48"\n  when node.attested\n}\n` +
+      `mesh "g" {\n  network "100.0.0.0/8"\n  when node.attested\n}\n`,
+    want: [
+      { at: "SP3009@2:11-2:22", message: "mesh `a` network 0.0.0.0/0 is not private address space", hint: "100.64.0.0/10" },
+      { at: "SP3009@6:11-6:23", message: "mesh `b` network 8.8.0.0/16" },
+      { at: "SP3009@18:11-18:26", message: "mesh `e` network 172.32.0.0/16" },
+      { at: "SP3009@26:11-26:24", message: "mesh `g` network 100.0.0.0/8" },
+    ],
+  },
+  {
     name: "SP3005 connect naming a tag no when admits",
     lint: true,
     text:
@@ -170,11 +188,11 @@ runCases(t, [
     name: "SP3008 a directive that silences nothing, or names an unknown or non-lint code",
     lint: true,
     text:
-      `# lint:ignore SP3003\nconst used = 1\n# lint:ignore SP3999, SP2001 -- not a lint code\n` +
+      `# lint:ignore SP3003\nconst used = 1\n# lint:ignore SP3990, SP2001 -- not a lint code\n` +
       `deny "a" {\n  when principal.n == used\n}\n# lint:ignore SP3001\n\nallow "b" {\n  when action == "x"\n}\n# lint:ignore\nconst x = 1\n`,
     want: [
       { at: "SP3008@1:15-1:21", message: "`lint:ignore SP3003` silences nothing", hint: "no SP3003 warning on the rule or line below" },
-      { at: "SP3008@3:15-3:21", hint: "`SP3999` is not a lint code" },
+      { at: "SP3008@3:15-3:21", hint: "`SP3990` is not a lint code" },
       { at: "SP3008@3:23-3:29", hint: "`SP2001` is an error, not a lint warning" },
       { at: "SP3008@7:15-7:21", message: "SP3001" },
       { at: "SP3008@12:1-12:14", hint: "name the lint codes" },

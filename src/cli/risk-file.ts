@@ -1,5 +1,5 @@
 /**
- * `--risk FILE` (eval, mesh plan/verify/graph) and `detect --risk-out FILE`:
+ * `--risk FILE` (eval, mesh plan/verify/graph, detect) and `detect --risk-out FILE`:
  * the risk store behind `risk()` and `quarantined()` on the command line, as
  * a snapshot file (src/runtime/risk-snapshot.ts). Without `--risk` those
  * verbs read an empty store: nobody is quarantined, every risk is 0.

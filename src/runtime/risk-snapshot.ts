@@ -1,9 +1,10 @@
 /**
  * A risk store's state as JSON, so the loop closes on the command line too:
  * `swarm-policy detect --risk-out FILE` writes what its `then risk` and
- * `then quarantine` left in force, and `--risk FILE` on `eval` and the mesh
- * verbs reads it into the store behind `risk()` and `quarantined()` (without
- * it they read an empty store: nobody is quarantined). Format (docs/siem.md
+ * `then quarantine` left in force, and `--risk FILE` on `eval`, the mesh
+ * verbs and `detect` itself reads it into the store behind `risk()` and
+ * `quarantined()` (without it they read an empty store: nobody is
+ * quarantined). Format (docs/siem.md
  * "Risk snapshots"):
  *
  *   { "version": 1, "taken_at": "2026-03-10T09:12:00.000Z",

@@ -15,7 +15,7 @@
 import type { Command } from "commander";
 import { createReadStream } from "node:fs";
 import { loadEngineOrReport } from "../engine.js";
-import { writeRiskSnapshot } from "../risk-file.js";
+import { readRiskOption, writeRiskSnapshot } from "../risk-file.js";
 import { MemoryRiskStore } from "../../evaluator/stores.js";
 import { CliError, type CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
@@ -93,6 +93,7 @@ export function register(program: Command, cli: CliContext): void {
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
     .requiredOption("-e, --events <file>", "JSONL events file, or - for standard input")
     .option("--lateness <duration>", "how far behind the newest event time an event may arrive and still be grouped", "0s")
+    .option("--risk <file>", "start from this risk snapshot (what risk() and quarantined() read; --risk-out then writes it with this run's raises)")
     .option("--risk-out <file>", "when the stream ends, write what `then risk` / `then quarantine` raised (a snapshot for --risk)")
     .addHelpText(
       "after",
@@ -101,7 +102,7 @@ export function register(program: Command, cli: CliContext): void {
         "  $ tail -f events.jsonl | swarm-policy detect policies/ --events - --lateness 30s\n",
     )
     .action(
-      cli.action(async (paths: string[], opts: { events: string; lateness?: string; riskOut?: string }) => {
+      cli.action(async (paths: string[], opts: { events: string; lateness?: string; risk?: string; riskOut?: string }) => {
         const allowedLatenessMs = parseLateness(opts.lateness);
         const sources = await readPolicySources(cli, paths);
         const engine = loadEngineOrReport(cli, sources);
@@ -112,7 +113,7 @@ export function register(program: Command, cli: CliContext): void {
         const note = (text: string) => {
           if (reported.length < MAX_REPORTED) reported.push(text);
         };
-        const store = new MemoryRiskStore();
+        const store = (await readRiskOption(cli, opts.risk)) ?? new MemoryRiskStore();
         const detector = engine.detector({
           risk: store,
           allowedLatenessMs,

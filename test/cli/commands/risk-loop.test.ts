@@ -67,6 +67,29 @@ t.test("detect --risk-out, then mesh plan --risk: the quarantined node is reject
   t.notMatch(later.stdout, /rejected g1/, "after the quarantine lapses, g1 is admitted again");
 });
 
+t.test("detect --risk carries a snapshot into the next run: its rules read it, and --risk-out adds this run's raises", async (t) => {
+  const cwd = workspace(t);
+  writeFileSync(path.join(cwd, "policies", "seen.policy"), `package lab.seen\ndetect "login-on-quarantined-host" {\n  severity high\n  where event.action == "login" and quarantined(host.name)\n}\n`);
+  writeFileSync(
+    path.join(cwd, "later.jsonl"),
+    [
+      { "@timestamp": "2026-01-10T00:10:00Z", event: { action: "login" }, host: { name: "g1" }, user: { name: "bo" } },
+      { "@timestamp": "2026-01-10T00:11:00Z", event: { action: "tamper" }, host: { name: "d1" } },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join("\n") + "\n",
+  );
+  t.equal((await run(["detect", "policies", "--events", "events.jsonl", "--risk-out", "r1.json"], { cwd })).code, 0);
+  const alone = await run(["detect", "policies", "--events", "later.jsonl"], { cwd });
+  t.notMatch(alone.stdout, /login-on-quarantined-host/, "without the snapshot g1 is not quarantined");
+  const chained = await run(["detect", "policies", "--events", "later.jsonl", "--risk", "r1.json", "--risk-out", "r2.json"], { cwd });
+  t.equal(chained.code, 0, chained.stderr);
+  t.match(chained.stdout, /"rule":"login-on-quarantined-host"/, "the quarantine from the first run is read");
+  const snap = JSON.parse(readFileSync(path.join(cwd, "r2.json"), "utf8")) as { quarantines: { id: string }[]; raises: { id: string }[] };
+  t.same(snap.quarantines.map((q) => q.id), ["d1", "g1"], "both runs' quarantines");
+  t.same(snap.raises.map((r) => r.id), ["ann"]);
+});
+
 t.test("eval --risk: a user the SIEM raised is denied until the raise lapses", async (t) => {
   const cwd = workspace(t);
   t.equal((await run(["detect", "policies", "--events", "events.jsonl", "--risk-out", "risk.json"], { cwd })).code, 0);

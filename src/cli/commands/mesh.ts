@@ -11,10 +11,8 @@
  * Exit codes: 0 ok; 1 policy errors, drift; 2 bad usage or unreadable input.
  */
 import { Option, type Command } from "commander";
-import { readFile } from "node:fs/promises";
 import {
   defaultRenderOptions,
-  displayPath,
   generateKeyPair,
   meshInventoryProblemText,
   parseMeshInventory,
@@ -36,7 +34,7 @@ import {
 import { loadEngineOrReport } from "../engine.js";
 import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
 import { CliError, type CliContext } from "../context.js";
-import { jsonSyntaxProblem } from "../json-syntax.js";
+import { readJsonFile, readText } from "../json-input.js";
 import { withCryptoErrors } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
 
@@ -54,29 +52,9 @@ interface PlanningOptions {
   risk?: string;
 }
 
-async function readText(cli: CliContext, where: string, what: string): Promise<string> {
-  try {
-    return where === "-" ? await cli.io.readStdin() : await readFile(cli.resolve(where), "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (err as Error).message;
-    throw new CliError(`cannot read ${what} ${where}: ${why}`);
-  }
-}
-
 /** Read and validate the inventory; every problem is one line naming node and field (exit 2). */
 async function readInventory(cli: CliContext, file: string): Promise<MeshInventoryNode[]> {
-  let text = await readText(cli, file, "inventory");
-  // A leading byte-order mark is dropped, as for policy files and eval inputs.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const name = file === "-" ? "(stdin)" : displayPath(cli.resolve(file), { cwd: cli.io.cwd });
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    const at = jsonSyntaxProblem(text);
-    throw new CliError(at ? `inventory ${name}:${at.line}:${at.column}: not valid JSON: ${at.message}` : `inventory ${name} is not valid JSON: ${(err as Error).message}`);
-  }
+  const { value: data, name } = await readJsonFile(cli, file, "inventory");
   const r = parseMeshInventory(data);
   if (!r.ok) {
     const lines = r.problems.map((p) => `${name}: ${meshInventoryProblemText(p)}`);

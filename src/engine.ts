@@ -12,9 +12,15 @@
  * after the other, where "file" is the path relative to the directory all
  * the sources share. The same files with the same text give the same
  * version whatever order they were read in and wherever the tree is checked
- * out, so replicas behind a load balancer agree on it.
+ * out, so replicas behind a load balancer agree on it. The JSON Schema
+ * files the policies declare decide too (an input a schema refuses is
+ * denied), so their texts follow, sorted by path relative to that same
+ * directory, each as `["schema","path","text"]`; a set without schemas
+ * hashes its sources alone.
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
 import { SourceText } from "./parser/span.js";
 import { analyze, readSources, type ReadError } from "./load.js";
@@ -68,8 +74,15 @@ export class Engine {
 
   /** @internal Use loadPolicies() or compile(). */
   constructor(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}) {
-    this.version = policyVersion(sources);
-    const analyzed = analyze(sources, { lint: options.lint ?? false });
+    // The schema texts the checker compiles are the ones hashed (read once, here).
+    const schemaTexts = new Map<string, string>();
+    const readFile = (abs: string): string => {
+      const text = readFileSync(abs, "utf8");
+      schemaTexts.set(abs, text);
+      return text;
+    };
+    const analyzed = analyze(sources, { lint: options.lint ?? false, readFile });
+    this.version = policyVersion(sources, [...schemaTexts].map(([file, text]) => ({ file, text })));
     this.diagnostics = analyzed.diagnostics;
     this.loadErrors = [...loadErrors];
     this.files = analyzed.files;
@@ -146,8 +159,12 @@ function collectIds(files: readonly PolicyFile[]): string[] {
   }
 }
 
-/** sha256 hex of sources sorted by file name (see the top of this file). */
-export function policyVersion(sources: readonly { file: string; text: string }[]): string {
+/**
+ * sha256 hex of sources sorted by file name, then of the schema files they
+ * declare (`schemas`: absolute paths as the checker resolved them), sorted
+ * by path relative to the sources' common directory (see the top of this file).
+ */
+export function policyVersion(sources: readonly { file: string; text: string }[], schemas: readonly { file: string; text: string }[] = []): string {
   const names = sources.map((s) => s.file.split(/[\\/]/));
   let common = names.length > 0 ? names[0]!.length - 1 : 0;
   for (const parts of names) {
@@ -155,10 +172,22 @@ export function policyVersion(sources: readonly { file: string; text: string }[]
     for (let i = 0; i < common; i++) if (parts[i] !== names[0]![i]) common = i;
   }
   const relative = sources.map((s, i) => ({ file: names[i]!.slice(common).join("/"), text: s.text }));
-  relative.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  relative.sort(byFile);
   const h = createHash("sha256");
   for (const s of relative) h.update(JSON.stringify([s.file, s.text]));
+  if (schemas.length > 0) {
+    const dir = names.length > 0 ? names[0]!.slice(0, common) : [];
+    // ["", "srv", "policies"] is /srv/policies; [""] alone is the root.
+    const base = dir.length > 0 && dir[0] === "" ? path.resolve("/", ...dir.slice(1)) : path.resolve(dir.join("/") || ".");
+    const rel = schemas.map((s) => ({ file: path.relative(base, path.resolve(s.file)).split(path.sep).join("/"), text: s.text }));
+    rel.sort(byFile);
+    for (const s of rel) h.update(JSON.stringify(["schema", s.file, s.text]));
+  }
   return h.digest("hex");
+}
+
+function byFile(a: { file: string }, b: { file: string }): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
 }
 
 /**

@@ -136,6 +136,39 @@ t.test("input schemas: validated by default, a violation is a clear error", asyn
   t.equal((off.evaluate({ principal: { id: "alice" }, action: "read", resource: {}, extra: 1 }) as AccessDecision).decision, "allow");
 });
 
+t.test("version: the schema files a set declares are part of it; a schema change is a new version", async (t) => {
+  // Two checkouts of the same tree: policies/ with the schema beside it in schemas/.
+  const make = (schemaText: string) => {
+    const root = mkdtempSync(path.join(tmpdir(), "sp-version-"));
+    mkdirSync(path.join(root, "policies"));
+    mkdirSync(path.join(root, "schemas"));
+    writeFileSync(path.join(root, "schemas", "access.schema.json"), schemaText);
+    writeFileSync(path.join(root, "policies", "a.policy"), `schema access "../schemas/access.schema.json"\nallow "r" { when principal.id == "alice" }\n`);
+    writeFileSync(path.join(root, "policies", "b.policy"), `allow "w" { when action == "write" }\n`);
+    return path.join(root, "policies");
+  };
+  const loose = JSON.stringify({ type: "object" });
+  const strict = JSON.stringify({ type: "object", properties: { principal: { type: "object", properties: { id: { type: "string" } } } } });
+  const [one, two, changed] = await Promise.all([make(loose), make(loose), make(strict)].map((dir) => loadPolicies(dir)));
+  for (const e of [one!, two!, changed!]) t.same(e.diagnostics, []);
+  t.equal(one!.version, two!.version, "the same files give the same version wherever they are checked out");
+  t.not(changed!.version, one!.version, "a changed schema is another version");
+  const input = { principal: { id: 7 }, action: "write", resource: {} };
+  t.equal((one!.evaluate(input) as AccessDecision).decision, "allow");
+  const refused = changed!.evaluate(input) as AccessDecision;
+  t.equal(refused.decision, "deny", "the schema decides: so the version must say which one");
+  t.equal(refused.version, changed!.version);
+  // The formula: sources as before, then ["schema", path relative to the sources' directory, text].
+  const sources = [
+    { file: "/x/policies/a.policy", text: `schema access "../schemas/access.schema.json"\nallow "r" { when principal.id == "alice" }\n` },
+    { file: "/x/policies/b.policy", text: `allow "w" { when action == "write" }\n` },
+  ];
+  t.equal(one!.version, policyVersion(sources, [{ file: "/x/schemas/access.schema.json", text: loose }]));
+  t.not(policyVersion(sources), one!.version, "without the schema the version differs");
+  const bare = compile(GOOD, { file: "app.policy" });
+  t.equal(bare.version, policyVersion([{ file: "app.policy", text: GOOD }], []), "a set without schemas hashes its sources alone");
+});
+
 t.test("options: clock, risk store, closures only", async (t) => {
   const e = compile(`allow "night" { when hour(now) < 6 and risk(principal.id) < 50 }`, {
     clock: () => Date.parse("2026-01-01T03:00:00Z"),

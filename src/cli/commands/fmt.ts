@@ -4,6 +4,7 @@
  * rewrite them in place (--write, atomically). A file with syntax errors is
  * reported on stderr, left untouched, and makes the exit code 1.
  */
+import { access, constants, stat } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import { displayPath, format, hasErrors, renderText, shouldColor, writeFileAtomic, type Diagnostic, type SourceText } from "../../index.js";
 import type { CliContext } from "../context.js";
@@ -64,6 +65,11 @@ async function runFmt(cli: CliContext, paths: string[], opts: FmtOptions): Promi
       }
     } else if (opts.write) {
       if (!result.changed) continue;
+      const readOnly = await readOnlyReason(src.file);
+      if (readOnly !== undefined) {
+        failures.push(`cannot write ${shown}: ${readOnly}`);
+        continue;
+      }
       try {
         await writeFileAtomic(src.file, result.output, { followSymlinks: true }); // a policy reached through a link stays a link
         io.stdout(`${shown}\n`);
@@ -80,4 +86,23 @@ async function runFmt(cli: CliContext, paths: string[], opts: FmtOptions): Promi
   for (const line of failures) io.stderr(`swarm-policy: ${line}\n`);
   if (failures.length > 0) return 2;
   return broken.length > 0 || unformatted > 0 ? 1 : 0;
+}
+
+/**
+ * Why `file` must not be rewritten in place, or undefined. The atomic write
+ * replaces the file by renaming over it, which needs only the directory's
+ * permission: without this check a file its owner made read-only (no write
+ * bit for anyone, or not writable by us) would be replaced silently, where an
+ * editor or `gofmt -w` would stop. Root is held to the mode bits too.
+ */
+async function readOnlyReason(file: string): Promise<string | undefined> {
+  try {
+    const st = await stat(file);
+    if ((st.mode & 0o222) === 0) return `read-only (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")}); make it writable to format it in place`;
+    await access(file, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS" ? "permission denied" : e.message;
+  }
 }

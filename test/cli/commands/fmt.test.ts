@@ -54,6 +54,19 @@ t.test("--write replaces changed files atomically, keeps their mode, names them"
   t.equal(again.code, 0, "formatted now");
 });
 
+t.test("--write refuses a read-only file: it stays as it was, the others are written, exit 2", async (t) => {
+  const cwd = t.testdir({ d: { "ro.policy": POLICIES.unformatted, "u.policy": POLICIES.unformatted } });
+  const ro = path.join(cwd, "d/ro.policy");
+  chmodSync(ro, 0o444);
+  const r = await run(["fmt", "--write", "d"], { cwd });
+  t.equal(r.code, 2);
+  t.equal(r.stdout, "d/u.policy\n", "the writable file is written and named");
+  t.match(r.stderr, "swarm-policy: cannot write d/ro.policy: read-only (mode 0444); make it writable to format it in place");
+  t.equal(readFileSync(ro, "utf8"), POLICIES.unformatted, "the read-only file is unchanged");
+  t.equal(statSync(ro).mode & 0o777, 0o444);
+  t.equal(readFileSync(path.join(cwd, "d/u.policy"), "utf8"), formatted);
+});
+
 t.test("a file with syntax errors is reported, left untouched, exit 1", async (t) => {
   const cwd = t.testdir({ d: { "broken.policy": POLICIES.syntaxError, "u.policy": POLICIES.unformatted } });
   for (const mode of [[], ["--check"], ["--write"]]) {

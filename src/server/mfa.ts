@@ -5,12 +5,14 @@
  * security events (`mfa-verify`, `mfa-lockout`, ECS-style, never a code or
  * a secret) go through the served set's correlation engine like any event,
  * so `detect` rules see MFA failures; the alerts they raise are stored.
+ * Names that are not enrolled are counted and locked like enrolled ones (in
+ * a bounded store of their own), so no answer reveals who is enrolled.
  *
  * Secret sources: the keyring's enrolments (`KeyringEnrollments`, what
  * `swarm-policy mfa enroll` writes; the serve verb opens it) or any
  * `TotpSecretSource`, e.g. an in-memory map in tests.
  */
-import { MfaVerifier, type MfaEvent, type TotpSecretSource } from "../index.js";
+import { MemoryLockoutStore, MfaVerifier, type MfaEvent, type TotpSecretSource } from "../index.js";
 
 export interface MfaSetup {
   secrets: TotpSecretSource;
@@ -23,6 +25,17 @@ export interface MfaSetup {
 /** What the route calls. */
 export type MfaService = Pick<MfaVerifier, "verify">;
 
+/** Records of made-up user names kept at most (LRU); about 100 bytes each. */
+export const UNENROLLED_LOCKOUT_RECORDS = 100_000;
+
 export function createMfaService(setup: MfaSetup): MfaService {
-  return new MfaVerifier({ secrets: setup.secrets, onEvent: setup.onEvent, ...(setup.clock ? { clock: setup.clock } : {}) });
+  const clock = setup.clock ?? Date.now;
+  return new MfaVerifier({
+    secrets: setup.secrets,
+    onEvent: setup.onEvent,
+    clock,
+    // The route answers "invalid" for a user who is not enrolled; locking such names like enrolled
+    // ones keeps the fifth failure's retry_after_seconds and the 429 from telling who is enrolled.
+    unenrolledLockout: new MemoryLockoutStore(clock, { maxRecords: UNENROLLED_LOCKOUT_RECORDS }),
+  });
 }

@@ -112,3 +112,21 @@ t.test("a failing secret store is a 500, never a success; no source is a 501", a
   t.equal(n.status, 501);
   t.equal(n.json.error.code, "mfa_not_configured");
 });
+
+t.test("lockout does not tell enrolled users from others: an unknown user is locked after as many failures", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const { url } = await start(t, [dir], { mfaSecrets: memorySecrets(SECRETS), clock: () => NOW });
+  const bad = codeFor("alice") === "000000" ? "111111" : "000000";
+  const answersFor = async (user: string) => {
+    const out = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await call(url, "/v1/mfa/verify", { body: { user, code: bad } });
+      out.push({ status: r.status, json: r.json, retryAfter: r.headers["retry-after"] });
+    }
+    return out;
+  };
+  const enrolled = await answersFor("alice");
+  const unknown = await answersFor("mallory");
+  t.equal(enrolled[5]!.status, 429, "the enrolled user is locked");
+  t.same(unknown, enrolled, "the same answers, status and Retry-After for a user who is not enrolled");
+});

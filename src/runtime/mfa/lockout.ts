@@ -105,15 +105,24 @@ export function beginAttempt(
   return { state: next, locked: false, lockedNow: next.lockedUntil > now };
 }
 
-/** In-process default; drops records past their `forgetAt` lazily as it is used. */
+/**
+ * In-process default; drops records past their `forgetAt` lazily as it is used.
+ * With `maxRecords`, a new record beyond that many evicts the oldest one first:
+ * for records of names anyone may make up (MfaVerifier `unenrolledLockout`),
+ * never for enrolled users, whose locks must not be evicted.
+ */
 export class MemoryLockoutStore implements LockoutStore {
   readonly #records = new Map<string, LockoutState>();
   readonly #now: () => number;
+  readonly #maxRecords: number;
   #updatesSincePrune = 0;
 
   /** `now` returns ms since the epoch; injectable for tests. */
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, options: { maxRecords?: number } = {}) {
     this.#now = now;
+    const max = options.maxRecords ?? Infinity;
+    if (!(max === Infinity || (Number.isInteger(max) && max >= 1))) throw new RangeError("maxRecords must be an integer of at least 1");
+    this.#maxRecords = max;
   }
 
   async get(user: string): Promise<LockoutState | undefined> {
@@ -125,7 +134,15 @@ export class MemoryLockoutStore implements LockoutStore {
     // Synchronous between read and write: no other update can interleave.
     const next = change(this.#records.get(user));
     if (next === undefined) this.#records.delete(user);
-    else this.#records.set(user, next);
+    else if (this.#maxRecords === Infinity) this.#records.set(user, next);
+    else {
+      // Re-inserted on every update, so the Map's insertion order is least recently updated first.
+      if (!this.#records.delete(user) && this.#records.size >= this.#maxRecords) {
+        this.prune();
+        if (this.#records.size >= this.#maxRecords) this.#records.delete(this.#records.keys().next().value as string);
+      }
+      this.#records.set(user, next);
+    }
     return next;
   }
 

@@ -3,7 +3,8 @@
  *
  * 1. The user name must be one (enrollments.ts `checkUserName`) and
  *    enrolled; otherwise a failure ("invalid" / "not-enrolled") that touches
- *    no store.
+ *    no store, unless `unenrolledLockout` is given: then a name that is not
+ *    enrolled is counted and locked there like an enrolled one.
  * 2. Lockout (lockout.ts `beginAttempt`, one atomic store update): a locked
  *    user is refused without the code being looked at; otherwise the attempt
  *    is counted as a failure up front, so parallel guesses all count.
@@ -34,6 +35,16 @@ export interface MfaVerifierOptions {
   readonly replay?: ReplayStore;
   /** Failure counters and locks; default in memory. */
   readonly lockout?: LockoutStore;
+  /**
+   * Counts the attempts for names that are not enrolled, with the same
+   * policy, so that a lock starting (`retryAfterMs`) and `locked` answer
+   * alike for enrolled users and made-up names: a caller that maps
+   * "not-enrolled" to "invalid" then reveals nobody (the server). Anyone
+   * may make names up, so give it a store of its own, bounded
+   * (`new MemoryLockoutStore(clock, { maxRecords })`). Default: none, and
+   * a name that is not enrolled touches no store.
+   */
+  readonly unenrolledLockout?: LockoutStore;
   /** Failures before a lock, lock lengths (docs/mfa.md "Lockout"). */
   readonly lockoutPolicy?: Partial<LockoutPolicy>;
   /** Receives every security event. */
@@ -63,10 +74,13 @@ export interface VerifyOptions {
   readonly sourceIp?: string;
 }
 
+type Begun = { state: LockoutState | undefined; locked: boolean; lockedNow: boolean };
+
 export class MfaVerifier {
   readonly #secrets: TotpSecretSource;
   readonly #replay: ReplayStore;
   readonly #lockout: LockoutStore;
+  readonly #unenrolledLockout: LockoutStore | undefined;
   readonly #policy: Required<LockoutPolicy>;
   readonly #emit: SecurityEventSink;
   readonly #clock: () => number;
@@ -76,6 +90,7 @@ export class MfaVerifier {
     this.#clock = options.clock ?? Date.now;
     this.#replay = options.replay ?? new MemoryReplayStore(() => this.#clock() / 1000);
     this.#lockout = options.lockout ?? new MemoryLockoutStore(this.#clock);
+    this.#unenrolledLockout = options.unenrolledLockout;
     this.#policy = lockoutPolicy(options.lockoutPolicy);
     this.#emit = options.onEvent ?? (() => undefined);
   }
@@ -97,7 +112,11 @@ export class MfaVerifier {
     };
     try {
       const enrolled = await this.#secrets.secretFor(name);
-      if (enrolled === null) return failOnce("not-enrolled");
+      if (enrolled === null) {
+        if (this.#unenrolledLockout === undefined) return failOnce("not-enrolled");
+        const begun = await this.#begin(this.#unenrolledLockout, name, at);
+        return begun.locked ? failOnce("locked", { retryAfterMs: Math.max(0, begun.state!.lockedUntil - at) }) : this.#failed(name, begun, "not-enrolled", at, sourceIp, failOnce);
+      }
       try {
         return await this.#attempt(name, enrolled.secret, enrolled.totp, code, at, sourceIp, failOnce);
       } finally {
@@ -125,12 +144,7 @@ export class MfaVerifier {
     sourceIp: string | undefined,
     fail: (reason: MfaFailureReason, extra?: { failures?: number; retryAfterMs?: number }) => MfaVerifyResult,
   ): Promise<MfaVerifyResult> {
-    let begun: { state: LockoutState | undefined; locked: boolean; lockedNow: boolean } | undefined;
-    await this.#lockout.update(name, (current) => {
-      begun = beginAttempt(current, at, this.#policy);
-      return begun.state;
-    });
-    if (begun === undefined) throw new Error("lockout store did not apply the update");
+    const begun = await this.#begin(this.#lockout, name, at);
     if (begun.locked) return fail("locked", { retryAfterMs: Math.max(0, begun.state!.lockedUntil - at) });
 
     const verdict = await new TotpVerifier({ replay: this.#replay, totp }).verify(name, secret, code, Math.floor(at / 1000));
@@ -140,8 +154,31 @@ export class MfaVerifier {
       this.#emit(mfaVerifyEvent({ at, user: name, outcome: "success", ...(sourceIp === undefined ? {} : { sourceIp }) }));
       return { valid: true, user: name, verifiedAt, context: { mfa: { verified_at: verifiedAt } } };
     }
+    return this.#failed(name, begun, verdict.reason, at, sourceIp, fail);
+  }
+
+  /** Counts one attempt up front in `store` (lockout.ts `beginAttempt`, one atomic update). */
+  async #begin(store: LockoutStore, name: string, at: number): Promise<Begun> {
+    let begun: Begun | undefined;
+    await store.update(name, (current) => {
+      begun = beginAttempt(current, at, this.#policy);
+      return begun.state;
+    });
+    if (begun === undefined) throw new Error("lockout store did not apply the update");
+    return begun;
+  }
+
+  /** A counted failure: its event, and the lockout event when it started a lock. */
+  #failed(
+    name: string,
+    begun: Begun,
+    reason: MfaFailureReason,
+    at: number,
+    sourceIp: string | undefined,
+    fail: (reason: MfaFailureReason, extra?: { failures?: number; retryAfterMs?: number }) => MfaVerifyResult,
+  ): MfaVerifyResult {
     const state = begun.state!;
-    const result = fail(verdict.reason, { failures: state.failures, ...(begun.lockedNow ? { retryAfterMs: state.lockedUntil - at } : {}) });
+    const result = fail(reason, { failures: state.failures, ...(begun.lockedNow ? { retryAfterMs: state.lockedUntil - at } : {}) });
     if (begun.lockedNow) {
       this.#emit(mfaLockoutEvent({ at, user: name, failures: state.failures, lockedUntil: state.lockedUntil, ...(sourceIp === undefined ? {} : { sourceIp }) }));
     }

@@ -167,6 +167,30 @@ t.test("a user who is not enrolled: 'not-enrolled', no lockout record", async (t
   t.equal(s.events[0]!.event.reason, "not-enrolled");
 });
 
+t.test("with unenrolledLockout, a name that is not enrolled locks like an enrolled one (and only that store is touched)", async (t) => {
+  const lockout = new MemoryLockoutStore();
+  const unenrolledLockout = new MemoryLockoutStore();
+  const s = setup({ lockout, unenrolledLockout });
+  const answers = async (user: string) => {
+    const out = [];
+    for (let i = 0; i < 6; i++) out.push(await s.verifier.verify(user, "000000"));
+    return out;
+  };
+  const alice = await answers("alice");
+  const mallory = await answers("mallory");
+  t.same(alice.slice(4), [{ valid: false, reason: "invalid", retryAfterMs: 60_000 }, { valid: false, reason: "locked", retryAfterMs: 60_000 }]);
+  t.same(
+    mallory,
+    alice.map((a) => (a.valid === false && a.reason === "invalid" ? { ...a, reason: "not-enrolled" } : a)),
+    "the same lock, at the same failure, for the same time",
+  );
+  t.same([lockout.size, unenrolledLockout.size], [1, 1], "mallory's record is in the store of names that are not enrolled");
+  t.same(
+    s.events.filter((e) => (e.user as { name: string }).name === "mallory").map((e) => [e.event.action, e.event.reason]),
+    [...Array(5).fill(["mfa-verify", "not-enrolled"]), ["mfa-lockout", "5 consecutive failures"], ["mfa-verify", "locked"]],
+  );
+});
+
 t.test("lockout after 5 failures, back-off doubling to the cap; success resets", async (t) => {
   const s = setup({ lockoutPolicy: { maxFailures: 5, baseLockMs: 60_000, maxLockMs: 240_000 } });
   for (let i = 1; i <= 4; i++) t.same(await s.verifier.verify("alice", "000000"), { valid: false, reason: "invalid" }, `failure ${i}`);

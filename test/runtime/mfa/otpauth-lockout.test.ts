@@ -81,4 +81,10 @@ t.test("policy checks and the memory store", async (t) => {
   now = 10_001;
   store.prune();
   t.equal(store.size, 0, "forgotten records are pruned");
+
+  const bounded = new MemoryLockoutStore(() => now, { maxRecords: 2 });
+  for (const user of ["a", "b", "a", "c"]) await bounded.update(user, (s) => afterFailure(s, now, policy));
+  t.equal(bounded.size, 2, "at most maxRecords");
+  t.same([(await bounded.get("a"))?.failures, await bounded.get("b"), (await bounded.get("c"))?.failures], [2, undefined, 1], "the least recently updated goes first");
+  t.throws(() => new MemoryLockoutStore(() => now, { maxRecords: 0 }), RangeError);
 });

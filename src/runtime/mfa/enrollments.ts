@@ -58,11 +58,14 @@ export class MfaEnrollmentError extends Error {
 
 /**
  * The user name, when it is one: a string of 1 to 256 characters without
- * control characters (they would forge lines in logs and events); null otherwise.
+ * control characters (they would forge lines in logs and events) and
+ * without lone surrogates (as UTF-8 each becomes U+FFFD, so "x\ud800" and
+ * "x\ufffd" would hash to one secret file); null otherwise.
  */
 export function checkUserName(user: unknown): string | null {
   if (typeof user !== "string" || user.length === 0 || user.length > MAX_USER_LENGTH) return null;
-  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(user) ? null : user;
+  // With the u flag a surrogate pair is one code point, so \p{Cs} matches only lone halves.
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]|\p{Cs}/u.test(user) ? null : user;
 }
 
 export interface Enrollment {
@@ -148,7 +151,7 @@ export class KeyringEnrollments implements TotpSecretSource {
 
   #user(user: unknown): string {
     const name = checkUserName(user);
-    if (name === null) throw new MfaEnrollmentError("bad-user", "a user name is 1 to 256 characters without control characters");
+    if (name === null) throw new MfaEnrollmentError("bad-user", "a user name is 1 to 256 characters of valid Unicode without control characters");
     return name;
   }
 

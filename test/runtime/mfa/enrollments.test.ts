@@ -122,6 +122,10 @@ t.test("user names and TOTP settings are checked", async (t) => {
     ["del\u007f", false],
     ["csi\u009b", false],
     ["ls\u2028", false],
+    ["emoji \ud83d\ude00", true],
+    ["lone high \ud83d", false],
+    ["lone low \ude00", false],
+    ["\ude00\ud83d", false],
     [42, false],
     [null, false],
   ] as const) {
@@ -135,6 +139,17 @@ t.test("user names and TOTP settings are checked", async (t) => {
   await t.rejects(e.enroll("alice", { totp: { digits: 5 as 6 } }), RangeError);
   await t.rejects(e.enroll("alice", { totp: { period: 0 } }), RangeError);
   t.same(await readdir(path.join(r.dir)).then((n) => n.includes("mfa")), false, "nothing written for a refused enrolment");
+});
+
+t.test("names that are not valid Unicode are refused: as UTF-8 they would share one secret file", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  // A lone surrogate encodes as U+FFFD: "x\ud800", "x\udc00" and "x\ufffd" would hash to one file name.
+  await t.rejects(e.enroll("x\ud800"), { code: "bad-user" });
+  await e.enroll("x\ufffd");
+  t.equal(await e.isEnrolled("x\ufffd"), true);
+  const verifier = new MfaVerifier({ secrets: e });
+  t.same(await verifier.verify("x\udc00", "123456"), { valid: false, reason: "invalid" }, "not an error about x\ufffd's file");
 });
 
 t.test("end to end: enroll in a keyring, verify through MfaVerifier", async (t) => {

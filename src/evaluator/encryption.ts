@@ -17,7 +17,11 @@
  * - Audit (`data.encryption` present): every contributing rule's
  *   requirements are checked against `{ cipher, key_created_at, tee, aad }`,
  *   one violation per unmet requirement per rule. A missing or unreadable
- *   `key_created_at` is a violation when some rule limits key age.
+ *   `key_created_at` is a violation when some rule limits key age, and so
+ *   is one more than MAX_CLOCK_SKEW_MS after `now` (its age is unknown).
+ * - Every contributing rule requires the data to be encrypted: a rule that
+ *   names no cipher is met by either known cipher, never by data in the
+ *   clear (`cipher` missing) or under a cipher the runtime does not know.
  *   `compliant` is true when there are no violations and no errors.
  *   `data.encryption` that is not an object is an error (non-compliant).
  */
@@ -29,7 +33,8 @@ import type { ClauseTrace, DecisionError, EncryptionResult, NotApplied, RuleTrac
 import { formatDuration } from "./duration.js";
 import { msg, show } from "./messages.js";
 import { decisionError } from "./quoted-error.js";
-import { timeValueMs } from "./time.js";
+import { CIPHERS } from "../checker/encryption.js";
+import { MAX_CLOCK_SKEW_MS, timeValueMs } from "./time.js";
 import { EvalError, isObject, toJson, typeName, type ErrorSpan } from "./values.js";
 
 export interface ConditionClause {
@@ -193,8 +198,9 @@ function audit(
   const tee = own(actual, "tee");
   const aad = own(actual, "aad");
   for (const r of rules) {
-    if (r.cipher !== null && cipher !== r.cipher.name) {
-      violations.push({ rule: r.id, message: `cipher is ${cipher === undefined ? "missing" : show(cipher)}, required ${r.cipher.name}` });
+    if (r.cipher !== null ? cipher !== r.cipher.name : !(CIPHERS as readonly unknown[]).includes(cipher)) {
+      const required = r.cipher !== null ? r.cipher.name : CIPHERS.join(" or ");
+      violations.push({ rule: r.id, message: `cipher is ${cipher === undefined ? "missing" : show(cipher)}, required ${required}` });
     }
     if (r.keyAge !== null) {
       const k = r.keyAge;
@@ -207,6 +213,11 @@ function audit(
           violations.push({ rule: r.id, message: msg.keyTime("data.encryption.key_created_at", show(created)) });
         } else if (now !== now) {
           errors.push({ rule: r.id, message: msg.nowUnavailable(), span: k.span });
+        } else if (ms - now > MAX_CLOCK_SKEW_MS) {
+          violations.push({
+            rule: r.id,
+            message: `key age unknown (\`data.encryption.key_created_at\` ${typeof created === "string" ? created : show(created)} is after now, ${new Date(now).toISOString()}), at most ${k.raw} allowed`,
+          });
         } else if (now - ms > k.ms) {
           violations.push({ rule: r.id, message: k.message ?? `key is ${formatDuration(Math.floor((now - ms) / 1000) * 1000)} old, at most ${k.raw} allowed` });
         }

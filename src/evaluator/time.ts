@@ -89,6 +89,14 @@ export function parseRfc3339(text: string): number {
  */
 export const MAX_TIME_MS = 8.64e15;
 
+/**
+ * How far a key's creation time may lie after `now` and still count as a key
+ * made just now (clocks of two machines disagree a little; Kerberos allows
+ * the same). Any later and the date is no evidence of the key's age: a key
+ * dated 2099 would otherwise look fresh for ever, so key-age checks fail.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 /** Epoch milliseconds of epoch seconds, or NaN when `s` is not a representable instant. */
 export function epochSecondsMs(s: number): number {
   const ms = s * 1000;

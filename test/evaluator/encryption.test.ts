@@ -106,6 +106,8 @@ t.test("audit: every unmet requirement of every rule is a violation", async (t) 
     { rule: "swarm.encryption/phi", message: "key is 214d old, at most 90d allowed" },
     { rule: "swarm.encryption/phi", message: "data is not in a trusted execution environment (tee)" },
     { rule: "swarm.encryption/phi", message: 'aad lacks "record_id"' },
+    // `tenant` names no cipher, and AES-128-CBC is none the runtime knows: it is not met either.
+    { rule: "swarm.encryption/tenant", message: 'cipher is "aes-128-cbc", required aes-256-gcm or aes-256-gcm-siv' },
     { rule: "swarm.encryption/tenant", message: "tenant keys rotate every 180 days" },
     { rule: "swarm.encryption/tenant", message: 'aad lacks "region"' },
     { rule: "swarm.encryption/default", message: 'cipher is "aes-128-cbc", required aes-256-gcm' },
@@ -127,6 +129,51 @@ t.test("audit: missing or unreadable key dates, epoch seconds, bad data.encrypti
   const notObject = encryption(ev, { ...base, data: { classification: "public", encryption: "yes" } });
   t.equal(notObject.compliant, false);
   t.same(notObject.errors.map((e) => e.message), ["`data.encryption` must be an object, found string"]);
+});
+
+t.test("audit: a key date in the future is no proof of a young key", async (t) => {
+  const base = { kind: "encryption", time: NOW };
+  const at = (key_created_at: unknown) =>
+    encryption(ev, { ...base, data: { classification: "public", encryption: { cipher: "aes-256-gcm", key_created_at } } });
+  // A far-future date would make the key look fresh for ever: never compliant.
+  const far = at("2099-01-01T00:00:00Z");
+  t.equal(far.compliant, false);
+  t.same(far.violations, [
+    {
+      rule: "swarm.encryption/default",
+      message: "key age unknown (`data.encryption.key_created_at` 2099-01-01T00:00:00Z is after now, 2026-01-01T00:00:00.000Z), at most 365d allowed",
+    },
+  ]);
+  t.equal(at(4102444800).compliant, false, "epoch seconds in 2100 as well");
+  // Clocks disagree by a little: a key made within the allowed skew is brand new, not suspect.
+  t.equal(at("2026-01-01T00:04:59Z").compliant, true, "within 5 minutes of now: age 0");
+  t.equal(at("2026-01-01T00:05:00Z").compliant, true, "exactly the skew allowed");
+  t.equal(at("2026-01-01T00:05:01Z").compliant, false, "beyond the skew allowed");
+});
+
+t.test("audit: a rule that names no cipher still requires the data to be encrypted", async (t) => {
+  // No default: the only rule requires a TEE and AAD, and says nothing of the cipher.
+  const noCipher = evaluator(`package p
+encryption "phi" {
+  tags ["HIPAA:164.312(a)(2)(iv)"]
+  when data.classification == "phi"
+  require tee
+  require aad ["tenant_id"]
+  require key_age within 90d
+}
+`);
+  const at = (actual: Record<string, unknown>) =>
+    encryption(noCipher, { kind: "encryption", time: NOW, data: { classification: "phi", encryption: { tee: true, aad: ["tenant_id"], key_created_at: "2025-12-01T00:00:00Z", ...actual } } });
+  const clear = at({});
+  t.equal(clear.required, true);
+  t.equal(clear.compliant, false, "data stored in the clear is not protected, whatever else it claims");
+  t.same(clear.violations, [{ rule: "p/phi", message: "cipher is missing, required aes-256-gcm or aes-256-gcm-siv" }]);
+  t.same(at({ cipher: "none" }).violations, [{ rule: "p/phi", message: 'cipher is "none", required aes-256-gcm or aes-256-gcm-siv' }]);
+  t.same(at({ cipher: "AES-128-CBC" }).violations, [{ rule: "p/phi", message: 'cipher is "AES-128-CBC", required aes-256-gcm or aes-256-gcm-siv' }]);
+  t.equal(at({ cipher: "aes-256-gcm" }).compliant, true);
+  t.equal(at({ cipher: "aes-256-gcm-siv" }).compliant, true);
+  const other = encryption(noCipher, { kind: "encryption", time: NOW, data: { classification: "public", encryption: {} } });
+  t.same([other.required, other.compliant], [false, true], "no rule applies: nothing is required");
 });
 
 t.test("bad encryption input fails closed in the encryption shape", async (t) => {

@@ -13,7 +13,7 @@
  *   without the actual state there is nothing to verify, and an audit that
  *   skipped such a record would look cleaner than the data is.
  * - `encryption.cipher` is required but may be null: null means stored in
- *   the clear, which every rule naming a cipher reports. `tee`, `aad` and
+ *   the clear, which every rule that applies reports. `tee`, `aad` and
  *   `key_created_at` may be left out; a rule that needs them then reports a
  *   violation (unknown is never compliant). `key_created_at` may be null
  *   (unknown) as well. The audit passes a null as an absent field, so a

@@ -174,6 +174,36 @@ t.test("a null cipher is data in the clear: reported by the rules, under their t
   t.ok(report.groups.some((g) => g.group === "HIPAA:164.312(a)(2)(iv)" && g.nonCompliant === 1));
 });
 
+t.test("data in the clear counts against the tags of a rule that names no cipher; a key dated 9999 is not fresh", async (t) => {
+  const policy = `package audit
+encryption default {
+  require cipher "aes-256-gcm"
+}
+encryption "phi" {
+  tags ["HIPAA:164.312(a)(2)(iv)"]
+  when data.classification == "phi"
+  require key_age within 90d
+  require tee
+}
+`;
+  const report = await audit(
+    [
+      rec("clear", "phi", { cipher: null, key_created_at: "2026-02-01T00:00:00Z", tee: true }),
+      rec("sentinel", "phi", { cipher: "aes-256-gcm", key_created_at: "9999-12-31T23:59:59Z", tee: true }),
+      rec("ok", "phi", { cipher: "aes-256-gcm", key_created_at: "2026-02-01T00:00:00Z", tee: true }),
+    ],
+    {},
+    policy,
+  );
+  t.same(report.objects.map((o) => [o.id, o.violations.map((v) => v.rule)]), [
+    ["clear", ["audit/phi", "audit/default"]],
+    ["sentinel", ["audit/phi"]],
+  ]);
+  const hipaa = report.groups.find((g) => g.group === "HIPAA:164.312(a)(2)(iv)")!;
+  t.same([hipaa.objects, hipaa.compliant, hipaa.nonCompliant], [3, 1, 2], "HIPAA does not count the unencrypted or undated PHI as compliant");
+  t.same(report.frameworks.map((f) => [f.framework, f.nonCompliant]), [["HIPAA", 2]]);
+});
+
 t.test("key ages are measured at `now`", async (t) => {
   const r = [rec("k", "pii", { ...good, key_created_at: "2026-02-01T00:00:00Z" })];
   t.equal((await audit(r, { now: Date.parse("2026-02-20T00:00:00Z") })).compliant, true);

@@ -113,6 +113,7 @@ async function requirementsFrom(cli: CliContext, paths: string[] | undefined): P
 
 function ageColumn(report: KekAgeReport): string {
   if (report.kek.status === "retired") return "-";
+  if (report.future && report.checks.length > 0) return "AGE UNKNOWN: created after now";
   const over = report.checks.filter((c) => !c.ok);
   if (over.length === 0) return report.checks.length === 0 ? "no limit" : `within ${report.checks[0]!.maxKeyAge} (all)`;
   return `OVER ${over.map((c) => `${c.maxKeyAge} ${c.rule}`).join(", ")}`;

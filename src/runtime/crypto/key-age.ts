@@ -6,6 +6,7 @@
  */
 import { ruleId, type PolicyFile } from "../../parser/ast.js";
 import { formatDuration, parseDuration } from "../../evaluator/duration.js";
+import { MAX_CLOCK_SKEW_MS } from "../../evaluator/time.js";
 import type { KekInfo } from "./keyring.js";
 
 export interface KeyAgeRequirement {
@@ -26,8 +27,10 @@ export interface KekAgeCheck {
 export interface KekAgeReport {
   readonly kek: KekInfo;
   readonly ageMs: number;
-  /** Canonical age text in whole seconds (`120d3h`, `42s`). */
+  /** Canonical age text in whole seconds (`120d3h`, `42s`); `0s` for a version dated after now. */
   readonly age: string;
+  /** Created more than MAX_CLOCK_SKEW_MS after now: its age is unknown, so it meets no limit. */
+  readonly future: boolean;
   /** One entry per requirement, strictest first; empty for retired versions (they wrap nothing new). */
   readonly checks: readonly KekAgeCheck[];
 }
@@ -50,8 +53,10 @@ export function keyAgeRequirements(files: readonly PolicyFile[]): KeyAgeRequirem
 export function checkKeyAges(keks: readonly KekInfo[], requirements: readonly KeyAgeRequirement[], now: number): KekAgeReport[] {
   return keks.map((kek) => {
     const ageMs = now - kek.createdAt.getTime();
-    const checks = kek.status === "retired" ? [] : requirements.map((r) => ({ rule: r.rule, maxKeyAge: r.maxKeyAge, ok: ageMs <= r.maxKeyAgeMs }));
-    return { kek, ageMs, age: formatDuration(Math.max(0, Math.floor(ageMs / 1000) * 1000)), checks };
+    // A date after now (a clock set back, a forged file) would read as a fresh key for ever.
+    const future = !(ageMs >= -MAX_CLOCK_SKEW_MS);
+    const checks = kek.status === "retired" ? [] : requirements.map((r) => ({ rule: r.rule, maxKeyAge: r.maxKeyAge, ok: !future && ageMs <= r.maxKeyAgeMs }));
+    return { kek, ageMs, age: formatDuration(Math.max(0, Math.floor(ageMs / 1000) * 1000)), future, checks };
   });
 }
 

@@ -16,6 +16,7 @@ import type { AsyncKekUsage } from "./kek-usage.js";
 import { sealStream } from "./stream.js";
 import type { EncryptionResult } from "../../evaluator/decision.js";
 import { formatDuration } from "../../evaluator/duration.js";
+import { formatInstant, MAX_CLOCK_SKEW_MS } from "../../evaluator/time.js";
 
 export type PolicyRefusalCode = "policy-errors" | "unsupported-cipher" | "missing-aad" | "bad-aad-value" | "key-age" | "not-attested";
 
@@ -42,7 +43,11 @@ export interface PlanOptions {
   readonly kekId?: string;
   /** Asked only when the policies require a TEE (default: not attested). */
   readonly attestation?: AttestationProvider;
-  /** Epoch ms for the key-age check (default Date.now). */
+  /**
+   * Epoch ms the decision is taken at (default: the engine's clock for the
+   * policies, Date.now for the key-age check): both the policies' `now` and
+   * the KEK's age are measured at it. Not a finite number: RangeError.
+   */
   readonly now?: number;
 }
 
@@ -61,7 +66,9 @@ const ruleList = (rules: readonly string[]) => (rules.length === 0 ? "the polici
 
 /** Evaluates the policies for `data` and checks every requirement; throws PolicyRefusal. */
 export async function planEncryption(policy: EncryptionPolicy, data: Readonly<Record<string, unknown>>, keyring: Keyring, options: PlanOptions = {}): Promise<EncryptionPlan> {
-  const result = policy.evaluate({ kind: "encryption", data }) as EncryptionResult;
+  if (options.now !== undefined && !Number.isFinite(options.now)) throw new RangeError("planEncryption: `now` is not a valid time");
+  // One instant for the whole decision: a `when now < ...` must see the time the key age is measured at.
+  const result = policy.evaluate({ kind: "encryption", data, ...(options.now === undefined ? {} : { time: new Date(options.now).toISOString() }) }) as EncryptionResult;
   const rules = result.rules ?? [];
   const by = ruleList(rules);
   if (!Array.isArray(result.errors) || result.errors.length > 0) {
@@ -88,7 +95,16 @@ export async function planEncryption(policy: EncryptionPolicy, data: Readonly<Re
   const limit = keyAgeMs(result.maxKeyAge);
   if (result.maxKeyAge !== null && limit === null) throw new PolicyRefusal("key-age", `unreadable key_age "${result.maxKeyAge}" from ${by}`, rules);
   if (limit !== null) {
-    const age = (options.now ?? Date.now()) - kek.createdAt.getTime();
+    const now = options.now ?? Date.now();
+    const age = now - kek.createdAt.getTime();
+    // A KEK dated after now (beyond clock skew) has no known age: a clock set back, or a forged date.
+    if (-age > MAX_CLOCK_SKEW_MS || age !== age) {
+      throw new PolicyRefusal(
+        "key-age",
+        `primary KEK "${kek.id}" version ${kek.version} was created at ${formatInstant(kek.createdAt.getTime())}, after now (${formatInstant(now)}): its age is unknown; ${by} require key_age within ${result.maxKeyAge}`,
+        rules,
+      );
+    }
     if (age > limit) {
       throw new PolicyRefusal(
         "key-age",

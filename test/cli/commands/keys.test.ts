@@ -98,6 +98,20 @@ t.test("list --policies: ages against key_age limits", async (t) => {
   t.match(bad.stderr, /the policies have errors/);
 });
 
+t.test("list --policies: a primary dated in the future has no known age, and is not within any limit", async (t) => {
+  const cwd = t.testdir({ "p.policy": POLICY });
+  await Keyring.create(path.join(cwd, "ring"), { clock: () => Date.now() + 30 * DAY });
+  const out = await run(["keys", "list", "--keyring", "ring", "--policies", "p.policy"], { cwd });
+  t.equal(out.code, 1, "a key age nobody can know is no key age within 90d");
+  t.match(out.stdout, /kek\s+1\s+primary\s+\S+\s+\S+\s+AGE UNKNOWN: created after now/);
+  const json = JSON.parse((await run(["keys", "list", "--keyring", "ring", "--policies", "p.policy", "-f", "json"], { cwd })).stdout);
+  t.equal(json.overdue, true);
+  t.same(json.keks[0].key_age, [
+    { rule: "demo/phi", maxKeyAge: "90d", ok: false },
+    { rule: "demo/default", maxKeyAge: "365d", ok: false },
+  ]);
+});
+
 t.test("an insecure or missing keyring is refused with a clear line", async (t) => {
   const cwd = t.testdir({});
   await run(["keys", "init", "--keyring", "ring"], { cwd });

@@ -103,6 +103,36 @@ t.test("an over-age primary KEK is refused until rotated", async (t) => {
   t.match(await planEncryption(engine, { classification: "phi" }, ring), { kek: { version: 2 } }, "after rotation the new primary is used");
 });
 
+t.test("a primary KEK dated in the future has no known age: refused where key_age is limited", async (t) => {
+  const engine = compile('package p\nencryption "phi" {\n  when data.classification == "phi"\n  require cipher "aes-256-gcm"\n  require key_age within 90d\n}\n');
+  const dir = path.join(t.testdir({}), "ring");
+  const created = Date.parse("2099-01-01T00:00:00Z");
+  await Keyring.create(dir, { clock: () => created });
+  const ring = await Keyring.open(dir);
+  const err = await refusal(planEncryption(engine, { classification: "phi" }, ring, { now: Date.parse("2026-03-01T00:00:00Z") }));
+  t.equal(err.code, "key-age");
+  t.match(err.message, /^primary KEK "kek" version 1 was created at 2099-01-01T00:00:00.000Z, after now \(2026-03-01T00:00:00.000Z\): its age is unknown; p\/phi require key_age within 90d/);
+  t.match(await planEncryption(engine, { classification: "phi" }, ring, { now: created - 60_000 }), { maxKeyAge: "90d" }, "within the clock skew allowed: a brand-new key");
+  t.match(await planEncryption(engine, { classification: "other" }, ring, { now: Date.parse("2026-03-01T00:00:00Z") }), { maxKeyAge: null }, "no limit, nothing to check");
+});
+
+t.test("`now` that is not a time is refused, never an age check that passes", async (t) => {
+  const engine = compile('package p\nencryption "phi" {\n  require cipher "aes-256-gcm"\n  require key_age within 90d\n}\n');
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"), { clock: () => Date.now() - 400 * DAY });
+  await t.rejects(planEncryption(engine, {}, ring, { now: Number.NaN }), RangeError);
+  await t.rejects(planEncryption(engine, {}, ring, { now: Number.POSITIVE_INFINITY }), RangeError);
+  t.equal((await refusal(planEncryption(engine, {}, ring))).code, "key-age", "the default clock: 400 days old");
+});
+
+t.test("`now` is the instant of the whole decision: the policies' `now` and the key-age check agree", async (t) => {
+  // A requirement that depends on the time: the decision must be taken at the same `now` as the key check.
+  const engine = compile('package p\nencryption "embargo" {\n  when now < "2000-01-01T00:00:00Z"\n  require cipher "aes-256-gcm"\n  require tee\n}\n');
+  const ring = await Keyring.create(path.join(t.testdir({}), "ring"), { clock: () => Date.parse("1999-01-01T00:00:00Z") });
+  const err = await refusal(planEncryption(engine, {}, ring, { now: Date.parse("1999-06-01T00:00:00Z") }));
+  t.equal(err.code, "not-attested", "in 1999 the embargo rule applies");
+  t.match(await planEncryption(engine, {}, ring, { now: Date.parse("2001-01-01T00:00:00Z") }), { teeRequired: false, rules: [] });
+});
+
 t.test("the cipher the policy names is the cipher used", async (t) => {
   const engine = compile('package p\nencryption "siv" {\n  require cipher "aes-256-gcm-siv"\n  require aad ["tenant_id"]\n}\n');
   const ring = await Keyring.create(path.join(t.testdir({}), "ring"));

@@ -22,7 +22,7 @@
  */
 import type { Cond } from "./expr.js";
 import { or, render } from "./expr.js";
-import type { FieldPath } from "./fields.js";
+import { isReservedWord, type FieldPath } from "./fields.js";
 import { fail, isMap, text, type SigmaDoc } from "./model.js";
 
 export interface ConvertedDetection {
@@ -114,6 +114,15 @@ function pathText(f: FieldPath): string {
   return f.segments.map((s, i) => (i === 0 ? s : IDENT.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join("");
 }
 
+/**
+ * Whether a Sigma rule's name can be a step name as it is: an identifier that
+ * is not a reserved word, and not `count`, which after a step's condition is
+ * read as that step's count (`name: EXPR count >= N`).
+ */
+function stepName(name: string): boolean {
+  return IDENT.test(name) && !isReservedWord(name) && name !== "count";
+}
+
 export interface ConvertedCorrelation {
   clauses: string[];
   /** The documents whose conditions were inlined (directly or through a chained correlation). */
@@ -154,7 +163,7 @@ export function convertCorrelation(doc: SigmaDoc, ctx: CorrelationContext): Conv
   const steps = corr.rules.map((ref, i) => {
     const target = ctx.resolve(ref);
     const base = text(target.body, "name") ?? ref;
-    let name = IDENT.test(base) ? base : `rule_${i + 1}`;
+    let name = stepName(base) ? base : `rule_${i + 1}`;
     while (names.has(name)) name = `${name}_${i + 1}`;
     names.add(name);
     if (target.body["correlation"] === undefined) {

@@ -31,6 +31,11 @@ const RESERVED = new Set(
   ),
 );
 
+/** Whether `word` is reserved (a hard keyword, or `now`) and so cannot be a bare name. */
+export function isReservedWord(word: string): boolean {
+  return RESERVED.has(word);
+}
+
 export interface FieldPath {
   /** The Sigma-side name it came from (after pipeline mapping: the event path as written). */
   name: string;

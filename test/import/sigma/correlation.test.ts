@@ -165,3 +165,18 @@ t.test("generate: true also emits the referenced rule on its own; level sets the
   t.match(r.policy, /detect "C" \{\n {2}severity critical\n {2}where \(type\(A \?\? false\) == "string" and lower\(A\) == "x"\)|detect "C" \{\n {2}severity critical\n {2}where type/);
   t.match(r.policy, /by H within 90s\n {2}having count >= 3\n/, "`gt: 2` is `>= 3`");
 });
+
+t.test("a rule `name` that is a policy keyword is not used as a step name (the output parses, steps fall back to rule_N)", async (t) => {
+  // Sigma names are free text; `and`, `test`, `like` are hard keywords, and `count` after a step's
+  // condition is read as the step's count. Such a name made the whole import fail to parse.
+  const base = (name: string, v: string) => `title: R ${name}\nname: ${name}\nlogsource:\n  product: test\ndetection:\n  sel:\n    A: ${v}\n  condition: sel\n`;
+  for (const [first, second] of [["and", "count"], ["test", "like"], ["now", "not"]] as const) {
+    const r = convert([base(first, "x"), base(second, "y"), corr(`  type: temporal_ordered\n  rules: [${first}, ${second}]\n  group-by: [H]\n  timespan: 5m`)]);
+    t.same(r.problems, [], `${first}, ${second}`);
+    t.equal(r.converted, 1);
+    t.match(r.policy, /sequence \{\n {4}rule_1: [^\n]*\n {4}rule_2: /);
+    const ev = (a: string, sec: number) => ({ "@timestamp": at(0, sec), A: a, H: "h" });
+    t.equal(runEvents(r.policy, [ev("x", 0), ev("y", 1)]).alerts.length, 1, "in order fires");
+    t.equal(runEvents(r.policy, [ev("y", 0), ev("x", 1)]).alerts.length, 0, "reversed does not");
+  }
+});

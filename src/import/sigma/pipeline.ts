@@ -127,13 +127,15 @@ function stringMap(v: unknown, file: string, where: string): Record<string, stri
 }
 
 /** The condition's top expression, parsed inside a detect rule (where it will sit); undefined if it is not one. */
-function parseCondition(cond: string): { expr: Expr | undefined; message?: string } {
+function parseCondition(cond: string): { expr: Expr | undefined; message?: string; comment?: boolean } {
   const parsed = parse(`detect "pipeline" {\n  where ${cond}\n}\n`, "pipeline");
   const item = parsed.ast.items[0];
   const clauses = item?.kind === "Detect" ? item.clauses : [];
   if (hasErrors(parsed.diagnostics) || parsed.ast.items.length !== 1 || clauses.length !== 1 || clauses[0]!.kind !== "Where") {
     return { expr: undefined, message: parsed.diagnostics[0]?.message ?? "it spans more than a condition" };
   }
+  // The condition is rendered into the rule's `where` line: a comment would run on over the rule's own detection.
+  if (parsed.ast.comments.length > 0) return { expr: undefined, comment: true };
   return { expr: clauses[0]!.expr };
 }
 
@@ -147,7 +149,8 @@ function conditionPrec(cond: string): Prec {
 }
 
 function checkCondition(cond: string, file: string, where: string): void {
-  const { expr, message } = parseCondition(cond);
+  const { expr, message, comment } = parseCondition(cond);
+  if (comment === true) bad(file, `\`${where}\` holds a comment (\`#\`), which would hide the rest of the rule's condition; remove it`);
   if (expr === undefined) bad(file, `\`${where}\` is not a policy expression: ${message}`);
 }
 

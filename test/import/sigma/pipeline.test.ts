@@ -112,6 +112,9 @@ t.test("malformed pipeline files are bad input (ImportInputError)", async (t) =>
     ["logsources:\n  - condition: 'a == 1'", "pipeline p.yml: `logsources[0]` names no product, category or service"],
     ["logsources:\n  - product: x\n    condition: 'a =='", "pipeline p.yml: `logsources[0].condition` is not a policy expression: "],
     ["logsources:\n  - product: x\n    condition: 'a\n      }\n      allow \"x\" {'", "pipeline p.yml: `logsources[0].condition` is not a policy expression"],
+    // A comment would run to the end of the rendered `where` line and hide the rule's own detection.
+    ["logsources:\n  - product: x\n    condition: '(kind ?? false) == \"exec\" # exec only'", "pipeline p.yml: `logsources[0].condition` holds a comment (`#`)"],
+    ["logsources:\n  - product: x\n    condition: |\n      # exec only\n      (kind ?? false) == \"exec\"", "pipeline p.yml: `logsources[0].condition` holds a comment (`#`)"],
     ["keywords: 5", "pipeline p.yml: `keywords` is not a field name"],
     ["- a\n- b", "pipeline p.yml: not a map"],
     ["a: [", "p.yml:1:"],
@@ -124,4 +127,12 @@ t.test("malformed pipeline files are bad input (ImportInputError)", async (t) =>
       t.ok((err as Error).message.startsWith(message), `${text}: ${(err as Error).message}`);
     }
   }
+});
+
+t.test("a `#` inside a string of a pipeline condition is text, not a comment", async (t) => {
+  const pipeline = loadSigmaPipeline({ name: "p.yml", text: "logsources:\n  - product: windows\n    condition: '(tag ?? false) == \"#exec\"'" });
+  const r = convert(sigma("  product: windows", "  sel:\n    Image: x\n  condition: sel"), pipeline);
+  t.same(r.problems, []);
+  t.ok(fires(r.policy, { tag: "#exec", Image: "X" }));
+  t.notOk(fires(r.policy, { tag: "#exec", Image: "y" }), "the rule's own detection still applies");
 });

@@ -10,7 +10,7 @@
  *   Image|endswith: '\cmd.exe'          lower(Image) ends_with "\\cmd.exe"   (behind the guard)
  *   EventID: [1, 4624]                  (EventID ?? false) in [1, "1", 4624, "4624"]
  *   CommandLine|contains|all: [a, b]    lower(CommandLine) like "*a*" and lower(CommandLine) like "*b*"
- *   DestinationIp|cidr: [10.0.0.0/8]    DestinationIp in [ip("10.0.0.0/8"), ...]   (behind the guard)
+ *   DestinationIp|cidr: [10.0.0.0/8]    DestinationIp in [ip("10.0.0.0/8"), ...]   (behind the guard and an address pattern)
  *   Field|exists: true                  (Field ?? 0) == (Field ?? 1)
  *   Field: null                         absent or null
  *   A|fieldref: B                       both present and A == B
@@ -20,6 +20,7 @@ import { and, call, compare, not, or, str, term, type Cond, type Term } from "./
 import { absentOrNull, hasType, present, read, readOr, type FieldPath } from "./fields.js";
 import { fail } from "./model.js";
 import { encodeValue, ENCODERS } from "./encodings.js";
+import { IP_TEXT_PATTERN } from "./ip-pattern.js";
 import { translateRegex } from "./regex.js";
 import {
   hasCase,
@@ -229,7 +230,9 @@ function combine(f: FieldPath, atoms: Atom[], all: boolean): Cond {
   if (cidrs.length > 0) {
     // `x in [ip(...), ...]` is containment in any of the ranges.
     const list = (c: typeof cidrs) => compare(read(f), "in", term(`[${c.map((x) => `ip(${JSON.stringify(x.range)})`).join(", ")}]`));
-    parts.push(and([hasType(f, "string"), all ? and(cidrs.map((c) => list([c]))) : list(cidrs)]));
+    // Only on a string that is an address: `in [ip(...)]` errors on any other (ip-pattern.ts).
+    const guard = and([hasType(f, "string"), compare(read(f), "matches", str(IP_TEXT_PATTERN))]);
+    parts.push(and([guard, all ? and(cidrs.map((c) => list([c]))) : list(cidrs)]));
   }
   for (const a of atoms) if (a.kind === "cond") parts.push(a.build(f));
   return join(parts);

@@ -22,6 +22,7 @@ import {
   MfaEnrollmentError,
   MfaStateError,
   MfaVerifier,
+  TOTP_SECRET_BYTES,
   checkUserName,
   otpauthUri,
   terminalQr,
@@ -96,9 +97,26 @@ async function withMfaErrors<T>(body: () => Promise<T>): Promise<T> {
   });
 }
 
+/**
+ * The text output draws the URI as a QR code, which holds at most about 2.3 KB; a long
+ * non-ASCII user and issuer, percent-encoded, exceed it. Checked with a blank secret of
+ * the real length before anything is enrolled: failing after, the user would be enrolled
+ * with a secret nobody was shown.
+ */
+async function checkQrFits(user: string, issuer: string): Promise<void> {
+  const uri = otpauthUri({ issuer, account: user, secret: new Uint8Array(TOTP_SECRET_BYTES), algorithm: "sha1", digits: 6, period: 30 });
+  try {
+    await terminalQr(uri);
+  } catch {
+    throw new CliError(`the otpauth URI for this user and issuer (${uri.length} characters) is too long for a QR code: use a shorter --issuer, or --format json`);
+  }
+}
+
 async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { force: boolean; issuer: string }): Promise<number> {
   const name = userArg(user);
   if (opts.issuer === "" || opts.issuer.length > 128) throw new CliError("--issuer must be 1 to 128 characters");
+  if (opts.issuer.includes(":")) throw new CliError("--issuer must not contain ':' (authenticator apps split the label at it)");
+  if (opts.format === "text") await checkQrFits(name, opts.issuer);
   const events = await EventOutput.open(cli, opts.events);
   const ring = await openKeyring(cli, opts).catch(async (err) => {
     await events.close();

@@ -4,8 +4,11 @@
  *
  * Choices: the URI always carries algorithm, digits and period (apps that
  * assume defaults agree, apps that read them cannot be misled); issuer and
- * account are percent-encoded, so a ':' in either cannot shift the
- * issuer/account split; the secret is unpadded RFC 4648 base32.
+ * account are percent-encoded ('/', '?', '&', '#' stay inside the label);
+ * the format splits the label at the first colon, literal or
+ * percent-encoded, so an issuer with a ':' is refused (one in the account
+ * comes after the split and stays the account's); the secret is unpadded
+ * RFC 4648 base32.
  */
 import { ScureBase32Plugin } from "otplib";
 import QRCode from "qrcode";
@@ -27,8 +30,13 @@ export interface OtpauthUriOptions {
   readonly period: number;
 }
 
-/** `otpauth://totp/ISSUER:ACCOUNT?secret=...&issuer=...&algorithm=...&digits=...&period=...` */
+/**
+ * `otpauth://totp/ISSUER:ACCOUNT?secret=...&issuer=...&algorithm=...&digits=...&period=...`.
+ * Throws RangeError for an empty issuer or one holding a ':' (an app would
+ * show "Acme:root" as issuer "Acme" and account "root:alice").
+ */
 export function otpauthUri(options: OtpauthUriOptions): string {
+  if (options.issuer === "" || options.issuer.includes(":")) throw new RangeError("an otpauth issuer is not empty and holds no ':'");
   const issuer = encodeURIComponent(options.issuer);
   const label = `${issuer}:${encodeURIComponent(options.account)}`;
   const query = [

@@ -142,6 +142,7 @@ t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an e
     [["mfa", "enroll", "bad\nname", "--keyring", "ring"], /USER must be 1 to 256 characters without control characters/],
     [["mfa", "verify", "", "123456", "--keyring", "ring"], /USER must be/],
     [["mfa", "enroll", "x", "--keyring", "ring", "--issuer", ""], /--issuer must be/],
+    [["mfa", "enroll", "x", "--keyring", "ring", "--issuer", "Acme:root"], /--issuer must not contain ':'/],
     [["mfa", "verify", "alice"], /missing required argument 'code'/],
   ];
   for (const [args, message] of cases) {
@@ -161,6 +162,19 @@ t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an e
   const help = await run(["mfa", "verify", "--help"], { cwd });
   t.equal(help.code, 0);
   t.match(help.stdout, /\$ swarm-policy mfa verify alice 492039 --keyring ring\//);
+});
+
+t.test("enroll: a URI too long for a QR code is refused before anything is enrolled; JSON output needs no QR code", async (t) => {
+  const cwd = await keyring(t);
+  const args = ["mfa", "enroll", "漢".repeat(256), "--keyring", "ring", "--issuer", "漢".repeat(128)];
+  const r = await run(args, { cwd });
+  t.equal(r.code, 2, r.stderr);
+  t.match(r.stderr, /too long for a QR code/);
+  t.equal(r.stdout, "");
+  t.same(await readdir(path.join(cwd, "ring/mfa/users")).catch(() => []), [], "not enrolled: a secret nobody saw would lock the user out");
+  const json = await run([...args, "--format", "json"], { cwd });
+  t.equal(json.code, 0, json.stderr);
+  t.match(JSON.parse(json.stdout).otpauth_uri, /^otpauth:\/\/totp\//);
 });
 
 t.test("rotate, mfa rewrap, keys retire: enrolled users still verify; retire refuses while secrets need the version", async (t) => {

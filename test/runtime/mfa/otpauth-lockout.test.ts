@@ -16,12 +16,16 @@ t.test("otpauth URI: Key URI format, every parameter, label and issuer encoded",
     otpauthUri({ issuer: "swarm-policy", account: "alice", secret: SEED, algorithm: "sha1", digits: 6, period: 30 }),
     "otpauth://totp/swarm-policy:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=swarm-policy&algorithm=SHA1&digits=6&period=30",
   );
-  const uri = otpauthUri({ issuer: "Acme: Ops & Co", account: "a:b c@example.com", secret: SEED, algorithm: "sha256", digits: 8, period: 60 });
+  const uri = otpauthUri({ issuer: "Acme / Ops & Co?#", account: "a:b c@example.com", secret: SEED, algorithm: "sha256", digits: 8, period: 60 });
   const parsed = new URL(uri);
   t.equal(parsed.protocol, "otpauth:");
   t.equal(parsed.host, "totp");
-  t.equal(parsed.pathname, "/Acme%3A%20Ops%20%26%20Co:a%3Ab%20c%40example.com", "one unescaped ':' splits issuer and account");
-  t.same(Object.fromEntries(parsed.searchParams), { secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", issuer: "Acme: Ops & Co", algorithm: "SHA256", digits: "8", period: "60" });
+  t.equal(parsed.pathname, "/Acme%20%2F%20Ops%20%26%20Co%3F%23:a%3Ab%20c%40example.com", "the first ':' splits issuer and account");
+  t.same(Object.fromEntries(parsed.searchParams), { secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", issuer: "Acme / Ops & Co?#", algorithm: "SHA256", digits: "8", period: "60" });
+  // The Key URI format splits the label at a literal *or* percent-encoded colon: an issuer "Acme:root"
+  // would be shown as issuer "Acme" with account "root:alice", so an issuer with a colon is refused.
+  t.throws(() => otpauthUri({ issuer: "Acme:root", account: "alice", secret: SEED, algorithm: "sha1", digits: 6, period: 30 }), RangeError);
+  t.throws(() => otpauthUri({ issuer: "", account: "alice", secret: SEED, algorithm: "sha1", digits: 6, period: 30 }), RangeError);
 });
 
 t.test("the terminal QR code encodes exactly the URI", async (t) => {

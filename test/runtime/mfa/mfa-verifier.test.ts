@@ -308,6 +308,24 @@ detect "mfa-lockout" {
   );
 });
 
+t.test("the shipped detect rules (policies/detect/authentication.policy) fire on the verifier's own events", async (t) => {
+  const engine = compile(readFileSync(path.join(repoRoot, "policies/detect/authentication.policy"), "utf8"));
+  t.same(engine.diagnostics.filter((d) => d.severity === "error"), []);
+  const detector = engine.detector();
+  const s = setup();
+  const alerts: Array<{ rule: string; group: unknown }> = [];
+  const verifier = new MfaVerifier({ secrets, clock: s.now, onEvent: (e) => alerts.push(...detector.push(e)) });
+  for (let i = 0; i < 6; i++) {
+    await verifier.verify("alice", String(200000 + i));
+    s.advance(5_000);
+  }
+  alerts.push(...detector.flush());
+  t.same(alerts.map((a) => [a.rule, a.group]).sort(), [
+    ["mfa-lockout", {}],
+    ["totp-guessing", { "user.name": "alice" }],
+  ]);
+});
+
 t.test("verified_at from a success satisfies `require mfa within 15m`", async (t) => {
   const engine = compile(`package access
 allow "ops-restart" {

@@ -1,7 +1,9 @@
 /**
  * MFA for POST /v1/mfa/verify: the MfaVerifier of src/runtime/mfa/ (one
  * step either side, each code once, lockout with back-off) over a secret
- * source, with replay and lockout records in this process's memory. Its
+ * source, with replay and lockout records in the given store (`serve
+ * --keyring`: the keyring's state file, which `mfa verify` shares and a
+ * restart keeps) or else in this process's memory. Its
  * security events (`mfa-verify`, `mfa-lockout`, ECS-style, never a code or
  * a secret) go through the served set's correlation engine like any event,
  * so `detect` rules see MFA failures; the alerts they raise are stored.
@@ -12,10 +14,15 @@
  * `swarm-policy mfa enroll` writes; the serve verb opens it) or any
  * `TotpSecretSource`, e.g. an in-memory map in tests.
  */
-import { MemoryLockoutStore, MfaVerifier, type MfaEvent, type TotpSecretSource } from "../index.js";
+import { MemoryLockoutStore, MfaVerifier, type LockoutStore, type MfaEvent, type ReplayStore, type TotpSecretSource } from "../index.js";
 
 export interface MfaSetup {
   secrets: TotpSecretSource;
+  /**
+   * Used codes and lockouts; default this process's memory. `serve --keyring` gives the
+   * keyring's FileMfaStateStore, so a restart forgets neither and `mfa verify` shares them.
+   */
+  state?: (ReplayStore & LockoutStore) | null;
   /** Epoch ms (tests). */
   clock?: () => number;
   /** Each security event (the server pushes them to the detector). */
@@ -34,6 +41,7 @@ export function createMfaService(setup: MfaSetup): MfaService {
     secrets: setup.secrets,
     onEvent: setup.onEvent,
     clock,
+    ...(setup.state ? { replay: setup.state, lockout: setup.state } : {}),
     // The route answers "invalid" for a user who is not enrolled; locking such names like enrolled
     // ones keeps the fifth failure's retry_after_seconds and the 429 from telling who is enrolled.
     unenrolledLockout: new MemoryLockoutStore(clock, { maxRecords: UNENROLLED_LOCKOUT_RECORDS }),

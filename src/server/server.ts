@@ -15,7 +15,7 @@ import { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
 import { BlockList, isIP, type AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
-import { DecisionLog, decisionEvent, type DecisionLogEntry, type TotpSecretSource } from "../index.js";
+import { DecisionLog, decisionEvent, type DecisionLogEntry, type LockoutStore, type ReplayStore, type TotpSecretSource } from "../index.js";
 import { AlertBuffer } from "./alerts.js";
 import { TokenAuth } from "./auth.js";
 import { defaultServerConfig, ServerConfigError, type ServerConfig } from "./config.js";
@@ -36,6 +36,11 @@ export interface StartServerOptions {
   stdout?: NodeJS.WritableStream;
   /** Where POST /v1/mfa/verify finds users' TOTP secrets (a keyring's enrolments, or in memory); without one it answers 501. */
   mfaSecrets?: TotpSecretSource | null;
+  /**
+   * Where POST /v1/mfa/verify keeps used codes and lockouts (e.g. the keyring's
+   * FileMfaStateStore, so they outlive a restart); default this process's memory.
+   */
+  mfaState?: (ReplayStore & LockoutStore) | null;
   /** Engine clock, epoch ms (tests). */
   clock?: () => number;
 }
@@ -175,6 +180,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (options.mfaSecrets) {
     ctx.mfa = createMfaService({
       secrets: options.mfaSecrets,
+      state: options.mfaState ?? null,
       ...(options.clock ? { clock: options.clock } : {}),
       // MFA's security events are events like any other: detect rules see them, and they are logged (never a code).
       onEvent: (event) => {

@@ -6,8 +6,8 @@
  * security events reaching a detect rule, and no code in the logs.
  */
 import t from "tap";
-import { SecretKey, totpCode, type TotpSecretSource } from "../../src/index.js";
-import { call, policyDir, start } from "./harness.js";
+import { FileMfaStateStore, SecretKey, totpCode, type TotpSecretSource } from "../../src/index.js";
+import { call, policyDir, start, tempDir } from "./harness.js";
 
 const NOW = Date.parse("2026-03-10T10:00:00Z");
 const SECRETS: Record<string, Uint8Array> = {
@@ -129,4 +129,19 @@ t.test("lockout does not tell enrolled users from others: an unknown user is loc
   const unknown = await answersFor("mallory");
   t.equal(enrolled[5]!.status, 429, "the enrolled user is locked");
   t.same(unknown, enrolled, "the same answers, status and Retry-After for a user who is not enrolled");
+});
+
+t.test("with mfaState, used codes and locks outlive the server: a restart accepts no code twice and undoes no lock", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const stateDir = tempDir(t);
+  const serve = () => start(t, [dir], { mfaSecrets: memorySecrets(SECRETS), mfaState: new FileMfaStateStore(stateDir, { now: () => NOW }), clock: () => NOW });
+  const first = await serve();
+  const code = codeFor("alice");
+  t.equal((await call(first.url, "/v1/mfa/verify", { body: { user: "alice", code } })).json.valid, true);
+  const bad = codeFor("bob") === "000000" ? "111111" : "000000";
+  for (let i = 0; i < 5; i++) await call(first.url, "/v1/mfa/verify", { body: { user: "bob", code: bad } });
+  await first.server.close();
+  const second = await serve();
+  t.same((await call(second.url, "/v1/mfa/verify", { body: { user: "alice", code } })).json, { valid: false, reason: "replay" });
+  t.equal((await call(second.url, "/v1/mfa/verify", { body: { user: "bob", code: codeFor("bob") } })).status, 429, "bob is still locked");
 });

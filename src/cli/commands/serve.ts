@@ -11,7 +11,22 @@
  * Logs are JSON lines on stderr; stdout is left to a decision log "-".
  */
 import { Option, type Command } from "commander";
-import { defaultServerConfig, displayPath, Keyring, KeyringEnrollments, KeyringError, loadServerConfig, ServerConfigError, startServer, type ServerConfig, type TotpSecretSource } from "../../index.js";
+import path from "node:path";
+import {
+  defaultServerConfig,
+  displayPath,
+  FileMfaStateStore,
+  Keyring,
+  KeyringEnrollments,
+  KeyringError,
+  loadServerConfig,
+  MFA_DIR,
+  MfaStateError,
+  ServerConfigError,
+  startServer,
+  type ServerConfig,
+  type TotpSecretSource,
+} from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
 import { addKeyringOptions, KEYRING_ENV, unlockOptions, type KeyringCliOptions } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
@@ -62,16 +77,34 @@ async function resolveConfig(cli: CliContext, opts: ServeOptions): Promise<Serve
   return config;
 }
 
-/** The keyring's MFA enrolments, when a keyring is configured; unlocked from the environment or --passphrase-file. */
-async function openMfa(cli: CliContext, opts: ServeOptions, config: ServerConfig): Promise<{ secrets: TotpSecretSource; close: () => void } | null> {
+/**
+ * The keyring's MFA enrolments, when a keyring is configured; unlocked from the environment or
+ * --passphrase-file. Used codes and lockouts are the keyring's state file, as for `mfa verify`:
+ * in memory, a restart forgot them (a code accepted twice, the lock undone) and the CLI did not
+ * see the server's. A state file that cannot be used refuses to start.
+ */
+async function openMfa(
+  cli: CliContext,
+  opts: ServeOptions,
+  config: ServerConfig,
+): Promise<{ secrets: TotpSecretSource; state: FileMfaStateStore; close: () => void } | null> {
   if (config.mfa.keyring === null) return null;
+  let ring: Keyring;
   try {
-    const ring = await Keyring.open(config.mfa.keyring, await unlockOptions(cli, opts));
-    return { secrets: new KeyringEnrollments(ring), close: () => ring.close() };
+    ring = await Keyring.open(config.mfa.keyring, await unlockOptions(cli, opts));
   } catch (err) {
     if (err instanceof KeyringError) throw new CliError(`mfa keyring: ${err.message}`);
     throw err;
   }
+  const state = new FileMfaStateStore(path.join(ring.dir, MFA_DIR));
+  try {
+    await state.size();
+  } catch (err) {
+    ring.close();
+    if (err instanceof MfaStateError) throw new CliError(`mfa keyring: ${err.message}`);
+    throw err;
+  }
+  return { secrets: new KeyringEnrollments(ring), state, close: () => ring.close() };
 }
 
 export function register(program: Command, cli: CliContext): void {
@@ -116,7 +149,7 @@ export function register(program: Command, cli: CliContext): void {
         const mfa = await openMfa(cli, opts, config);
         let server;
         try {
-          server = await startServer({ paths: paths.map((p) => cli.resolve(p)), config, cwd: cli.io.cwd, mfaSecrets: mfa?.secrets ?? null });
+          server = await startServer({ paths: paths.map((p) => cli.resolve(p)), config, cwd: cli.io.cwd, mfaSecrets: mfa?.secrets ?? null, mfaState: mfa?.state ?? null });
         } catch (err) {
           mfa?.close();
           if (err instanceof ServerConfigError) throw new CliError(err.message);

@@ -7,7 +7,8 @@
  *   0600, replaced atomically (temp file, fsync, rename) on every change.
  * - Every operation is a read-modify-write under a lock file (file-lock.ts),
  *   so a code claimed by one process is seen as used by the next, and
- *   concurrent failures all count.
+ *   concurrent failures all count. Within one process (the server) they
+ *   queue first, so only one of them waits on the lock file.
  * - Bounded: every write drops replay records whose step is out of every
  *   window and lockout records past their `forgetAt`, so the file holds at
  *   most three steps per user who verified in the last 90 seconds plus one
@@ -86,6 +87,9 @@ function serializeState(state: State): string {
   return JSON.stringify({ format: FORMAT, version: 1, replay, lockout }) + "\n";
 }
 
+/** The last transaction queued on each state file in this process. */
+const inProcess = new Map<string, Promise<void>>();
+
 export class FileMfaStateStore implements ReplayStore, LockoutStore {
   /** The directory holding the state file (created 0700 when missing). */
   readonly dir: string;
@@ -130,6 +134,22 @@ export class FileMfaStateStore implements ReplayStore, LockoutStore {
   }
 
   async #transaction<T>(body: (state: State) => { result: T; changed: boolean }): Promise<T> {
+    // One transaction at a time per file in this process (a server verifies many codes at once):
+    // waiters queue here instead of all polling the lock file, where a burst would time them out.
+    const previous = inProcess.get(this.file) ?? Promise.resolve();
+    const mine = previous.then(() => this.#locked(body));
+    const tail = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    inProcess.set(this.file, tail);
+    void tail.then(() => {
+      if (inProcess.get(this.file) === tail) inProcess.delete(this.file);
+    });
+    return mine;
+  }
+
+  async #locked<T>(body: (state: State) => { result: T; changed: boolean }): Promise<T> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     try {
       return await withFileLock(

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { run } from "../run.js";
 import { totpCode } from "../../../src/index.js";
 
@@ -52,6 +52,13 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
     t.match(r.stderr, message, args.join(" "));
     t.notMatch(r.stderr, /\n\s+at /, "no stack trace");
   }
+  // The used codes and lockouts the server would keep: an unusable file stops it before it listens.
+  t.equal((await run(["keys", "init", "--keyring", "ring", "--protect", "none"], { cwd })).code, 0);
+  mkdirSync(path.join(cwd, "ring/mfa"), { recursive: true, mode: 0o700 });
+  writeFileSync(path.join(cwd, "ring/mfa/state.json"), "{}", { mode: 0o600 });
+  const r = await run(["serve", "a.policy", "--keyring", "ring"], { cwd });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /mfa keyring: .*state\.json is not a valid MFA state file/);
 });
 
 /** The serve verb as a real process, with its JSON log lines awaitable. */
@@ -135,17 +142,32 @@ t.test("--keyring: POST /v1/mfa/verify checks codes against the keyring's enrolm
   t.equal(enrolled.code, 0, enrolled.stderr);
   const uri = new URL(JSON.parse(enrolled.stdout).otpauth_uri as string);
   const secret = base32(uri.searchParams.get("secret")!);
-  const { logLine, child, exited } = spawnServe(t, cwd, ["a.policy", "--port", "0", "--no-watch"], { SWARM_POLICY_KEYRING: path.join(cwd, "ring") });
-  const url = (await logLine((l) => l.msg === "listening")).url as string;
-  const verify = (code: string) =>
-    fetch(`${url}/v1/mfa/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "alice", code }) }).then(
-      async (r) => [r.status, await r.json()] as const,
-    );
+  const serve = async () => {
+    const s = spawnServe(t, cwd, ["a.policy", "--port", "0", "--no-watch"], { SWARM_POLICY_KEYRING: path.join(cwd, "ring") });
+    const url = (await s.logLine((l) => l.msg === "listening")).url as string;
+    const verify = (code: string) =>
+      fetch(`${url}/v1/mfa/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "alice", code }) }).then(
+        async (r) => [r.status, await r.json()] as const,
+      );
+    return { ...s, verify };
+  };
+  const first = await serve();
   const code = totpCode(secret, Math.floor(Date.now() / 1000));
-  const [status, good] = await verify(code);
+  const [status, good] = await first.verify(code);
   t.equal(status, 200);
   t.match(good, { valid: true, user: "alice", verified_at: String });
-  t.match((await verify(code))[1], { valid: false, reason: "replay" });
-  child.kill("SIGTERM");
-  t.equal(await exited, 0);
+  t.match((await first.verify(code))[1], { valid: false, reason: "replay" });
+  // The used codes and the lockout are the keyring's (mfa/state.json), shared with `mfa verify`.
+  const cli = await run(["mfa", "verify", "alice", code, "--keyring", "ring", "--events", "events.jsonl"], { cwd });
+  t.equal(cli.stdout, "invalid code (already used)\n", "a code the server accepted is used for the CLI too");
+  first.child.kill("SIGTERM");
+  t.equal(await first.exited, 0);
+
+  const second = await serve();
+  t.match((await second.verify(code))[1], { valid: false, reason: "replay" }, "a restart forgets no used code");
+  for (let i = 0; i < 3; i++) await run(["mfa", "verify", "alice", "12345", "--keyring", "ring", "--events", "events.jsonl"], { cwd });
+  const [locked] = await second.verify("000000");
+  t.equal(locked, 429, "failures at the CLI and the server count toward one lock");
+  second.child.kill("SIGTERM");
+  t.equal(await second.exited, 0);
 });

@@ -63,6 +63,15 @@ t.test("concurrent claims of one step: exactly one wins (one process, many store
   t.same(failures.map((f) => f!.failures).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8], "every failure counted once");
 });
 
+t.test("a burst in one process (a server): every update counts, none times out on the lock file", async (t) => {
+  const dir = path.join(t.testdir(), "mfa");
+  const store = new FileMfaStateStore(dir, { now: () => NOW, timeoutMs: 2000 });
+  const n = 150;
+  const results = await Promise.allSettled(Array.from({ length: n }, () => store.update("bob", (st) => afterFailure(st, NOW, DEFAULT_LOCKOUT_POLICY))));
+  t.same(results.filter((r) => r.status === "rejected"), [], "no MfaStateError");
+  t.equal((await store.get("bob"))?.failures, n);
+});
+
 t.test("concurrent claims across processes: exactly one wins", async (t) => {
   const dir = path.join(t.testdir(), "mfa");
   const script = `

@@ -74,15 +74,8 @@ export class Engine {
 
   /** @internal Use loadPolicies() or compile(). */
   constructor(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}) {
-    // The schema texts the checker compiles are the ones hashed (read once, here).
-    const schemaTexts = new Map<string, string>();
-    const readFile = (abs: string): string => {
-      const text = readFileSync(abs, "utf8");
-      schemaTexts.set(abs, text);
-      return text;
-    };
-    const analyzed = analyze(sources, { lint: options.lint ?? false, readFile });
-    this.version = policyVersion(sources, [...schemaTexts].map(([file, text]) => ({ file, text })));
+    const analyzed = analyzeSources(sources, { lint: options.lint ?? false });
+    this.version = policyVersion(sources, analyzed.schemaTexts);
     this.diagnostics = analyzed.diagnostics;
     this.loadErrors = [...loadErrors];
     this.files = analyzed.files;
@@ -93,9 +86,9 @@ export class Engine {
     const set: CompiledPolicySet = compilePolicySet(broken ? [] : analyzed.files, { generate: options.generate ?? true });
     this.ruleIds = broken ? collectIds(analyzed.files) : set.ruleIds;
     let schemas: Map<string, SchemaValidator> | null = null;
-    if (options.validateInput !== false && analyzed.checked.schemas.size > 0) {
+    if (options.validateInput !== false && analyzed.schemas.length > 0) {
       schemas = new Map();
-      for (const [kind, entry] of analyzed.checked.schemas) schemas.set(kind, entry.validate as SchemaValidator);
+      for (const entry of analyzed.schemas) schemas.set(entry.kind, entry.validate as SchemaValidator);
     }
     this.evaluator = new Evaluator(set, {
       version: this.version,
@@ -148,6 +141,35 @@ export class Engine {
   evaluateBatch(inputs: readonly unknown[], options?: EvaluateOptions): Decision[] {
     return this.evaluator.evaluateBatch(inputs, options);
   }
+}
+
+/** What the front end makes of a set of sources (see analyzeSources). */
+export interface SourceAnalysis {
+  files: PolicyFile[];
+  /** Syntax, check (and with `lint`, lint) diagnostics, sorted. */
+  diagnostics: Diagnostic[];
+  /** The validator of the schema each kind declares (only schemas that compiled). */
+  schemas: { kind: string; validate: unknown }[];
+  /** Every schema file read (absolute path, text), for the version. */
+  schemaTexts: { file: string; text: string }[];
+}
+
+/** Parse and check `sources`, recording the schema files read (see SourceAnalysis). */
+export function analyzeSources(sources: readonly SourceText[], options: { lint?: boolean } = {}): SourceAnalysis {
+  // The schema texts the checker compiles are the ones hashed (each read once, here).
+  const schemaTexts = new Map<string, string>();
+  const readFile = (abs: string): string => {
+    const text = readFileSync(abs, "utf8");
+    schemaTexts.set(abs, text);
+    return text;
+  };
+  const analyzed = analyze(sources, { lint: options.lint ?? false, readFile });
+  return {
+    files: analyzed.files,
+    diagnostics: analyzed.diagnostics,
+    schemas: [...analyzed.checked.schemas].map(([kind, entry]) => ({ kind, validate: entry.validate })),
+    schemaTexts: [...schemaTexts].map(([file, text]) => ({ file, text })),
+  };
 }
 
 function collectIds(files: readonly PolicyFile[]): string[] {

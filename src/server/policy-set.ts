@@ -1,9 +1,11 @@
 /**
  * The policy set the service answers with, and its hot reload.
  *
- * `reload()` reads the policy paths (async I/O), checks and compiles them
- * (synchronous, on the event loop) and swaps the served set in ONE
- * assignment, only when the new set has no error diagnostics, no unreadable
+ * `reload()` reads the policy paths (async I/O); once a set is being
+ * served, a worker thread checks them first, so a broken set is refused
+ * while requests go on being answered (see analyze-thread.ts); a set that
+ * checked clean is then parsed, checked and compiled on the event loop, and
+ * the served set is swapped in ONE assignment, only when the new set has no error diagnostics, no unreadable
  * path and at least one file. A broken set is never served: the last good
  * one stays, and the failed attempt (its diagnostics, the version it would
  * have had) is kept for GET /v1/policies and handed to `onReload` for the
@@ -27,6 +29,9 @@ import { watch, type FSWatcher } from "node:fs";
 import { readlink, stat } from "node:fs/promises";
 import path from "node:path";
 import { Engine, hasErrors, readSources, toJsonReport, MemoryRiskStore, type Detector, type DetectorOptions, type JsonDiagnostic } from "../index.js";
+import { policyVersion } from "../engine.js";
+import type { SourceText } from "../parser/span.js";
+import { AnalyzeThread, type CheckVerdict } from "./analyze-thread.js";
 
 /** A policy set that loaded without errors and is (or was) being served. */
 export interface LoadedSet {
@@ -67,6 +72,12 @@ export interface PolicySetOptions {
   detector?: Omit<DetectorOptions, "risk">;
   /** Engine clock (tests). */
   clock?: () => number;
+  /**
+   * While a set is served, check reloads in a worker thread first, so a
+   * broken set never pauses the event loop (default true). The first load,
+   * a clean set, and any reload the worker cannot check run on the event loop.
+   */
+  checkInWorker?: boolean;
 }
 
 export class PolicySet {
@@ -88,6 +99,9 @@ export class PolicySet {
   private rewatching: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly thread = new AnalyzeThread();
+  /** True while a reload's sources are being checked in the worker (tests observe it). */
+  checkingInWorker = false;
 
   constructor(options: PolicySetOptions) {
     this.options = options;
@@ -120,10 +134,18 @@ export class PolicySet {
     let attempt: ReloadAttempt;
     try {
       const { sources, errors } = await readSources(this.paths);
-      const engine = new Engine(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) });
-      const diagnostics = toJsonReport(engine.diagnostics, { cwd: this.cwd }).diagnostics;
       const loadErrors = errors.map((e) => ({ path: e.path, message: e.message }));
       if (sources.length === 0 && errors.length === 0) loadErrors.push({ path: this.paths.join(", "), message: "no .policy files found" });
+      const verdict = loadErrors.length === 0 ? await this.checkAside(sources) : undefined;
+      if (verdict !== undefined && hasErrors(verdict.diagnostics)) {
+        // Refused by the worker's check: the serving thread did none of the work.
+        const diagnostics = toJsonReport(verdict.diagnostics, { cwd: this.cwd }).diagnostics;
+        attempt = { at: at.toISOString(), ok: false, version: policyVersion(sources, verdict.schemaTexts), diagnostics, loadErrors, trigger };
+        return this.finish(attempt);
+      }
+      // Loaded here whatever the worker said: its verdict only spares the work when it is a refusal.
+      const engine = new Engine(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) });
+      const diagnostics = toJsonReport(engine.diagnostics, { cwd: this.cwd }).diagnostics;
       const ok = !hasErrors(engine.diagnostics) && loadErrors.length === 0;
       attempt = { at: at.toISOString(), ok, version: sources.length > 0 ? engine.version : null, diagnostics, loadErrors, trigger };
       if (ok && !this.closed) {
@@ -143,6 +165,27 @@ export class PolicySet {
       // Reading and checking do not throw by contract; anything else still must not take the service down.
       attempt = { at: at.toISOString(), ok: false, version: null, diagnostics: [], loadErrors: [{ path: "", message: (err as Error).message }], trigger };
     }
+    return this.finish(attempt);
+  }
+
+  /**
+   * The worker thread's verdict on `sources`, or undefined when there is
+   * none: no set is served yet (nothing waits; the first load also spares
+   * starting a thread), the option is off, or the worker could not check.
+   */
+  private async checkAside(sources: readonly SourceText[]): Promise<CheckVerdict | undefined> {
+    if (this.current === null || this.options.checkInWorker === false || this.closed) return undefined;
+    this.checkingInWorker = true;
+    try {
+      return await this.thread.check(sources);
+    } catch {
+      return undefined;
+    } finally {
+      this.checkingInWorker = false;
+    }
+  }
+
+  private finish(attempt: ReloadAttempt): ReloadAttempt {
     this.lastAttempt = attempt;
     try {
       this.options.onReload?.(attempt, this.current);
@@ -211,6 +254,7 @@ export class PolicySet {
     this.timer = null;
     for (const w of this.watchers) w.close();
     this.watchers = [];
+    void this.thread.close();
   }
 }
 

@@ -331,6 +331,8 @@ export { verifyMesh, verifyText, type VerifyReport as MeshVerifyReport, type Ver
 export { renderGraph, type GraphOptions, type GraphFormat } from "./runtime/mesh/graph.js";
 /** Duration text (`5m`, `1h30m`) to milliseconds; null when malformed. */
 export { parseDuration } from "./evaluator/duration.js";
+/** RFC 3339 text to epoch milliseconds, as the policies read times (no February 30th, no hour 24); NaN when it is not one. */
+export { parseRfc3339 } from "./evaluator/time.js";
 /**
  * TOTP multi-factor authentication (docs/mfa.md). `KeyringEnrollments` keeps
  * each user's secret sealed by the keyring (`enroll(user, { force })`);

@@ -14,6 +14,7 @@ import {
   encryptionRuleTags,
   InventoryError,
   openInventory,
+  parseRfc3339,
   readInventory,
   renderAuditHtml,
   renderAuditText,
@@ -35,7 +36,8 @@ interface AuditCliOptions {
 
 function parseNow(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? Date.parse(raw) : NaN;
+  // Strict, as the policies read times: Date.parse takes February 30th for March 2nd.
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? parseRfc3339(raw) : NaN;
   if (!Number.isFinite(ms)) throw new CliError(`--now must be an RFC 3339 time such as 2026-01-01T00:00:00Z, got ${JSON.stringify(raw)}`);
   return ms;
 }

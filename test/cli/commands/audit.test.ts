@@ -71,6 +71,9 @@ t.test("exit 2: unreadable, missing, truncated; bad options", async (t) => {
     [["--inventory", "dir"], /^swarm-policy: cannot read inventory dir: is a directory\n$/],
     [["--inventory", "cut.json"], /^swarm-policy: cut\.json:3: the inventory ends inside its JSON array \(is the file truncated\?\)\n$/],
     [["--inventory", "cut.json", "--now", "yesterday"], /--now must be an RFC 3339 time/],
+    // Date.parse would take these as March 2nd and January 2nd: a report at a time nobody asked for.
+    [["--inventory", "cut.json", "--now", "2026-02-30T00:00:00Z"], /--now must be an RFC 3339 time such as 2026-01-01T00:00:00Z, got "2026-02-30T00:00:00Z"/],
+    [["--inventory", "cut.json", "--now", "2026-01-01T24:00:00Z"], /--now must be an RFC 3339 time/],
     [["--inventory", "cut.json", "--max-details", "-3"], /--max-details must be a whole number/],
     [["--inventory", "cut.json", "--format", "pdf"], /argument 'pdf' is invalid/],
   ];

@@ -3,8 +3,15 @@
  * byte (`s` string, `n` number as JSON, `b` boolean), a 4-byte big-endian
  * length and the UTF-8 text, so "1" and 1 never collide. Envelopes (v1) bind
  * the values without storing them; streams (v2) store them in the header.
+ *
+ * Two different values must never bind the same bytes, so some are refused
+ * ("bad-aad-value"): a string with a lone UTF-16 surrogate (UTF-8 has none:
+ * it would be written as U+FFFD, the same bytes as "\ufffd"), and, when
+ * sealing, a number beyond 2^53 (it is not the number written: JSON text
+ * 9007199254740993 reads as 9007199254740992, so two ids would bind as one).
+ * Opening still takes such numbers, so data sealed before stays readable.
  */
-import { EnvelopeError } from "./envelope-format.js";
+import { EnvelopeError, hasLoneSurrogate } from "./envelope-format.js";
 
 export type AadValue = string | number | boolean;
 
@@ -14,13 +21,26 @@ const TAGS = { s: 0x73, n: 0x6e, b: 0x62 } as const;
 /** What no fields encode to; empty, so sharing it is safe. */
 const NO_BYTES = new Uint8Array(0);
 
-/** The attribute `field` as a bindable value; throws "missing-aad" or "bad-aad-value". */
-export function aadValue(field: string, attributes: Readonly<Record<string, unknown>>): AadValue {
+/**
+ * The attribute `field` as a bindable value; throws "missing-aad" or "bad-aad-value".
+ * `sealing` also refuses numbers beyond 2^53 (see the top of this file).
+ */
+export function aadValue(field: string, attributes: Readonly<Record<string, unknown>>, sealing = false): AadValue {
   if (!Object.hasOwn(attributes, field) || attributes[field] === undefined) {
     throw new EnvelopeError("missing-aad", `required AAD field "${field}" is missing from the attributes`);
   }
   const value = attributes[field];
-  if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) return value;
+  if (typeof value === "string") {
+    if (hasLoneSurrogate(value)) throw new EnvelopeError("bad-aad-value", `AAD field "${field}" has a lone surrogate, which UTF-8 cannot bind apart from U+FFFD`);
+    return value;
+  }
+  if (typeof value === "number" && Number.isFinite(value)) {
+    if (sealing && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+      throw new EnvelopeError("bad-aad-value", `AAD field "${field}" is a number beyond 2^53 (not a safe integer, so not surely the number written): bind it as a string`);
+    }
+    return value;
+  }
+  if (typeof value === "boolean") return value;
   throw new EnvelopeError("bad-aad-value", `AAD field "${field}" must be a string, a finite number or a boolean`);
 }
 
@@ -36,9 +56,9 @@ export function encodeAadValue(value: AadValue): Uint8Array {
 }
 
 /** The values of `fields` in order, encoded back to back (the v1 envelope's AAD tail). */
-export function encodeAadValues(fields: readonly string[], attributes: Readonly<Record<string, unknown>>): Uint8Array {
+export function encodeAadValues(fields: readonly string[], attributes: Readonly<Record<string, unknown>>, sealing = false): Uint8Array {
   if (fields.length === 0) return NO_BYTES;
-  const parts = fields.map((f) => encodeAadValue(aadValue(f, attributes)));
+  const parts = fields.map((f) => encodeAadValue(aadValue(f, attributes, sealing)));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

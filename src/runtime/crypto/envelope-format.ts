@@ -79,8 +79,18 @@ function cipherFromId(id: number): AeadAlgorithm | undefined {
   return CIPHERS_BY_ID.get(id);
 }
 
+// With the u flag a surrogate pair is one code point, so \p{Cs} matches only lone halves.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** True when `text` has a lone UTF-16 surrogate, which UTF-8 cannot carry (it becomes U+FFFD). */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 /** A name as 1-byte length + UTF-8; 1 to 255 bytes. */
 function shortString(value: string, what: string): Uint8Array {
+  // A lone surrogate would be written as U+FFFD: two names, one encoding.
+  if (hasLoneSurrogate(value)) throw new EnvelopeError("bad-request", `${what} has a lone surrogate, which UTF-8 cannot carry`);
   const bytes = utf8.encode(value);
   if (bytes.length < 1 || bytes.length > 255) throw new EnvelopeError("bad-request", `${what} must be 1 to 255 bytes of UTF-8`);
   const out = new Uint8Array(1 + bytes.length);

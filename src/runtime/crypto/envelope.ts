@@ -66,7 +66,7 @@ export function sealEnvelope(plaintext: Uint8Array, options: SealOptions): Uint8
   const provider = resolveProvider(cipher, options.provider);
   const fields = options.aadFields === undefined || options.aadFields.length === 0 ? [] : [...new Set(options.aadFields)].sort();
   // Values first: a missing field refuses before any key is used or counted.
-  const aadValues = encodeAadValues(fields, options.attributes ?? {});
+  const aadValues = encodeAadValues(fields, options.attributes ?? {}, true);
   const header = draftHeader(cipher, kek.id, kek.version, fields);
   // Only a literal `true` counts: an asynchronous counter (a Promise) passed here by a cast or
   // from JavaScript must refuse, never seal uncounted.

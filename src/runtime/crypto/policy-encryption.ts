@@ -85,7 +85,7 @@ export async function planEncryption(policy: EncryptionPolicy, data: Readonly<Re
   }
   for (const f of aadFields) {
     try {
-      aadValue(f, data);
+      aadValue(f, data, true);
     } catch (e) {
       if (e instanceof EnvelopeError) throw new PolicyRefusal("bad-aad-value", `${e.message} (required by ${by})`, rules);
       throw e;

@@ -14,7 +14,7 @@
  */
 import { KEY_BYTES, NONCE_BYTES, TAG_BYTES, type AeadAlgorithm } from "./aead.js";
 import { decodeAadValue, encodeAadValue, type AadValue } from "./aad-values.js";
-import { ENVELOPE_MAGIC, EnvelopeError, cipherId } from "./envelope-format.js";
+import { ENVELOPE_MAGIC, EnvelopeError, cipherId, hasLoneSurrogate } from "./envelope-format.js";
 import type { ByteReader } from "./byte-reader.js";
 
 export const STREAM_VERSION = 2;
@@ -66,6 +66,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 function name(value: string, what: string): Uint8Array {
+  // A lone surrogate would be written as U+FFFD: two names, one encoding.
+  if (hasLoneSurrogate(value)) throw new EnvelopeError("bad-request", `${what} has a lone surrogate, which UTF-8 cannot carry`);
   const bytes = utf8.encode(value);
   if (bytes.length < 1 || bytes.length > 255) throw new EnvelopeError("bad-request", `${what} must be 1 to 255 bytes of UTF-8`);
   return concat([Uint8Array.of(bytes.length), bytes]);

@@ -92,7 +92,7 @@ export async function* sealStream(source: Source, options: StreamSealOptions): A
   const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const attributes = options.attributes ?? {};
   // Values first: a missing field refuses before any key is used or counted.
-  const aad = [...new Set(options.aadFields ?? [])].sort().map((f) => [f, aadValue(f, attributes)] as const);
+  const aad = [...new Set(options.aadFields ?? [])].sort().map((f) => [f, aadValue(f, attributes, true)] as const);
   const base = { cipher, teeRequired: options.teeRequired === true, kekId: kek.id, kekVersion: kek.version, chunkSize, aad };
   const noncePrefix = randomNonce().subarray(0, NONCE_PREFIX_BYTES);
   // Validates names and sizes before the wrap is counted.

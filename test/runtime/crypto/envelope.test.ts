@@ -141,6 +141,25 @@ t.test("attributes: missing fields are refused, changed values are not authentic
   t.equal(onlyBound(bare, {}), undefined);
 });
 
+t.test("attribute values that would bind the same bytes as another value are refused", async (t) => {
+  // UTF-8 has no lone surrogate: TextEncoder writes U+FFFD for one, so "acme\ud800" and "acme\ufffd"
+  // would bind identical AAD and each open the other's data.
+  const lone = { tenant: "acme\ud800", record_id: 42 };
+  const replacement = { tenant: "acme\ufffd", record_id: 42 };
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: lone }), { code: "bad-aad-value", message: /"tenant".*lone surrogate/ });
+  const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: replacement });
+  t.equal(openError(env, lone)?.code, "bad-aad-value", "the lone surrogate does not open data bound to U+FFFD");
+  t.equal(openError(env, replacement), undefined);
+  // A JSON number past 2^53 is not the number written: 9007199254740993 parses as ...992, so two
+  // record ids would bind the same value. Sealing refuses them: pass such ids as strings.
+  const big = JSON.parse('{"tenant":"acme","record_id":9007199254740993}') as Record<string, unknown>;
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: big }), { code: "bad-aad-value", message: /"record_id".*safe integer/ });
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: { tenant: "acme", record_id: 1e300 } }), { code: "bad-aad-value" });
+  t.doesNotThrow(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: { tenant: "acme", record_id: Number.MAX_SAFE_INTEGER } }));
+  t.doesNotThrow(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: { tenant: "acme", record_id: 0.5 } }));
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields: ["a\udc00"], attributes: { "a\udc00": "x" } }), { code: "bad-request" }, "a field name too");
+});
+
 t.test("KEKs: unknown id or version, wrong key, old versions after rotation", async (t) => {
   const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek });
   t.throws(() => openEnvelope(env, { resolveKek: () => undefined }), { code: "unknown-kek", message: /"k1" version 3/ });

@@ -177,6 +177,18 @@ t.test("bound attributes: stored, authenticated, checked against expectations", 
   await t.rejects(collectBytes(sealStream([], { cipher: "aes-256-gcm", kek, chunkSize: 16 * 1024 * 1024 + 1 })), { code: "too-large" });
 });
 
+t.test("attribute values that would bind the same bytes as another value are refused", async (t) => {
+  await t.rejects(collectBytes(sealStream([random(3)], { cipher: "aes-256-gcm", kek, aadFields: ["tenant_id"], attributes: { tenant_id: "acme\ud800" } })), {
+    code: "bad-aad-value",
+  });
+  await t.rejects(collectBytes(sealStream([random(3)], { cipher: "aes-256-gcm", kek, aadFields: ["record_id"], attributes: { record_id: 2 ** 60 } })), {
+    code: "bad-aad-value",
+  });
+  const s = await seal(random(10), { aadFields: ["tenant_id"], attributes: { tenant_id: "acme\ufffd" } });
+  t.match(await openError(s, { resolveKek, attributes: { tenant_id: "acme\ud800" } }), { code: "bad-aad-value" });
+  t.equal(await openError(s, { resolveKek, attributes: { tenant_id: "acme\ufffd" } }), undefined);
+});
+
 t.test("TEE flag: refused without attestation, opened with it", async (t) => {
   const s = await seal(random(10), { teeRequired: true });
   t.match(await openError(s), { code: "not-attested", message: /requires a TEE to decrypt and this environment is not attested \(provider "none": no attestation provider is configured\)/ });

@@ -4,8 +4,9 @@
  * non-compliant objects and invalid records the report kept.
  *
  * Everything that came from the inventory (ids, attribute values, schema
- * paths) is shown with control characters escaped, so a record cannot
- * move the cursor or recolour a terminal.
+ * paths) or the policies (rule names, tags and their frameworks) is shown
+ * with control characters escaped, so neither can move the cursor,
+ * recolour or retitle a terminal.
  */
 import type { AuditReport } from "./audit.js";
 
@@ -39,13 +40,13 @@ export function renderAuditText(report: AuditReport): string {
   if (report.totals.records === 0) out.push("The inventory holds no records: nothing was verified.");
 
   if (report.frameworks.length > 0) {
-    out.push("", ...table(["Frameworks", "objects", "compliant", "non-compliant"], report.frameworks.map((f) => [f.framework, f.objects, f.compliant, f.nonCompliant])));
+    out.push("", ...table(["Frameworks", "objects", "compliant", "non-compliant"], report.frameworks.map((f) => [printable(f.framework), f.objects, f.compliant, f.nonCompliant])));
   }
   if (report.groups.length > 0) {
     out.push("", ...table(["Compliance tags", "objects", "compliant", "non-compliant", "violations"], report.groups.map((g) => [printable(g.group), g.objects, g.compliant, g.nonCompliant, g.violations])));
   }
   if (report.rules.length > 0) {
-    out.push("", ...table(["Rules", "applied to", "non-compliant", "violations"], report.rules.map((r) => [r.rule, r.objects, r.nonCompliant, r.violations])));
+    out.push("", ...table(["Rules", "applied to", "non-compliant", "violations"], report.rules.map((r) => [printable(r.rule), r.objects, r.nonCompliant, r.violations])));
   }
 
   if (report.objects.length > 0 || report.omitted.objects > 0) {
@@ -53,8 +54,8 @@ export function renderAuditText(report: AuditReport): string {
     for (const o of report.objects) {
       const tags = o.tags.length > 0 ? `  [${o.tags.map(printable).join(", ")}]` : "";
       out.push(`  line ${o.line}: ${printable(o.id)} ${o.status}${tags}`);
-      for (const v of o.violations) out.push(`    ${v.rule === null ? "" : `${v.rule}: `}${printable(v.message)}`);
-      for (const e of o.errors) out.push(`    error${e.rule === null ? "" : ` in ${e.rule}`}: ${printable(e.message)}`);
+      for (const v of o.violations) out.push(`    ${v.rule === null ? "" : `${printable(v.rule)}: `}${printable(v.message)}`);
+      for (const e of o.errors) out.push(`    error${e.rule === null ? "" : ` in ${printable(e.rule)}`}: ${printable(e.message)}`);
     }
     if (report.omitted.objects > 0) out.push(`  ... and ${plural(report.omitted.objects, "more object")} not listed`);
   }

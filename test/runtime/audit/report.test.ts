@@ -51,6 +51,23 @@ t.test("text: verdict, tables, objects and invalid records", async (t) => {
   t.equal(printable("a\u0000b\u009bc\u2028"), "a\\u0000b\\u009bc\\u2028");
 });
 
+t.test("text: control characters from the policies are escaped too (framework, rule ids)", async (t) => {
+  // A tag's framework and a quoted rule name are policy text: an OSC sequence in one would retitle
+  // the terminal, and the same tag was escaped in the tags table but not in the frameworks table.
+  const policy = `package r
+encryption "x\\u001b[31m" {
+  tags ["EVIL\\u001b]0;pwned\\u0007:1"]
+  require cipher "aes-256-gcm"
+}
+`;
+  const r = await auditInventory(compile(policy), recordsOf([{ id: "a", encryption: { cipher: null } }]), { now: NOW });
+  const text = renderAuditText(r);
+  t.notMatch(text, /[\u0000-\u0008\u000b-\u001f\u007f]/, "no raw control character reaches the terminal");
+  t.match(text, /^ {2}EVIL\\u001b\]0;pwned\\u0007 +1 +0 +1$/m, "frameworks row");
+  t.match(text, /^ {2}r\/x\\u001b\[31m +1 +1 +1$/m, "rules row");
+  t.match(text, /^ {4}r\/x\\u001b\[31m: cipher is missing, required aes-256-gcm$/m, "violation line");
+});
+
 t.test("text: left-out details are counted", async (t) => {
   const many = Array.from({ length: 5 }, (_, i) => ({ id: `o${i}`, classification: "phi", encryption: { cipher: "x" } }));
   const text = renderAuditText(await report([...many, { id: 1 }, { id: 2 }], { maxDetails: 1 }));

@@ -39,11 +39,19 @@ function workerUrl(): URL {
   return new URL(here.endsWith(".ts") ? "./analyze-worker.ts" : "./analyze-worker.js", here);
 }
 
+/** A check not answered in this long ends the worker (a new one starts next time): 2 minutes. */
+const DEFAULT_TIMEOUT_MS = 120_000;
+
 export class AnalyzeThread {
   private worker: Worker | null = null;
+  private readonly timeoutMs: number;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (a: CheckVerdict) => void; reject: (e: Error) => void }>();
   private closed = false;
+
+  constructor(options: { timeoutMs?: number } = {}) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
 
   /** The worker's verdict on `sources`. Rejects when the worker cannot give one. */
   check(sources: readonly SourceText[]): Promise<CheckVerdict> {
@@ -57,7 +65,18 @@ export class AnalyzeThread {
     const id = this.nextId++;
     worker.ref(); // held open while answers are awaited (unref'd again when none are)
     return new Promise<CheckVerdict>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      // A worker stuck on a check would hold every later reload behind it: ended, and the caller checks here.
+      const timer = setTimeout(() => {
+        if (this.worker === worker) this.worker = null;
+        this.failAll(new Error(`analysis thread gave no answer in ${this.timeoutMs} ms`));
+        void worker.terminate();
+      }, this.timeoutMs);
+      timer.unref();
+      const settle = <T>(f: (x: T) => void) => (x: T) => {
+        clearTimeout(timer);
+        f(x);
+      };
+      this.waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });
       worker.postMessage({ id, sources: sources.map((s) => ({ file: s.file, text: s.text })) });
     });
   }

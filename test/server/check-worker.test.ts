@@ -91,3 +91,12 @@ t.test("the worker's verdict on a large set equals the event loop's; a dead work
   await thread.close();
   await t.rejects(thread.check(sources), /closed/);
 });
+
+t.test("a check the worker does not answer in time ends that worker; the next check gets a fresh one", async (t) => {
+  const thread = new AnalyzeThread({ timeoutMs: 1 });
+  t.teardown(() => thread.close());
+  // A worker thread cannot even start in a millisecond (it loads the whole front end), let alone check 2,000 rules.
+  await t.rejects(thread.check([new SourceText("big.policy", generateAccessPolicy(2000))]), /no answer in 1 ms/);
+  (thread as unknown as { timeoutMs: number }).timeoutMs = 60_000;
+  t.same((await thread.check([new SourceText("ok.policy", POLICY)])).diagnostics, [], "the timed-out thread starts a new worker");
+});

@@ -6,6 +6,8 @@
  * security events reaching a detect rule, and no code in the logs.
  */
 import t from "tap";
+import { chmodSync, statSync } from "node:fs";
+import path from "node:path";
 import { FileMfaStateStore, SecretKey, totpCode, type TotpSecretSource } from "../../src/index.js";
 import { call, policyDir, start, tempDir } from "./harness.js";
 
@@ -144,4 +146,22 @@ t.test("with mfaState, used codes and locks outlive the server: a restart accept
   const second = await serve();
   t.same((await call(second.url, "/v1/mfa/verify", { body: { user: "alice", code } })).json, { valid: false, reason: "replay" });
   t.equal((await call(second.url, "/v1/mfa/verify", { body: { user: "bob", code: codeFor("bob") } })).status, 429, "bob is still locked");
+});
+
+t.test("with mfaState, a name that is not enrolled costs the same state-file work: no timing or failure tells who is enrolled", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const stateDir = tempDir(t);
+  const { url } = await start(t, [dir], { mfaSecrets: memorySecrets(SECRETS), mfaState: new FileMfaStateStore(stateDir, { now: () => NOW }), clock: () => NOW });
+  const file = path.join(stateDir, "state.json");
+  const bad = codeFor("alice") === "000000" ? "111111" : "000000";
+  await call(url, "/v1/mfa/verify", { body: { user: "alice", code: bad } });
+  for (const user of ["alice", "mallory"]) {
+    const before = statSync(file).ino;
+    t.same((await call(url, "/v1/mfa/verify", { body: { user, code: bad } })).json, { valid: false, reason: "invalid" });
+    t.not(statSync(file).ino, before, `${user}: the state file was written (replaced)`);
+  }
+  chmodSync(file, 0o644);
+  for (const user of ["alice", "mallory"]) {
+    t.equal((await call(url, "/v1/mfa/verify", { body: { user, code: bad } })).status, 500, `${user}: an unusable state file fails alike`);
+  }
 });

@@ -128,6 +128,15 @@ export class FileMfaStateStore implements ReplayStore, LockoutStore {
     });
   }
 
+  /**
+   * Rewrites the file unchanged, under the lock, as a counted failure does: the server does
+   * this for names that are not enrolled, so that neither the time taken nor an unusable file
+   * tells them from enrolled users.
+   */
+  async touch(): Promise<void> {
+    await this.#transaction(() => ({ result: undefined, changed: true }));
+  }
+
   /** Forgets the user's used codes (after a new secret is enrolled, old steps mean nothing). */
   async forgetReplay(user: string): Promise<void> {
     await this.#transaction((state) => ({ result: undefined, changed: state.replay.delete(user) }));

@@ -46,7 +46,8 @@ export class AnalyzeThread {
   private worker: Worker | null = null;
   private readonly timeoutMs: number;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (a: CheckVerdict) => void; reject: (e: Error) => void }>();
+  /** Checks awaiting an answer, each with the worker asked (a worker that goes fails only its own). */
+  private readonly waiting = new Map<number, { worker: Worker; resolve: (a: CheckVerdict) => void; reject: (e: Error) => void }>();
   private closed = false;
 
   constructor(options: { timeoutMs?: number } = {}) {
@@ -68,7 +69,7 @@ export class AnalyzeThread {
       // A worker stuck on a check would hold every later reload behind it: ended, and the caller checks here.
       const timer = setTimeout(() => {
         if (this.worker === worker) this.worker = null;
-        this.failAll(new Error(`analysis thread gave no answer in ${this.timeoutMs} ms`));
+        this.failAll(new Error(`analysis thread gave no answer in ${this.timeoutMs} ms`), worker);
         void worker.terminate();
       }, this.timeoutMs);
       timer.unref();
@@ -76,7 +77,7 @@ export class AnalyzeThread {
         clearTimeout(timer);
         f(x);
       };
-      this.waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      this.waiting.set(id, { worker, resolve: settle(resolve), reject: settle(reject) });
       worker.postMessage({ id, sources: sources.map((s) => ({ file: s.file, text: s.text })) });
     });
   }
@@ -96,13 +97,13 @@ export class AnalyzeThread {
       const waiter = this.waiting.get(reply.id);
       if (waiter === undefined) return;
       this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
+      if (![...this.waiting.values()].some((w) => w.worker === worker)) worker.unref();
       if (reply.ok && reply.verdict !== undefined) waiter.resolve(reply.verdict);
       else waiter.reject(new Error(reply.message ?? "check failed"));
     });
     const gone = (err: Error) => {
       if (this.worker === worker) this.worker = null; // the next call starts a fresh one
-      this.failAll(err);
+      this.failAll(err, worker);
     };
     worker.on("error", gone);
     worker.on("exit", (code) => gone(new Error(`analysis thread exited (${code})`)));
@@ -110,9 +111,12 @@ export class AnalyzeThread {
     return worker;
   }
 
-  private failAll(err: Error): void {
-    const waiting = [...this.waiting.values()];
-    this.waiting.clear();
-    for (const w of waiting) w.reject(err);
+  /** Rejects the checks waiting on `worker` (on any worker when not given). */
+  private failAll(err: Error, worker?: Worker): void {
+    for (const [id, w] of [...this.waiting]) {
+      if (worker !== undefined && w.worker !== worker) continue;
+      this.waiting.delete(id);
+      w.reject(err);
+    }
   }
 }

@@ -76,7 +76,7 @@ t.test("a clean set checked by the worker is loaded and served, as without it", 
 });
 
 t.test("the worker's verdict on a large set equals the event loop's; a dead worker is replaced; closed, it refuses", async (t) => {
-  const text = generateAccessPolicy(2000) + "\nallow \"tail\" { when action == }\n";
+  const text = generateAccessPolicy(300) + "\nallow \"tail\" { when action == }\n";
   const sources = [new SourceText("big.policy", text)];
   const thread = new AnalyzeThread();
   t.teardown(() => thread.close());
@@ -95,8 +95,8 @@ t.test("the worker's verdict on a large set equals the event loop's; a dead work
 t.test("a check the worker does not answer in time ends that worker; the next check gets a fresh one", async (t) => {
   const thread = new AnalyzeThread({ timeoutMs: 1 });
   t.teardown(() => thread.close());
-  // A worker thread cannot even start in a millisecond (it loads the whole front end), let alone check 2,000 rules.
-  await t.rejects(thread.check([new SourceText("big.policy", generateAccessPolicy(2000))]), /no answer in 1 ms/);
+  // A worker thread cannot even start in a millisecond: it loads the whole front end first.
+  await t.rejects(thread.check([new SourceText("ok.policy", POLICY)]), /no answer in 1 ms/);
   (thread as unknown as { timeoutMs: number }).timeoutMs = 60_000;
   t.same((await thread.check([new SourceText("ok.policy", POLICY)])).diagnostics, [], "the timed-out thread starts a new worker");
 });

@@ -1,8 +1,9 @@
 /**
  * TOTP secrets at rest: one file per enrolled user in the keyring's `mfa/`
  * directory, the secret sealed by the keyring (`sealSecret`, AES-256-GCM
- * under the default KEK's primary) bound to the context `mfa:<user>`, so a
- * file copied over another user's cannot be opened as theirs.
+ * under the default KEK's primary) bound to the user and the TOTP settings
+ * (`secretContext`), so a file copied over another user's cannot be opened
+ * as theirs, and settings edited in the file make it refuse to open.
  *
  * - File name: sha256 of the user name (hex), so any user name is a safe
  *   file name and names differing only in case stay apart on every file
@@ -83,7 +84,22 @@ export interface EnrollOptions {
   readonly totp?: TotpOptions;
 }
 
-const secretContext = (user: string) => `mfa:${user}`;
+/**
+ * What a secret is sealed to. Version 1 files bound the user only, so their TOTP settings could
+ * be edited (8 digits down to 6, a 30 s period up to 300 s) without the seal noticing; version 2
+ * binds the settings too. The prefixes differ ("mfa:" never starts "mfa-totp:"), so no version 1
+ * context of any user name equals a version 2 one.
+ */
+function secretContext(version: 1 | 2, user: string, totp: Required<TotpOptions>): string {
+  return version === 1 ? `mfa:${user}` : `mfa-totp:${JSON.stringify([user, totp.algorithm, totp.digits, totp.period])}`;
+}
+
+/** The file's version and settings, checked (a bad one is "malformed"). */
+function docSettings(d: Record<string, unknown>, file: string): { version: 1 | 2; totp: Required<TotpOptions> } {
+  const totp = { algorithm: d["algorithm"], digits: d["digits"], period: d["period"] };
+  if (!validTotp(totp)) throw new MfaEnrollmentError("malformed", `${file}: bad TOTP settings`);
+  return { version: d["version"] as 1 | 2, totp };
+}
 
 type KekRef = { readonly id: string; readonly version: number };
 
@@ -179,11 +195,11 @@ export class KeyringEnrollments implements TotpSecretSource {
     if (replaced && options.force !== true) throw new MfaEnrollmentError("enrolled", `${name} is already enrolled; replacing the secret needs force`);
     const secret = SecretKey.generate(TOTP_SECRET_BYTES);
     try {
-      const sealed = await this.#ring.sealSecret(secret.exposeBytes(), secretContext(name));
+      const sealed = await this.#ring.sealSecret(secret.exposeBytes(), secretContext(2, name, totp));
       const enrollment: Enrollment = { user: name, createdAt: new Date(options.now ?? Date.now()).toISOString(), totp };
       const doc = {
         format: FORMAT,
-        version: 1,
+        version: 2,
         user: name,
         created_at: enrollment.createdAt,
         algorithm: totp.algorithm,
@@ -230,7 +246,7 @@ export class KeyringEnrollments implements TotpSecretSource {
       throw new MfaEnrollmentError("malformed", `${file} is not valid JSON`);
     }
     const d = doc as Record<string, unknown>;
-    if (typeof doc !== "object" || doc === null || d["format"] !== FORMAT || d["version"] !== 1) throw new MfaEnrollmentError("malformed", `${file}: unknown format`);
+    if (typeof doc !== "object" || doc === null || d["format"] !== FORMAT || (d["version"] !== 1 && d["version"] !== 2)) throw new MfaEnrollmentError("malformed", `${file}: unknown format`);
     if (typeof d["user"] !== "string" || (name !== undefined && d["user"] !== name) || this.#file(d["user"]) !== file) {
       throw new MfaEnrollmentError("malformed", `${file} belongs to another user`);
     }
@@ -295,7 +311,8 @@ export class KeyringEnrollments implements TotpSecretSource {
           const d = await this.#readFile(file, undefined);
           if (d === null) return null;
           user = d["user"] as string;
-          const r = await this.#ring.resealSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(user));
+          const { version, totp } = docSettings(d, file);
+          const r = await this.#ring.resealSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(version, user, totp));
           if (r.resealed) {
             const doc = { ...d, sealed: Buffer.from(r.sealed).toString("base64") };
             await writeFileAtomic(file, JSON.stringify(doc, null, 2) + "\n", { mode: 0o600 });
@@ -316,10 +333,9 @@ export class KeyringEnrollments implements TotpSecretSource {
     if (name === null) return null;
     const d = await this.#readDoc(name);
     if (d === null) return null;
-    const totp = { algorithm: d["algorithm"], digits: d["digits"], period: d["period"] };
-    if (!validTotp(totp)) throw new MfaEnrollmentError("malformed", `${this.#file(name)}: bad TOTP settings`);
-    // Throws EnvelopeError / KeyringError when the file was tampered with, swapped, or its KEK retired.
-    const bytes = this.#ring.openSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(name));
+    const { version, totp } = docSettings(d, this.#file(name));
+    // Throws EnvelopeError / KeyringError when the file was tampered with (its settings too, from version 2), swapped, or its KEK retired.
+    const bytes = this.#ring.openSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(version, name, totp));
     const secret = SecretKey.from(bytes);
     bytes.fill(0);
     return { secret, totp };

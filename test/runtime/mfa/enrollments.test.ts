@@ -6,7 +6,7 @@
  */
 import t, { type Test } from "tap";
 import { createHash } from "node:crypto";
-import { copyFile, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Keyring } from "../../../src/runtime/crypto/keyring.js";
 import { ENROLLMENTS_LOCK, KeyringEnrollments, MfaEnrollmentError, TOTP_SECRET_BYTES, checkUserName } from "../../../src/runtime/mfa/enrollments.js";
@@ -107,6 +107,36 @@ t.test("a file moved to another user, edited, or damaged never opens as a secret
   await writeFile(aliceFile, "{", { mode: 0o600 });
   await t.rejects(e.enroll("alice"), { name: "MfaEnrollmentError", code: "malformed" }, "a damaged file is not silently replaced");
   t.equal((await e.enroll("alice", { force: true })).replaced, true, "but force replaces it");
+});
+
+t.test("the TOTP settings are sealed with the secret: editing them (8 digits down to 6, a longer period) refuses to open", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  await e.enroll("alice", { totp: { digits: 8, algorithm: "sha256", period: 30 } });
+  const file = path.join(e.dir, `${createHash("sha256").update("alice").digest("hex")}.json`);
+  const doc = JSON.parse(await readFile(file, "utf8"));
+  t.same((await e.secretFor("alice"))?.totp, { algorithm: "sha256", digits: 8, period: 30 });
+  for (const edit of [{ digits: 6 }, { period: 300 }, { algorithm: "sha1" }, { version: 1 }]) {
+    await writeFile(file, JSON.stringify({ ...doc, ...edit }), { mode: 0o600 });
+    await t.rejects(e.secretFor("alice"), { name: "EnvelopeError" }, JSON.stringify(edit));
+  }
+});
+
+t.test("a version 1 file (sealed to the user only) still opens, verifies and reseals", async (t) => {
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  const seed = new TextEncoder().encode("12345678901234567890");
+  const doc = { format: "swarm-policy-mfa-secret", version: 1, user: "alice", created_at: "2026-01-01T00:00:00.000Z", algorithm: "sha1", digits: 6, period: 30 };
+  const sealed = Buffer.from(await r.sealSecret(seed, "mfa:alice")).toString("base64");
+  const file = path.join(e.dir, `${createHash("sha256").update("alice").digest("hex")}.json`);
+  await mkdir(e.dir, { recursive: true, mode: 0o700 });
+  await writeFile(file, JSON.stringify({ ...doc, sealed }), { mode: 0o600 });
+  const now = Date.parse("2026-01-01T00:00:00Z");
+  t.equal((await new MfaVerifier({ secrets: e, clock: () => now }).verify("alice", totpCode(seed, now / 1000))).valid, true);
+  await r.rotate();
+  t.match(await e.reseal(), [{ user: "alice", status: "resealed" }]);
+  t.equal(JSON.parse(await readFile(file, "utf8")).version, 1, "resealing keeps the version (and its context)");
+  t.ok(Buffer.from((await e.secretFor("alice"))!.secret.exposeBytes()).equals(Buffer.from(seed)));
 });
 
 t.test("user names and TOTP settings are checked", async (t) => {

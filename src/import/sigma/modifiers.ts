@@ -104,13 +104,33 @@ function numericText(s: string): number | undefined {
   return Number.isFinite(n) && String(n) === s ? n : undefined;
 }
 
+/** The boolean a value's text names (`true` / `false`, any case unless cased), if any. */
+function booleanText(s: string, cased: boolean): boolean | undefined {
+  const t = cased ? s : s.toLowerCase();
+  return t === "true" ? true : t === "false" ? false : undefined;
+}
+
+/** Equality with a value without wildcards. */
+function plainAtom(plain: string, cased: boolean): Atom {
+  const n = numericText(plain);
+  if (n !== undefined) return { kind: "eq", lits: [plain, n] };
+  if (cased || !hasCase(plain)) return { kind: "eq", lits: [plain] };
+  return { kind: "str", op: "==", value: plain.toLowerCase(), fold: true };
+}
+
+/**
+ * A boolean or its text: either form matches both, as Sigma compares values
+ * as strings (`publiclyAccessible: 'true'` must match CloudTrail's JSON `true`).
+ */
+function booleanAtom(b: boolean, text: Atom): Atom {
+  return { kind: "cond", build: (f) => combine(f, [{ kind: "eq", lits: [b] }, text], false) };
+}
+
 function stringAtom(pieces: Piece[], cased: boolean): Atom {
   const plain = plainText(pieces);
   if (plain !== undefined) {
-    const n = numericText(plain);
-    if (n !== undefined) return { kind: "eq", lits: [plain, n] };
-    if (cased || !hasCase(plain)) return { kind: "eq", lits: [plain] };
-    return { kind: "str", op: "==", value: plain.toLowerCase(), fold: true };
+    const b = booleanText(plain, cased);
+    return b === undefined ? plainAtom(plain, cased) : booleanAtom(b, plainAtom(plain, cased));
   }
   if (pieces.every((p) => "wild" in p && p.wild === "*")) {
     // `*` alone: any value at all (Splunk's `field=*`).
@@ -170,7 +190,7 @@ function valueAtom(v: unknown, mods: Modifiers, mapField: (name: string) => Fiel
   }
   if (typeof v === "boolean") {
     if (mods.position !== undefined || set.has("windash")) fail(`\`${mods.position ?? "windash"}\` with a boolean value`);
-    return { kind: "eq", lits: [v] };
+    return booleanAtom(v, plainAtom(String(v), set.has("cased")));
   }
   if (typeof v === "number" && mods.position === undefined && !set.has("windash")) {
     if (!Number.isFinite(v)) fail("a number value that is not finite");

@@ -7,6 +7,9 @@
  * evaluation error, whatever the event's field types.
  */
 import t from "tap";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { CORPUS } from "./corpus-files.js";
 import { convert, fires, rule, whereOf } from "./helpers.js";
 import { SIGMA_PIPELINES } from "../../../src/index.js";
 
@@ -238,10 +241,29 @@ const ROWS: Row[] = [
     no: [{ N: 10, M: 2 }, { N: 11, M: 3 }, { N: "11", M: 2 }, { M: 2 }],
   },
   {
-    name: "booleans match booleans",
+    name: "a boolean matches the boolean and its text, as Sigma compares values as strings",
     detection: "  sel:\n    F: true\n  condition: sel",
-    yes: [{ F: true }],
-    no: [{ F: false }, { F: "x" }, {}],
+    yes: [{ F: true }, { F: "true" }, { F: "True" }],
+    no: [{ F: false }, { F: "false" }, { F: "x" }, { F: 1 }, { F: "1" }, { F: ["true"] }, {}, { F: null }],
+  },
+  {
+    // SigmaHQ writes `responseElements.publiclyAccessible: 'true'`; CloudTrail, Okta and Azure log JSON booleans.
+    name: "'true' / 'false' as text also match a JSON boolean",
+    detection: "  t:\n    F: 'true'\n  f:\n    G: 'False'\n  condition: t and f",
+    yes: [{ F: true, G: false }, { F: "TRUE", G: "false" }, { F: "true", G: false }],
+    no: [{ F: false, G: false }, { F: true, G: true }, { F: 1, G: 0 }, { F: "yes", G: false }, { F: ["true"], G: false }, { G: false }, { F: true }],
+  },
+  {
+    name: "cased 'true' matches the boolean (JSON writes it so), cased 'True' does not",
+    detection: "  a:\n    F|cased: 'true'\n  b:\n    G|cased: 'True'\n  condition: a or b",
+    yes: [{ F: true }, { F: "true" }, { G: "True" }],
+    no: [{ F: "True" }, { G: true }, { G: "true" }, {}],
+  },
+  {
+    name: "a list of text values holding 'true' still matches the boolean",
+    detection: "  sel:\n    F: ['on', 'true']\n  condition: sel",
+    yes: [{ F: true }, { F: "ON" }, { F: "True" }],
+    no: [{ F: false }, { F: "off" }, {}],
   },
   {
     name: "base64offset|contains: the three shapes pySigma gives (http:// is aHR0cDovL, h0dHA6Ly, odHRwOi8v)",
@@ -326,4 +348,13 @@ t.test("unsupported and malformed modifiers are reported with the reason", async
     t.same(r.problems.map((p) => p.reason), [`search identifier \`sel\`: ${reason}`], item);
     t.equal(r.converted, 0);
   }
+});
+
+t.test("SigmaHQ's 'RDS public db restore' fires on the CloudTrail event as AWS logs it (a JSON boolean)", async (t) => {
+  const text = readFileSync(path.join(CORPUS, "rules/cloud/aws/cloudtrail/aws_rds_public_db_restore.yml"), "utf8");
+  const r = convert(text);
+  t.same(r.problems, []);
+  const ev = { eventSource: "rds.amazonaws.com", eventName: "RestoreDBInstanceFromDBSnapshot", responseElements: { publiclyAccessible: true } };
+  t.ok(fires(r.policy, ev));
+  t.notOk(fires(r.policy, { ...ev, responseElements: { publiclyAccessible: false } }));
 });

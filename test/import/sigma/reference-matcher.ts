@@ -88,7 +88,8 @@ function valueMatch(v: unknown, x: unknown, mods: Set<string>, event: Event, map
     if (mods.has(m)) return typeof x === "number" && cmp(x, v as number);
   }
   if (v === null) return isMissing(x) || x === null;
-  if (typeof v === "boolean") return x === v;
+  // Values compare as strings: a boolean and its text (`true`, any case unless cased) are one value.
+  if (typeof v === "boolean") return x === v || (typeof x === "string" && (mods.has("cased") ? x : x.toLowerCase()) === String(v));
   if (isMissing(x) || x === null) return false;
   const plain = !["contains", "startswith", "endswith", "windash"].some((m) => mods.has(m));
   if (typeof v === "number" && plain) return (typeof x === "number" && x === v) || (typeof x === "string" && x === String(v));
@@ -96,6 +97,7 @@ function valueMatch(v: unknown, x: unknown, mods: Set<string>, event: Event, map
   // Only stars: any value at all (Splunk's `field=*`), whatever its type.
   if (/^\*+$/.test(s)) return true;
   if (typeof x === "number") return plain && /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/.test(s) && String(Number(s)) === s && x === Number(s);
+  if (typeof x === "boolean") return plain && (mods.has("cased") ? s : s.toLowerCase()) === String(x);
   if (typeof x !== "string") return false;
   return new RegExp(`^${wildcardSource(s, mods)}$`, mods.has("cased") ? "s" : "is").test(x);
 }

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { OutputIsSymlinkError, shouldColor } from "../index.js";
 import { CliContext, CliError, processIO, type CliIO, type VerbModule } from "./context.js";
+import { printable } from "./printable.js";
 
 const COMMANDS_DIR = new URL("./commands/", import.meta.url);
 
@@ -53,14 +54,6 @@ export async function buildProgram(cli: CliContext): Promise<Command> {
   return program;
 }
 
-/**
- * A message line with control characters as \u escapes: messages name files
- * found in directory scans (a checked-out repository may hold any name) and
- * must not reach the terminal as escape sequences.
- */
-function printable(line: string): string {
-  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
 
 /**
  * The one place errors become exit codes. Commander has already printed

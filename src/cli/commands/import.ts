@@ -18,6 +18,7 @@ import {
   type SigmaPipeline,
 } from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
+import { printable } from "../printable.js";
 
 interface SourceFile {
   name: string;
@@ -120,7 +121,8 @@ export function register(program: Command, cli: CliContext): void {
         for (const f of files) sources.push(await readSource(f, cli));
         const result = await importer(sources, opts, cli);
         cli.io.stdout(result.policy);
-        for (const p of result.problems) cli.io.stderr(`rule ${p.rule}: cannot convert: ${p.reason}\n`);
+        // Names and reasons quote the input files (titles, field names): escape what a terminal would obey.
+        for (const p of result.problems) cli.io.stderr(`${printable(`rule ${p.rule}: cannot convert: ${p.reason}`)}\n`);
         return result.problems.length > 0 ? 1 : 0;
       }),
     );

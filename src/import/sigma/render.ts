@@ -37,9 +37,9 @@ export function tagsOf(body: Record<string, unknown>): string[] {
   return [...new Set(out)];
 }
 
-/** One comment line: line breaks and control characters become spaces. */
+/** One comment line: line breaks and control characters (C0, DEL, C1) become spaces. */
 export function commentLine(s: string): string {
-  return `# ${s.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").trim()}`.trimEnd();
+  return `# ${s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim()}`.trimEnd();
 }
 
 function listOf(v: unknown): string[] {

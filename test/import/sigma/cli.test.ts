@@ -21,6 +21,7 @@ detection:
     Image|endswith: '\\whoami.exe'
   condition: sel
 `;
+const DETECTION_OK = "logsource:\n  product: linux\ndetection:\n  sel:\n    A: x\n  condition: sel\n";
 const KEYWORDS = `title: Keywords
 logsource:
   product: linux
@@ -143,4 +144,17 @@ t.test("YAML that parses but cannot be built (an unknown alias, too many aliases
     t.notMatch(r.stderr, /internal error/);
     t.equal(r.stdout, "");
   }
+});
+
+t.test("a rule's title and the reason reach stderr with control characters escaped, not as terminal escape sequences", async (t) => {
+  // YAML's "\e" is ESC: a crafted rule file could clear the screen or retitle the terminal.
+  const yaml = `title: "evil\\e[2J\\e]0;pwned\\u0007 \\u009b31m"\nlogsource:\n  product: linux\ndetection:\n  kw:\n    - x\n  condition: kw\n`;
+  const cwd = t.testdir({ "e.yml": yaml });
+  const r = await run(["import", "sigma", "e.yml"], { cwd });
+  t.equal(r.code, 1);
+  t.notMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, "no control character but the final newline");
+  t.match(r.stderr, /^rule evil\\u001b\[2J\\u001b\]0;pwned\\u0007 \\u009b31m \(e\.yml\): cannot convert: /);
+  const ok = await run(["import", "sigma", "c1.yml"], { cwd: t.testdir({ "c1.yml": `title: "a\\u009b31m\\u0085b"\nauthor: "x\\u009b2J"\n${DETECTION_OK}` }) });
+  t.equal(ok.code, 0, ok.stderr);
+  t.notMatch(ok.stdout.split("\n").filter((l) => l.startsWith("#")).join("\n"), /[\u007f-\u009f]/, "nor C1 controls in the policy's comments");
 });

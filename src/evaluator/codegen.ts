@@ -211,7 +211,8 @@ export class AccessCodegen {
       return v;
     }
     // A root (consts and unknown names are constants, handled by gen).
-    this.emit(`${v} = input[${JSON.stringify(e.name)}]; if (${v} === undefined) { err = ${this.site(SiteKind.Root, e)}.missing(); break ${L}; }`);
+    const read = isInheritedName(e.name) ? `RT.own(input, ${JSON.stringify(e.name)})` : `input[${JSON.stringify(e.name)}]`;
+    this.emit(`${v} = ${read}; if (${v} === undefined) { err = ${this.site(SiteKind.Root, e)}.missing(); break ${L}; }`);
     return v;
   }
 

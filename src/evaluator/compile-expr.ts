@@ -239,6 +239,13 @@ export class ExprCompiler {
     if (name === "now" && this.scope.roots.has("now")) return dynamic((c) => c.nowValue());
     if (this.scope.roots.has(name)) {
       const missing = new EvalError(msg.missingAttribute(name), toErrorSpan(span), true);
+      // A detect rule's roots are any names: `toString` must not read Object.prototype's.
+      if (isInheritedName(name)) {
+        return dynamic((c) => {
+          const v = hasOwn.call(c.input, name) ? c.input[name] : undefined;
+          return v === undefined ? missing : v;
+        });
+      }
       return dynamic((c) => {
         const v = c.input[name];
         return v === undefined ? missing : v;
@@ -286,8 +293,9 @@ export class ExprCompiler {
     const generated = this.options.generatePaths === true ? generatedPathReader(root, steps, rootMissing) : null;
     if (generated !== null) return dynamic(generated);
     const n = steps.length;
+    const rootSafe = !isInheritedName(root);
     return dynamic((c) => {
-      let o: unknown = c.input[root];
+      let o: unknown = rootSafe ? c.input[root] : hasOwn.call(c.input, root) ? c.input[root] : undefined;
       if (o === undefined) return rootMissing;
       for (let i = 0; i < n; i++) {
         const st = steps[i]!;

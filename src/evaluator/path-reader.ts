@@ -33,7 +33,8 @@ const factories = new Map<string, Factory | null>();
 const MAX_FACTORIES = 10_000;
 
 function source(root: string, props: readonly string[]): string {
-  const lines = ['"use strict";', "return function readPath(c) {", `  let o = c.input[${JSON.stringify(root)}];`, "  if (o === undefined) return rootMissing;"];
+  const rootRead = isInheritedName(root) ? `own(c.input, ${JSON.stringify(root)})` : `c.input[${JSON.stringify(root)}]`;
+  const lines = ['"use strict";', "return function readPath(c) {", `  let o = ${rootRead};`, "  if (o === undefined) return rootMissing;"];
   props.forEach((prop, i) => {
     const key = JSON.stringify(prop);
     lines.push(

@@ -358,3 +358,19 @@ t.test("SigmaHQ's 'RDS public db restore' fires on the CloudTrail event as AWS l
   t.ok(fires(r.policy, ev));
   t.notOk(fires(r.policy, { ...ev, responseElements: { publiclyAccessible: false } }));
 });
+
+t.test("a field named like an Object.prototype member (toString, constructor, __proto__) is absent from an event without it", async (t) => {
+  // The evaluator read a detect rule's root names as plain properties, so every event "had" toString.
+  for (const name of ["toString", "constructor", "valueOf", "hasOwnProperty", "__proto__"]) {
+    const exists = convert(rule(`  sel:\n    ${name}|exists: true\n  condition: sel`));
+    t.notOk(fires(exists.policy, { a: 1 }), `${name}|exists: true on an event without it`);
+    t.ok(fires(exists.policy, JSON.parse(`{"${name}": 1}`)), `${name}|exists: true on an event with it`);
+    const absent = convert(rule(`  sel:\n    ${name}: null\n  condition: sel`));
+    t.ok(fires(absent.policy, { a: 1 }), `${name}: null on an event without it`);
+    const any = convert(rule(`  sel:\n    ${name}: '*'\n  condition: sel`));
+    t.notOk(fires(any.policy, { a: 1 }), `${name}: '*' on an event without it`);
+    const nested = convert(rule(`  sel:\n    ${name}.x: '4'\n  condition: sel`));
+    t.notOk(fires(nested.policy, { a: 1 }), `${name}.x on an event without it`);
+    t.ok(fires(nested.policy, JSON.parse(`{"${name}": {"x": 4}}`)), `${name}.x on an event with it`);
+  }
+});

@@ -26,6 +26,8 @@ import {
   Identifier,
   UnterminatedString,
   MalformedNumber,
+  Num,
+  Duration,
   StringLiteral,
   LParen,
   LBracket,
@@ -58,6 +60,20 @@ export function durationMs(raw: string): number {
     ms += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
   return ms;
+}
+
+/**
+ * Why a well-formed number literal cannot stand for the number written, or
+ * undefined. Numbers are IEEE 754 doubles: 400 digits would read as
+ * Infinity, and an integer past 2^53 - 1 as a neighbour (`9007199254740993`
+ * is `9007199254740992`), so a rule comparing an id with it would match
+ * another id as well. Both are errors rather than silent changes.
+ */
+function numberProblem(image: string): string | undefined {
+  const value = Number(image);
+  if (!Number.isFinite(value)) return "too large for a number (at most about 1.8e308)";
+  if (image.indexOf(".") < 0 && !Number.isSafeInteger(value)) return "integers past 2^53 - 1 (9007199254740991) cannot be held exactly; compare such ids as strings";
+  return undefined;
 }
 
 /** The span of a token (tokens never cross a line: strings and comments stop at its end). */
@@ -210,6 +226,9 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
     } else if (type === MalformedNumber) {
       const hint = /^\d+(\.\d+){3}$/.test(t.image) ? `an IP address is a string: \`ip("${t.image}")\`` : undefined;
       diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }, hint !== undefined ? { hint } : {}));
+    } else if (type === Num || type === Duration) {
+      const hint = type === Num ? numberProblem(t.image) : Number.isSafeInteger(durationMs(t.image)) ? undefined : "a duration is at most 2^53 - 1 milliseconds (about 285,616 years)";
+      if (hint !== undefined) diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }, { hint }));
     } else if (type === LParen || type === LBracket || type === LCurly) {
       depth++;
       if (depth > maxNesting && cutDepth === 0) {

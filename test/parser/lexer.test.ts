@@ -132,6 +132,26 @@ t.test("a byte order mark is whitespace", async (t) => {
   t.same(r.tokens.map((k) => k.image), ["package", "p"]);
 });
 
+t.test("SP1004: a number or duration that cannot hold what is written (Infinity, an integer past 2^53 - 1)", async (t) => {
+  const bad: [string, RegExp][] = [
+    ["1" + "0".repeat(400), /too large for a number/],
+    ["9007199254740993", /past 2\^53 - 1 .* compare such ids as strings/],
+    ["18446744073709551615", /past 2\^53 - 1/],
+    ["100000000000000000000d", /a duration is at most 2\^53 - 1 milliseconds/],
+    ["14892856w", /a duration is at most/],
+  ];
+  for (const [text, hint] of bad) {
+    const r = lex(`x == ${text}`, "x.policy");
+    t.same(r.diagnostics.map((d) => [d.code, d.span.column, d.span.endColumn]), [["SP1004", 6, 6 + text.length]], text.slice(0, 24));
+    t.match(r.diagnostics[0]?.hint, hint);
+  }
+  // Exactly representable: no diagnostic.
+  for (const text of ["9007199254740991", "0.30000000000000004", "12345678901234567890.5", "1767225600000", "14892855w"]) {
+    t.same(lex(`x == ${text}`, "x.policy").diagnostics, [], text);
+  }
+  t.equal(durationMs("14892855w"), 14892855 * 604_800_000, "the longest whole-week duration");
+});
+
 t.test("SP1004 on an unquoted IP address says to quote it", async (t) => {
   const [d] = lex("x == 10.0.0.1", "x.policy").diagnostics;
   t.equal(d?.code, "SP1004");

@@ -134,7 +134,7 @@ async function list(cli: CliContext, opts: KeyringCliOptions & FormatOption & { 
       ...kekJson(r.kek),
       age: r.age,
       age_seconds: Math.floor(r.ageMs / 1000),
-      ...(requirements === null ? {} : { key_age: r.checks }),
+      ...(requirements === null ? {} : { key_age: r.checks, age_unknown: r.future }),
     }));
     const doc = { keyring: ring.dir, protection: ring.protection, default: ring.defaultId, keks, ...(requirements === null ? {} : { requirements, overdue }) };
     cli.io.stdout(JSON.stringify(doc, null, 2) + "\n");

@@ -86,6 +86,7 @@ t.test("list --policies: ages against key_age limits", async (t) => {
     { rule: "demo/default", maxKeyAge: "365d", ok: true },
   ]);
   t.ok(json.keks[0].age_seconds >= 120 * 86_400);
+  t.equal(json.keks[0].age_unknown, false);
 
   await (await Keyring.open(path.join(cwd, "ring"))).rotate();
   const fresh = await run(["keys", "list", "--keyring", "ring", "--policies", "p.policy"], { cwd });
@@ -110,6 +111,7 @@ t.test("list --policies: a primary dated in the future has no known age, and is 
     { rule: "demo/phi", maxKeyAge: "90d", ok: false },
     { rule: "demo/default", maxKeyAge: "365d", ok: false },
   ]);
+  t.equal(json.keks[0].age_unknown, true, "and says why");
 });
 
 t.test("an insecure or missing keyring is refused with a clear line", async (t) => {

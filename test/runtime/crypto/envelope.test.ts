@@ -150,6 +150,8 @@ t.test("attribute values that would bind the same bytes as another value are ref
   const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: replacement });
   t.equal(openError(env, lone)?.code, "bad-aad-value", "the lone surrogate does not open data bound to U+FFFD");
   t.equal(openError(env, replacement), undefined);
+  const pair = { tenant: "acme\ud83d\ude00", record_id: 42 };
+  t.equal(openError(sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes: pair }), pair), undefined, "a surrogate pair (an emoji) is fine");
   // A JSON number past 2^53 is not the number written: 9007199254740993 parses as ...992, so two
   // record ids would bind the same value. Sealing refuses them: pass such ids as strings.
   const big = JSON.parse('{"tenant":"acme","record_id":9007199254740993}') as Record<string, unknown>;

@@ -102,6 +102,8 @@ async function openMfa(
   } catch (err) {
     ring.close();
     if (err instanceof MfaStateError) throw new CliError(`mfa keyring: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === "string") throw new CliError(`mfa keyring: cannot use the MFA state in ${displayPath(state.dir, { cwd: cli.io.cwd })}: ${code}`);
     throw err;
   }
   return { secrets: new KeyringEnrollments(ring), state, close: () => ring.close() };

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { run } from "../run.js";
 import { totpCode } from "../../../src/index.js";
 
@@ -59,6 +59,11 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
   const r = await run(["serve", "a.policy", "--keyring", "ring"], { cwd });
   t.equal(r.code, 2);
   t.match(r.stderr, /mfa keyring: .*state\.json is not a valid MFA state file/);
+  rmSync(path.join(cwd, "ring/mfa"), { recursive: true });
+  writeFileSync(path.join(cwd, "ring/mfa"), "not a directory");
+  const notDir = await run(["serve", "a.policy", "--keyring", "ring"], { cwd });
+  t.equal(notDir.code, 2);
+  t.equal(notDir.stderr, "swarm-policy: mfa keyring: cannot use the MFA state in ring/mfa: EEXIST\n");
 });
 
 /** The serve verb as a real process, with its JSON log lines awaitable. */

@@ -87,6 +87,12 @@ t.test("the repository's policies: an input the schema rejects is refused, not g
   t.equal(err.code, "policy-errors");
   t.match(err.message, /does not match the encryption schema/);
   t.match(await planEncryption(engine, { classification: "confidential", tenant_id: "acme" }, ring), { aadFields: ["tenant_id"], maxKeyAge: "180d" });
+  // Two integer ids beyond 2^53 could round to one value and bind the same AAD: the schema sends them as strings.
+  // (A test block in policies/ cannot say this: a policy literal past 2^53 - 1 is SP1004.)
+  const big = JSON.parse('{"classification":"pii","tenant_id":"t-acme","record_id":9007199254740993}') as Record<string, unknown>;
+  const bigErr = await refusal(planEncryption(engine, big, ring, { attestation: ATTESTED }));
+  t.equal(bigErr.code, "policy-errors");
+  t.match(bigErr.message, /does not match the encryption schema/);
 });
 
 t.test("an over-age primary KEK is refused until rotated", async (t) => {

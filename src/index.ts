@@ -367,6 +367,7 @@ export { MemoryReplayStore, type ReplayStore } from "./runtime/mfa/replay-store.
 export {
   MemoryLockoutStore,
   DEFAULT_LOCKOUT_POLICY,
+  MAX_LOCKOUT_MS,
   type LockoutStore,
   type LockoutState,
   type LockoutPolicy,

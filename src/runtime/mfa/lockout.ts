@@ -56,12 +56,18 @@ export interface LockoutStore {
   update(user: string, change: (current: LockoutState | undefined) => LockoutState | undefined): Promise<LockoutState | undefined>;
 }
 
+/**
+ * The longest lock or memory a policy may ask for: 100 years. Lock ends are times (events
+ * carry them as ISO dates, Retry-After as whole seconds); now + 1e300 ms is not one.
+ */
+export const MAX_LOCKOUT_MS = 100 * 365.25 * 86_400_000;
+
 /** Checks a policy's numbers; throws RangeError on nonsense (a configuration error). */
 export function lockoutPolicy(policy: Partial<LockoutPolicy> = {}): Required<LockoutPolicy> {
   const p = { ...DEFAULT_LOCKOUT_POLICY, ...policy };
   if (!Number.isInteger(p.maxFailures) || p.maxFailures < 1) throw new RangeError("lockout maxFailures must be an integer of at least 1");
   for (const key of ["baseLockMs", "maxLockMs", "forgetAfterMs"] as const) {
-    if (!Number.isFinite(p[key]) || p[key] < 0) throw new RangeError(`lockout ${key} must be a finite number of ms, at least 0`);
+    if (!Number.isFinite(p[key]) || p[key] < 0 || p[key] > MAX_LOCKOUT_MS) throw new RangeError(`lockout ${key} must be a number of ms from 0 to 100 years`);
   }
   if (p.maxLockMs < p.baseLockMs) throw new RangeError("lockout maxLockMs must be at least baseLockMs");
   return p;

@@ -5,7 +5,7 @@
 import t from "tap";
 import QRCode from "qrcode";
 import { otpauthUri, terminalQr, toBase32 } from "../../../src/runtime/mfa/otpauth.js";
-import { afterFailure, beginAttempt, lockoutPolicy, lockRemainingMs, MemoryLockoutStore, type LockoutState } from "../../../src/runtime/mfa/lockout.js";
+import { afterFailure, beginAttempt, lockoutPolicy, lockRemainingMs, MAX_LOCKOUT_MS, MemoryLockoutStore, type LockoutState } from "../../../src/runtime/mfa/lockout.js";
 
 const SEED = new TextEncoder().encode("12345678901234567890");
 
@@ -78,6 +78,14 @@ t.test("policy checks and the memory store", async (t) => {
   t.throws(() => lockoutPolicy({ baseLockMs: -1 }), RangeError);
   t.throws(() => lockoutPolicy({ baseLockMs: 10, maxLockMs: 5 }), RangeError);
   t.throws(() => lockoutPolicy({ forgetAfterMs: Number.NaN }), RangeError);
+  // Lock ends must stay dates: now + 1e300 ms made the lock-starting attempt throw (its event's
+  // locked_until has no ISO form) and a Retry-After of "1e+297".
+  for (const key of ["baseLockMs", "maxLockMs", "forgetAfterMs"] as const) {
+    t.throws(() => lockoutPolicy({ baseLockMs: 1000, maxLockMs: 1000, [key]: 1e300 }), RangeError, key);
+  }
+  const century = lockoutPolicy({ baseLockMs: MAX_LOCKOUT_MS, maxLockMs: MAX_LOCKOUT_MS, forgetAfterMs: MAX_LOCKOUT_MS });
+  const locked = afterFailure({ failures: 40, lockedUntil: 0, lastFailureAt: 0, forgetAt: Date.parse("2100-01-01T00:00:00Z") }, Date.parse("2099-01-01T00:00:00Z"), century);
+  t.ok(Number.isFinite(new Date(locked.lockedUntil).getTime()), "the longest lock, starting in 2099, still ends on a date");
   let now = 0;
   const store = new MemoryLockoutStore(() => now);
   await store.update("alice", (s) => afterFailure(s, now, policy));

@@ -18,7 +18,8 @@
  *   an unmet `require` its `else` message or "requirement not met: `EXPR`".
  * - `require key_age within D` reads `node.key_created_at` (RFC 3339 or
  *   epoch seconds): absent is an error ("missing attribute"), unreadable is
- *   an error, older than D is the `else` message or "WireGuard key is older
+ *   an error, and so is a time more than 5 minutes after now (its age is
+ *   unknown), older than D is the `else` message or "WireGuard key is older
  *   than D". Errors reject (fail closed) with the reason "evaluation error;
  *   rejected to fail closed".
  */
@@ -30,7 +31,7 @@ import type { ClauseTrace, MeshDecision, MeshReason, NotApplied, RuleTrace } fro
 import { exprText } from "./expr-text.js";
 import { msg, reasonText, show } from "./messages.js";
 import { decisionError, quotingError } from "./quoted-error.js";
-import { timeValueMs } from "./time.js";
+import { MAX_CLOCK_SKEW_MS, timeValueMs } from "./time.js";
 import { EvalError, toJson, typeName, type ErrorSpan } from "./values.js";
 
 type MeshClauseKind = "when" | "unless" | "require" | "require key_age";
@@ -123,6 +124,9 @@ function keyAge(c: EvalContext, cl: CompiledMeshClause): boolean | EvalError {
   if (ms !== ms) return quotingError((found) => msg.keyTime("node.key_created_at", found), show(at), cl.span);
   const now = c.now();
   if (now !== now) return new EvalError(msg.nowUnavailable(), cl.span);
+  // A key dated after now (beyond clock skew: a clock set back, a sentinel or forged date) has no
+  // known age; as in encryption audits, it is not taken as fresh for ever.
+  if (ms - now > MAX_CLOCK_SKEW_MS) return quotingError((found) => msg.keyTimeFuture("node.key_created_at", found), show(at), cl.span);
   return now - ms <= cl.keyAgeMs;
 }
 

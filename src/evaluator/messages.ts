@@ -32,6 +32,7 @@ export const msg = {
   nowUnavailable: () => "`now` is not a valid time (check the input's `time` or the engine clock)",
   mfaTime: (found: string) => `\`context.mfa.verified_at\` must be an RFC 3339 time or epoch seconds, found ${found}`,
   keyTime: (path: string, found: string) => `\`${path}\` must be an RFC 3339 time or epoch seconds, found ${found}`,
+  keyTimeFuture: (path: string, found: string) => `key age unknown: \`${path}\` is after now, found ${found}`,
 } as const;
 
 /** Short display of an input value inside a message. */

@@ -81,6 +81,17 @@ t.test("key age: too old, missing, unreadable", async (t) => {
   t.equal(epoch.decision, "admit");
 });
 
+t.test("key age: a key dated after now (beyond 5 minutes of clock skew) has no known age and rejects", async (t) => {
+  for (const at of ["9999-12-31T00:00:00Z", new Date(NOW + 6 * 60_000).toISOString(), NOW / 1000 + 86400 * 365]) {
+    const d = mesh(ev, { kind: "mesh", node: { ...node, key_created_at: at } });
+    t.equal(d.decision, "reject", String(at));
+    t.same(d.errors.map((e) => e.message), [`key age unknown: \`node.key_created_at\` is after now, found ${JSON.stringify(at)}`]);
+    t.same(d.reasons.map((r) => r.message), ["evaluation error; rejected to fail closed"]);
+  }
+  // Within the allowed skew a key is brand new.
+  t.equal(mesh(ev, { kind: "mesh", node: { ...node, key_created_at: new Date(NOW + 4 * 60_000).toISOString() } }).decision, "admit");
+});
+
 t.test("require with else; errors reject", async (t) => {
   const worker = mesh(ev, { kind: "mesh", node: { ...node, tags: ["worker"] } });
   t.same(worker.reasons.map((r) => r.message), ["workers need a TEE"]);

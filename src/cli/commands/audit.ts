@@ -14,7 +14,6 @@ import {
   encryptionRuleTags,
   InventoryError,
   openInventory,
-  parseRfc3339,
   readInventory,
   renderAuditHtml,
   renderAuditText,
@@ -22,6 +21,7 @@ import {
 } from "../../index.js";
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
+import { parseTimeOption } from "../time-option.js";
 import { readPolicySources } from "../sources.js";
 
 const FORMATS = ["text", "json", "html"] as const;
@@ -35,11 +35,7 @@ interface AuditCliOptions {
 }
 
 function parseNow(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  // Strict, as the policies read times: Date.parse takes February 30th for March 2nd.
-  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? parseRfc3339(raw) : NaN;
-  if (!Number.isFinite(ms)) throw new CliError(`--now must be an RFC 3339 time such as 2026-01-01T00:00:00Z, got ${JSON.stringify(raw)}`);
-  return ms;
+  return raw === undefined ? undefined : parseTimeOption("--now", raw);
 }
 
 function parseMaxDetails(raw: string): number {

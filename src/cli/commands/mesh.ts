@@ -34,6 +34,7 @@ import {
 import { loadEngineOrReport } from "../engine.js";
 import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
 import { CliError, type CliContext } from "../context.js";
+import { parseTimeOption } from "../time-option.js";
 import { readJsonFile, readText } from "../json-input.js";
 import { withCryptoErrors } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
@@ -65,10 +66,7 @@ async function readInventory(cli: CliContext, file: string): Promise<MeshInvento
 }
 
 function parseTime(text: string | undefined, now: number): number {
-  if (text === undefined) return now;
-  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) ? Date.parse(text) : Number.NaN;
-  if (!Number.isFinite(ms)) throw new CliError(`--time ${JSON.stringify(text)} is not an RFC 3339 time (e.g. 2026-01-10T00:00:00Z)`);
-  return ms;
+  return text === undefined ? now : parseTimeOption("--time", text);
 }
 
 /**

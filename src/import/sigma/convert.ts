@@ -18,7 +18,7 @@ import { and, leaf, render } from "./expr.js";
 import { loadSigma, type SigmaSource } from "./load.js";
 import { docLabel, fail, isMap, text, Unconvertible, type SigmaDoc } from "./model.js";
 import { applyPipeline, describeLogsource, NO_PIPELINE, type Pipeline } from "./pipeline.js";
-import { detectBlock, logsourceOf, provenance, severityOf, tagsOf } from "./render.js";
+import { commentLine, detectBlock, logsourceOf, provenance, severityOf, tagsOf } from "./render.js";
 
 export interface SigmaOptions {
   /** Built-in (`sysmon`, `ecs`) or loaded from a file; default: none (fields as named). */
@@ -177,9 +177,10 @@ export function convertSigma(sources: readonly SigmaSource[], options: SigmaOpti
     const renamed = name === b.name ? [] : [`# named ${JSON.stringify(name)}: another rule has the same title`];
     return detectBlock({ comments: [...b.comments, ...renamed], name, severity: severityOf(b.doc.body), tags: tagsOf(b.doc.body), clauses: b.clauses });
   });
+  // File names and the pipeline's name come from outside: one line each, or a line break would end the comment.
   const header = [
-    `# Imported from Sigma: ${sources.length <= 3 ? sources.map((s) => s.name).join(", ") : `${sources.length} files (each rule names its own)`}`,
-    `# Pipeline: ${pipeline.name}${pipeline.description ? ` (${pipeline.description})` : ""}`,
+    commentLine(`Imported from Sigma: ${sources.length <= 3 ? sources.map((s) => s.name).join(", ") : `${sources.length} files (each rule names its own)`}`),
+    commentLine(`Pipeline: ${pipeline.name}${pipeline.description ? ` (${pipeline.description})` : ""}`),
     "# Sigma rules are shared under the Detection Rule License (DRL) 1.1 unless they say otherwise;",
     "# each rule below keeps its authors and references. Conversion: docs/sigma.md.",
   ].join("\n");

@@ -4,7 +4,7 @@
  * files, documents that are not rules.
  */
 import t from "tap";
-import { compile, ImportInputError } from "../../../src/index.js";
+import { compile, convertSigma, ImportInputError, loadSigmaPipeline } from "../../../src/index.js";
 import { convert, fires } from "./helpers.js";
 
 const DETECTION = "detection:\n  sel:\n    A: x\n  condition: sel\n";
@@ -64,4 +64,23 @@ t.test("a contradictory condition still converts to a valid rule that never fire
   t.same(compile(r.policy, { file: "x.policy" }).diagnostics.filter((d) => d.severity === "error"), []);
   t.notOk(fires(r.policy, { A: "x" }));
   t.notOk(fires(r.policy, {}));
+});
+
+t.test("file names and the pipeline's name and description stay inside the header's comments", async (t) => {
+  // A file name may hold a line break (a checked-out repository may hold any name), and a pipeline
+  // file names itself: either put a rule of its own into the policy, one that fires on every event.
+  const evil = 'x\ndetect "evil" {\n  severity critical\n  where true\n}\n#';
+  const pipeline = loadSigmaPipeline({ name: "p.yml", text: `name: ${JSON.stringify(evil)}\ndescription: ${JSON.stringify(evil)}\n` });
+  for (const [sources, p] of [
+    [[{ name: `${evil}.yml`, text: `title: T\n${DETECTION}` }], undefined],
+    [[{ name: "a.yml", text: `title: T\n${DETECTION}` }], pipeline],
+    [[1, 2, 3, 4].map((i) => ({ name: `${evil}${i}.yml`, text: `title: T${i}\n${DETECTION}` })), pipeline],
+  ] as const) {
+    const r = convertSigma(sources, { pipeline: p });
+    const engine = compile(r.policy, { file: "x.policy" });
+    t.same(engine.diagnostics, []);
+    t.notMatch(r.policy, /^detect "evil"/m, "no rule from a name");
+    t.equal(r.policy.match(/^detect /gm)?.length, sources.length, "one rule per source rule");
+    t.notOk(fires(r.policy, { B: "y" }), "nothing fires on an unrelated event");
+  }
 });

@@ -388,7 +388,8 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
     return `# json-rules-engine rule ${r.index + 1}${renamed}\n${r.effect} ${JSON.stringify(name)} {\n  when ${r.when.text}\n}\n`;
   });
   const header =
-    `# Imported from json-rules-engine: ${sources.map((s) => s.name).join(", ")}\n` +
+    // One line: a line break in a file name would end the comment and make the rest policy text.
+    `# Imported from json-rules-engine: ${sources.map((s) => s.name).join(", ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")}\n` +
     "# Decisions: deny if a deny rule applies, else allow if an allow rule applies, else deny.\n" +
     "# Each attribute is guarded with `has` so that missing data decides as json-rules-engine does.\n";
   const text = `${header}\n${blocks.join("\n")}`;

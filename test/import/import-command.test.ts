@@ -4,7 +4,7 @@
  * 0 / 1 / 2.
  */
 import t from "tap";
-import { compile } from "../../src/index.js";
+import { compile, convertJsonRulesEngine } from "../../src/index.js";
 import { run } from "../cli/run.js";
 
 const HEADER =
@@ -146,4 +146,13 @@ t.test("an empty rule set converts to a header alone, exit 0", async (t) => {
   t.equal(r.code, 0);
   t.equal(r.stdout, HEADER);
   t.equal(r.stderr, "");
+});
+
+t.test("a file name with a line break stays inside the header comment (it made an allow-everything rule)", async (t) => {
+  const name = 'x\nallow "everything" {\n  when true\n}\n#';
+  const r = convertJsonRulesEngine([{ name, doc: [readDocs] }]);
+  t.notMatch(r.policy, /^allow "everything"/m);
+  const engine = compile(r.policy, { file: "x.policy" });
+  t.same(engine.diagnostics, []);
+  t.equal(engine.evaluateAccess({ principal: { id: "p" }, action: "write", resource: { type: "doc" } }).decision, "deny");
 });

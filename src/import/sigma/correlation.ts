@@ -60,6 +60,7 @@ function threshold(cond: Record<string, unknown>, what: string): Threshold {
   const key = keys[0]!;
   const n = cond[key];
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0) fail(`the ${what} condition's \`${key}\` is not a whole number`);
+  if (n >= Number.MAX_SAFE_INTEGER) fail(`the ${what} condition's \`${key}\` is beyond the counts the engine keeps exactly`);
   if (key === "gt") return { op: ">=", n: n + 1 };
   if (key === "gte") {
     if (n === 0) fail(`the ${what} condition \`gte: 0\` holds without any event`);

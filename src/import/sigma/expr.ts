@@ -60,6 +60,24 @@ export function call(fn: string, arg: Term): Term {
   return term(`${fn}(${arg.text})`);
 }
 
+/**
+ * A finite number as the policy language writes it: plain decimal digits
+ * (`0.00000015`, `1000000000000000000000`), never JavaScript's exponent form
+ * (`1.5e-7`, `1e+21`), which the language cannot read. The digits are the
+ * shortest that read back as the same number, so nothing is rounded.
+ */
+export function numberText(n: number): string {
+  const s = String(n);
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (m === null) return s;
+  const [, sign, lead, rest = "", exp] = m;
+  const digits = lead! + rest;
+  const point = 1 + Number(exp); // where the decimal point goes, counted from the first digit
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 export function str(s: string): Term {
   return term(JSON.stringify(s));
 }

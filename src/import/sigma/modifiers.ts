@@ -16,7 +16,7 @@
  *   A|fieldref: B                       both present and A == B
  */
 import { parseIp } from "../../checker/ip-value.js";
-import { and, call, compare, not, or, str, term, type Cond, type Term } from "./expr.js";
+import { and, call, compare, not, numberText, or, str, term, type Cond, type Term } from "./expr.js";
 import { absentOrNull, hasType, present, read, readOr, type FieldPath } from "./fields.js";
 import { fail } from "./model.js";
 import { encodeValue, ENCODERS } from "./encodings.js";
@@ -94,7 +94,7 @@ type Atom =
   | { kind: "cond"; build: (f: FieldPath) => Cond };
 
 function literalText(v: string | number | boolean): string {
-  return JSON.stringify(v);
+  return typeof v === "number" ? numberText(v) : JSON.stringify(v);
 }
 
 /** A decimal number written as text ("4624") also matches the number, as Sigma compares values as strings. */
@@ -182,7 +182,7 @@ function valueAtom(v: unknown, mods: Modifiers, mapField: (name: string) => Fiel
   for (const [m, op] of Object.entries(COMPARE)) {
     if (!set.has(m)) continue;
     if (typeof v !== "number" || !Number.isFinite(v)) fail(`\`${m}\` needs a number`);
-    return { kind: "cond", build: (f) => and([hasType(f, "number"), compare(read(f), op, term(String(v)))]) };
+    return { kind: "cond", build: (f) => and([hasType(f, "number"), compare(read(f), op, term(numberText(v)))]) };
   }
   if (v === null) {
     if (mods.position !== undefined || set.has("windash")) fail(`\`${mods.position ?? "windash"}\` with a null value`);
@@ -194,7 +194,7 @@ function valueAtom(v: unknown, mods: Modifiers, mapField: (name: string) => Fiel
   }
   if (typeof v === "number" && mods.position === undefined && !set.has("windash")) {
     if (!Number.isFinite(v)) fail("a number value that is not finite");
-    return { kind: "eq", lits: [v, String(v)] };
+    return { kind: "eq", lits: [v, numberText(v)] };
   }
   if (typeof v === "object") fail(`a value is ${Array.isArray(v) ? "a nested list" : "a map"}, not a string or number`);
   const encoders = [...set].filter((m) => ENCODERS.has(m));
@@ -281,7 +281,7 @@ export function keywordCondition(field: FieldPath, modList: string[], values: un
   if (values.length === 0) fail("an empty list of keywords");
   const atoms = values.map((v) => {
     if (typeof v !== "string" && typeof v !== "number") fail(`a keyword is ${v === null ? "null" : typeof v}, not a string`);
-    return stringAtom(valuePieces(String(v), { set: mods.set, position: "contains" }), mods.set.has("cased"));
+    return stringAtom(valuePieces(typeof v === "number" ? numberText(v) : v, { set: mods.set, position: "contains" }), mods.set.has("cased"));
   });
   return combine(field, atoms, mods.set.has("all") && values.length > 1);
 }

@@ -20,6 +20,7 @@
  * case-insensitive comparison except for a few special letters (e.g.
  * German sharp s against "SS").
  */
+import { numberText } from "./expr.js";
 import { fail } from "./model.js";
 
 export type Piece = { lit: string } | { wild: "*" | "?" } | { dash: true };
@@ -182,6 +183,6 @@ export function escapeRegex(s: string): string {
 /** A value for `contains`-style modifiers must be a string (or a number written as text). */
 export function valueString(v: unknown, modifier: string): string {
   if (typeof v === "string") return v;
-  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (typeof v === "number" && Number.isFinite(v)) return numberText(v);
   fail(`\`${modifier}\` needs a string value, found ${v === null ? "null" : typeof v}`);
 }

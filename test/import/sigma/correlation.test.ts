@@ -139,6 +139,7 @@ t.test("what cannot be converted is reported, naming the reason", async (t) => {
     [corr("  type: temporal\n  rules: [base]\n  group-by: [H]\n  timespan: 1h\n  aliases:\n    ip:\n      base: source.ip"), "field name `aliases` are not supported: `by` reads the same fields in every event"],
     [corr("  type: value_count\n  rules: [base]\n  group-by: [H]\n  timespan: 1h\n  condition:\n    gte: 5"), "a value_count condition needs one `field`"],
     [corr("  type: event_count\n  rules: [base]\n  group-by: [c-ip]\n  timespan: 1h\n  condition:\n    gte: 5"), "field `c-ip` cannot be read by name in a detect rule (it is not an identifier); map it with a pipeline"],
+    [corr("  type: event_count\n  rules: [base]\n  group-by: [H]\n  timespan: 1h\n  condition:\n    gte: 1e21"), "the event_count condition's `gte` is beyond the counts the engine keeps exactly"],
   ];
   for (const [c, reason] of cases) {
     const r = convert([BASE, c]);

@@ -12,6 +12,7 @@ import path from "node:path";
 import { CORPUS } from "./corpus-files.js";
 import { convert, fires, rule, whereOf } from "./helpers.js";
 import { SIGMA_PIPELINES } from "../../../src/index.js";
+import { numberText } from "../../../src/import/sigma/expr.js";
 
 type Ev = Record<string, unknown>;
 interface Row {
@@ -241,6 +242,14 @@ const ROWS: Row[] = [
     no: [{ N: 10, M: 2 }, { N: 11, M: 3 }, { N: "11", M: 2 }, { M: 2 }],
   },
   {
+    // JavaScript writes these with an exponent (1.5e-7, 1e+21), which the policy language cannot read:
+    // the whole import failed with "the generated policy does not parse".
+    name: "numbers JavaScript would write with an exponent are written out in full",
+    detection: "  a:\n    F: 0.00000015\n  b:\n    G|gt: 1e21\n  c:\n    H|lt: -2.5e-8\n  condition: a or b or c",
+    yes: [{ F: 1.5e-7 }, { F: "0.00000015" }, { G: 2e21 }, { H: -1 }],
+    no: [{ F: 1.5e-6 }, { F: "1.5e-7" }, { G: 1e21 }, { H: 0 }, { H: -2.5e-8 }, {}],
+  },
+  {
     name: "a boolean matches the boolean and its text, as Sigma compares values as strings",
     detection: "  sel:\n    F: true\n  condition: sel",
     yes: [{ F: true }, { F: "true" }, { F: "True" }],
@@ -373,4 +382,18 @@ t.test("a field named like an Object.prototype member (toString, constructor, __
     t.notOk(fires(nested.policy, { a: 1 }), `${name}.x on an event without it`);
     t.ok(fires(nested.policy, JSON.parse(`{"${name}": {"x": 4}}`)), `${name}.x on an event with it`);
   }
+});
+
+t.test("numberText: plain decimal digits that read back as the same number", async (t) => {
+  const samples = [0, -0, 1, -1, 0.5, 1.5e-7, -2.5e-8, 1e21, 1.2345678901234567e25, Number.MAX_VALUE, Number.MIN_VALUE, 5e-324, 123.456, 1e-7, 9.999999999999999e20];
+  let seed = 7;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    samples.push((seed / 2147483648 - 0.5) * 10 ** ((seed % 80) - 40));
+  }
+  for (const n of samples) {
+    const s = numberText(n);
+    if (!/^-?\d+(\.\d+)?$/.test(s) || Number(s) !== n) t.fail(`${n} -> ${s}`);
+  }
+  t.pass(`${samples.length} numbers`);
 });

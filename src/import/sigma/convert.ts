@@ -169,8 +169,17 @@ export function convertSigma(sources: readonly SigmaSource[], options: SigmaOpti
   const pipeline = options.pipeline ?? NO_PIPELINE;
   const conv = new Converter(loadSigma(sources), pipeline);
   conv.run();
+  // A rule whose text the policy parser refuses (brackets nested deeper than it reads) is that
+  // rule's problem; it must not fail the whole import.
+  const blocks = conv.blocks.filter((b) => {
+    const alone = format(detectBlock({ comments: [], name: b.name, severity: severityOf(b.doc.body), tags: [], clauses: b.clauses }), "import.policy");
+    const error = alone.internalError ?? alone.diagnostics.find((d) => d.severity === "error")?.message;
+    if (error === undefined) return true;
+    conv.problems.push({ rule: ruleLabel(b.doc), reason: `the converted rule cannot be written as policy text: ${error}` });
+    return false;
+  });
   const used = new Set<string>();
-  const texts = conv.blocks.map((b) => {
+  const texts = blocks.map((b) => {
     let name = b.name;
     for (let n = 2; used.has(name); n++) name = `${b.name}-${n}`;
     used.add(name);
@@ -189,5 +198,5 @@ export function convertSigma(sources: readonly SigmaSource[], options: SigmaOpti
   if (formatted.internalError !== undefined || formatted.diagnostics.some((d) => d.severity === "error")) {
     throw new Error(`the generated policy does not parse: ${formatted.internalError ?? formatted.diagnostics[0]!.message}`);
   }
-  return { policy: formatted.output, converted: conv.blocks.length, problems: conv.problems };
+  return { policy: formatted.output, converted: blocks.length, problems: conv.problems };
 }

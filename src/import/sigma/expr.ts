@@ -131,11 +131,29 @@ export function render(c: Cond): string {
       // but explicit parentheses read better and cost nothing.
       return `not ${wrap(c.item, Prec.Atom)}`;
     case "and":
-      return c.items.map((i) => wrap(i, Prec.And)).join(" and ");
+      return chain(c.items, " and ", Prec.And);
     case "or":
       // `a and b or c` is legal but easy to misread: and-groups get parentheses.
-      return c.items.map((i) => wrap(i, Prec.Not)).join(" or ");
+      return chain(c.items, " or ", Prec.Not);
   }
+}
+
+/** Longest run of one operator written flat; longer runs are split into parenthesised groups. */
+const CHAIN = 32;
+
+/**
+ * `a or b or c ...` is one level deeper per operand in the parsed tree, and
+ * the parser drops a rule deeper than 1000 levels (SP1013): a list of
+ * thousands of values (SigmaHQ lists thousands of driver hashes) must not
+ * become one flat chain. Groups of at most CHAIN, nested, keep the depth
+ * logarithmic.
+ */
+function chain(items: Cond[], sep: string, min: Prec): string {
+  if (items.length <= CHAIN) return items.map((i) => wrap(i, min)).join(sep);
+  const size = Math.ceil(items.length / CHAIN);
+  const groups: string[] = [];
+  for (let k = 0; k < items.length; k += size) groups.push(`(${chain(items.slice(k, k + size), sep, min)})`);
+  return groups.join(sep);
 }
 
 function wrap(c: Cond, min: Prec): string {

@@ -89,3 +89,15 @@ t.test("only the identifiers the condition uses are translated", async (t) => {
   t.same(r.problems, []);
   t.equal(r.converted, 1);
 });
+
+t.test("a rule the policy parser cannot read back is reported; the other rules still convert", async (t) => {
+  // Alternating and/or cannot be flattened: 300 levels of them are more brackets than the parser reads.
+  let c = "a";
+  for (let i = 0; i < 300; i++) c = i % 2 ? `a or (${c})` : `b and (${c})`;
+  const r = convert([`title: Deep\ndetection:\n  a:\n    F: x\n  b:\n    H: y\n  condition: ${c}\n`, "title: Other\ndetection:\n  sel:\n    G: y\n  condition: sel\n"]);
+  t.equal(r.converted, 1);
+  t.match(r.policy, /detect "Other" \{/);
+  t.equal(r.problems.length, 1);
+  t.equal(r.problems[0]!.rule, "Deep (rule1.yml)");
+  t.match(r.problems[0]!.reason, /^the converted rule cannot be written as policy text: nesting deeper than/);
+});

@@ -397,3 +397,17 @@ t.test("numberText: plain decimal digits that read back as the same number", asy
   }
   t.pass(`${samples.length} numbers`);
 });
+
+t.test("a list of thousands of values converts (SigmaHQ's vulnerable-driver rule lists thousands of hashes)", async (t) => {
+  // One `or` chain of n tests is n levels deep; past 1000 the policy did not parse and the whole import failed.
+  for (const n of [1500, 40000]) {
+    const values = Array.from({ length: n }, (_, i) => `      - 'h${i}x'`).join("\n");
+    const r = convert(rule(`  sel:\n    F|contains:\n${values}\n  other:\n    G|endswith:\n${values}\n  condition: sel and not other`));
+    t.same(r.problems, [], `${n} values`);
+    t.equal(r.converted, 1);
+    t.ok(fires(r.policy, { F: `a h${n - 1}x b` }), "the last value");
+    t.ok(fires(r.policy, { F: "h0x" }), "the first value");
+    t.notOk(fires(r.policy, { F: `h${n}x` }), "a value not listed");
+    t.notOk(fires(r.policy, { F: "h7x", G: `.h${n - 2}X` }), "the filter's last values");
+  }
+});

@@ -44,6 +44,8 @@ export function timespan(v: unknown): string {
   if (typeof v !== "string" && typeof v !== "number") fail("`timespan` is missing");
   const m = /^([1-9][0-9]*)([smhd])$/.exec(String(v).trim());
   if (m === null) fail(`timespan ${JSON.stringify(v)} is not a number followed by s, m, h or d`);
+  const ms = Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "s" | "m" | "h" | "d"];
+  if (!Number.isSafeInteger(ms)) fail(`timespan ${JSON.stringify(v)} is longer than the engine's windows (at most 2^53 - 1 ms)`);
   return `${m[1]}${m[2]}`;
 }
 

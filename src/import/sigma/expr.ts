@@ -6,6 +6,7 @@
  * or < and < not < comparison < ?? < postfix). The formatter then lays the
  * text out canonically.
  */
+import { fail } from "./model.js";
 
 /** Binding strength of a rendered expression: higher binds tighter. */
 export const enum Prec {
@@ -63,10 +64,15 @@ export function call(fn: string, arg: Term): Term {
 /**
  * A finite number as the policy language writes it: plain decimal digits
  * (`0.00000015`, `1000000000000000000000`), never JavaScript's exponent form
- * (`1.5e-7`, `1e+21`), which the language cannot read. The digits are the
- * shortest that read back as the same number, so nothing is rounded.
+ * (`1.5e-7`), which the language cannot read. The digits are the shortest
+ * that read back as the same number, so nothing is rounded. A whole number
+ * past 2^53 - 1 is Unconvertible.
  */
 export function numberText(n: number): string {
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) {
+    // The language refuses such literals (SP1004), and the YAML reader has already rounded the value.
+    fail(`the number ${BigInt(n).toString()} is past 2^53 - 1 and cannot be held exactly; quote it to compare it as text`);
+  }
   const s = String(n);
   const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
   if (m === null) return s;

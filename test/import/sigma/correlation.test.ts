@@ -140,6 +140,7 @@ t.test("what cannot be converted is reported, naming the reason", async (t) => {
     [corr("  type: value_count\n  rules: [base]\n  group-by: [H]\n  timespan: 1h\n  condition:\n    gte: 5"), "a value_count condition needs one `field`"],
     [corr("  type: event_count\n  rules: [base]\n  group-by: [c-ip]\n  timespan: 1h\n  condition:\n    gte: 5"), "field `c-ip` cannot be read by name in a detect rule (it is not an identifier); map it with a pipeline"],
     [corr("  type: event_count\n  rules: [base]\n  group-by: [H]\n  timespan: 1h\n  condition:\n    gte: 1e21"), "the event_count condition's `gte` is beyond the counts the engine keeps exactly"],
+    [corr("  type: event_count\n  rules: [base]\n  group-by: [H]\n  timespan: 99999999999999999999d\n  condition:\n    gte: 5"), "timespan \"99999999999999999999d\" is longer than the engine's windows (at most 2^53 - 1 ms)"],
   ];
   for (const [c, reason] of cases) {
     const r = convert([BASE, c]);

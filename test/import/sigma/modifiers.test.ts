@@ -245,9 +245,9 @@ const ROWS: Row[] = [
     // JavaScript writes these with an exponent (1.5e-7, 1e+21), which the policy language cannot read:
     // the whole import failed with "the generated policy does not parse".
     name: "numbers JavaScript would write with an exponent are written out in full",
-    detection: "  a:\n    F: 0.00000015\n  b:\n    G|gt: 1e21\n  c:\n    H|lt: -2.5e-8\n  condition: a or b or c",
-    yes: [{ F: 1.5e-7 }, { F: "0.00000015" }, { G: 2e21 }, { H: -1 }],
-    no: [{ F: 1.5e-6 }, { F: "1.5e-7" }, { G: 1e21 }, { H: 0 }, { H: -2.5e-8 }, {}],
+    detection: "  a:\n    F: 0.00000015\n  b:\n    G|gt: 1e-21\n  c:\n    H|lt: -2.5e-8\n  condition: a or b or c",
+    yes: [{ F: 1.5e-7 }, { F: "0.00000015" }, { G: 2e-21 }, { H: -1 }],
+    no: [{ F: 1.5e-6 }, { F: "1.5e-7" }, { G: 1e-21 }, { G: 0 }, { H: 0 }, { H: -2.5e-8 }, {}],
   },
   {
     name: "a boolean matches the boolean and its text, as Sigma compares values as strings",
@@ -384,12 +384,22 @@ t.test("a field named like an Object.prototype member (toString, constructor, __
   }
 });
 
+t.test("a whole number past 2^53 - 1 is reported: YAML has already rounded it, and the language refuses such literals", async (t) => {
+  for (const v of ["F: 12345678901234567890", "F|gt: 1e21", "F|contains: 9007199254740993", "F: [1, -9007199254740992]"]) {
+    const r = convert(rule(`  sel:\n    ${v}\n  condition: sel`));
+    t.equal(r.converted, 0, v);
+    t.match(r.problems[0]?.reason ?? "", /^search identifier `sel`: the number -?\d+ is past 2\^53 - 1/, v);
+  }
+  t.equal(convert(rule("  sel:\n    F: 9007199254740991\n  condition: sel")).converted, 1, "2^53 - 1 itself is exact");
+});
+
 t.test("numberText: plain decimal digits that read back as the same number", async (t) => {
-  const samples = [0, -0, 1, -1, 0.5, 1.5e-7, -2.5e-8, 1e21, 1.2345678901234567e25, Number.MAX_VALUE, Number.MIN_VALUE, 5e-324, 123.456, 1e-7, 9.999999999999999e20];
+  const samples = [0, -0, 1, -1, 0.5, 1.5e-7, -2.5e-8, 0.1, 1.7976931348623157e-300, Number.MIN_VALUE, 5e-324, 123.456, 1e-7, 9007199254740991, -9007199254740991, 4.5e15 + 0.5];
   let seed = 7;
   for (let i = 0; i < 2000; i++) {
     seed = (seed * 1103515245 + 12345) % 2147483648;
-    samples.push((seed / 2147483648 - 0.5) * 10 ** ((seed % 80) - 40));
+    const n = (seed / 2147483648 - 0.5) * 10 ** ((seed % 56) - 40);
+    if (!Number.isInteger(n) || Number.isSafeInteger(n)) samples.push(n);
   }
   for (const n of samples) {
     const s = numberText(n);

@@ -57,17 +57,62 @@ export function yamlDocuments(src: SigmaSource): { index: number; value: unknown
   return out;
 }
 
-/** Every Sigma document of the sources, in order. */
+/** A copy of a parsed YAML value (maps and lists copied, so merging never changes a shared part). */
+function copy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copy);
+  if (!isMap(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) setOwn(out, k, copy(x));
+  return out;
+}
+
+/** `o[k] = v` as an own property, also for a key named `__proto__`. */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+/** pySigma's deep_dict_update: maps merge key by key, anything else from `src` replaces what `dest` has. */
+function deepUpdate(dest: Record<string, unknown>, src: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(src)) {
+    const d = Object.prototype.hasOwnProperty.call(dest, k) ? dest[k] : undefined;
+    setOwn(dest, k, isMap(v) ? deepUpdate(isMap(d) ? d : {}, v) : copy(v));
+  }
+  return dest;
+}
+
+/**
+ * Every Sigma document of the sources, in order. Rule collections (a file's
+ * documents with `action: global`, `reset`, `repeat`) are merged as pySigma
+ * merges them: a global document is a template merged into each following
+ * document (the template's values win where both set one), `reset` drops it,
+ * `repeat` is the previous rule with this document's values laid over it.
+ */
 export function loadSigma(sources: readonly SigmaSource[]): SigmaDoc[] {
   const docs: SigmaDoc[] = [];
   for (const src of sources) {
     const found = yamlDocuments(src);
     if (found.length === 0) throw new ImportInputError(`${src.name}: no YAML documents`);
-    for (const { index, value } of found) {
-      if (!isMap(value) || !("detection" in value || "correlation" in value || "filter" in value)) {
+    let global: Record<string, unknown> = {};
+    let previous: Record<string, unknown> | undefined;
+    const rule = (index: number, body: Record<string, unknown>) => {
+      if (!("detection" in body || "correlation" in body || "filter" in body)) {
         throw new ImportInputError(`${src.name}: document ${index + 1} is not a Sigma rule (no \`detection\` or \`correlation\`)`);
       }
-      docs.push({ file: src.name, index, body: value });
+      docs.push({ file: src.name, index, body });
+      previous = body;
+    };
+    for (const { index, value } of found) {
+      if (!isMap(value)) throw new ImportInputError(`${src.name}: document ${index + 1} is not a Sigma rule (not a map)`);
+      const { action, ...rest } = value;
+      if (action === undefined) rule(index, deepUpdate(copy(value) as Record<string, unknown>, global));
+      else if (action === "global") previous = global = rest;
+      else if (action === "reset") global = {};
+      else if (action === "repeat") {
+        if (previous === undefined) throw new ImportInputError(`${src.name}: document ${index + 1}: \`action: repeat\` with no rule before it`);
+        rule(index, deepUpdate(copy(previous) as Record<string, unknown>, rest));
+      } else {
+        throw new ImportInputError(`${src.name}: document ${index + 1}: unknown collection action ${JSON.stringify(action)} (global, reset, repeat)`);
+      }
     }
   }
   return docs;

@@ -46,6 +46,50 @@ t.test("a multi-document file: every document is a rule of its own", async (t) =
   t.same(r.problems, [{ rule: "Three (rule.yml document 3)", reason: "search identifier `sel`: unknown modifier `nope`" }]);
 });
 
+t.test("a Sigma rule collection (action: global / reset / repeat) is merged as pySigma merges it", async (t) => {
+  // The global document was converted as a rule of its own (without the per-document parts: far broader),
+  // and documents holding only a logsource made the whole import bad input.
+  const collection = `action: global
+title: Whoami
+detection:
+  sel:
+    Image|endswith: '\\whoami.exe'
+  condition: sel and not filter
+---
+logsource:
+  category: process_creation
+detection:
+  filter:
+    User: admin
+---
+action: repeat
+title: Whoami (other filter)
+detection:
+  filter:
+    User: backup
+---
+action: reset
+---
+title: Plain
+detection:
+  sel:
+    A: x
+  condition: sel
+`;
+  const r = convert(collection);
+  t.same(r.problems, []);
+  t.same(r.policy.match(/^detect "[^"]*"/gm), ['detect "Whoami"', 'detect "Whoami (other filter)"', 'detect "Plain"']);
+  const blocks = r.policy.split(/\n(?=# Sigma: )/).slice(1);
+  const ev = { Image: "C:\\x\\WHOAMI.EXE" };
+  t.ok(fires(blocks[0]!, { ...ev, User: "bob" }));
+  t.notOk(fires(blocks[0]!, { ...ev, User: "admin" }), "the first document's filter");
+  t.ok(fires(blocks[1]!, { ...ev, User: "admin" }), "repeat: its own filter replaces the previous one's value");
+  t.notOk(fires(blocks[1]!, { ...ev, User: "backup" }));
+  t.ok(fires(blocks[2]!, { A: "x" }), "after reset, no global part");
+  t.notMatch(blocks[2]!, /whoami/, "after reset, no global part");
+  t.throws(() => convert(`action: merge\n${DETECTION}`), ImportInputError, "an unknown action is bad input");
+});
+
 t.test("documents that are not rules", async (t) => {
   const filter = convert(`title: F\nfilter:\n  rules: [x]\n  selection:\n    A: b\n  condition: not selection\n`);
   t.same(filter.problems.map((p) => p.reason), ["Sigma filter documents are not supported (apply the filter to the rules it names instead)"]);

@@ -45,6 +45,8 @@ function ruleLabel(d: SigmaDoc): string {
 /** A per-rule failure as one line; an unexpected error is reported too, never allowed to stop the others. */
 function reasonOf(err: unknown): string {
   if (err instanceof Unconvertible) return err.message;
+  // The condition and regular expression parsers recurse per level of nesting.
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return "the condition or a regular expression is nested too deeply to convert";
   return `internal error: ${err instanceof Error ? err.message : String(err)}`;
 }
 

@@ -101,3 +101,18 @@ t.test("a rule the policy parser cannot read back is reported; the other rules s
   t.equal(r.problems[0]!.rule, "Deep (rule1.yml)");
   t.match(r.problems[0]!.reason, /^the converted rule cannot be written as policy text: nesting deeper than/);
 });
+
+t.test("a condition or regular expression nested too deeply to read is that rule's problem, named as such (not an internal error)", async (t) => {
+  const deep = "(".repeat(20000);
+  const rows = [
+    `  sel:\n    F: x\n  condition: ${deep}sel${")".repeat(20000)}`,
+    `  sel:\n    F: x\n  condition: ${Array(40000).fill("not").join(" ")} sel`,
+    `  sel:\n    F|re: '${deep}a${")".repeat(20000)}'\n  condition: sel`,
+  ];
+  for (const d of rows) {
+    const r = convert(rule(d));
+    t.equal(r.converted, 0);
+    t.match(r.problems[0]?.reason ?? "", /nested too deeply to convert/);
+    t.notMatch(r.problems[0]?.reason ?? "", /internal error/);
+  }
+});

@@ -121,6 +121,14 @@ export function register(program: Command, cli: CliContext): void {
             break;
         }
         if (report.totals.records === 0) cli.io.stderr(`swarm-policy: inventory ${label} holds no records\n`);
+        // Compliant because nothing applied is no audit: most likely the inventory spells values differently ("PHI").
+        const valid = report.totals.records - report.totals.invalid;
+        if (valid > 0 && report.rules.every((r) => r.objects === 0)) {
+          cli.io.stderr(
+            `swarm-policy: warning: no encryption rule applied to any of the ${valid} valid record${valid === 1 ? "" : "s"} of ${label}: ` +
+              `nothing was checked; do its attributes hold the values the policies test?\n`,
+          );
+        }
         return report.compliant ? 0 : 1;
       }),
     );

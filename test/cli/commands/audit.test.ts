@@ -106,6 +106,22 @@ t.test("policies: errors exit 1, no encryption rules exit 2; an empty inventory 
   t.match(empty.stderr, /inventory empty\.jsonl holds no records/);
 });
 
+t.test("an inventory no rule applies to is compliant, with a warning that nothing was checked", async (t) => {
+  // The policies compare data.classification with "phi"; this inventory writes "PHI". (A missing
+  // attribute is an error in the rule, so non-compliant: only values can slip past every rule.)
+  const renamed = { id: "r1", classification: "PHI", encryption: { cipher: "none" } };
+  const cwd = t.testdir({ "a.policy": POLICY, "renamed.jsonl": jsonl(renamed, { ...renamed, id: "r2" }), "good.jsonl": jsonl(ok, { ...ok, id: "other", classification: "public" }) });
+  const r = await run(["audit", "a.policy", "--inventory", "renamed.jsonl", ...NOW], { cwd });
+  t.equal(r.code, 0, "compliant as the spec says: no rule applies");
+  t.equal(
+    r.stderr,
+    "swarm-policy: warning: no encryption rule applied to any of the 2 valid records of renamed.jsonl: nothing was checked; do its attributes hold the values the policies test?\n",
+  );
+  const some = await run(["audit", "a.policy", "--inventory", "good.jsonl", ...NOW], { cwd });
+  t.equal(some.code, 0);
+  t.equal(some.stderr, "", "no warning once any rule applied to a record");
+});
+
 t.test("--help shows an example", async (t) => {
   const r = await run(["audit", "--help"], { cwd: t.testdir({}) });
   t.equal(r.code, 0);

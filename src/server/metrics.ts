@@ -150,6 +150,8 @@ export class ServerMetrics {
   policy: { version: string; loadedAtMs: number } | null = null;
   /** Whether the last reload attempt failed (1) or not (0). */
   lastReloadFailed = false;
+  /** How long the last reload attempt took, seconds (null before the first). */
+  lastReloadSeconds: number | null = null;
 
   /** The metrics as Prometheus text format 0.0.4. */
   render(): string {
@@ -161,6 +163,10 @@ export class ServerMetrics {
     this.reloadFailures.render(out);
     header(out, "swarm_policy_last_reload_failed", "1 when the most recent reload attempt failed and an older set is being served.", "gauge");
     out.push(`swarm_policy_last_reload_failed ${this.lastReloadFailed ? 1 : 0}`);
+    if (this.lastReloadSeconds !== null) {
+      header(out, "swarm_policy_last_reload_duration_seconds", "How long the most recent reload attempt took (reading, checking, compiling), in seconds.", "gauge");
+      out.push(`swarm_policy_last_reload_duration_seconds ${this.lastReloadSeconds}`);
+    }
     this.alerts.render(out);
     this.events.render(out);
     this.overloaded.render(out);

@@ -57,6 +57,10 @@ export interface ReloadAttempt {
   /** Unreadable paths, or "no .policy files found". */
   loadErrors: { path: string; message: string }[];
   trigger: ReloadTrigger;
+  /** Milliseconds from the start of the attempt to its end (reading, checking, compiling). */
+  durationMs: number;
+  /** Where the set was checked first: in the worker thread, or on the event loop (which then paused for it). */
+  checkedIn: "worker" | "event-loop";
 }
 
 export interface PolicySetOptions {
@@ -131,17 +135,20 @@ export class PolicySet {
 
   private async load(trigger: ReloadTrigger): Promise<ReloadAttempt> {
     const at = new Date();
-    let attempt: ReloadAttempt;
+    const started = performance.now();
+    let attempt: Omit<ReloadAttempt, "durationMs" | "checkedIn">;
+    let checkedIn: ReloadAttempt["checkedIn"] = "event-loop";
     try {
       const { sources, errors } = await readSources(this.paths);
       const loadErrors = errors.map((e) => ({ path: e.path, message: e.message }));
       if (sources.length === 0 && errors.length === 0) loadErrors.push({ path: this.paths.join(", "), message: "no .policy files found" });
       const verdict = loadErrors.length === 0 ? await this.checkAside(sources) : undefined;
+      if (verdict !== undefined) checkedIn = "worker";
       if (verdict !== undefined && hasErrors(verdict.diagnostics)) {
         // Refused by the worker's check: the serving thread did none of the work.
         const diagnostics = toJsonReport(verdict.diagnostics, { cwd: this.cwd }).diagnostics;
         attempt = { at: at.toISOString(), ok: false, version: policyVersion(sources, verdict.schemaTexts), diagnostics, loadErrors, trigger };
-        return this.finish(attempt);
+        return this.finish({ ...attempt, durationMs: performance.now() - started, checkedIn });
       }
       // Loaded here whatever the worker said: its verdict only spares the work when it is a refusal.
       const engine = new Engine(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) });
@@ -165,7 +172,7 @@ export class PolicySet {
       // Reading and checking do not throw by contract; anything else still must not take the service down.
       attempt = { at: at.toISOString(), ok: false, version: null, diagnostics: [], loadErrors: [{ path: "", message: (err as Error).message }], trigger };
     }
-    return this.finish(attempt);
+    return this.finish({ ...attempt, durationMs: performance.now() - started, checkedIn });
   }
 
   /**

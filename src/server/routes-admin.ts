@@ -12,7 +12,16 @@ import type { ReloadAttempt } from "./policy-set.js";
 
 function attemptJson(a: ReloadAttempt | null) {
   if (a === null) return null;
-  return { at: a.at, ok: a.ok, trigger: a.trigger, version: a.version, diagnostics: a.diagnostics, load_errors: a.loadErrors };
+  return {
+    at: a.at,
+    ok: a.ok,
+    trigger: a.trigger,
+    version: a.version,
+    duration_ms: Math.round(a.durationMs),
+    checked_in: a.checkedIn,
+    diagnostics: a.diagnostics,
+    load_errors: a.loadErrors,
+  };
 }
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: ServerContext): void {

@@ -154,12 +154,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       metrics.reloads.inc([attempt.ok ? "success" : "failure"]);
       metrics.lastReloadFailed = !attempt.ok;
       if (served !== null) metrics.policy = { version: served.version, loadedAtMs: served.loadedAtMs };
-      if (attempt.ok) log.info({ trigger: attempt.trigger, version: attempt.version, rules: served?.ruleIds.length, warnings: attempt.diagnostics.length }, "policy set loaded");
+      metrics.lastReloadSeconds = attempt.durationMs / 1000;
+      const took = { duration_ms: Math.round(attempt.durationMs), checked_in: attempt.checkedIn };
+      if (attempt.ok) log.info({ trigger: attempt.trigger, version: attempt.version, rules: served?.ruleIds.length, warnings: attempt.diagnostics.length, ...took }, "policy set loaded");
       else {
         metrics.reloadFailures.inc();
         const errors = attempt.diagnostics.filter((d) => d.severity === "error");
         log.error(
-          { trigger: attempt.trigger, rejected_version: attempt.version, served_version: served?.version ?? null, errors: errors.slice(0, 20), load_errors: attempt.loadErrors },
+          { trigger: attempt.trigger, rejected_version: attempt.version, served_version: served?.version ?? null, errors: errors.slice(0, 20), load_errors: attempt.loadErrors, ...took },
           "policy set rejected; the last good set is still served",
         );
       }

@@ -18,7 +18,12 @@ t.test("healthz, readyz and policies", async (t) => {
   t.same(p.served.rules, ["demo/readers-read", "demo/no-contractors", "demo/many-login-failures"]);
   t.ok(Math.abs(Date.parse(p.served.loaded_at) - Date.now()) < 60_000, "loaded_at is an ISO time");
   t.same(p.served.warnings, []);
-  t.match(p.last_reload, { ok: true, trigger: "start", version: server.version, diagnostics: [], load_errors: [] });
+  t.match(p.last_reload, { ok: true, trigger: "start", version: server.version, duration_ms: Number, checked_in: "event-loop", diagnostics: [], load_errors: [] });
+  t.ok(p.last_reload.duration_ms >= 0, "a whole number of milliseconds");
+  // Once a set is served, a reload is checked in the worker thread first.
+  await call(url, "/v1/policies/reload", { method: "POST" });
+  const again = (await call(url, "/v1/policies")).json;
+  t.match(again.last_reload, { ok: true, trigger: "api", checked_in: "worker" });
 });
 
 t.test("warnings do not keep a set out; they are reported", async (t) => {
@@ -51,6 +56,7 @@ t.test("metrics: decisions by kind and outcome, histograms, reloads, inflight", 
   t.match(m, /^swarm_policy_request_duration_seconds_count\{route="evaluate"\} 3$/m);
   t.match(m, /^swarm_policy_reloads_total\{result="success"\} 2$/m);
   t.match(m, /^swarm_policy_reload_failures_total 0$/m);
+  t.match(m, /^swarm_policy_last_reload_duration_seconds \d+(\.\d+)?(e-\d+)?$/m);
   t.match(m, /^swarm_policy_inflight_requests 0$/m);
   t.match(m, new RegExp(`^swarm_policy_info\\{version="${server.version}"\\} 1$`, "m"));
   t.match(m, /^process_resident_memory_bytes \d+$/m);

@@ -27,17 +27,20 @@
  *   lessThan v ...      P and x < v
  *
  * where P is the presence test of x. With a fact reference `value: {fact,
- * path}` (presence Q, value y): equal is `(P and Q and x == y) or (not P and
- * not Q)` (undefined === undefined), in is `P and Q and x in y`, notIn is
- * `Q and not (P and x in y)`, doesNotContain is `P and not (Q and x contains
+ * path}` (presence Q, value y; S(v) "v is not a list or object", since ===
+ * and indexOf compare those by reference): equal is `(P and Q and S(x) and
+ * x == y) or (not P and not Q)` (undefined === undefined; always true for
+ * the same path), in is `P and Q and S(x) and x in y`, notIn is `Q and not
+ * (P and S(x) and x in y)`, contains is `P and Q and S(y) and x contains y`,
+ * doesNotContain is `P and x is a list and not (Q and S(y) and x contains
  * y)`, the rest `P and Q and x OP y`.
  *
  * Known differences, all where the data has an unexpected type (documented in
- * docs/cli.md): json-rules-engine compares lists and objects by reference and
- * coerces for `<` ("5" < 10, [5] < 10), and answers false for a non-list
- * `contains` or a null `<`; our engine compares by value and makes a type
- * mismatch an evaluation error, which fails closed. A referenced list that
- * is missing makes json-rules-engine throw for in/notIn; ours answers false.
+ * docs/cli.md): json-rules-engine coerces for `<` ("5" < 10, [5] < 10), and
+ * answers false for a non-list `contains` or a null `<`; our engine makes a
+ * type mismatch an evaluation error, which fails closed. A referenced list
+ * that is missing makes json-rules-engine throw for in/notIn; ours answers
+ * false.
  */
 import { format } from "../format/format.js";
 import { ImportInputError, type ImportProblem, type ImportResult } from "./report.js";
@@ -158,24 +161,39 @@ function present(p: AttrPath): Expr {
 /**
  * The keys of a JSONPath: `$`, `$.a.b`, `$['x-y']`, `$["x-y"]`. Anything
  * else (wildcards, filters, indexes, recursive descent) selects something
- * our paths cannot.
+ * our paths cannot. jsonpath-plus, which json-rules-engine uses, has no
+ * escapes in quoted keys (`$['a\\'b']` reads the key `a\\'b`) and gives
+ * meaning to many characters inside them (`,` a union, `;` `[` `]` key
+ * boundaries, `^` parent, `~` key name, `(` a script, `` ` `` an escape,
+ * `#0` and `%@%` its own markers, `..` descent), so a quoted key holding any
+ * of those is refused rather than read as some other key.
  */
 export function parseJsonPath(path: string): string[] {
+  const odd: () => never = () => fail(`path ${JSON.stringify(path)} is not a plain \`$.a.b\` path`);
   if (!path.startsWith("$")) fail(`path ${JSON.stringify(path)} does not start with \`$\``);
   const keys: string[] = [];
-  const re = /\.([A-Za-z_$][A-Za-z0-9_$-]*)|\['((?:[^'\\]|\\.)*)'\]|\["((?:[^"\\]|\\.)*)"\]/y;
+  const re = /\.([A-Za-z_][A-Za-z0-9_-]*)|\['([^'"]*)'\]|\["([^'"]*)"\]/y;
   let i = 1;
   while (i < path.length) {
     re.lastIndex = i;
     const m = re.exec(path);
-    if (m === null) fail(`path ${JSON.stringify(path)} is not a plain \`$.a.b\` path`);
-    const raw = m[1] ?? m[2] ?? m[3]!;
-    const key = m[1] !== undefined ? raw : raw.replace(/\\(.)/g, "$1");
-    if (m[1] === undefined && /[*?@]/.test(key)) fail(`path ${JSON.stringify(path)} is not a plain \`$.a.b\` path`);
+    if (m === null) odd();
+    const key = m[1] ?? m[2] ?? m[3]!;
+    if (m[1] === undefined && (/[\\[\]()$,:;^~`@*?#%]/.test(key) || key.includes("..") || key === "" || key === ".")) odd();
     keys.push(key);
     i = re.lastIndex;
   }
   return keys;
+}
+
+/**
+ * JSONPath reads `length` and numbered keys of a list or a string too (the
+ * list's length, an element); the policy's `has` is false there, so a rule
+ * reading them would never match. Refused, as the value's type is unknown.
+ */
+function checkKey(key: string, path: string): void {
+  if (key === "length") fail(`path ${JSON.stringify(path)} reads \`length\`, which JSONPath answers with the length of a list or string`);
+  if (/^[0-9]+$/.test(key)) fail(`path ${JSON.stringify(path)} reads key \`${key}\`, which JSONPath answers with an element of a list or string`);
 }
 
 /** A fact (plus optional JSONPath) as an attribute path of the access input. */
@@ -186,7 +204,11 @@ function factPath(fact: unknown, path: unknown, params: unknown): AttrPath {
   if (!ROOTS.has(root!)) fail(`fact \`${fact}\` is not principal, action, resource or context (or a dotted path below one)`);
   if (rest.some((k) => k === "")) fail(`fact \`${fact}\` has an empty key`);
   if (path !== undefined && typeof path !== "string") fail(`fact \`${fact}\` has a path that is not a string`);
+  // A path on a fact that is not an object answers the fact itself in
+  // json-rules-engine; a dotted fact's value may be anything, the roots' are objects.
+  if (rest.length > 0 && path && path !== "$") fail(`fact \`${fact}\` is read with a path (json-rules-engine reads the fact itself when it is not an object)`);
   const keys = [...rest, ...(path ? parseJsonPath(path) : [])];
+  for (const key of keys) checkKey(key, `${fact}${path ?? ""}`);
   // JSONPath on a non-object fact answers the fact itself: not an attribute path.
   if (!OBJECT_ROOTS.has(root!) && keys.length > 0) fail(`fact \`${root}\` is a string; it has no path \`${fact}${path ?? ""}\``);
   return { root: root!, keys };
@@ -202,6 +224,8 @@ function scalar(v: unknown, what: string): Expr {
   if (typeof v === "number") {
     const text = String(v);
     if (!Number.isFinite(v) || !NUMBER.test(text)) fail(`${what} ${text} has no literal in the policy language`);
+    // The language refuses such literals (SP1004): JSON.parse has already rounded them.
+    if (Math.abs(v) > Number.MAX_SAFE_INTEGER) fail(`${what} ${text} is past 2^53 - 1, which the policy language cannot hold exactly`);
     return { text, prec: Prec.Atom };
   }
   if (v === null) fail(`${what} is null (the policy language has no null)`);
@@ -214,35 +238,52 @@ function literalList(v: unknown, op: string): Expr {
   return { text: `[${items.map((i) => i.text).join(", ")}]`, prec: Prec.Atom };
 }
 
+/** `x` (present) is not a list or an object: === and indexOf compare those by reference. */
+function scalarValue(x: Expr): Expr {
+  return { text: `not (type(${x.text}) in ["list", "object"])`, prec: Prec.Not };
+}
+
+function isList(x: Expr): Expr {
+  return { text: `type(${x.text}) == "list"`, prec: Prec.Cmp };
+}
+
 function isFactRef(v: unknown): v is { fact: unknown; path?: unknown; params?: unknown } {
   return typeof v === "object" && v !== null && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, "fact");
 }
 
 // ---- conditions ----
 
-function condition(c: unknown): Expr {
+/**
+ * How deep `all`/`any`/`not` may nest. json-rules-engine has no limit, but
+ * each level can add a pair of parentheses and the language refuses nesting
+ * past 200 (SP1013); a hostile file could also exhaust the stack.
+ */
+const MAX_CONDITION_DEPTH = 64;
+
+function condition(c: unknown, depth = 0): Expr {
+  if (depth > MAX_CONDITION_DEPTH) fail(`conditions nested deeper than ${MAX_CONDITION_DEPTH} levels`);
   if (typeof c !== "object" || c === null || Array.isArray(c)) fail("a condition is not an object");
   const o = c as Record<string, unknown>;
   const own = (k: string) => Object.prototype.hasOwnProperty.call(o, k);
   // json-rules-engine looks for the boolean operators in this order.
   if (own("any")) {
     // json-rules-engine answers true for an empty `any`, as for an empty `all`.
-    const subs = subconditions(o["any"], "any");
+    const subs = subconditions(o["any"], "any", depth);
     return subs.length === 0 ? TRUE : or(subs);
   }
-  if (own("all")) return and(subconditions(o["all"], "all"));
+  if (own("all")) return and(subconditions(o["all"], "all", depth));
   if (own("not")) {
     if (Array.isArray(o["not"])) fail("`not` holds a list (json-rules-engine requires one condition)");
-    return not(condition(o["not"]));
+    return not(condition(o["not"], depth + 1));
   }
   if (own("condition")) fail(`condition reference ${JSON.stringify(o["condition"])} (shared conditions are not in the file)`);
   if (!own("fact") || !own("operator") || !own("value")) fail("a condition lacks `fact`, `operator` or `value`");
   return leaf(o);
 }
 
-function subconditions(v: unknown, op: string): Expr[] {
+function subconditions(v: unknown, op: string, depth: number): Expr[] {
   if (!Array.isArray(v)) fail(`\`${op}\` is not a list`);
-  return v.map(condition);
+  return v.map((sub) => condition(sub, depth + 1));
 }
 
 function leaf(o: Record<string, unknown>): Expr {
@@ -257,19 +298,26 @@ function leaf(o: Record<string, unknown>): Expr {
     const yPath = factPath(value.fact, value.path, value.params);
     const y = access(yPath);
     const q = present(yPath);
+    // json-rules-engine compares with === and indexOf: a list or object is
+    // equal only to itself (the same path), never to an equal-looking copy,
+    // which our == would match.
+    const same = x.text === y.text;
+    const equal = same ? TRUE : or([and([p, q, scalarValue(x), binary(x, "==", y)]), and([not(p), not(q)])]);
     switch (op) {
       case "equal":
-        return or([and([p, q, binary(x, "==", y)]), and([not(p), not(q)])]);
+        return equal;
       case "notEqual":
-        return not(or([and([p, q, binary(x, "==", y)]), and([not(p), not(q)])]));
+        return not(equal);
       case "in":
-        return and([p, q, binary(x, "in", y)]);
+        return and([p, q, scalarValue(x), binary(x, "in", y)]);
       case "notIn":
-        return and([q, not(and([p, binary(x, "in", y)]))]);
+        return and([q, not(and([p, scalarValue(x), binary(x, "in", y)]))]);
       case "contains":
-        return and([p, q, binary(x, "contains", y)]);
+        return and([p, q, scalarValue(y), binary(x, "contains", y)]);
       case "doesNotContain":
-        return and([p, not(and([q, binary(x, "contains", y)]))]);
+        // The list test keeps json-rules-engine's answer (false) for a non-list
+        // that the short-circuit would otherwise turn into true.
+        return and([p, isList(x), not(and([q, scalarValue(y), binary(x, "contains", y)]))]);
       default:
         return and([p, q, binary(x, COMPARISONS[op]!, y)]);
     }
@@ -349,7 +397,12 @@ function convertRule(rule: unknown, index: number, name: string): Converted {
   if (typeof conds !== "object" || conds === null || Array.isArray(conds)) fail("no `conditions` object");
   const own = (k: string) => Object.prototype.hasOwnProperty.call(conds, k);
   if (!["any", "all", "not", "condition"].some(own)) fail("`conditions` root holds none of all, any, not, condition");
-  return { name, effect: kind, when: condition(conds), index };
+  const when = condition(conds);
+  // A last guard: a condition the language refuses is this rule's problem, not the whole import's.
+  const checked = format(`${kind} "r" {\n  when ${when.text}\n}\n`, "import.policy");
+  const error = checked.internalError ?? checked.diagnostics.find((d) => d.severity === "error")?.message;
+  if (error !== undefined) fail(`the converted condition is not valid policy text: ${error}`);
+  return { name, effect: kind, when, index };
 }
 
 export interface JsonRulesEngineSource {

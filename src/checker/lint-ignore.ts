@@ -5,9 +5,11 @@
  * const, test) that starts on line L+1, anywhere inside it, and for any
  * warning that points at line L+1. Comment lines in between that start in
  * the directive's column are skipped, so directives stack and may be
- * followed by a comment saying why. A directive code that silences nothing,
- * or that is not a lint code, is itself a warning (SP3008), so stale
- * suppressions do not pile up.
+ * followed by a comment saying why. A directive after code on its own line
+ * (`const a = 1 # lint:ignore SP3003`) reaches nothing: read as "the line
+ * below", it would silence the next item instead of the one it sits on. A
+ * directive code that silences nothing, or that is not a lint code, is
+ * itself a warning (SP3008), so stale suppressions do not pile up.
  */
 import type { Comment, PolicyFile } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
@@ -33,6 +35,8 @@ interface Directive {
   item?: { start: number; end: number };
   codes: DirectiveCode[];
   span: Span;
+  /** Written after code on its line: it silences nothing. */
+  trailing: boolean;
 }
 
 const DIRECTIVE = /^(\s*#?\s*)lint:ignore\b/;
@@ -67,8 +71,10 @@ function parseDirective(
   // (stacked directives, or a comment explaining why).
   let target = span.line + 1;
   while (commentColumns.get(target) === span.column) target++;
-  const d: Directive = { file: String(file.file), target, codes, span };
-  const item = itemsByLine.get(target);
+  const trailing = c.trailing === true;
+  // A trailing directive gets a target no warning has (line 0).
+  const d: Directive = { file: String(file.file), target: trailing ? 0 : target, codes, span, trailing };
+  const item = trailing ? undefined : itemsByLine.get(target);
   if (item) d.item = item;
   return d;
 }
@@ -82,7 +88,8 @@ function directivesOf(file: PolicyFile): Directive[] {
   }
   const commentColumns = new Map<number, number>();
   for (const c of comments) {
-    if (c?.span && typeof c.span.line === "number" && !commentColumns.has(c.span.line)) commentColumns.set(c.span.line, c.span.column);
+    // Only comments alone on their line are skipped over: a trailing one sits on a line of code.
+    if (c?.span && typeof c.span.line === "number" && c.trailing !== true && !commentColumns.has(c.span.line)) commentColumns.set(c.span.line, c.span.column);
   }
   const out: Directive[] = [];
   for (const c of comments) {
@@ -129,7 +136,9 @@ export function applyLintIgnores(files: readonly PolicyFile[], warnings: Diagnos
       for (const c of d.codes) {
         if (c.used) continue;
         let hint: string;
-        if (c.code === "SP3008") {
+        if (d.trailing) {
+          hint = "a `lint:ignore` directive silences the line below it; move it onto a line of its own above the code";
+        } else if (c.code === "SP3008") {
           hint = "SP3008 reports directives themselves and cannot be silenced";
         } else if (Object.prototype.hasOwnProperty.call(CODES, c.code) && !IGNORABLE.includes(c.code)) {
           hint = `\`${c.code}\` is an error, not a lint warning; errors cannot be silenced`;

@@ -452,6 +452,8 @@ export type Item = SchemaDecl | ConstDecl | AccessRule | EncryptionRule | MeshBl
 export interface Comment {
   text: string;
   span: Span;
+  /** Code precedes it on its line (`const a = 1 # ...`); absent when the AST was not built by the lexer. */
+  trailing?: boolean;
 }
 
 /** One parsed .policy file. */

@@ -194,12 +194,17 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
     diagnostics.push(diagnostic("SP1001", span, { char: printable(ch) }, hint !== undefined ? { hint } : {}));
   }
 
+  const tokens = result.tokens;
   const comments: Comment[] = [];
+  // Tokens and comments are both in source order and never cross a line, so
+  // one pass tells which comments have code before them on their line.
+  let ti = 0;
+  let lastCodeLine = 0;
   for (const c of result.groups["comments"] ?? []) {
-    comments.push({ text: c.image, span: tokenSpan(file, c) });
+    while (ti < tokens.length && tokens[ti]!.startOffset < c.startOffset) lastCodeLine = tokens[ti++]!.startLine ?? lastCodeLine;
+    comments.push({ text: c.image, span: tokenSpan(file, c), trailing: lastCodeLine === c.startLine });
   }
 
-  const tokens = result.tokens;
   let depth = 0;
   let cutDepth = 0; // > 0 while cutting out brackets nested too deep
   let kept: IToken[] | null = null; // the tokens left, once something is cut

@@ -208,6 +208,19 @@ runCases(t, [
     want: ["SP3003@7:7-7:8", "SP3008@7:27-7:33", "SP3008@8:15-8:21", "SP3003@10:7-10:8"],
   },
   {
+    name: "a trailing directive does not reach the item on the next line (nor the one it sits on), and says where to put it",
+    lint: true,
+    text: `const a = 1 # lint:ignore SP3003\nconst b = 2\ndeny "d" {\n  tags ["X"]\n  when principal.n == 3\n  # lint:ignore SP3001\n} # lint:ignore SP3001\nallow "e" {\n  tags ["X"]\n}\n`,
+    want: [
+      "SP3003@1:7-1:8",
+      { at: "SP3008@1:27-1:33", hint: "move it onto a line of its own" },
+      "SP3003@2:7-2:8",
+      { at: "SP3008@6:17-6:23", hint: "no SP3001 warning" },
+      { at: "SP3008@7:17-7:23", hint: "move it onto a line of its own" },
+      "SP3001@8:7-8:10",
+    ],
+  },
+  {
     name: "lint:ignore does not silence errors",
     lint: true,
     text: `# lint:ignore SP3001\nallow "a" {\n  when zz\n}\n`,

@@ -34,7 +34,8 @@ export function lintNeverApplies(ctx: CheckContext): void {
   }
 }
 
-function foldCondition(ctx: CheckContext, file: PolicyFile, block: BlockKind, e: Expr): boolean | undefined {
+/** A condition folded as far as consts allow: true or false when constant whatever the input, else undefined. */
+export function foldCondition(ctx: CheckContext, file: PolicyFile, block: BlockKind, e: Expr): boolean | undefined {
   if (!isNode(e)) return undefined;
   const roots = BLOCK_ROOTS[block];
   const v = fold(e, {

@@ -1,24 +1,36 @@
 /**
  * Lint passes that look at one rule or one const at a time (warnings):
  *   SP3001 an allow rule without `when` grants every request;
+ *   SP3010 so does one whose every `when` folds to true (`when true`, or a
+ *          const switch left on: `when maintenance or ...`);
  *   SP3003 a const nobody reads;
  *   SP3004 `require mfa within` longer than a day;
  *   SP3006 an untagged rule in a file whose other rules map to controls.
  */
-import type { PolicyFile } from "../parser/ast.js";
+import type { Expr, PolicyFile } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { report, type CheckContext } from "./context.js";
+import { foldCondition } from "./lint-never-applies.js";
 import { allRules, isNamedRule, ruleName } from "./rule-ids.js";
 import { isNode } from "./sites.js";
 
 const DAY_MS = 24 * 3600_000;
 
 export function lintAllowWithoutWhen(ctx: CheckContext): void {
-  for (const { rule } of allRules(ctx)) {
+  for (const { rule, file } of allRules(ctx)) {
     if (rule.kind !== "AccessRule" || rule.effect !== "allow") continue;
-    const clauses = Array.isArray(rule.clauses) ? rule.clauses : [];
-    if (!clauses.some((c) => isNode(c) && c.kind === "When")) {
+    const clauses = (Array.isArray(rule.clauses) ? rule.clauses : []).filter(isNode);
+    const whens = clauses.filter((c) => c.kind === "When");
+    if (whens.length === 0) {
       report(ctx, diagnostic("SP3001", rule.nameSpan ?? rule.span, { name: ruleName(rule) }));
+      continue;
+    }
+    const always = (e: Expr, value: boolean) => isNode(e) && foldCondition(ctx, file, "access", e) === value;
+    // A rule whose `unless` is always true never applies (SP3002 says so); it grants nothing.
+    if (clauses.some((c) => c.kind === "Unless" && always(c.expr, true))) continue;
+    const first = whens[0]!;
+    if (whens.every((c) => c.kind === "When" && always(c.expr, true)) && first.kind === "When" && isNode(first.expr)) {
+      report(ctx, diagnostic("SP3010", first.expr.span, { name: ruleName(rule) }));
     }
   }
 }

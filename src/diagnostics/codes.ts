@@ -77,6 +77,7 @@ export const CODES = {
   SP3007: { severity: "warning", message: "rule `{name}` has the same conditions as `{other}`", summary: "Two rules of the same effect with identical conditions (an allow rule's `require`s and a mesh's network count)." },
   SP3008: { severity: "warning", message: "`lint:ignore {code}` silences nothing", summary: "A lint:ignore directive naming an unknown code or matching no warning." },
   SP3009: { severity: "warning", message: "mesh `{mesh}` network {network} is not private address space", summary: "A mesh network outside 10/8, 172.16/12, 192.168/16, 100.64/10 or fc00::/7: nodes would get public addresses and route them into the tunnel." },
+  SP3010: { severity: "warning", message: "allow rule `{name}` applies to every request: its `when` is always true", help: "narrow it with a `when` that reads the request, or remove the rule", summary: "An allow rule whose every `when` is constantly true (`when true`, a const switch left on), so it grants every request as SP3001's does." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

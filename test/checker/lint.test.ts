@@ -13,6 +13,22 @@ runCases(t, [
     want: [{ at: "SP3001@1:7-1:13", message: "allow rule `open` has no `when`", hint: "add a `when` clause" }],
   },
   {
+    name: "SP3010 an allow rule whose every `when` is always true grants every request (SP3001 only saw a missing `when`)",
+    lint: true,
+    text:
+      `const open = true\n` +
+      `allow "a" {\n  when true\n}\n` +
+      `allow "b" {\n  when open or principal.id == "x"\n  when 1 < 2\n  unless principal.blocked\n}\n` +
+      `allow "c" {\n  when open\n  when action == "read"\n}\n` +
+      `allow "d" {\n  when true\n  unless true\n}\n` +
+      `deny "e" {\n  when true\n}\n`,
+    want: [
+      { at: "SP3010@3:8-3:12", message: "allow rule `a` applies to every request: its `when` is always true", hint: "narrow it" },
+      { at: "SP3010@6:8-6:35", message: "allow rule `b`" },
+      { at: "SP3002@16:10-16:14", message: "rule `d` can never apply" },
+    ],
+  },
+  {
     name: "SP3002 a when that folds to false, an unless that folds to true, a where that folds to false",
     lint: true,
     text:
@@ -188,11 +204,11 @@ runCases(t, [
     name: "SP3008 a directive that silences nothing, or names an unknown or non-lint code",
     lint: true,
     text:
-      `# lint:ignore SP3003\nconst used = 1\n# lint:ignore SP3990, SP2001 -- not a lint code\n` +
+      `# lint:ignore SP3003\nconst used = 1\n# lint:ignore SP4990, SP2001 -- not a lint code\n` +
       `deny "a" {\n  when principal.n == used\n}\n# lint:ignore SP3001\n\nallow "b" {\n  when action == "x"\n}\n# lint:ignore\nconst x = 1\n`,
     want: [
       { at: "SP3008@1:15-1:21", message: "`lint:ignore SP3003` silences nothing", hint: "no SP3003 warning on the rule or line below" },
-      { at: "SP3008@3:15-3:21", hint: "`SP3990` is not a lint code" },
+      { at: "SP3008@3:15-3:21", hint: "`SP4990` is not a lint code" },
       { at: "SP3008@3:23-3:29", hint: "`SP2001` is an error, not a lint warning" },
       { at: "SP3008@7:15-7:21", message: "SP3001" },
       { at: "SP3008@12:1-12:14", hint: "name the lint codes" },

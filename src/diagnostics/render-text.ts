@@ -31,18 +31,21 @@ const TAB = "    ";
  * characters (in strings, comments, names), and written raw they would drive
  * the reader's terminal (clear lines, retitle it, hide text in a CI log).
  * Each is shown as one visible character (C0 and DEL as Unicode control
- * pictures, C1 as U+FFFD), so the carets below stay aligned.
+ * pictures, C1 as U+FFFD), so the carets below stay aligned. So are the
+ * bidirectional controls (Trojan Source, CVE-2021-42574): raw, they reorder
+ * the rest of the line wherever the log is viewed (a browser shows CI logs),
+ * and being invisible they would shift the carets by one each.
  */
 function visibleSource(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => {
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const n = c.charCodeAt(0);
     return n < 0x20 ? String.fromCharCode(0x2400 + n) : n === 0x7f ? "\u2421" : "\ufffd";
   });
 }
 
-/** Message text (which quotes names and strings from the policy) with control characters as `\u001b` escapes. */
+/** Message text (which quotes names and strings from the policy) with control and bidi characters as `\u001b` escapes. */
 function visibleText(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 const ANSI = {

@@ -158,3 +158,16 @@ t.test("a very long source line is shown as a window around the span, so output 
   const first = renderDiagnostic(many[0]!, new Map([[s.file, s]])).split("\n")[3]!;
   t.match(first, /^1 \| const a = \[1 \$, .*\.\.\.$/);
 });
+
+t.test("bidirectional controls (Trojan Source) are shown, not obeyed: they would reorder the line in a CI log", async (t) => {
+  const src = 'const a = "x\u202eb\u2066c" + zz\n';
+  const s = new SourceText("/repo/b.policy", src);
+  const start = src.indexOf("zz");
+  const d = diagnostic("SP2016", s.span(start, start + 2), { cipher: "x\u202eb\u2066c\u200f" });
+  const out = renderText([d], new Map([[s.file, s]]), { cwd: "/repo" });
+  t.notMatch(out, /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/, "no bidi control in the output");
+  const lines = out.split("\n");
+  t.equal(lines[0], "error[SP2016]: unknown cipher `x\\u202eb\\u2066c\\u200f`");
+  t.equal(lines[3], '1 | const a = "x\ufffdb\ufffdc" + zz');
+  t.equal(lines[4], "  | " + " ".repeat(20) + "^^", "one visible character per code unit, so carets line up");
+});

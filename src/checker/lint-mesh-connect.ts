@@ -6,7 +6,8 @@
  * `contains_all [...]` and `"x" in node.tags`. A mesh whose `when`s say
  * nothing about tags admits any tag, so then nothing is reported; so does
  * one whose tag test reads its tags from the input (`node.tags contains
- * node.role`), since any tag may pass it.
+ * node.role`), since any tag may pass it, and one with a tag test on one
+ * side of an `or` only (`node.tags contains "w" or node.attested`).
  */
 import type { Expr, MeshBlock, PolicyFile } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
@@ -29,6 +30,20 @@ function isNodeTags(e: Expr): boolean {
   return !!p && p.root.name === "node" && p.segments.length === 1 && p.segments[0]!.kind === "prop" && p.segments[0]!.name === "tags";
 }
 
+/** Whether a tag test (`node.tags contains ...`, `... in node.tags`) occurs in `e`. */
+function hasTagTest(e: Expr): boolean {
+  let found = false;
+  walkExpr(e, (x) => {
+    if (found) return false;
+    if (x.kind === "Binary" && isNode(x.left) && isNode(x.right)) {
+      if ((x.op === "contains" || x.op === "contains_any" || x.op === "contains_all") && isNodeTags(x.left)) found = true;
+      else if (x.op === "in" && isNodeTags(x.right)) found = true;
+    }
+    return !found;
+  });
+  return found;
+}
+
 function admittedTags(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): Set<string> | undefined {
   const constant = (e: Expr): ConstValue | undefined => {
     const v = fold(e, { name: (n) => (n === "node" || n === "now" ? NOT_CONSTANT : (constValueOf(ctx, file, n) ?? NOT_CONSTANT)) });
@@ -47,6 +62,11 @@ function admittedTags(ctx: CheckContext, file: PolicyFile, mesh: MeshBlock): Set
     walkExpr(c.expr, (e) => {
       if (e.kind === "Unary" && e.op === "not") return false; // a negated tag test admits nothing
       if (e.kind !== "Binary" || !isNode(e.left) || !isNode(e.right)) return true;
+      // `node.tags contains "w" or node.attested`: the side without a tag test admits any tag.
+      if (e.op === "or" && (!hasTagTest(e.left) || !hasTagTest(e.right))) {
+        anyTag = true;
+        return false;
+      }
       if ((e.op === "contains" || e.op === "contains_any" || e.op === "contains_all") && isNodeTags(e.left)) {
         sawTagCondition = true;
         addAll(constant(e.right));

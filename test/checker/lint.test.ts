@@ -95,6 +95,12 @@ runCases(t, [
     want: [],
   },
   {
+    name: "SP3005 is silent when a tag test is only one side of an `or` whose other side admits any tag",
+    lint: true,
+    text: `mesh "m" {\n  network "10.0.0.0/8"\n  when node.tags contains "worker" or node.attested\n  connect "db" -> "worker"\n}\n`,
+    want: [],
+  },
+  {
     name: "SP3005 is silent when the mesh has no tag condition",
     lint: true,
     text: `mesh "m" {\n  network "10.0.0.0/8"\n  when node.attested\n  connect "a" -> "b"\n}\n`,

@@ -48,3 +48,40 @@ t.test("--format json and sarif carry warnings as warnings", async (t) => {
   const results = JSON.parse(sarif.stdout).runs[0].results;
   t.same(results.map((r: { ruleId: string; level: string }) => [r.ruleId, r.level]), [["SP3001", "warning"]]);
 });
+
+t.test("lint --format sarif validates against the SARIF 2.1.0 schema, with odd paths and text", async (t) => {
+  const { readFileSync } = await import("node:fs");
+  const path = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  const ajvDraft04 = (await import("ajv-draft-04")).default;
+  const ajvFormats = (await import("ajv-formats")).default;
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+  const schema = JSON.parse(readFileSync(path.resolve(repoRoot, "../shared/vectors/sarif/sarif-schema-2.1.0.json"), "utf8"));
+  const ajv = new ajvDraft04.default({ allErrors: true, strict: false });
+  ajvFormats.default(ajv);
+  const validate = ajv.compile(schema);
+  const cwd = t.testdir({
+    "my dir#1?": {
+      // BOM, CRLF, a tab before the span, an astral character before it: columns in UTF-16 code units.
+      "x y.policy": '\ufeffpackage p\r\nallow "a" {\r\n\twhen true\r\n}\r\ndeny "b" {\r\n  when "\u{1F600}" == principal.id\r\n}\r\ndeny "c" {\r\n  when "\u{1F600}" == principal.id\r\n}\r\n',
+    },
+    "empty.policy": "# only a comment\n",
+  });
+  const r = await run(["lint", "--format", "sarif", "."], { cwd });
+  t.equal(r.code, 0, r.stdout);
+  const log = JSON.parse(r.stdout);
+  t.ok(validate(log), JSON.stringify(validate.errors));
+  const run0 = log.runs[0];
+  const results = run0.results as { ruleId: string; ruleIndex: number; locations: { physicalLocation: { artifactLocation: { uri: string }; region: unknown } }[]; relatedLocations?: unknown[] }[];
+  t.same(results.map((x) => x.ruleId), ["SP3010", "SP3007"]);
+  for (const x of results) t.equal(run0.tool.driver.rules[x.ruleIndex].id, x.ruleId, "ruleIndex points at the rule");
+  t.same(results.map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri), ["my%20dir%231%3F/x%20y.policy", "my%20dir%231%3F/x%20y.policy"]);
+  t.same(results[0]!.locations[0]!.physicalLocation.region, { startLine: 3, startColumn: 7, endLine: 3, endColumn: 11 });
+  t.same(results[1]!.locations[0]!.physicalLocation.region, { startLine: 8, startColumn: 6, endLine: 8, endColumn: 9 });
+  t.equal(results[1]!.relatedLocations?.length, 1);
+
+  const clean = await run(["lint", "--format", "sarif", "empty.policy"], { cwd });
+  const empty = JSON.parse(clean.stdout);
+  t.ok(validate(empty), "a run with zero results validates");
+  t.same(empty.runs[0].results, []);
+});

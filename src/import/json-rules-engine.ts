@@ -28,10 +28,10 @@
  *
  * where P is the presence test of x. With a fact reference `value: {fact,
  * path}` (presence Q, value y; S(v) "v is not a list or object", since ===
- * and indexOf compare those by reference): equal is `(P and Q and S(x) and
- * x == y) or (not P and not Q)` (undefined === undefined; always true for
- * the same path), in is `P and Q and S(x) and x in y`, notIn is `Q and not
- * (P and S(x) and x in y)`, contains is `P and Q and S(y) and x contains y`,
+ * and indexOf compare those by reference): equal is `(P and Q and x == y
+ * and S(x)) or (not P and not Q)` (undefined === undefined; always true for
+ * the same path), in is `P and Q and x in y and S(x)`, notIn is `Q and not
+ * (P and x in y and S(x))`, contains is `P and Q and x contains y and S(y)`,
  * doesNotContain is `P and x is a list and not (Q and S(y) and x contains
  * y)`, the rest `P and Q and x OP y`.
  *
@@ -300,20 +300,22 @@ function leaf(o: Record<string, unknown>): Expr {
     const q = present(yPath);
     // json-rules-engine compares with === and indexOf: a list or object is
     // equal only to itself (the same path), never to an equal-looking copy,
-    // which our == would match.
+    // which our == would match. The type test comes after the operator, so
+    // that a list or object where json-rules-engine coerces (indexOf on a
+    // string) is still our evaluation error, failing closed, not an answer.
     const same = x.text === y.text;
-    const equal = same ? TRUE : or([and([p, q, scalarValue(x), binary(x, "==", y)]), and([not(p), not(q)])]);
+    const equal = same ? TRUE : or([and([p, q, binary(x, "==", y), scalarValue(x)]), and([not(p), not(q)])]);
     switch (op) {
       case "equal":
         return equal;
       case "notEqual":
         return not(equal);
       case "in":
-        return and([p, q, scalarValue(x), binary(x, "in", y)]);
+        return and([p, q, binary(x, "in", y), scalarValue(x)]);
       case "notIn":
-        return and([q, not(and([p, scalarValue(x), binary(x, "in", y)]))]);
+        return and([q, not(and([p, binary(x, "in", y), scalarValue(x)]))]);
       case "contains":
-        return and([p, q, scalarValue(y), binary(x, "contains", y)]);
+        return and([p, q, binary(x, "contains", y), scalarValue(y)]);
       case "doesNotContain":
         // The list test keeps json-rules-engine's answer (false) for a non-list
         // that the short-circuit would otherwise turn into true.

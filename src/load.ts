@@ -158,6 +158,11 @@ export function analyze(sources: readonly SourceText[], options: AnalyzeOptions 
     diagnostics.push(...parsed.diagnostics);
   }
   const checked = check(files, options);
-  diagnostics.push(...checked.diagnostics);
+  // Lint reads the AST parsing recovered, which lacks what failed to parse:
+  // a rule whose `when` did not parse looked like one with no `when`
+  // (SP3001), a const read only there looked unused (SP3003), in that file or
+  // another of its package. Lint warnings wait until every file parses.
+  const syntaxErrors = diagnostics.some((d) => d.severity === "error");
+  diagnostics.push(...(syntaxErrors ? checked.diagnostics.filter((d) => !d.code.startsWith("SP3")) : checked.diagnostics));
   return { files, diagnostics: sortDiagnostics(diagnostics), sources: byName, checked };
 }

@@ -85,3 +85,16 @@ t.test("lint --format sarif validates against the SARIF 2.1.0 schema, with odd p
   t.ok(validate(empty), "a run with zero results validates");
   t.same(empty.runs[0].results, []);
 });
+
+t.test("no lint warnings while a file has syntax errors: on the partial AST they would be false", async (t) => {
+  const cwd = t.testdir({
+    // The `when` does not parse (`=` for `==`): without it the rule looked like one with no `when`
+    // (SP3001) and the const like one never used (SP3003), though the text uses it.
+    "a.policy": 'const ops = "ops"\nallow "a" {\n  when principal.role = ops\n}\n',
+    "b.policy": 'const unused = 1\n',
+  });
+  const r = await run(["lint", "--format", "json", "."], { cwd });
+  t.equal(r.code, 1);
+  const codes = JSON.parse(r.stdout).diagnostics.map((d: { code: string }) => d.code);
+  t.same(codes, ["SP1005"], "the syntax error alone");
+});

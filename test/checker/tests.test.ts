@@ -47,11 +47,9 @@ runCases(t, [
     name: "SP2028 an alert count is a whole number, 0 or more (a test expecting 1.5 alerts can never pass)",
     text:
       `detect "x" {\n  where event.action == "a"\n}\n` +
-      `test "a" {\n  events []\n  expect alert "x" count 0\n  expect alert "x" count 2\n  expect alert "x" count 1.5\n  expect alert "x" count 99999999999999999999\n}\n`,
-    want: [
-      { at: "SP2028@8:26-8:29", message: "alert count must be a whole number, 0 or more" },
-      "SP2028@9:26-9:46",
-    ],
+      `test "a" {\n  events []\n  expect alert "x" count 0\n  expect alert "x" count 2\n  expect alert "x" count 1.5\n}\n`,
+    // (A count past 2^53 - 1 no longer parses: number literals refuse it, SP1004; test/parser/lexer.test.ts.)
+    want: [{ at: "SP2028@8:26-8:29", message: "alert count must be a whole number, 0 or more" }],
   },
   {
     name: "SP2030 an access rule name is not a detect rule",

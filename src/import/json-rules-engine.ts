@@ -30,17 +30,16 @@
  * path}` (presence Q, value y; S(v) "v is not a list or object", since ===
  * and indexOf compare those by reference): equal is `(P and Q and x == y
  * and S(x)) or (not P and not Q)` (undefined === undefined; always true for
- * the same path), in is `P and Q and x in y and S(x)`, notIn is `Q and not
- * (P and x in y and S(x))`, contains is `P and Q and x contains y and S(y)`,
+ * the same path), in is `L and P and x in y and S(x)`, notIn is `L and not
+ * (P and x in y and S(x))` (L: `y contains_all []`, an error unless y is a
+ * list, where json-rules-engine throws), contains is `P and Q and x contains y and S(y)`,
  * doesNotContain is `P and x is a list and not (Q and S(y) and x contains
  * y)`, the rest `P and Q and x OP y`.
  *
  * Known differences, all where the data has an unexpected type (documented in
  * docs/cli.md): json-rules-engine coerces for `<` ("5" < 10, [5] < 10), and
  * answers false for a non-list `contains` or a null `<`; our engine makes a
- * type mismatch an evaluation error, which fails closed. A referenced list
- * that is missing makes json-rules-engine throw for in/notIn; ours answers
- * false.
+ * type mismatch an evaluation error, which fails closed.
  */
 import { format } from "../format/format.js";
 import { ImportInputError, type ImportProblem, type ImportResult } from "./report.js";
@@ -243,6 +242,15 @@ function scalarValue(x: Expr): Expr {
   return { text: `not (type(${x.text}) in ["list", "object"])`, prec: Prec.Not };
 }
 
+/** The lists read by in/notIn references of the rule being converted. */
+let listsRead: Set<string> | undefined;
+
+/** True for a list; an evaluation error for anything else, absent included. */
+function listOrError(y: Expr): Expr {
+  listsRead?.add(y.text);
+  return { text: `${y.text} contains_all []`, prec: Prec.Cmp };
+}
+
 function isList(x: Expr): Expr {
   return { text: `type(${x.text}) == "list"`, prec: Prec.Cmp };
 }
@@ -310,10 +318,13 @@ function leaf(o: Record<string, unknown>): Expr {
         return equal;
       case "notEqual":
         return not(equal);
+      // json-rules-engine throws (the run decides nothing) when the list is
+      // missing or not a list: here that is an evaluation error, so a deny
+      // rule denies and an allow rule does not grant, however it is negated.
       case "in":
-        return and([p, q, binary(x, "in", y), scalarValue(x)]);
+        return and([listOrError(y), p, binary(x, "in", y), scalarValue(x)]);
       case "notIn":
-        return and([q, not(and([p, binary(x, "in", y), scalarValue(x)]))]);
+        return and([listOrError(y), not(and([p, binary(x, "in", y), scalarValue(x)]))]);
       case "contains":
         return and([p, q, binary(x, "contains", y), scalarValue(y)]);
       case "doesNotContain":
@@ -389,6 +400,8 @@ interface Converted {
   effect: "allow" | "deny";
   when: Expr;
   index: number;
+  /** Lists read by in/notIn references: json-rules-engine throws when one is not a list. */
+  lists: Set<string>;
 }
 
 function convertRule(rule: unknown, index: number, name: string): Converted {
@@ -399,12 +412,19 @@ function convertRule(rule: unknown, index: number, name: string): Converted {
   if (typeof conds !== "object" || conds === null || Array.isArray(conds)) fail("no `conditions` object");
   const own = (k: string) => Object.prototype.hasOwnProperty.call(conds, k);
   if (!["any", "all", "not", "condition"].some(own)) fail("`conditions` root holds none of all, any, not, condition");
-  const when = condition(conds);
+  const lists = new Set<string>();
+  listsRead = lists;
+  let when: Expr;
+  try {
+    when = condition(conds);
+  } finally {
+    listsRead = undefined;
+  }
   // A last guard: a condition the language refuses is this rule's problem, not the whole import's.
   const checked = format(`${kind} "r" {\n  when ${when.text}\n}\n`, "import.policy");
   const error = checked.internalError ?? checked.diagnostics.find((d) => d.severity === "error")?.message;
   if (error !== undefined) fail(`the converted condition is not valid policy text: ${error}`);
-  return { name, effect: kind, when, index };
+  return { name, effect: kind, when, index, lists };
 }
 
 export interface JsonRulesEngineSource {
@@ -447,6 +467,19 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
     `# Imported from json-rules-engine: ${sources.map((s) => s.name).join(", ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")}\n` +
     "# Decisions: deny if a deny rule applies, else allow if an allow rule applies, else deny.\n" +
     "# Each attribute is guarded with `has` so that missing data decides as json-rules-engine does.\n";
+  // json-rules-engine evaluates every rule, and every condition of a group,
+  // so an in/notIn whose list is missing or not a list throws and the run
+  // decides nothing, whatever other rules say; the rule below errors then,
+  // and a deny rule that errors denies.
+  const lists = [...new Set(rules.flatMap((r) => [...r.lists]))];
+  if (lists.length > 0) {
+    let name = "json-rules-engine-throws";
+    for (let n = 2; used.has(name); n++) name = `json-rules-engine-throws-${n}`;
+    blocks.push(
+      `# json-rules-engine throws (no decision) when a list read by in/notIn is missing or not a list\n` +
+        `deny ${JSON.stringify(name)} {\n  when not (${lists.map((l) => `${l} contains_all []`).join(" and ")})\n}\n`,
+    );
+  }
   const text = `${header}\n${blocks.join("\n")}`;
   const formatted = format(text, "import.policy");
   if (formatted.internalError !== undefined || formatted.diagnostics.some((d) => d.severity === "error")) {

@@ -123,3 +123,27 @@ t.test("a dotted fact read with a path is reported: json-rules-engine reads a no
   reported(t, [allowAll, { name: "dp", conditions: { all: [{ fact: "principal.a", path: "$.b", operator: "equal", value: "x" }] }, event: { type: "deny" } }], /path/);
   t.end();
 });
+
+t.test("in/notIn with a referenced list that is missing or not a list: json-rules-engine throws, ours never allows", (t) => {
+  const notOwner = { name: "not-owner", conditions: { all: [{ ...ref("principal", "$.id"), operator: "notIn", value: ref("resource", "$.owners") }] }, event: { type: "deny" } };
+  const owner = { name: "owner", conditions: { all: [{ ...ref("principal", "$.id"), operator: "in", value: ref("resource", "$.owners") }] }, event: { type: "allow" } };
+  const imported = convertJsonRulesEngine([{ name: "rules.json", doc: [allowAll, notOwner] }]);
+  const engine = compile(imported.policy, { file: "imported.policy" });
+  for (const resource of [{}, { owners: null }, { owners: 5 }, { owners: { u1: true } }]) {
+    t.equal(engine.evaluateAccess(input({ principal: { id: "u1" }, resource })).decision, "deny", JSON.stringify(resource));
+    t.equal(engine.evaluateAccess(input({ principal: {}, resource })).decision, "deny", `no id, ${JSON.stringify(resource)}`);
+  }
+  t.equal(engine.evaluateAccess(input({ principal: { id: "u1" }, resource: { owners: ["u1"] } })).decision, "allow");
+  const allowOwner = compile(convertJsonRulesEngine([{ name: "rules.json", doc: [{ ...owner, conditions: { not: { ...notOwner.conditions } } }] }]).policy, { file: "o.policy" });
+  t.equal(allowOwner.evaluateAccess(input({ principal: {}, resource: {} })).decision, "deny");
+  t.equal(allowOwner.evaluateAccess(input({ principal: { id: "u1" }, resource: { owners: ["u1"] } })).decision, "allow");
+  // The throw stops the whole run: another rule (or branch) that holds does not allow either.
+  const admin = { name: "admin", conditions: { all: [{ fact: "principal", path: "$.admin", operator: "equal", value: true }] }, event: { type: "allow" } };
+  const adminOrOwner = { name: "admin-or-owner", conditions: { any: [admin.conditions.all[0], owner.conditions.all[0]] }, event: { type: "allow" } };
+  for (const rules of [[admin, owner], [adminOrOwner]]) {
+    const both = compile(convertJsonRulesEngine([{ name: "rules.json", doc: rules }]).policy, { file: "b.policy" });
+    t.equal(both.evaluateAccess(input({ principal: { admin: true }, resource: {} })).decision, "deny", "owners missing: json-rules-engine throws");
+    t.equal(both.evaluateAccess(input({ principal: { admin: true }, resource: { owners: [] } })).decision, "allow");
+  }
+  t.end();
+});

@@ -88,7 +88,7 @@ export class Engine {
     let schemas: Map<string, SchemaValidator> | null = null;
     if (options.validateInput !== false && analyzed.schemas.length > 0) {
       schemas = new Map();
-      for (const entry of analyzed.schemas) schemas.set(entry.kind, entry.validate as SchemaValidator);
+      for (const entry of analyzed.schemas) schemas.set(entry.kind, entry.validate);
     }
     this.evaluator = new Evaluator(set, {
       version: this.version,
@@ -149,7 +149,7 @@ export interface SourceAnalysis {
   /** Syntax, check (and with `lint`, lint) diagnostics, sorted. */
   diagnostics: Diagnostic[];
   /** The validator of the schema each kind declares (only schemas that compiled). */
-  schemas: { kind: string; validate: unknown }[];
+  schemas: { kind: string; validate: SchemaValidator }[];
   /** Every schema file read (absolute path, text), for the version. */
   schemaTexts: { file: string; text: string }[];
 }
@@ -167,7 +167,7 @@ export function analyzeSources(sources: readonly SourceText[], options: { lint?:
   return {
     files: analyzed.files,
     diagnostics: analyzed.diagnostics,
-    schemas: [...analyzed.checked.schemas].map(([kind, entry]) => ({ kind, validate: entry.validate })),
+    schemas: [...analyzed.checked.schemas].map(([kind, entry]) => ({ kind, validate: entry.validate as SchemaValidator })),
     schemaTexts: [...schemaTexts].map(([file, text]) => ({ file, text })),
   };
 }

@@ -23,9 +23,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
 import { SourceText } from "./parser/span.js";
-import { analyze, readSources, type ReadError } from "./load.js";
+import { analyzeSteps, readSources, type ReadError } from "./load.js";
+import { runSteps, type Steps } from "./steps.js";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
-import { compilePolicySet, type CompiledPolicySet } from "./evaluator/compile.js";
+import { compilePolicySet, compilePolicySetSteps, type CompiledPolicySet } from "./evaluator/compile.js";
 import { Evaluator, failAccess, internalError } from "./evaluator/evaluate.js";
 import { reasonText } from "./evaluator/messages.js";
 import type { SchemaValidator } from "./evaluator/input.js";
@@ -72,9 +73,13 @@ export class Engine {
   private readonly riskStore: RiskStore;
   private readonly broken: boolean;
 
-  /** @internal Use loadPolicies() or compile(). */
-  constructor(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}) {
-    const analyzed = analyzeSources(sources, { lint: options.lint ?? false });
+  /**
+   * @internal Use loadPolicies() or compile(). `made`: the analysis and
+   * compiled set of `sources` with these options, when engineSteps made
+   * them already.
+   */
+  constructor(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}, made?: { analysis: SourceAnalysis; set: CompiledPolicySet }) {
+    const analyzed = made?.analysis ?? analyzeSources(sources, { lint: options.lint ?? false });
     this.version = policyVersion(sources, analyzed.schemaTexts);
     this.diagnostics = analyzed.diagnostics;
     this.loadErrors = [...loadErrors];
@@ -83,7 +88,7 @@ export class Engine {
     this.broken = broken;
     this.riskStore = options.risk ?? new MemoryRiskStore();
     // A set with errors is never compiled: a recovered AST may have holes, and nothing it says is trusted.
-    const set: CompiledPolicySet = compilePolicySet(broken ? [] : analyzed.files, { generate: options.generate ?? true });
+    const set: CompiledPolicySet = made?.set ?? compilePolicySet(broken ? [] : analyzed.files, { generate: options.generate ?? true });
     this.ruleIds = broken ? collectIds(analyzed.files) : set.ruleIds;
     let schemas: Map<string, SchemaValidator> | null = null;
     if (options.validateInput !== false && analyzed.schemas.length > 0) {
@@ -156,6 +161,11 @@ export interface SourceAnalysis {
 
 /** Parse and check `sources`, recording the schema files read (see SourceAnalysis). */
 export function analyzeSources(sources: readonly SourceText[], options: { lint?: boolean } = {}): SourceAnalysis {
+  return runSteps(analyzeSourcesSteps(sources, options));
+}
+
+/** `analyzeSources` in steps (src/steps.ts): each file's parse, each checker pass. */
+export function* analyzeSourcesSteps(sources: readonly SourceText[], options: { lint?: boolean } = {}): Steps<SourceAnalysis> {
   // The schema texts the checker compiles are the ones hashed (each read once, here).
   const schemaTexts = new Map<string, string>();
   const readFile = (abs: string): string => {
@@ -163,13 +173,26 @@ export function analyzeSources(sources: readonly SourceText[], options: { lint?:
     schemaTexts.set(abs, text);
     return text;
   };
-  const analyzed = analyze(sources, { lint: options.lint ?? false, readFile });
+  const analyzed = yield* analyzeSteps(sources, { lint: options.lint ?? false, readFile });
   return {
     files: analyzed.files,
     diagnostics: analyzed.diagnostics,
     schemas: [...analyzed.checked.schemas].map(([kind, entry]) => ({ kind, validate: entry.validate as SchemaValidator })),
     schemaTexts: [...schemaTexts].map(([file, text]) => ({ file, text })),
   };
+}
+
+/**
+ * An Engine built in steps (src/steps.ts): each file's parse, each checker
+ * pass, the compile a few hundred rules at a time. The service runs these
+ * with the event loop turning between them, so a large set loads without
+ * one long pause; the result is the Engine the constructor makes.
+ */
+export function* engineSteps(sources: readonly SourceText[], loadErrors: readonly ReadError[], options: EngineOptions = {}): Steps<Engine> {
+  const analysis = yield* analyzeSourcesSteps(sources, { lint: options.lint ?? false });
+  const broken = hasErrors(analysis.diagnostics) || loadErrors.length > 0;
+  const set = yield* compilePolicySetSteps(broken ? [] : analysis.files, { generate: options.generate ?? true });
+  return new Engine(sources, loadErrors, options, { analysis, set });
 }
 
 function collectIds(files: readonly PolicyFile[]): string[] {

@@ -22,7 +22,8 @@ import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
 import { SourceText } from "./parser/span.js";
 import { parse } from "./parser/parse.js";
-import { check, type CheckOptions, type CheckResult } from "./checker/check.js";
+import { checkSteps, type CheckOptions, type CheckResult } from "./checker/check.js";
+import { runSteps, type Steps } from "./steps.js";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.js";
 
 export interface ReadError {
@@ -148,6 +149,11 @@ export interface AnalyzeResult {
 
 /** Parse, check and (unless `lint: false`) lint a set of sources together. */
 export function analyze(sources: readonly SourceText[], options: AnalyzeOptions = {}): AnalyzeResult {
+  return runSteps(analyzeSteps(sources, options));
+}
+
+/** `analyze` in steps (src/steps.ts): each file's parse, then each checker pass. */
+export function* analyzeSteps(sources: readonly SourceText[], options: AnalyzeOptions = {}): Steps<AnalyzeResult> {
   const files: PolicyFile[] = [];
   const diagnostics: Diagnostic[] = [];
   const byName = new Map<string, SourceText>();
@@ -156,8 +162,9 @@ export function analyze(sources: readonly SourceText[], options: AnalyzeOptions 
     const parsed = parse(src.text, src.file);
     files.push(parsed.ast);
     diagnostics.push(...parsed.diagnostics);
+    yield;
   }
-  const checked = check(files, options);
+  const checked = yield* checkSteps(files, options);
   // Lint reads the AST parsing recovered, which lacks what failed to parse:
   // a rule whose `when` did not parse looked like one with no `when`
   // (SP3001), a const read only there looked unused (SP3003), in that file or

@@ -30,6 +30,7 @@ import { checkSchemaPaths } from "./schema-paths.js";
 import { checkTests } from "./tests.js";
 import { checkTypes } from "./types.js";
 import type { ConstValue } from "./values.js";
+import { runSteps, type Steps } from "../steps.js";
 
 export type { CheckOptions } from "./context.js";
 export type { ConstValue } from "./values.js";
@@ -70,16 +71,18 @@ const LINT_PASSES: Pass[] = [
   ["duplicate conditions", lintDuplicateConditions],
 ];
 
-/** Names of passes that threw on the last `check` call; for tests and debugging, never part of output. */
+/** Names of passes that threw in the last `check` to finish; for tests and debugging, never part of output. */
 export const lastPassFailures: string[] = [];
 
-function run(ctx: CheckContext, passes: Pass[]): void {
+/** The passes, one step each; failures collected in `failures` (a pass that throws is cut short, the next still runs). */
+function* run(ctx: CheckContext, passes: Pass[], failures: string[]): Steps<void> {
   for (const [name, pass] of passes) {
     try {
       pass(ctx);
     } catch (err) {
-      lastPassFailures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
     }
+    yield;
   }
 }
 
@@ -91,21 +94,28 @@ function hasSpan(d: Diagnostic): boolean {
 
 /** Check a set of parsed files together (consts, ids and schemas are shared across them). */
 export function check(files: PolicyFile[], options: CheckOptions = {}): CheckResult {
-  lastPassFailures.length = 0;
+  return runSteps(checkSteps(files, options));
+}
+
+/** `check`, one pass a step (src/steps.ts). */
+export function* checkSteps(files: PolicyFile[], options: CheckOptions = {}): Steps<CheckResult> {
+  const failures: string[] = [];
   const readFile = options.readFile ?? ((p: string) => readFileSync(p, "utf8"));
   const list = Array.isArray(files) ? files.filter((f) => typeof f === "object" && f !== null) : [];
   const ctx = createContext(list, options, readFile);
-  run(ctx, CHECK_PASSES);
+  yield* run(ctx, CHECK_PASSES, failures);
   let warnings: Diagnostic[] = [];
   if (ctx.lint) {
-    run(ctx, LINT_PASSES);
+    yield* run(ctx, LINT_PASSES, failures);
     try {
       warnings = applyLintIgnores(list, ctx.warnings);
     } catch (err) {
-      lastPassFailures.push(`lint:ignore: ${err instanceof Error ? err.message : String(err)}`);
+      failures.push(`lint:ignore: ${err instanceof Error ? err.message : String(err)}`);
       warnings = ctx.warnings;
     }
   }
+  lastPassFailures.length = 0;
+  lastPassFailures.push(...failures);
   return {
     diagnostics: sortDiagnostics([...ctx.errors, ...warnings].filter(hasSpan)),
     consts: ctx.constValues,

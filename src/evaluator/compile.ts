@@ -18,6 +18,7 @@ import { compileMesh, type CompiledMesh } from "./mesh.js";
 import { indexKeyOf, RuleIndex, type IndexKey } from "./rule-index.js";
 import { AccessCodegen } from "./codegen.js";
 import { EvalError, type Result } from "./values.js";
+import { runSteps, type Steps } from "../steps.js";
 
 export const ACCESS_ROOTS: ReadonlySet<string> = new Set(["principal", "action", "resource", "context", "now"]);
 export const ENCRYPTION_ROOTS: ReadonlySet<string> = new Set(["data", "now"]);
@@ -79,6 +80,14 @@ export interface CompileOptions {
 }
 
 export function compilePolicySet(files: readonly PolicyFile[], options: CompileOptions = {}): CompiledPolicySet {
+  return runSteps(compilePolicySetSteps(files, options));
+}
+
+/** Items compiled between two steps of compilePolicySetSteps. */
+const ITEMS_PER_STEP = 256;
+
+/** `compilePolicySet` in steps (src/steps.ts): every ITEMS_PER_STEP items and each file's end, then the generated code, then the index. */
+export function* compilePolicySetSteps(files: readonly PolicyFile[], options: CompileOptions = {}): Steps<CompiledPolicySet> {
   const consts = new ConstTable(files);
   const access: CompiledAccessRule[] = [];
   const keys: IndexKey[] = [];
@@ -93,7 +102,9 @@ export function compilePolicySet(files: readonly PolicyFile[], options: CompileO
     let compiler = compilers.get(pkg);
     if (!compiler) compilers.set(pkg, (compiler = new ExprCompiler(consts.scope(pkg, ACCESS_ROOTS))));
     const accessCompiler = compiler;
+    let n = 0;
     for (const item of file.items) {
+      if (++n % ITEMS_PER_STEP === 0) yield;
       switch (item.kind) {
         case "AccessRule": {
           const rule = compileAccessRule(file, item, access.length, accessCompiler);
@@ -122,6 +133,7 @@ export function compilePolicySet(files: readonly PolicyFile[], options: CompileO
           break;
       }
     }
+    yield;
   }
   if (defaultRule !== null) encryption.push(defaultRule);
   if (codegen !== null) {
@@ -131,6 +143,7 @@ export function compilePolicySet(files: readonly PolicyFile[], options: CompileO
       // Nothing skipped: the generated function serves every request.
       if (keys[i]!.tests.length === 0) r.runFull = r.run;
     });
+    yield;
   }
   return { access, index: new RuleIndex(access, keys), encryption, meshes, ruleIds };
 }

@@ -4,8 +4,10 @@
  * `reload()` reads the policy paths (async I/O); once a set is being
  * served, a worker thread checks them first, so a broken set is refused
  * while requests go on being answered (see analyze-thread.ts); a set that
- * checked clean is then parsed, checked and compiled on the event loop, and
- * the served set is swapped in ONE assignment, only when the new set has no error diagnostics, no unreadable
+ * checked clean is then parsed, checked and compiled on the event loop, in
+ * steps (each file's parse, the check, the compile, the correlation engine)
+ * with the loop turning between them, so the longest pause is one step, not
+ * the whole load; the served set is swapped in ONE assignment, only when the new set has no error diagnostics, no unreadable
  * path and at least one file. A broken set is never served: the last good
  * one stays, and the failed attempt (its diagnostics, the version it would
  * have had) is kept for GET /v1/policies and handed to `onReload` for the
@@ -28,8 +30,9 @@
 import { watch, type FSWatcher } from "node:fs";
 import { readlink, stat } from "node:fs/promises";
 import path from "node:path";
-import { Engine, hasErrors, readSources, toJsonReport, MemoryRiskStore, type Detector, type DetectorOptions, type JsonDiagnostic } from "../index.js";
-import { policyVersion } from "../engine.js";
+import { type Engine, hasErrors, readSources, toJsonReport, MemoryRiskStore, type Detector, type DetectorOptions, type JsonDiagnostic } from "../index.js";
+import { engineSteps, policyVersion } from "../engine.js";
+import { runStepsAsync } from "../steps.js";
 import type { SourceText } from "../parser/span.js";
 import { AnalyzeThread, type CheckVerdict } from "./analyze-thread.js";
 
@@ -82,6 +85,12 @@ export interface PolicySetOptions {
    * a clean set, and any reload the worker cannot check run on the event loop.
    */
   checkInWorker?: boolean;
+  /**
+   * Awaited between the steps of a load on the event loop (engineSteps: each
+   * file's parse, each checker pass, the compile in parts, the correlation
+   * engine). Default: one turn of the event loop.
+   */
+  pause?: () => Promise<void>;
 }
 
 export class PolicySet {
@@ -151,10 +160,14 @@ export class PolicySet {
         return this.finish({ ...attempt, durationMs: performance.now() - started, checkedIn });
       }
       // Loaded here whatever the worker said: its verdict only spares the work when it is a refusal.
-      const engine = new Engine(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) });
+      // In steps (each file's parse, the check, the compile, the detector), with the event loop
+      // turning between them, so requests go on being answered by the served set meanwhile.
+      const pause = this.options.pause ?? turn;
+      const engine = await runStepsAsync(engineSteps(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) }), pause);
       const diagnostics = toJsonReport(engine.diagnostics, { cwd: this.cwd }).diagnostics;
       const ok = !hasErrors(engine.diagnostics) && loadErrors.length === 0;
       attempt = { at: at.toISOString(), ok, version: sources.length > 0 ? engine.version : null, diagnostics, loadErrors, trigger };
+      if (ok && !this.closed) await pause();
       if (ok && !this.closed) {
         const prev = this.current;
         const detector = prev !== null && prev.version === engine.version ? prev.detector : engine.detector(this.options.detector ?? {});
@@ -263,6 +276,11 @@ export class PolicySet {
     this.watchers = [];
     void this.thread.close();
   }
+}
+
+/** One turn of the event loop: timers, I/O and requests that are due run before this resolves. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 type WatchPlan = Map<string, { recursive: boolean; names: Set<string> | null }>;

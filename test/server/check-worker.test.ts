@@ -100,3 +100,35 @@ t.test("a check the worker does not answer in time ends that worker; the next ch
   (thread as unknown as { timeoutMs: number }).timeoutMs = 60_000;
   t.same((await thread.check([new SourceText("ok.policy", POLICY)])).diagnostics, [], "the timed-out thread starts a new worker");
 });
+
+t.test("a clean set loads in steps: between them the event loop turns and the last good set answers", async (t) => {
+  const files: Record<string, string> = {};
+  for (let f = 0; f < 4; f++) files[`p${f}.policy`] = generateAccessPolicy(300).replace(/package (\S+)/, `package $1.f${f}`);
+  const dir = policyDir(t, files);
+  let pauses = 0;
+  const seen = new Set<string>();
+  let set: PolicySet | null = null;
+  set = new PolicySet({
+    paths: [dir],
+    checkInWorker: false,
+    pause: () => {
+      pauses++;
+      // What a request arriving now would be answered by.
+      if (set?.current) seen.add(set.current.version);
+      return new Promise((resolve) => setImmediate(resolve));
+    },
+  });
+  t.teardown(() => set?.close());
+  const first = await set.reload("start");
+  t.equal(first.ok, true);
+  const firstPauses = pauses;
+  // Every file's parse, every checker pass, each file's compile (300 rules: two parts), the correlation engine.
+  t.ok(firstPauses >= 4 + 10 + 4 * 2 + 1, `the first load paused ${firstPauses} times`);
+  writeFileSync(path.join(dir, "p0.policy"), files["p0.policy"]!.replace(/allow "/, 'allow "renamed-'));
+  const second = await set.reload("api");
+  t.equal(second.ok, true);
+  t.not(second.version, first.version);
+  t.ok(pauses - firstPauses >= firstPauses, "the reload paused as often");
+  t.same([...seen], [first.version], "mid-load, only the last good set was served");
+  t.equal(set.current?.version, second.version, "then the new set");
+});

@@ -73,9 +73,30 @@ export function precedence(e: Expr): number {
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A string literal with minimal JSON escaping. */
+/**
+ * Characters JSON.stringify leaves raw that show as nothing or as a blank:
+ * DEL and the C1 controls, format characters (bidi overrides and isolates,
+ * zero-width spaces and joiners, the BOM, tag characters), line and
+ * paragraph separators, and spaces other than U+0020. Written raw, `"admin"`
+ * and `"admin\u200b"` would look alike to the person reviewing the
+ * formatted policy, and a bidi override would reorder what they see.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
+
+/** `\uXXXX` escapes of `c` (a surrogate pair beyond the BMP, as JSON writes it). */
+function escapeChar(c: string): string {
+  let out = "";
+  for (let i = 0; i < c.length; i++) out += "\\u" + c.charCodeAt(i).toString(16).padStart(4, "0");
+  return out;
+}
+
+/**
+ * A string literal with minimal JSON escaping, plus `\uXXXX` for every
+ * character that would not show (INVISIBLE), so the text shows what the
+ * string holds.
+ */
 export function quote(value: string): string {
-  return JSON.stringify(value);
+  return JSON.stringify(value).replace(INVISIBLE, escapeChar);
 }
 
 /**

@@ -379,3 +379,34 @@ t.test("syntax errors: the text comes back unchanged with the diagnostics", asyn
   t.equal(d.span.line, 3);
   t.equal(crlf.slice(d.span.start, d.span.end), "}");
 });
+
+t.test("strings: a character that would not show is written as an escape", async (t) => {
+  // A reviewer of the formatted text must see every character a string holds:
+  // "admin\u200b" is not "admin", and a bidi override reorders what is shown.
+  formats(
+    t,
+    [
+      'const a = "admin\\u200b"',
+      'const b = "\\u202egnp.exe"',
+      'const c = "x\u200by\u2066z"',
+      'const d = "\\u00a0\\u2028\\u007f\\u0085\\ufeff"',
+      'const e = "\\udb40\\udc61"',
+      'deny "n\\u200d" {',
+      '  when principal.id in ["root", "r\\u200boot"] and resource["k\\u2060"] == { "q\\u00ad": 1 }',
+      "}",
+    ].join("\n"),
+    lines(
+      'const a = "admin\\u200b"',
+      'const b = "\\u202egnp.exe"',
+      'const c = "x\\u200by\\u2066z"',
+      'const d = "\\u00a0\\u2028\\u007f\\u0085\\ufeff"',
+      'const e = "\\udb40\\udc61"',
+      "",
+      'deny "n\\u200d" {',
+      '  when principal.id in ["root", "r\\u200boot"] and resource["k\\u2060"] == { "q\\u00ad": 1 }',
+      "}",
+    ),
+    "invisible characters escaped, escapes kept",
+  );
+  formats(t, 'const a = "\\u0041\\u00e9\\u4e2d\\ud83d\\ude00 \\t"', lines('const a = "A\u00e9\u4e2d\ud83d\ude00 \\t"'), "visible characters unescaped");
+});

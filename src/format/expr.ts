@@ -127,7 +127,9 @@ export function printExpr(ctx: PrintContext, e: Expr, minPrec = 0): Doc {
 
 function printExprHere(ctx: PrintContext, e: Expr, minPrec: number): Doc {
   const doc = printBody(ctx, e);
-  return precedence(e) < minPrec ? ["(", doc, ")"] : doc;
+  // Laid out as the Paren node the parser makes of them, so that formatting
+  // the output again gives the same text.
+  return precedence(e) < minPrec ? ["(", indent(doc), ")"] : doc;
 }
 
 function printBody(ctx: PrintContext, e: Expr): Doc {

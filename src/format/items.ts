@@ -24,7 +24,7 @@ import type {
 } from "../parser/ast.js";
 import { CommentQueue, type GapPolicy } from "./comments.js";
 import { hardline, indent, softline, type Doc } from "./doc.js";
-import { printExpr, printSequence, quote, withComments, PREC_COALESCE, PREC_POSTFIX, type PrintContext } from "./expr.js";
+import { printExpr, printSequence, quote, withComments, PREC_POSTFIX, type PrintContext } from "./expr.js";
 
 type Clause = AccessClause | EncryptionClause | MeshClause | DetectClause;
 
@@ -163,7 +163,7 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
         " ",
         c.op,
         " ",
-        printExpr(ctx, c.value, PREC_COALESCE),
+        printExpr(ctx, c.value),
       ];
     case "Sequence":
       return block(ctx, c.ordered ? "sequence" : "all", c.steps, c.span, printStep);
@@ -172,7 +172,7 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
         "then risk ",
         printExpr(ctx, c.target, PREC_POSTFIX),
         " + ",
-        printExpr(ctx, c.amount, PREC_COALESCE),
+        printExpr(ctx, c.amount),
         forDuration(ctx, c.duration),
       ];
     case "ThenQuarantine":
@@ -185,7 +185,7 @@ function printStep(ctx: PrintContext, s: SequenceStep): Doc {
     word(ctx, s.nameSpan, s.name),
     ": ",
     printExpr(ctx, s.expr),
-    s.count ? [" count ", s.count.op, " ", printExpr(ctx, s.count.value, PREC_COALESCE)] : "",
+    s.count ? [" count ", s.count.op, " ", printExpr(ctx, s.count.value)] : "",
   ];
 }
 

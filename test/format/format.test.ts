@@ -410,3 +410,29 @@ t.test("strings: a character that would not show is written as an escape", async
   );
   formats(t, 'const a = "\\u0041\\u00e9\\u4e2d\\ud83d\\ude00 \\t"', lines('const a = "A\u00e9\u4e2d\ud83d\ude00 \\t"'), "visible characters unescaped");
 });
+
+t.test("detect's having value, step count and risk amount are whole expressions: no parentheses added", async (t) => {
+  const fixed = lines(
+    'detect "d" {',
+    "  by user.name within 10m",
+    "  having count >= limits.count ?? 5 + 1",
+    "  sequence {",
+    "    a: event.ok count >= base.n or 3",
+    "  }",
+    "  then risk user.name + not quiet and 10 for 1h",
+    "}",
+  );
+  formats(t, fixed, fixed, "parsed as written");
+});
+
+t.test("parentheses the printer adds break like the author's", async (t) => {
+  // The parser reads `x has y ?? z` as `(x has y) ?? z`, and the printer says so;
+  // formatted again, those parentheses are the author's and must lay out the same.
+  const items = Array.from({ length: 6 }, (_, i) => `"clearance-level-number-${i}"`);
+  formats(
+    t,
+    `const a = { levels: [${items.join(", ")}] } has levels ?? false\n`,
+    lines("const a = ({", "    levels: [", ...items.map((x, i) => `      ${x}${i < 5 ? "," : ""}`), "    ]", "  } has levels) ?? false"),
+    "inserted parentheses",
+  );
+});

@@ -49,7 +49,13 @@ const BINARY_PREC: Record<BinaryOp, number> = {
   "/": 7,
 };
 
-export { PREC_COALESCE, PREC_POSTFIX };
+/**
+ * What the grammar's `operand` reads (unary minus, an atom, postfix): the
+ * paths of `by`, `having distinct` and `then`, which may be `-x` unparenthesised.
+ */
+const PREC_OPERAND = PREC_UNARY_MINUS;
+
+export { PREC_OPERAND };
 
 export function precedence(e: Expr): number {
   switch (e.kind) {

@@ -24,7 +24,7 @@ import type {
 } from "../parser/ast.js";
 import { CommentQueue, type GapPolicy } from "./comments.js";
 import { hardline, indent, softline, type Doc } from "./doc.js";
-import { printExpr, printSequence, quote, withComments, PREC_POSTFIX, type PrintContext } from "./expr.js";
+import { printExpr, printSequence, quote, withComments, PREC_OPERAND, type PrintContext } from "./expr.js";
 
 type Clause = AccessClause | EncryptionClause | MeshClause | DetectClause;
 
@@ -151,7 +151,7 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
     case "By":
       return [
         "by ",
-        c.fields.map((f, i) => [i > 0 ? ", " : "", printExpr(ctx, f, PREC_POSTFIX)]),
+        c.fields.map((f, i) => [i > 0 ? ", " : "", printExpr(ctx, f, PREC_OPERAND)]),
         " within ",
         printExpr(ctx, c.within),
       ];
@@ -159,7 +159,7 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
       return [
         "having ",
         c.aggregate,
-        c.field ? [" ", printExpr(ctx, c.field, PREC_POSTFIX)] : "",
+        c.field ? [" ", printExpr(ctx, c.field, PREC_OPERAND)] : "",
         " ",
         c.op,
         " ",
@@ -170,13 +170,13 @@ function printClause(ctx: PrintContext, c: Clause): Doc {
     case "ThenRisk":
       return [
         "then risk ",
-        printExpr(ctx, c.target, PREC_POSTFIX),
+        printExpr(ctx, c.target, PREC_OPERAND),
         " + ",
         printExpr(ctx, c.amount),
         forDuration(ctx, c.duration),
       ];
     case "ThenQuarantine":
-      return ["then quarantine ", printExpr(ctx, c.target, PREC_POSTFIX), forDuration(ctx, c.duration)];
+      return ["then quarantine ", printExpr(ctx, c.target, PREC_OPERAND), forDuration(ctx, c.duration)];
   }
 }
 

@@ -411,7 +411,7 @@ t.test("strings: a character that would not show is written as an escape", async
   formats(t, 'const a = "\\u0041\\u00e9\\u4e2d\\ud83d\\ude00 \\t"', lines('const a = "A\u00e9\u4e2d\ud83d\ude00 \\t"'), "visible characters unescaped");
 });
 
-t.test("detect's having value, step count and risk amount are whole expressions: no parentheses added", async (t) => {
+t.test("detect's fixed positions are printed as parsed: no parentheses added", async (t) => {
   const fixed = lines(
     'detect "d" {',
     "  by user.name within 10m",
@@ -423,6 +423,15 @@ t.test("detect's having value, step count and risk amount are whole expressions:
     "}",
   );
   formats(t, fixed, fixed, "parsed as written");
+  // The paths of `by`, `having distinct` and `then` may start with a minus.
+  const operands = lines(
+    'detect "o" {',
+    "  by -user.id, -3 within 10m",
+    "  having distinct -event.n >= 2",
+    "  then quarantine -host.id",
+    "}",
+  );
+  formats(t, operands, operands, "operand positions parsed as written");
 });
 
 t.test("parentheses the printer adds break like the author's", async (t) => {

@@ -2,7 +2,8 @@
  * `swarm-policy test PATH... [--coverage] [--threshold N]`: run every `test`
  * block. Prints each failure with the expected and actual outcome and the
  * span; the last line is always "N passed, N failed". Exit 1 on any failure,
- * on policy errors, or (with --threshold) on clause coverage below N percent.
+ * on policy errors, when no test ran (none written, or --filter matched
+ * none), or (with --threshold) on clause coverage below N percent.
  */
 import { Option, type Command } from "commander";
 import { runPolicyTests, displayPath, type TestRun } from "../../index.js";
@@ -74,7 +75,8 @@ export function register(program: Command, cli: CliContext): void {
     .description(
       "Run every `test` block in the policy files against the compiled policies.\n" +
         'The last line is "N passed, N failed". Exits 1 on any failed test, on policy errors,\n' +
-        "or when --threshold is given and clause coverage is below it; 2 on unreadable paths.",
+        "when no test ran (none written, or --filter matched none), or when --threshold is\n" +
+        "given and clause coverage is below it; 2 on unreadable paths.",
     )
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
     .option("--coverage", "list rules and clauses no test exercised", false)
@@ -106,6 +108,12 @@ export function register(program: Command, cli: CliContext): void {
           cli.io.stdout(renderRun(run, cli.io.cwd, threshold));
         }
         const belowThreshold = threshold !== undefined && run.coverage !== undefined && run.coverage.percent < threshold;
+        if (run.results.length === 0) {
+          // CI gates on this exit code: a set without tests, or a mistyped --filter, has shown nothing.
+          const why = opts.filter !== undefined ? `no test id contains ${JSON.stringify(opts.filter)}` : "the policies hold no `test` block";
+          cli.io.stderr(`swarm-policy: no tests ran: ${printable(why)}\n`);
+          return 1;
+        }
         return run.failed > 0 || belowThreshold ? 1 : 0;
       }),
     );

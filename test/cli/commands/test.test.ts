@@ -200,3 +200,18 @@ t.test("--format json names files relative to the working directory, as the text
   const text = await run(["test", "sub"], { cwd });
   t.match(text.stdout, /--> sub\/a\.policy:/);
 });
+
+t.test("no test ran (none written, or --filter matched none): exit 1, never a green gate", async (t) => {
+  const cwd = t.testdir({ "a.policy": 'package demo\nallow "read" {\n  when action == "read"\n}\n', "b.policy": POLICY });
+  const none = await run(["test", "a.policy"], { cwd });
+  t.equal(none.code, 1, "a policy set without tests proves nothing");
+  t.equal(none.stdout, "0 passed, 0 failed\n");
+  t.match(none.stderr, /no tests ran: the policies hold no `test` block/);
+  const filtered = await run(["test", "--filter", "no such test", "b.policy"], { cwd });
+  t.equal(filtered.code, 1, "a mistyped --filter must not pass CI");
+  t.match(filtered.stderr, /no tests ran: no test id contains "no such test"/);
+  const json = await run(["test", "--format", "json", "--filter", "nope", "b.policy"], { cwd });
+  t.equal(json.code, 1);
+  t.same(JSON.parse(json.stdout), { results: [], passed: 0, failed: 0, skipped: 0 });
+  t.equal((await run(["test", "--filter", "stale MFA", "b.policy"], { cwd })).code, 0, "a filter that matches runs those tests");
+});

@@ -115,6 +115,16 @@ export class Engine {
     return this.evaluator.evaluate(input, options);
   }
 
+  /**
+   * Why `evaluate(input)` would answer without consulting any rule (policy
+   * errors, an input of the wrong shape or time, one its `schema` refuses, a
+   * mesh input naming no loaded mesh); empty when the rules would decide.
+   * Never throws.
+   */
+  refusal(input: unknown): string[] {
+    return this.evaluator.refusal(input);
+  }
+
   /** An access decision (the input's `kind` is ignored and taken as access). Never throws, as evaluate. */
   evaluateAccess(input: object, options?: EvaluateOptions): AccessDecision {
     let access: object;

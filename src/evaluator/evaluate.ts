@@ -187,6 +187,29 @@ export class Evaluator {
     }
   }
 
+  /**
+   * Why `evaluate` would answer `raw` without consulting any rule: the policy
+   * set has errors, the input has the wrong shape or time, its schema refuses
+   * it, or a mesh input names no loaded mesh. Empty when rules would decide.
+   * (A policy test whose input is refused proves nothing about the rules,
+   * even though the refusal is the deny it expected.)
+   */
+  refusal(raw: unknown): string[] {
+    if (this.failure !== null) return [this.failure];
+    try {
+      const checked = checkInput(raw, this.schemas);
+      if ("messages" in checked) return checked.messages.map((m) => (typeof m === "string" ? m : m.message));
+      if (checked.kind === "mesh") {
+        const mesh = chooseMesh(this.set.meshes, checked.input);
+        if (typeof mesh === "string") return [mesh];
+        if (mesh instanceof EvalError) return [mesh.message];
+      }
+      return [];
+    } catch (err) {
+      return [internalError(err)];
+    }
+  }
+
   /** Many inputs against the one compiled set; the same answers as one by one. */
   evaluateBatch(inputs: readonly unknown[], options?: EvaluateOptions): Decision[] {
     const out: Decision[] = new Array(inputs.length);

@@ -3,10 +3,12 @@
  *
  * A test's input is a literal (consts of its package may appear in it); it
  * is evaluated by the same engine services use, and every `expect` is
- * checked against the decision. `expect EXPR` is compiled by the evaluator's
- * own expression compiler with `result` (the decision as JSON) as its only
- * root, so a test reads decisions with exactly the semantics rules have: an
- * expectation that errors (a missing field, a type error) fails the test.
+ * checked against the decision. An input the engine refuses before any rule
+ * runs (its schema, its shape, no such mesh) fails the test whatever it
+ * expects. `expect EXPR` is compiled by the evaluator's own expression
+ * compiler with `result` (the decision as JSON) as its only root, so a test
+ * reads decisions with exactly the semantics rules have: an expectation that
+ * errors (a missing field, a type error) fails the test.
  *
  * `events` tests run the correlation engine (src/runtime/siem/) over a list
  * literal of event objects, or a JSONL file whose path is relative to the
@@ -35,6 +37,12 @@ import { createDetector, type Alert } from "../runtime/siem/detector.js";
 /** What the runner needs of an engine. */
 export interface TestTarget {
   evaluate(input: unknown, options?: EvaluateOptions): Decision;
+  /**
+   * Why `evaluate` would answer the input without consulting a rule (empty
+   * when rules decide). A test whose input is refused fails: the refusal is a
+   * deny (reject, required encryption) that says nothing about the rules.
+   */
+  refusal?(input: unknown): string[];
 }
 
 export interface TestFailure {
@@ -168,7 +176,15 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
       results.push({ ...base, status: "failed", failures: [{ span: test.input.span, message: `bad test input: ${why}` }] });
       continue;
     }
-    const decision = target.evaluate({ ...(value as object), kind: test.input.inputKind }, { explain: options.coverage === true });
+    const input = { ...(value as object), kind: test.input.inputKind };
+    const decision = target.evaluate(input, { explain: options.coverage === true });
+    const refused = target.refusal?.(input) ?? [];
+    if (refused.length > 0) {
+      // Checking the expectations would pass `expect deny` on the refusal alone.
+      const message = `test input refused before any rule ran: ${refused.join("; ")}`;
+      results.push({ ...base, status: "failed", failures: [{ span: test.input.span, message }], decision });
+      continue;
+    }
     if (decision.explain) traces.push(...decision.explain.rules);
     const result = JSON.parse(JSON.stringify({ ...decision, explain: undefined })) as ObjectValue;
     const compiler = new ExprCompiler(consts.scope(pkg, RESULT_ROOTS));

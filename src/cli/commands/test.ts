@@ -36,6 +36,17 @@ function printable(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
+/**
+ * Clause coverage below `threshold` percent, from the exact counts: the
+ * printed percentage is rounded down to a tenth, and the gate must not depend
+ * on how it is printed.
+ */
+function belowThreshold(run: TestRun, threshold: number | undefined): boolean {
+  const cov = run.coverage;
+  if (threshold === undefined || cov === undefined || cov.clausesTotal === 0) return false;
+  return (cov.clausesTotal - cov.clausesMissed.length) * 100 < threshold * cov.clausesTotal;
+}
+
 function renderRun(run: TestRun, cwd: string, threshold: number | undefined): string {
   const out: string[] = [];
   const where = (s: { file: string; line: number; column: number }) => `${printable(displayPath(s.file, { cwd }))}:${s.line}:${s.column}`;
@@ -61,7 +72,7 @@ function renderRun(run: TestRun, cwd: string, threshold: number | undefined): st
     out.push("", `coverage: ${cov.percent}% of ${cov.clausesTotal} clauses, ${cov.rulesTotal - cov.rulesMissed.length}/${cov.rulesTotal} rules exercised`);
     for (const id of cov.rulesMissed) out.push(`  rule never reached: ${printable(id)}`);
     for (const c of cov.clausesMissed) out.push(`  clause never evaluated: ${where(c.span)} \`${printable(c.clause)}\` in ${printable(c.rule)}`);
-    if (threshold !== undefined && cov.percent < threshold) out.push(`coverage ${cov.percent}% is below the threshold ${threshold}%`);
+    if (belowThreshold(run, threshold)) out.push(`coverage ${cov.percent}% is below the threshold ${threshold}%`);
   }
   if (run.skipped > 0) out.push(`${run.skipped} skipped`);
   out.push(`${run.passed} passed, ${run.failed} failed`);
@@ -107,14 +118,13 @@ export function register(program: Command, cli: CliContext): void {
         } else {
           cli.io.stdout(renderRun(run, cli.io.cwd, threshold));
         }
-        const belowThreshold = threshold !== undefined && run.coverage !== undefined && run.coverage.percent < threshold;
         if (run.results.length === 0) {
           // CI gates on this exit code: a set without tests, or a mistyped --filter, has shown nothing.
           const why = opts.filter !== undefined ? `no test id contains ${JSON.stringify(opts.filter)}` : "the policies hold no `test` block";
           cli.io.stderr(`swarm-policy: no tests ran: ${printable(why)}\n`);
           return 1;
         }
-        return run.failed > 0 || belowThreshold ? 1 : 0;
+        return run.failed > 0 || belowThreshold(run, threshold) ? 1 : 0;
       }),
     );
 }

@@ -215,3 +215,19 @@ t.test("no test ran (none written, or --filter matched none): exit 1, never a gr
   t.same(JSON.parse(json.stdout), { results: [], passed: 0, failed: 0, skipped: 0 });
   t.equal((await run(["test", "--filter", "stale MFA", "b.policy"], { cwd })).code, 0, "a filter that matches runs those tests");
 });
+
+t.test("--coverage never rounds up: one clause of 2001 missed is 99.9%, and --threshold 100 fails", async (t) => {
+  // Rounded to the nearest tenth, 2000/2001 (99.95%) printed "100%" above a missed clause and passed --threshold 100.
+  let policy = "package p\n";
+  for (let i = 0; i < 1999; i++) policy += `deny "r${i}" {\n  when action == "nope${i}"\n}\n`;
+  policy += `deny "last" {\n  when action == "zzz"\n  when resource.type == "t"\n}\n`;
+  policy += `test "t" {\n  access { principal: {}, action: "x", resource: {} }\n  expect deny\n}\n`;
+  const cwd = t.testdir({ "a.policy": policy });
+  const r = await run(["test", "--threshold", "100", "a.policy"], { cwd });
+  t.match(r.stdout, /coverage: 99\.9% of 2001 clauses/);
+  t.match(r.stdout, /below the threshold 100%/);
+  t.equal(r.code, 1);
+  // The gate compares the exact ratio: 2000/2001 is 99.950025%.
+  t.equal((await run(["test", "--threshold", "99.96", "a.policy"], { cwd })).code, 1, "2000/2001 is below 99.96%");
+  t.equal((await run(["test", "--threshold", "99.95", "a.policy"], { cwd })).code, 0, "and not below 99.95%");
+});

@@ -13,9 +13,10 @@
  * `events` tests run the correlation engine (src/runtime/siem/) over a list
  * literal of event objects, or a JSONL file whose path is relative to the
  * policy file, with a fresh detector and a fresh memory risk store per test.
- * `expect alert "x" [count N]` counts the alerts of the rules that `x`
- * names: the one rule with id `package/name`, else every rule named `x`
- * (without `count`: at least one); `expect no alert` wants none at all;
+ * `expect alert "x" [count N]` counts the alerts of the rule that `x`
+ * names: the rule with id `x`, else the test's own package's rule named `x`,
+ * else the only rule named `x` (several: the test fails, asking for an id);
+ * without `count`, at least one. `expect no alert` wants none at all;
  * `expect EXPR` reads `result.alerts`. A missing file, a bad JSON line or a
  * malformed event fails the test with a message saying which.
  */
@@ -211,10 +212,18 @@ type EventsOutcome = Pick<TestCaseResult, "status" | "failures" | "alerts"> & {
   reached: string[];
 };
 
-/** The rules `expect alert "x"` names: `x` is a rule id (`package/name`) or a rule name. */
-function rulesNamed(x: string, rules: readonly CompiledDetectRule[]): CompiledDetectRule[] {
-  const byId = rules.filter((r) => r.id === x);
-  return byId.length > 0 ? byId : rules.filter((r) => r.name === x);
+/**
+ * The rule `expect alert "x"` names in a test of package `pkg`: the rule with
+ * id `x`, else the rule named `x` in `pkg`, else the one rule named `x`
+ * elsewhere. A name that several other packages share names none (an error
+ * message): counting all of them let another package's alert pass the test.
+ */
+function ruleNamed(x: string, pkg: string, rules: readonly CompiledDetectRule[]): CompiledDetectRule | null | string {
+  const byId = rules.find((r) => r.id === x) ?? rules.find((r) => r.id === `${pkg}/${x}`);
+  if (byId) return byId;
+  const named = rules.filter((r) => r.name === x);
+  if (named.length <= 1) return named[0] ?? null;
+  return `\`${x}\` names detect rules in several packages (${named.map((r) => r.id).sort().join(", ")}); name one by id`;
 }
 
 /** The events of an `events` input, or why there are none. */
@@ -268,10 +277,14 @@ function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly Compil
     switch (e.kind) {
       case "ExpectAlert": {
         // Alerts carry the rule's name only, and two packages may each have a rule of that name:
-        // count the named rules' own alerts (the detector's per-rule-id stats).
-        const named = rulesNamed(e.rule.value, rules);
-        for (const r of named) reached.add(r.id);
-        const n = named.reduce((sum, r) => sum + (stats.rules[r.id]?.alerts ?? 0), 0);
+        // count the named rule's own alerts (the detector's per-rule-id stats).
+        const named = ruleNamed(e.rule.value, packageOf(file), rules);
+        if (typeof named === "string") {
+          failures.push({ span: e.rule.span, message: named });
+          break;
+        }
+        if (named) reached.add(named.id);
+        const n = named ? (stats.rules[named.id]?.alerts ?? 0) : 0;
         const want = e.count?.value;
         if (want === undefined ? n === 0 : n !== want) {
           failures.push({

@@ -144,17 +144,36 @@ test "q's export by id" {
   expect alert "q/export" count 1
   expect alert "p/export" count 0
 }
-test "by name: every rule named export" {
+test "by name: the test's own package's rule" {
   events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "export", dataset: "q" } }]
-  expect alert "export" count 2
+  expect alert "export" count 1
+}
+test "by name: q's export firing is not p's" {
+  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view", dataset: "q" } }]
+  expect alert "export"
 }
 `,
-    { "q.policy": `package q\ndetect "export" {\n  where event.dataset == "q"\n}\n` },
+    {
+      "q.policy": `package q\ndetect "export" {\n  where event.dataset == "q"\n}\n`,
+      "r.policy": `package r\ndetect "export" {\n  where event.dataset == "r"\n}\n`,
+      "s.policy":
+        `package s\n` +
+        `test "ambiguous" {\n  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view", dataset: "q" } }]\n  expect alert "export"\n}\n` +
+        `test "by a name one other package holds" {\n  events [{ "@timestamp": "2026-03-10T02:00:00Z", event: { action: "view", dataset: "q" } }]\n  expect alert "mfa-fatigue" count 0\n}\n`,
+    },
   );
   const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
   t.equal(byName["only q's export fires"]!.status, "failed");
   t.match(byName["only q's export fires"]!.failures[0]!.message, /expected 1 alert "p\/export", got 0/);
   t.equal(byName["p's export, at least one"]!.status, "failed");
   t.equal(byName["q's export by id"]!.status, "passed", JSON.stringify(byName["q's export by id"]!.failures));
-  t.equal(byName["by name: every rule named export"]!.status, "passed", JSON.stringify(byName["by name: every rule named export"]!.failures));
+  // A bare name is the test's own package's rule first: q's (or r's) export firing must not pass a test
+  // in p that expects p's export to fire.
+  t.equal(byName["by name: the test's own package's rule"]!.status, "passed", JSON.stringify(byName["by name: the test's own package's rule"]!.failures));
+  t.equal(byName["by name: q's export firing is not p's"]!.status, "failed");
+  t.match(byName["by name: q's export firing is not p's"]!.failures[0]!.message, /expected at least one alert "export", got 0/);
+  // Outside p, three packages hold an `export`: the name picks none, the test fails and says to use an id.
+  t.equal(byName["ambiguous"]!.status, "failed");
+  t.match(byName["ambiguous"]!.failures[0]!.message, /`export` names detect rules in several packages \(p\/export, q\/export, r\/export\); name one by id/);
+  t.equal(byName["by a name one other package holds"]!.status, "passed", JSON.stringify(byName["by a name one other package holds"]!.failures));
 });

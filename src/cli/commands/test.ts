@@ -10,6 +10,7 @@ import { runPolicyTests, displayPath, type TestRun } from "../../index.js";
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { jsonWithDisplayPaths } from "../json-spans.js";
+import { printable } from "../printable.js";
 import { readPolicySources } from "../sources.js";
 
 interface TestOptions {
@@ -28,12 +29,12 @@ function parseThreshold(raw: string | undefined): number | undefined {
 }
 
 /**
- * `s` with control characters written as \u escapes: test and rule names and
- * failure messages come from the policy text, and must not reach the
- * terminal as escape sequences (clearing lines, hiding a FAIL in a CI log).
+ * A value as one line of JSON that is safe on a terminal: JSON.stringify
+ * escapes U+0000-U+001F only, and a reason or value from the policy text may
+ * hold a C1 control (U+009B is CSI) or a line separator.
  */
-function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+function printableJson(v: unknown): string {
+  return printable(JSON.stringify(v));
 }
 
 /**
@@ -49,6 +50,8 @@ function belowThreshold(run: TestRun, threshold: number | undefined): boolean {
 
 function renderRun(run: TestRun, cwd: string, threshold: number | undefined): string {
   const out: string[] = [];
+  // Test and rule names, failure messages and paths come from the policy text and the file system, and
+  // must not reach the terminal as escape sequences (clearing lines, hiding a FAIL in a CI log).
   const where = (s: { file: string; line: number; column: number }) => `${printable(displayPath(s.file, { cwd }))}:${s.line}:${s.column}`;
   for (const r of run.results) {
     if (r.status === "passed") out.push(`ok    ${printable(r.id)}`);
@@ -57,13 +60,13 @@ function renderRun(run: TestRun, cwd: string, threshold: number | undefined): st
       out.push(`FAIL  ${printable(r.id)}`, `  --> ${where(r.span)}`);
       for (const f of r.failures) {
         out.push(`  ${where(f.span)}: ${printable(f.message)}`);
-        if (f.expected !== undefined) out.push(`      expected: ${JSON.stringify(f.expected)}`);
-        if (f.actual !== undefined) out.push(`      actual:   ${JSON.stringify(f.actual)}`);
+        if (f.expected !== undefined) out.push(`      expected: ${printableJson(f.expected)}`);
+        if (f.actual !== undefined) out.push(`      actual:   ${printableJson(f.actual)}`);
       }
       const d = r.decision as { decision?: string; rule?: string | null; reasons?: unknown; errors?: unknown[] } | undefined;
       if (d && "decision" in d) {
-        out.push(`      decision: ${printable(String(d.decision))} (rule ${printable(d.rule ?? "none")}), reasons ${JSON.stringify(d.reasons)}`);
-        if (d.errors && d.errors.length > 0) out.push(`      errors:   ${JSON.stringify(d.errors)}`);
+        out.push(`      decision: ${printable(String(d.decision))} (rule ${printable(d.rule ?? "none")}), reasons ${printableJson(d.reasons)}`);
+        if (d.errors && d.errors.length > 0) out.push(`      errors:   ${printableJson(d.errors)}`);
       }
     }
   }

@@ -231,3 +231,15 @@ t.test("--coverage never rounds up: one clause of 2001 missed is 99.9%, and --th
   t.equal((await run(["test", "--threshold", "99.96", "a.policy"], { cwd })).code, 1, "2000/2001 is below 99.96%");
   t.equal((await run(["test", "--threshold", "99.95", "a.policy"], { cwd })).code, 0, "and not below 99.95%");
 });
+
+t.test("text output: C1 controls and line separators in the JSON of a failure (reasons, actual) are escaped too", async (t) => {
+  // JSON.stringify escapes U+0000-U+001F only: a rule's `else` message with U+009B (CSI) reached the terminal raw.
+  const policy =
+    'package p\nallow "r" {\n  when action == "x"\n  require principal.ok ?? false else "bad\\u009b2J\\u2028x"\n}\n' +
+    'test "t" {\n  access { principal: {}, action: "x", resource: {} }\n  expect allow\n  expect result.reasons[0].message == "y"\n}\n';
+  const cwd = t.testdir({ "a.policy": policy });
+  const r = await run(["test", "a.policy"], { cwd });
+  t.equal(r.code, 1);
+  t.notMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]/, "no control character but line ends");
+  t.match(r.stdout, /reasons \[.*bad\\u009b2J\\u2028x/);
+});

@@ -2,16 +2,18 @@
  * Pass: test blocks (spec section 8). Test names are unique per package
  * (SP2021); the input is an object literal (`events`: a JSONL path or a list
  * of object literals) (SP2028); each expectation fits the input kind
- * (SP2027); `expect alert "x"` names a detect rule by name or id (SP2030).
+ * (SP2027); `expect alert "x"` names a detect rule by name or id, and a
+ * string an expectation compares with a rule field of `result` names a rule
+ * that field can hold (SP2030).
  */
 import type { Expectation, Expr, PolicyFile, TestBlock, TestInputKind } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
-import { didYouMean } from "../diagnostics/suggest.js";
+import { closest, didYouMean } from "../diagnostics/suggest.js";
 import { constValueOf, report, type CheckContext } from "./context.js";
 import { fold, NOT_CONSTANT } from "./fold.js";
-import { allRules } from "./rule-ids.js";
-import { isNode, isStringLit, unparen } from "./sites.js";
+import { allRules, ruleName } from "./rule-ids.js";
+import { attributePath, isNode, isStringLit, unparen, walkExpr } from "./sites.js";
 import { isPlainObject } from "./values.js";
 
 /** What each input kind can expect, besides an expression over `result`. */
@@ -22,12 +24,31 @@ const FITS: Record<TestInputKind, readonly string[]> = {
   encryption: [],
 };
 
+/** The rules a test may name: detect rules by name or id, decision rules (access, encryption, mesh) by id. */
+interface KnownRules {
+  /** Detect rule names and ids (`expect alert`). */
+  detect: Set<string>;
+  /** Detect rule names only: what an alert's `rule` holds. */
+  detectByName: Set<string>;
+  /** Access, encryption and mesh rule ids: what a decision's `rule`, `rules`, `reasons[].rule` hold. */
+  decision: Set<string>;
+  /** Decision rule ids by name, for the hint when a test writes a name where an id belongs. */
+  decisionByName: Map<string, string>;
+}
+
 export function checkTests(ctx: CheckContext): void {
-  const detectNames = new Set<string>();
+  const known: KnownRules = { detect: new Set(), detectByName: new Set(), decision: new Set(), decisionByName: new Map() };
   for (const { rule, file } of allRules(ctx)) {
-    if (rule.kind !== "Detect" || typeof rule.name !== "string") continue;
-    detectNames.add(rule.name);
-    detectNames.add(`${ctx.pkgOf(file)}/${rule.name}`);
+    if (rule.kind === "EncryptionRule" ? rule.name !== null && typeof rule.name !== "string" : typeof rule.name !== "string") continue;
+    const id = `${ctx.pkgOf(file)}/${ruleName(rule)}`;
+    if (rule.kind === "Detect") {
+      known.detect.add(String(rule.name));
+      known.detect.add(id);
+      known.detectByName.add(String(rule.name));
+    } else {
+      known.decision.add(id);
+      if (!known.decisionByName.has(ruleName(rule))) known.decisionByName.set(ruleName(rule), id);
+    }
   }
   const testNames = new Map<string, Map<string, Span>>();
   for (const file of ctx.files) {
@@ -48,7 +69,7 @@ export function checkTests(ctx: CheckContext): void {
       } else {
         names.set(item.name, item.nameSpan ?? item.span);
       }
-      checkTest(ctx, file, item, detectNames);
+      checkTest(ctx, file, item, known);
     }
   }
 }
@@ -64,7 +85,7 @@ function isObjectValue(ctx: CheckContext, file: PolicyFile, e: Expr): boolean | 
   return v === NOT_CONSTANT ? undefined : isPlainObject(v);
 }
 
-function checkTest(ctx: CheckContext, file: PolicyFile, test: TestBlock, detectNames: Set<string>): void {
+function checkTest(ctx: CheckContext, file: PolicyFile, test: TestBlock, known: KnownRules): void {
   const input = isNode(test.input) ? test.input : null;
   if (input && isNode(input.value)) {
     const v = unparen(input.value);
@@ -94,11 +115,55 @@ function checkTest(ctx: CheckContext, file: PolicyFile, test: TestBlock, detectN
       // the test could never pass: alerts are counted in whole numbers
       report(ctx, diagnostic("SP2028", ex.count.span, { what: "alert count", expected: "a whole number, 0 or more" }));
     }
-    if (ex.kind === "ExpectAlert" && isStringLit(ex.rule) && !detectNames.has(ex.rule.value)) {
-      const hint = didYouMean(ex.rule.value, detectNames);
+    if (ex.kind === "ExpectAlert" && isStringLit(ex.rule) && !known.detect.has(ex.rule.value)) {
+      const hint = didYouMean(ex.rule.value, known.detect);
       report(ctx, diagnostic("SP2030", ex.rule.span, { name: ex.rule.value }, { hint: hint ?? "name a detect rule by its name or its id `package/name`" }));
     }
+    if (ex.kind === "ExpectExpr" && isNode(ex.expr) && input) checkRuleStrings(ctx, ex.expr, input.inputKind === "events", known);
   }
+}
+
+const RULE_FIELDS: ReadonlySet<string> = new Set(["rule", "rules"]);
+const MEMBERSHIP_OPS: ReadonlySet<string> = new Set(["==", "!=", "in", "contains", "contains_any", "contains_all"]);
+
+/** `result.rule`, `result.reasons[0].rule`, `result.rules`, `result.alerts[0].rule`: a path ending in a rule field. */
+function isRuleField(e: Expr): boolean {
+  const p = attributePath(e);
+  const last = p?.segments.at(-1);
+  return p !== undefined && p.root.name === "result" && last?.kind === "prop" && RULE_FIELDS.has(last.name);
+}
+
+/**
+ * A string compared with a rule field of `result` (`==`, `!=`, `in`,
+ * `contains...`) must be a rule that field can hold: a decision names rules
+ * by id, an alert its detect rule by name. Anything else can never be equal,
+ * so `expect result.rule != "p/typo"` or `expect not (result.rules contains
+ * "p/gone")` would pass whatever the policy does.
+ */
+function checkRuleStrings(ctx: CheckContext, expr: Expr, events: boolean, known: KnownRules): void {
+  walkExpr(expr, (x) => {
+    if (x.kind !== "Binary" || !MEMBERSHIP_OPS.has(x.op) || !isNode(x.left) || !isNode(x.right)) return;
+    const left = unparen(x.left);
+    const right = unparen(x.right);
+    for (const [field, other] of [[left, right], [right, left]] as const) {
+      if (!isRuleField(field)) continue;
+      const strings = other.kind === "List" && Array.isArray(other.items) ? other.items.map((i) => (isNode(i) ? unparen(i) : i)) : [other];
+      for (const str of strings) if (isStringLit(str)) checkRuleString(ctx, str.value, str.span, events, known);
+    }
+  });
+}
+
+function checkRuleString(ctx: CheckContext, name: string, span: Span, events: boolean, known: KnownRules): void {
+  if (events ? known.detectByName.has(name) : known.decision.has(name)) return;
+  let hint: string;
+  if (events) {
+    const asName = known.detect.has(name) ? name.slice(name.indexOf("/") + 1) : closest(name, known.detectByName);
+    hint = asName !== undefined ? `alerts name their rule by its name: did you mean \`${asName}\`?` : "alerts name their detect rule by its name";
+  } else {
+    const byName = known.decisionByName.get(name);
+    hint = byName !== undefined ? `decisions name rules by id \`package/name\`: did you mean \`${byName}\`?` : (didYouMean(name, known.decision) ?? "decisions name rules by id `package/name`");
+  }
+  report(ctx, diagnostic("SP2030", span, { name }, { hint }));
 }
 
 function expectationWord(ex: Expectation): string | undefined {

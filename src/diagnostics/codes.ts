@@ -65,7 +65,7 @@ export const CODES = {
   SP2027: { severity: "error", message: "`{expect}` does not fit a test with `{input}` input", summary: "An expectation that cannot be checked against the test's kind of input." },
   SP2028: { severity: "error", message: "{what} must be {expected}", summary: "A value of the wrong shape in a fixed position (test input, aad list, by field)." },
   SP2029: { severity: "error", message: "{block} has no `{clause}`", summary: "A block missing something it needs (a mesh without network, a detect without condition)." },
-  SP2030: { severity: "error", message: "unknown rule `{name}` in expectation", summary: "`expect alert` naming no detect rule." },
+  SP2030: { severity: "error", message: "unknown rule `{name}` in expectation", summary: "`expect alert` naming no detect rule, or an expectation comparing a rule field of `result` (`rule`, `rules`, `reasons[0].rule`, an alert's `rule`) with a string that names no rule that field can hold (a decision names rules by id, an alert its detect rule by name)." },
 
   // ----------------------------------------------------------- SP3xxx lint
   SP3001: { severity: "warning", message: "allow rule `{name}` has no `when`: it applies to every request", help: "add a `when` clause that narrows it", summary: "An allow rule that grants every request." },

@@ -52,6 +52,35 @@ runCases(t, [
     want: [{ at: "SP2028@8:26-8:29", message: "alert count must be a whole number, 0 or more" }],
   },
   {
+    name: "SP2030 an expectation comparing a decision's rule with an id no rule has (it could only ever fail, or with `not` always pass)",
+    text:
+      `allow "read" {\n  when action == "read"\n}\nencryption "phi" {\n  when data.c == "phi"\n  require tee\n}\n` + // lines 1-7
+      `test "a" {\n  access { principal: {}, action: "read", resource: {} }\n` + // lines 8-9
+      `  expect result.rule == "t/read"\n` + // 10: fine
+      `  expect result.rule != "t/raed"\n` + // 11: always true
+      `  expect not (result.reasons[0].rule in ["t/read", "t/gone"])\n` + // 12: t/gone
+      `  expect result.reasons[0].message == "t/nothing"\n` + // 13: a message, not a rule
+      `}\n` +
+      `test "b" {\n  encryption { data: { c: "phi" } }\n` + // lines 15-16
+      `  expect not (result.rules contains "t/ph")\n` + // 17: always true
+      `  expect "t/phi" in result.rules and result.violations[0].rule == "x/phi"\n` + // 18: x/phi
+      `  expect result.rules contains_any ["t/phi", "read"]\n` + // 19: "read" is a name, never an id
+      `}\n` +
+      `detect "brute" {\n  where event.action == "login"\n}\n` + // lines 21-23
+      `test "c" {\n  events []\n` + // lines 24-25
+      `  expect size(result.alerts) == 0 or result.alerts[0].rule == "brute"\n` + // 26: fine, alerts carry the name
+      `  expect not (result.alerts[0].rule == "t/brute")\n` + // 27: an id is never an alert's rule
+      `}\n`,
+    want: [
+      { at: "SP2030@11:25-11:33", message: "unknown rule `t/raed` in expectation", hint: "did you mean `t/read`?" },
+      { at: "SP2030@12:52-12:60", message: "unknown rule `t/gone`" },
+      { at: "SP2030@17:37-17:43", hint: "did you mean `t/phi`?" },
+      { at: "SP2030@18:67-18:74" },
+      { at: "SP2030@19:46-19:52", hint: "`t/read`" },
+      { at: "SP2030@27:40-27:49", hint: "alerts name their rule by its name: did you mean `brute`?" },
+    ],
+  },
+  {
     name: "SP2030 an access rule name is not a detect rule",
     text: `allow "login" {\n  when action == "login"\n}\ntest "a" {\n  events []\n  expect alert "login"\n}\n`,
     want: ["SP2030@6:16-6:23"],

@@ -17,6 +17,7 @@ results.audit = await (await import("./audit.js")).runAuditBench();
 results.mesh = await (await import("./mesh.js")).runMeshBench();
 results.crypto = await (await import("./crypto.js")).runCryptoBench();
 results.server = await (await import("./server.js")).runServerBench({ durationS: 5, soakS: 10 });
+results.reload = await (await import("./reload-pause.js")).runReloadPauseBench();
 results.siem = await (await import("./siem.js")).runSiemBench();
 
 mkdirSync(path.join(here, "results"), { recursive: true });

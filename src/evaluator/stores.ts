@@ -9,7 +9,9 @@
  *   at T - 1ms and gone at T; policy tests with a fixed `time` are
  *   deterministic.
  * - A risk score is the sum of the unexpired raises, capped at 100; unknown
- *   ids score 0. A store that answers something that is not a finite number
+ *   ids score 0. A raise is at least 0 (`then risk` raises; the checker and
+ *   the snapshot reader refuse less): a negative one would let one alert
+ *   cancel another's. A store that answers something that is not a finite number
  *   (or not a boolean, for quarantine) is an evaluation error of the rule
  *   that asked, never a silent 0: the rule fails closed.
  */
@@ -28,38 +30,122 @@ interface Raise {
   until: number;
 }
 
-/** The in-memory default: per-process, no I/O. */
+/** Raises held per entity at most; beyond it the two that lapse first merge (see `addRaise`). */
+export const MAX_RAISES_PER_ENTITY = 64;
+
+export interface MemoryRiskStoreOptions {
+  /**
+   * The wall clock (epoch ms) of a long-running owner such as the server.
+   * With it, entries lapsed by `clock()` are swept from time to time (after
+   * as many writes as the last sweep left entities, at least 1,024), so a flood
+   * of distinct ids raised `for D` does not grow memory for ever. Without it
+   * nothing lapsed is dropped: a CLI run's snapshot keeps every entry, to be
+   * read as of its own time.
+   */
+  clock?: () => number;
+}
+
+/**
+ * The in-memory default: per-process, no I/O.
+ *
+ * A raise is never dropped because it lapsed at the time of a later write:
+ * that time is an event's, and one event dated in the future would otherwise
+ * erase risk that is still in force at the clock. An entity's list is kept
+ * short without losing anything a reader can see instead: raises that end
+ * together merge, and a raise is dropped once the raises that end no earlier
+ * already add up to 100 (wherever it is in force, so are they, and the score
+ * is capped). Past MAX_RAISES_PER_ENTITY (only tiny amounts get there) the two
+ * that lapse first merge into one ending at the later of the two: the score
+ * may read higher for a while, never lower (fail closed).
+ */
 export class MemoryRiskStore implements RiskStore {
+  /** Per entity, sorted by `until`, latest first. */
   private readonly raises = new Map<string, Raise[]>();
   private readonly quarantines = new Map<string, number>();
+  private readonly clock: (() => number) | null;
+  private writesSinceSweep = 0;
+  private nextSweep = 1024;
 
-  /**
-   * Raise an entity's risk by `amount` from `now` (ms), for `forMs` (default: until cleared).
-   * The entity's raises that lapsed by `now` are dropped, so an entity raised again and again
-   * over an endless event stream holds only its live raises.
-   */
+  constructor(options: MemoryRiskStoreOptions = {}) {
+    this.clock = options.clock ?? null;
+  }
+
+  /** Raise an entity's risk by `amount` (>= 0) from `now` (ms), for `forMs` (default: until cleared). */
   raise(id: string, amount: number, now: number, forMs?: number): void {
-    const list = (this.raises.get(id) ?? []).filter((r) => r.until > now);
-    list.push({ amount, until: forMs === undefined ? Infinity : now + forMs });
-    this.raises.set(id, list);
+    this.addRaise(id, amount, forMs === undefined ? Infinity : now + forMs);
   }
 
   /** Quarantine an entity from `now` for `forMs` (default: until released). */
   quarantine(id: string, now: number, forMs?: number): void {
-    const until = forMs === undefined ? Infinity : now + forMs;
-    this.quarantines.set(id, Math.max(until, this.quarantines.get(id) ?? -Infinity));
+    this.quarantineUntil(id, forMs === undefined ? Infinity : now + forMs);
   }
 
-  /** Raise `id`'s risk by `amount` until the epoch ms `until` (Infinity: until cleared); a snapshot's entries come back this way. */
+  /** Raise `id`'s risk by `amount` (>= 0) until the epoch ms `until` (Infinity: until cleared); a snapshot's entries come back this way. */
   raiseUntil(id: string, amount: number, until: number): void {
-    const list = this.raises.get(id) ?? [];
-    list.push({ amount, until });
-    this.raises.set(id, list);
+    this.addRaise(id, amount, until);
   }
 
   /** Quarantine `id` until the epoch ms `until` (Infinity: until released). */
   quarantineUntil(id: string, until: number): void {
+    // NaN would read as "not quarantined" at every time: refused, never stored.
+    if (Number.isNaN(until)) throw new RangeError("a quarantine must end at a time (or Infinity)");
     this.quarantines.set(id, Math.max(until, this.quarantines.get(id) ?? -Infinity));
+    this.wrote();
+  }
+
+  private addRaise(id: string, amount: number, until: number): void {
+    // A negative amount would lower the score other raises set, NaN would make it unreadable; the spec only raises.
+    if (!(amount >= 0)) throw new RangeError("a risk raise must be a number >= 0");
+    if (Number.isNaN(until)) throw new RangeError("a risk raise must end at a time (or Infinity)");
+    if (amount === 0) return;
+    const list = this.raises.get(id) ?? [];
+    let i = 0;
+    while (i < list.length && list[i]!.until > until) i++;
+    if (i < list.length && list[i]!.until === until) list[i]!.amount += amount;
+    else list.splice(i, 0, { amount, until });
+    // Drop what can no longer change the score: raises ending no later than ones that reach 100.
+    let above = 0;
+    for (let j = 0; j < list.length; j++) {
+      if (above >= 100) {
+        list.length = j;
+        break;
+      }
+      above += list[j]!.amount;
+    }
+    while (list.length > MAX_RAISES_PER_ENTITY) list[list.length - 2]!.amount += list.pop()!.amount;
+    this.raises.set(id, list);
+    this.wrote();
+  }
+
+  private wrote(): void {
+    if (this.clock === null) return;
+    // After as many writes as the last sweep left entities (at least 1,024): O(1) a write, and what is
+    // held stays under twice what was in force at the last sweep plus 1,024.
+    if (++this.writesSinceSweep < this.nextSweep) return;
+    this.writesSinceSweep = 0;
+    this.sweep(this.clock());
+    this.nextSweep = Math.max(1024, this.size);
+  }
+
+  /**
+   * Drop every entry lapsed at `now` (epoch ms): a reader at `now` or later
+   * sees no difference. A reader asking about an earlier time may then see
+   * less, so only an owner whose readers ask at its clock should sweep.
+   */
+  sweep(now: number): void {
+    if (!(now === now)) return;
+    for (const [id, list] of this.raises) {
+      let n = list.length;
+      while (n > 0 && !(now < list[n - 1]!.until)) n--;
+      if (n === 0) this.raises.delete(id);
+      else list.length = n;
+    }
+    for (const [id, until] of this.quarantines) if (!(now < until)) this.quarantines.delete(id);
+  }
+
+  /** Entities holding raises plus entities holding a quarantine (lapsed or not, until swept). */
+  get size(): number {
+    return this.raises.size + this.quarantines.size;
   }
 
   /** Every raise and quarantine still in force at `now`, sorted by id (for snapshots). */

@@ -98,8 +98,8 @@ export class PolicySet {
   current: LoadedSet | null = null;
   /** The most recent attempt (good or not). */
   lastAttempt: ReloadAttempt | null = null;
-  /** Shared by every loaded set: risk and quarantines survive reloads. */
-  readonly risk = new MemoryRiskStore();
+  /** Shared by every loaded set: risk and quarantines survive reloads. Swept at the engine clock, which decisions read. */
+  readonly risk: MemoryRiskStore;
   private readonly options: PolicySetOptions;
   private readonly cwd: string;
   private readonly paths: string[];
@@ -118,6 +118,7 @@ export class PolicySet {
 
   constructor(options: PolicySetOptions) {
     this.options = options;
+    this.risk = new MemoryRiskStore({ clock: options.clock ?? Date.now });
     this.cwd = options.cwd ?? process.cwd();
     this.paths = options.paths.map((p) => path.resolve(this.cwd, p));
   }

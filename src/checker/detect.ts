@@ -4,7 +4,7 @@
  * counts are positive integers (SP2018); steps in one sequence have distinct
  * names (SP2021); severities are the four levels (SP2024); grouping fields,
  * the distinct field and `then` targets are event field paths, thresholds
- * and risk amounts are numbers (SP2028).
+ * and risk amounts are numbers of at least 0 (SP2028).
  */
 import type { DetectRule, Expr, PolicyFile } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
@@ -75,6 +75,9 @@ function checkRule(ctx: CheckContext, file: PolicyFile, rule: DetectRule): void 
         const v = isNode(c.amount) ? constant(c.amount) : NOT_CONSTANT;
         if (v !== NOT_CONSTANT && typeof v !== "number") {
           report(ctx, diagnostic("SP2028", c.amount.span, { what: "the risk amount", expected: "a number" }));
+        } else if (typeof v === "number" && !(v >= 0)) {
+          // `then risk` raises (spec section 7): a negative amount would let one alert cancel another's raise.
+          report(ctx, diagnostic("SP2028", c.amount.span, { what: "the risk amount", expected: "a number of at least 0" }));
         }
         break;
       }

@@ -11,7 +11,8 @@
  *     "raises": [{ "id": "alice", "amount": 40, "until": "2026-03-10T10:12:00.000Z" }],
  *     "quarantines": [{ "id": "worker-7", "until": null }] }
  *
- * `until` is RFC 3339, or null for "until cleared / released". A reader
+ * `until` is RFC 3339, or null for "until cleared / released" (also written
+ * for an end past year 9999, which RFC 3339 cannot write). A reader
  * compares `until` with its own `now` (a plan's `--time`, an input's
  * `time`), so entries that have lapsed since are harmless.
  */
@@ -32,7 +33,13 @@ export class RiskSnapshotError extends Error {
   }
 }
 
-const untilText = (ms: number): string | null => (ms === Infinity ? null : formatInstant(ms));
+/** The last instant RFC 3339 can write (a four-digit year). */
+const LAST_RFC3339_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+// An end past year 9999 (an event time plus a long `for`) has no RFC 3339 form, and written as
+// `+010000-...` the file could not be read back: it is written as null, "until cleared", which no
+// `now` a reader can write tells apart from it (and which errs on the side of holding the entry).
+const untilText = (ms: number): string | null => (ms > LAST_RFC3339_MS ? null : formatInstant(ms));
 
 /** What `store` holds in force at `since` (epoch ms; -Infinity: every entry), taken at `takenAt`. */
 export function riskSnapshot(store: MemoryRiskStore, takenAt: number, since = -Infinity): RiskSnapshot {
@@ -68,7 +75,8 @@ export function storeFromSnapshot(json: unknown): MemoryRiskStore {
   const store = new MemoryRiskStore();
   list("raises").forEach((e, i) => {
     const amount = e.amount;
-    if (typeof amount !== "number" || !Number.isFinite(amount)) fail(`raises[${i}].amount`, "must be a number");
+    // Negative amounts would cancel other raises: `then risk` only raises.
+    if (typeof amount !== "number" || !Number.isFinite(amount) || amount < 0) fail(`raises[${i}].amount`, "must be a number of at least 0");
     store.raiseUntil(id(e, `raises[${i}]`), amount as number, until(e.until, `raises[${i}].until`));
   });
   list("quarantines").forEach((e, i) => store.quarantineUntil(id(e, `quarantines[${i}]`), until(e.until, `quarantines[${i}].until`)));

@@ -117,6 +117,14 @@ runCases(t, [
     ],
   },
   {
+    name: "SP2028 a risk amount below 0 (it would cancel other raises), also through a const",
+    text: `const forgive = -40\ndetect "d" {\n  where event.action == "x"\n  then risk user.name + -10\n  then risk user.name + forgive for 1h\n}\n`,
+    want: [
+      { at: "SP2028@4:25-4:28", message: "the risk amount must be a number of at least 0" },
+      { at: "SP2028@5:25-5:32", message: "the risk amount must be a number of at least 0" },
+    ],
+  },
+  {
     name: "SP2029 mesh without network; SP2023 settings out of range",
     text:
       `mesh "m" {\n  listen_port 70000\n  keepalive 1500ms\n  connect "a" -> "b" ports [0, 53, 65536]\n}\n` +

@@ -47,7 +47,8 @@ t.test("anything that is not a snapshot is refused, naming the entry", async (t)
     [{ version: 1, raises: {} }, /^raises: must be a list$/],
     [{ version: 1, raises: [1] }, /^raises\[0\]: must be an object$/],
     [{ version: 1, raises: [{ id: "", amount: 1, until: null }] }, /^raises\[0\]\.id: must be a non-empty string$/],
-    [{ version: 1, raises: [{ id: "a", amount: "40", until: null }] }, /^raises\[0\]\.amount: must be a number$/],
+    [{ version: 1, raises: [{ id: "a", amount: "40", until: null }] }, /^raises\[0\]\.amount: must be a number of at least 0$/],
+    [{ version: 1, raises: [{ id: "a", amount: -90, until: null }] }, /^raises\[0\]\.amount: must be a number of at least 0$/],
     [{ version: 1, raises: [{ id: "a", amount: 40, until: "tomorrow" }] }, /^raises\[0\]\.until: must be an RFC 3339 time or null$/],
     [{ version: 1, quarantines: [{ id: "n", until: 5 }] }, /^quarantines\[0\]\.until: must be an RFC 3339 time or null$/],
     [{ version: 1, quarantines: [{ until: null }] }, /^quarantines\[0\]\.id: must be a non-empty string$/],
@@ -56,4 +57,26 @@ t.test("anything that is not a snapshot is refused, naming the entry", async (t)
   t.ok(new RiskSnapshotError("x") instanceof Error);
   const empty = storeFromSnapshot({ version: 1 });
   t.equal(empty.quarantined("n", T), false);
+});
+
+t.test("a negative amount is refused: it would cancel the raises next to it", async (t) => {
+  const json = { version: 1, raises: [{ id: "alice", amount: 90, until: null }, { id: "alice", amount: -90, until: null }] };
+  t.throws(() => storeFromSnapshot(json), { name: "RiskSnapshotError", message: /^raises\[1\]\.amount: / });
+});
+
+t.test("an end past year 9999 is written so the file reads back, the entry still held", async (t) => {
+  const a = new MemoryRiskStore();
+  const late = Date.parse("9999-12-31T23:00:00Z");
+  a.quarantine("gw-1", late, 2 * 60 * MIN); // ends in year 10000, which RFC 3339 cannot write
+  a.raise("ann", 60, T, 500_000 * 7 * 24 * 60 * MIN); // `for 500000w`: ends about year 11600
+  a.quarantine("w-2", late, 59 * MIN); // ends at the last instant RFC 3339 can write: kept as written
+  const snap = riskSnapshot(a, T);
+  t.same(
+    snap.quarantines.map((q) => q.until),
+    [null, "9999-12-31T23:59:00.000Z"],
+  );
+  const b = storeFromSnapshot(JSON.parse(JSON.stringify(snap)));
+  t.equal(b.quarantined("gw-1", Date.parse("9999-12-31T23:59:59Z")), true);
+  t.equal(b.risk("ann", Date.parse("9999-12-31T23:59:59Z")), 60);
+  t.equal(b.quarantined("w-2", Date.parse("9999-12-31T23:59:00Z")), false);
 });

@@ -115,6 +115,13 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
     problems.push(`${what} \`${exprText(e)}\` is not a constant number`);
     return NaN;
   };
+  // The checker refuses a negative amount (SP2028); a rule compiled without it never fires rather than lower a score.
+  const riskAmount = (e: Expr): number => {
+    const n = constNumber(e, "the risk amount");
+    if (n >= 0) return n;
+    if (n < 0) problems.push(`the risk amount \`${exprText(e)}\` is negative`);
+    return NaN;
+  };
   const whereFns: Eval[] = [];
   const out: CompiledDetectRule = {
     id: ruleId(file, rule),
@@ -170,7 +177,7 @@ export function compileDetectRule(file: PolicyFile, rule: DetectRule, consts: Co
       case "ThenRisk":
         out.risk.push({
           target: compiler.compile(c.target).fn,
-          amount: constNumber(c.amount, "the risk amount"),
+          amount: riskAmount(c.amount),
           forMs: c.duration ? c.duration.ms : undefined,
         });
         break;

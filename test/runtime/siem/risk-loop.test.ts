@@ -218,3 +218,27 @@ t.test("bounded memory: an entity raised over and over keeps only its live raise
   t.ok(live.length <= 11, `${live.length} raises held after 1,440`);
   t.equal(store.risk("bob", T0 + 24 * 60 * MIN - MIN), 100, "still capped at 100 while raises keep coming");
 });
+
+t.test("an event dated in the future does not erase risk in force now", async (t) => {
+  // One log source with its clock years ahead (or a forged @timestamp) fires a small raise for the
+  // same user: the live 40 stays, and the access rule still steps up.
+  let clock = SUCCESS_AT;
+  const engine = compile(PLATFORM + `\ndetect "odd" {\n  where event.action == "odd"\n  then risk user.name + 1 for 1m\n}\n`, { clock: () => clock });
+  t.same(engine.diagnostics.filter((d) => d.severity === "error"), []);
+  const detector = engine.detector();
+  const fail = (ms: number) => ev(ms, { event: { action: "login", outcome: "failure" }, user: { name: "alice" }, source: { ip: "198.51.100.1" } });
+  for (const e of [0, 1, 2, 3, 4].map((i) => fail(i * 1000)).concat([login(5000, "success")])) detector.push(e);
+  detector.push({ "@timestamp": "2099-01-01T00:00:00Z", event: { action: "odd" }, user: { name: "alice" } });
+  clock = SUCCESS_AT + MIN;
+  const decision = (engine.evaluate({ principal: { id: "alice" }, action: "read", resource: {}, context: {} }) as { decision: string }).decision;
+  t.equal(decision, "challenge", "risk 40 still holds at the clock");
+});
+
+t.test("a negative risk amount never fires: it would cancel other rules' raises", async (t) => {
+  const store = new MemoryRiskStore();
+  store.raise("alice", 90, T0);
+  const d = detector(`detect "forgive" { where event.action == "mfa.ok" then risk user.name + -90 }`, { risk: store });
+  t.same(run(d, [ev(0, { event: { action: "mfa.ok" }, user: { name: "alice" } })]), []);
+  t.match(d.stats().ruleProblems["d/forgive"]![0], /negative/);
+  t.equal(store.risk("alice", T0 + MIN), 90);
+});

@@ -3,20 +3,39 @@
  * place for the read errors ("cannot read inventory x.json: no such file or
  * directory") and for JSON that does not parse, named by line and column.
  */
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { displayPath } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
 import { jsonSyntaxProblem } from "./json-syntax.js";
 
-/** The text of `where` (a path, or - for stdin); CliError `cannot read {what} {where}: ...` when it cannot be read. */
-export async function readText(cli: CliContext, where: string, what: string): Promise<string> {
+/**
+ * What a file read with `readText` must be: a reason to refuse it (checked on
+ * the open file, so the file checked is the file read), or undefined.
+ */
+export type FileCheck = (st: Stats, where: string) => string | undefined;
+
+/**
+ * The text of `where` (a path, or - for stdin); CliError `cannot read {what} {where}: ...` when it
+ * cannot be read, `{what} {where}: {reason}` when `check` refuses the file.
+ */
+export async function readText(cli: CliContext, where: string, what: string, check?: FileCheck): Promise<string> {
+  let refused: string | undefined;
   try {
-    return where === "-" ? await cli.io.readStdin() : await readFile(cli.resolve(where), "utf8");
+    if (where === "-") return await cli.io.readStdin();
+    const handle = await open(cli.resolve(where), "r");
+    try {
+      refused = check?.(await handle.stat(), where);
+      if (refused === undefined) return await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (err as Error).message;
     throw new CliError(`cannot read ${what} ${where}: ${why}`);
   }
+  throw new CliError(`${what} ${where}: ${refused}`);
 }
 
 /**
@@ -24,8 +43,8 @@ export async function readText(cli: CliContext, where: string, what: string): Pr
  * files and eval inputs), with the name errors about its content should use:
  * `(stdin)`, or the path relative to the working directory.
  */
-export async function readJsonFile(cli: CliContext, where: string, what: string): Promise<{ value: unknown; name: string }> {
-  let text = await readText(cli, where, what);
+export async function readJsonFile(cli: CliContext, where: string, what: string, check?: FileCheck): Promise<{ value: unknown; name: string }> {
+  let text = await readText(cli, where, what, check);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const name = where === "-" ? "(stdin)" : displayPath(cli.resolve(where), { cwd: cli.io.cwd });
   try {

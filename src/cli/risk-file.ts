@@ -8,14 +8,25 @@ import type { MemoryRiskStore } from "../evaluator/stores.js";
 import { writeFileAtomic } from "../runtime/atomic-file.js";
 import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../runtime/risk-snapshot.js";
 import { CliError, type CliContext } from "./context.js";
-import { readJsonFile } from "./json-input.js";
+import { readJsonFile, type FileCheck } from "./json-input.js";
+
+/**
+ * Whoever may write the snapshot may empty its quarantines and risk: a file group or others may
+ * write is refused (POSIX mode bits; skipped on Windows, where they do not describe access).
+ * `--risk-out` writes 0600.
+ */
+const notWritableByOthers: FileCheck = (st, where) => {
+  if (process.platform === "win32" || (st.mode & 0o022) === 0) return undefined;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+  return `has mode ${mode}: group or others may write it, and so lift its quarantines (chmod 600 ${where})`;
+};
 
 export const RISK_OPTION_HELP = "risk and quarantines from a snapshot (detect --risk-out); default: none";
 
 /** The store a `--risk FILE` names; undefined without the option. Exit 2 (CliError) for an unreadable or invalid file. */
 export async function readRiskOption(cli: CliContext, file: string | undefined): Promise<MemoryRiskStore | undefined> {
   if (file === undefined) return undefined;
-  const { value: json, name } = await readJsonFile(cli, file, "risk snapshot");
+  const { value: json, name } = await readJsonFile(cli, file, "risk snapshot", notWritableByOthers);
   try {
     return storeFromSnapshot(json);
   } catch (err) {

@@ -5,7 +5,7 @@
  * and a risky user is denied (src/cli/risk-file.ts).
  */
 import t, { type Test } from "tap";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { run } from "../run.js";
 import { fixtureInventory, MESH_POLICY } from "../../support/mesh-fixture.js";
@@ -104,13 +104,27 @@ t.test("eval --risk: a user the SIEM raised is denied until the raise lapses", a
 
 t.test("a --risk file that cannot be read or is not a snapshot: exit 2, nothing decided", async (t) => {
   const cwd = workspace(t);
-  writeFileSync(path.join(cwd, "bad.json"), JSON.stringify({ version: 1, quarantines: [{ id: "g1", until: "soon" }] }));
-  writeFileSync(path.join(cwd, "broken.json"), '{"version": 1,\n "raises": [}');
+  writeFileSync(path.join(cwd, "bad.json"), JSON.stringify({ version: 1, quarantines: [{ id: "g1", until: "soon" }] }), { mode: 0o600 });
+  writeFileSync(path.join(cwd, "broken.json"), '{"version": 1,\n "raises": [}', { mode: 0o600 });
   const cases: [string, RegExp][] = [
     ["bad.json", /^swarm-policy: risk snapshot bad\.json: quarantines\[0\]\.until: must be an RFC 3339 time or null\n$/],
     ["broken.json", /^swarm-policy: risk snapshot broken\.json:2:13: not valid JSON/],
     ["missing.json", /^swarm-policy: cannot read risk snapshot missing\.json: no such file or directory\n$/],
   ];
+  if (process.platform !== "win32") {
+    // Whoever may write it may empty its quarantines: the g1 quarantine here must not be read as "none".
+    for (const [file, mode] of [["shared.json", 0o666], ["group.json", 0o620]] as const) {
+      writeFileSync(path.join(cwd, file), JSON.stringify({ version: 1, quarantines: [{ id: "g1", until: null }] }));
+      chmodSync(path.join(cwd, file), mode);
+      const shown = mode.toString(8).padStart(4, "0");
+      cases.push([file, new RegExp(`^swarm-policy: risk snapshot ${file.replace(".", "\\.")}: has mode ${shown}: group or others may write it, and so lift its quarantines \\(chmod 600 ${file.replace(".", "\\.")}\\)\n$`)]);
+    }
+  }
+  if (process.platform !== "win32") {
+    writeFileSync(path.join(cwd, "readable.json"), JSON.stringify({ version: 1 }));
+    chmodSync(path.join(cwd, "readable.json"), 0o644);
+    t.equal((await run(["eval", "policies", "--input", "read.json", "--risk", "readable.json"], { cwd })).code, 0, "readable by others is fine: only writing lifts quarantines");
+  }
   for (const [file, stderr] of cases) {
     const e = await run(["eval", "policies", "--input", "read.json", "--risk", file], { cwd });
     t.equal(e.code, 2, file);

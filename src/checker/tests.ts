@@ -39,7 +39,8 @@ interface KnownRules {
 export function checkTests(ctx: CheckContext): void {
   const known: KnownRules = { detect: new Set(), detectByName: new Set(), decision: new Set(), decisionByName: new Map() };
   for (const { rule, file } of allRules(ctx)) {
-    if (rule.kind === "EncryptionRule" ? rule.name !== null && typeof rule.name !== "string" : typeof rule.name !== "string") continue;
+    const isDefault = rule.kind === "EncryptionRule" && rule.name === null;
+    if (typeof rule.name !== "string" && !isDefault) continue;
     const id = `${ctx.pkgOf(file)}/${ruleName(rule)}`;
     if (rule.kind === "Detect") {
       known.detect.add(String(rule.name));

@@ -17,8 +17,9 @@
  * names: the rule with id `x`, else the test's own package's rule named `x`,
  * else the only rule named `x` (several: the test fails, asking for an id);
  * without `count`, at least one. `expect no alert` wants none at all;
- * `expect EXPR` reads `result.alerts`. A missing file, a bad JSON line or a
- * malformed event fails the test with a message saying which.
+ * `expect EXPR` reads `result.alerts`. A missing file, a bad JSON line, a
+ * malformed event or one behind the newest event time (late) fails the test
+ * with a message saying which.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -270,7 +271,13 @@ function runEventsTest(file: PolicyFile, test: TestBlock, rules: readonly Compil
   const reached = new Set(Object.entries(stats.rules).filter(([, r]) => r.matched > 0 || r.alerts > 0).map(([id]) => id));
   for (const p of stats.problems) {
     if (p.kind === "malformed") failures.push({ span: input.span, message: `event ${p.index}: ${p.message}` });
+    // A late event is kept out of `by ... within` rules here, and grouped where a deployment allows
+    // lateness (`detect --lateness`): what the test shows would depend on a setting it cannot see.
+    else failures.push({ span: input.span, message: `event ${p.index} is late: ${p.message}; put a test's events in time order` });
   }
+  // The detector keeps the first 100 problems only; its counts are complete.
+  if (stats.malformed > 0 && !stats.problems.some((p) => p.kind === "malformed")) failures.push({ span: input.span, message: `${stats.malformed} malformed event${stats.malformed === 1 ? "" : "s"}` });
+  if (stats.late > 0 && !stats.problems.some((p) => p.kind === "late")) failures.push({ span: input.span, message: `${stats.late} late event${stats.late === 1 ? "" : "s"}; put a test's events in time order` });
   const result = JSON.parse(JSON.stringify({ alerts })) as ObjectValue;
   const compiler = new ExprCompiler(consts.scope(packageOf(file), RESULT_ROOTS));
   for (const e of test.expects) {

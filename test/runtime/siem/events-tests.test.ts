@@ -177,3 +177,37 @@ test "by name: q's export firing is not p's" {
   t.match(byName["ambiguous"]!.failures[0]!.message, /`export` names detect rules in several packages \(p\/export, q\/export, r\/export\); name one by id/);
   t.equal(byName["by a name one other package holds"]!.status, "passed", JSON.stringify(byName["by a name one other package holds"]!.failures));
 });
+
+t.test("an event later than the newest event time fails the test: its outcome hangs on the lateness a deployment allows", async (t) => {
+  // Out of order by a minute, the third push was late: kept out of `by ... within`, so `expect no alert`
+  // passed on events that raise mfa-fatigue wherever `detect --lateness` allows a minute.
+  const ev = (i: number) => `{ "@timestamp": "2026-03-10T02:0${i}:00Z", event: { action: "mfa-push", outcome: "failure" }, user: { name: "olga" } }`;
+  const run = await runIn(
+    t,
+    `package p
+test "out of order" {
+  events [${ev(0)}, ${ev(2)}, ${ev(1)}]
+  expect no alert
+}
+test "in order" {
+  events [${ev(0)}, ${ev(1)}, ${ev(2)}]
+  expect alert "mfa-fatigue" count 1
+}
+test "same time is not late" {
+  events [${ev(1)}, ${ev(1)}, ${ev(1)}]
+  expect alert "mfa-fatigue" count 1
+}
+`,
+  );
+  const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
+  t.equal(byName["out of order"]!.status, "failed");
+  t.match(byName["out of order"]!.failures[0]!.message, /^event 3 is late: /);
+  t.equal(byName["in order"]!.status, "passed", JSON.stringify(byName["in order"]!.failures));
+  t.equal(byName["same time is not late"]!.status, "passed", JSON.stringify(byName["same time is not late"]!.failures));
+});
+
+t.test("late events past the detector's first 100 problems still fail the test", async (t) => {
+  const bad = Array.from({ length: 100 }, () => "{}").join(", ");
+  const run = await runIn(t, `package p\ntest "t" {\n  events [${bad}, { "@timestamp": "2026-03-10T02:05:00Z" }, { "@timestamp": "2026-03-10T02:00:00Z" }]\n  expect no alert\n}\n`);
+  t.same(run.results[0]!.failures.map((f) => f.message).slice(-1), ["1 late event; put a test's events in time order"]);
+});

@@ -136,9 +136,16 @@ export function checkInput(raw: unknown, schemas?: ReadonlyMap<string, SchemaVal
         const { kind: _omit, ...rest } = input;
         subject = rest;
       }
-      if (!validate(subject)) {
-        for (const e of (validate.errors ?? []).slice(0, 10)) {
-          problems.push(`input does not match the ${kind} schema: ${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
+      const verdict: unknown = validate(subject);
+      // Only `true` passes: an $async validator answers with a promise (truthy,
+      // and rejected when the input is bad), which must neither pass nor be left unhandled.
+      if (verdict !== true) {
+        if (typeof (verdict as PromiseLike<unknown> | null)?.then === "function") {
+          (verdict as PromiseLike<unknown>).then(undefined, () => {});
+        } else {
+          for (const e of (validate.errors ?? []).slice(0, 10)) {
+            problems.push(`input does not match the ${kind} schema: ${e.instancePath || "/"} ${e.message ?? "is invalid"}`);
+          }
         }
         if (problems.length === 0) problems.push(`input does not match the ${kind} schema`);
       }

@@ -1,0 +1,22 @@
+/**
+ * Schema files the checker must refuse or read with care: schemas whose
+ * validator could not judge an input synchronously, files that are not
+ * JSON (the message must not quote them), files that are not UTF-8, formats
+ * ajv does not know. Each is SP2007 or SP2008, never a crash and never a
+ * validator that lets inputs through unjudged.
+ */
+import t from "tap";
+import { checkText, where } from "./helpers.js";
+
+/** Check `policy` (file /p/t.policy) with every schema file read as `schema`. */
+function withSchema(schema: string, policy = `schema access "s.json"\n`) {
+  return checkText({ "/p/t.policy": policy }, { lint: false, readFile: () => schema });
+}
+const lines = (r: ReturnType<typeof withSchema>) => r.diagnostics.map((d) => `${where(d)} ${d.message}`);
+
+t.test("an $async schema is SP2008: its validator answers with a promise, which would pass every input", async (t) => {
+  const r = withSchema(JSON.stringify({ $async: true, type: "object", properties: { principal: { type: "object" } } }));
+  t.same(r.diagnostics.map(where), ["SP2008@1:15-1:23"]);
+  t.match(r.diagnostics[0]!.message, "$async");
+  t.equal(r.schemas.size, 0);
+});

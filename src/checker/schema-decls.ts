@@ -14,6 +14,7 @@ import formatsModule from "ajv-formats";
 import type { SchemaDecl, SchemaKind } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
+import { jsonSyntaxProblem } from "../diagnostics/json-syntax.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { report, type CheckContext, type SchemaEntry } from "./context.js";
 import { isNode } from "./sites.js";
@@ -80,10 +81,13 @@ function load(ctx: CheckContext, abs: string): Loaded {
     return { ok: false, code: "SP2007", reason: describeReadError(err) };
   }
   let schema: unknown;
+  const json = typeof text === "string" && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    schema = JSON.parse(typeof text === "string" && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    return { ok: false, code: "SP2007", reason: `not JSON (${err instanceof Error ? err.message : String(err)})` };
+    schema = JSON.parse(json);
+  } catch {
+    // Not JSON.parse's message: it quotes the text, and a mistyped path may name a file of secrets.
+    const at = typeof json === "string" ? jsonSyntaxProblem(json) : null;
+    return { ok: false, code: "SP2007", reason: at ? `not JSON (line ${at.line}, column ${at.column}: ${at.message})` : "not JSON" };
   }
   if (typeof schema !== "boolean" && (typeof schema !== "object" || schema === null || Array.isArray(schema))) {
     return { ok: false, code: "SP2008", reason: "a schema is a JSON object (or true/false)" };

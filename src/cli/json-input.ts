@@ -7,7 +7,7 @@ import { open } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { displayPath } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
-import { jsonSyntaxProblem } from "./json-syntax.js";
+import { jsonSyntaxProblem } from "../diagnostics/json-syntax.js";
 
 /**
  * What a file read with `readText` must be: a reason to refuse it (checked on

@@ -20,3 +20,12 @@ t.test("an $async schema is SP2008: its validator answers with a promise, which 
   t.match(r.diagnostics[0]!.message, "$async");
   t.equal(r.schemas.size, 0);
 });
+
+t.test("a schema file that is not JSON is SP2007 at a line and column, without quoting the file", async (t) => {
+  const r = withSchema(`{\n  "type": "object",\n  API_TOKEN=sk-live-0123456789abcdef\n}\n`);
+  t.same(lines(r), ["SP2007@1:15-1:23 cannot read schema `s.json`: not JSON (line 3, column 3: unexpected \"A\")"]);
+  t.notMatch(r.diagnostics[0]!.message, "sk-live");
+  const flat = withSchema(`password=hunter2-and-more-secret-text`);
+  t.notMatch(flat.diagnostics[0]!.message, "hunter2");
+  t.match(flat.diagnostics[0]!.message, "line 1, column 1");
+});

@@ -4,7 +4,7 @@
  * to scan, where JSON.parse's own message is used).
  */
 import t from "tap";
-import { jsonSyntaxProblem } from "../../src/cli/json-syntax.js";
+import { jsonSyntaxProblem } from "../../src/diagnostics/json-syntax.js";
 
 t.test("the first bad character, by line and column", async (t) => {
   const cases: [string, [number, number, string] | null][] = [

@@ -97,7 +97,7 @@ function load(ctx: CheckContext, abs: string): Loaded {
     addFormats(ajv);
     const validate = ajv.compile(schema as object);
     // An $async validator answers with a promise: inputs are judged synchronously, before any rule.
-    if (validate.$async === true) return { ok: false, code: "SP2008", reason: "`$async` schemas are not supported (inputs are validated synchronously)" };
+    if ((validate as { $async?: unknown }).$async === true) return { ok: false, code: "SP2008", reason: "`$async` schemas are not supported (inputs are validated synchronously)" };
     return { ok: true, entry: { path: abs, schema, validate } };
   } catch (err) {
     return { ok: false, code: "SP2008", reason: err instanceof Error ? err.message : String(err) };

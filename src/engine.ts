@@ -19,12 +19,12 @@
  * hashes its sources alone.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
 import { SourceText } from "./parser/span.js";
 import { analyzeSteps, readSources, type ReadError } from "./load.js";
 import { runSteps, type Steps } from "./steps.js";
+import { readSchemaFile } from "./checker/schema-decls.js";
 import { hasErrors, type Diagnostic } from "./diagnostics/diagnostic.js";
 import { compilePolicySet, compilePolicySetSteps, type CompiledPolicySet } from "./evaluator/compile.js";
 import { Evaluator, failAccess, internalError } from "./evaluator/evaluate.js";
@@ -179,7 +179,7 @@ export function* analyzeSourcesSteps(sources: readonly SourceText[], options: { 
   // The schema texts the checker compiles are the ones hashed (each read once, here).
   const schemaTexts = new Map<string, string>();
   const readFile = (abs: string): string => {
-    const text = readFileSync(abs, "utf8");
+    const text = readSchemaFile(abs);
     schemaTexts.set(abs, text);
     return text;
   };

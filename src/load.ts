@@ -16,12 +16,12 @@
  * Reading is the only I/O here; `analyze` is pure given its sources and the
  * schema reader, and never throws for bad policy text.
  */
-import { isUtf8 } from "node:buffer";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { PolicyFile } from "./parser/ast.js";
 import { SourceText } from "./parser/span.js";
 import { parse } from "./parser/parse.js";
+import { utf8Problem } from "./parser/utf8.js";
 import { checkSteps, type CheckOptions, type CheckResult } from "./checker/check.js";
 import { runSteps, type Steps } from "./steps.js";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.js";
@@ -61,25 +61,6 @@ async function walk(dir: string, out: string[], errors: ReadError[]): Promise<vo
       }
     }
   }
-}
-
-/**
- * Why `bytes` is not UTF-8 (where its first bad byte is), or undefined.
- * Policy files are UTF-8 (spec section 1). Decoded leniently, a Latin-1
- * `"José"` becomes `"Jos\ufffd"`: a rule comparing with it silently never
- * matches, which for a deny rule is a guardrail gone. So such a file is not
- * read at all (fail closed), and the message says where to look.
- */
-function utf8Problem(bytes: Buffer): string | undefined {
-  if (isUtf8(bytes)) return undefined;
-  // The first byte where decoding and re-encoding differ is the first bad one.
-  const back = Buffer.from(bytes.toString("utf8"), "utf8");
-  let i = 0;
-  while (i < bytes.length && bytes[i] === back[i]) i++;
-  const before = bytes.subarray(0, i).toString("utf8");
-  const lines = (before.charCodeAt(0) === 0xfeff ? before.slice(1) : before).split(/\r\n|\r|\n/); // columns as the parser counts them
-  const column = lines[lines.length - 1]!.length + 1;
-  return `not valid UTF-8 (byte 0x${bytes[i]!.toString(16).padStart(2, "0")} at line ${lines.length}, column ${column})`;
 }
 
 function describe(err: unknown): string {

@@ -9,7 +9,6 @@
  * tree (error recovery can leave holes the types do not admit) is cut short
  * and the other passes still run.
  */
-import { readFileSync } from "node:fs";
 import type { PolicyFile, SchemaKind } from "../parser/ast.js";
 import { sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { createContext, type CheckContext, type CheckOptions, type SchemaEntry } from "./context.js";
@@ -25,7 +24,7 @@ import { lintMeshNetwork } from "./lint-mesh-network.js";
 import { checkMesh } from "./mesh.js";
 import { checkNames } from "./names.js";
 import { checkRuleIds } from "./rule-ids.js";
-import { checkSchemaDecls } from "./schema-decls.js";
+import { checkSchemaDecls, readSchemaFile } from "./schema-decls.js";
 import { checkSchemaPaths } from "./schema-paths.js";
 import { checkTests } from "./tests.js";
 import { checkTypes } from "./types.js";
@@ -100,7 +99,7 @@ export function check(files: PolicyFile[], options: CheckOptions = {}): CheckRes
 /** `check`, one pass a step (src/steps.ts). */
 export function* checkSteps(files: PolicyFile[], options: CheckOptions = {}): Steps<CheckResult> {
   const failures: string[] = [];
-  const readFile = options.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const readFile = options.readFile ?? readSchemaFile;
   const list = Array.isArray(files) ? files.filter((f) => typeof f === "object" && f !== null) : [];
   const ctx = createContext(list, options, readFile);
   yield* run(ctx, CHECK_PASSES, failures);

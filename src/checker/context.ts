@@ -12,7 +12,7 @@ import type { ConstValue } from "./values.js";
 export interface CheckOptions {
   /** Run the SP3xxx lint passes (default true). */
   lint?: boolean;
-  /** Reads schema files; default `fs.readFileSync(p, "utf8")`. Throws if missing. */
+  /** Reads schema files; default `readSchemaFile` (UTF-8 only). Throws if missing. */
   readFile?: (absPath: string) => string;
 }
 

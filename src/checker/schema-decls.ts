@@ -8,11 +8,13 @@
  * Each schema gets its own ajv instance, so two schemas with the same `$id`
  * never collide.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
 import type { SchemaDecl, SchemaKind } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
+import { utf8Problem } from "../parser/utf8.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { jsonSyntaxProblem } from "../diagnostics/json-syntax.js";
 import { didYouMean } from "../diagnostics/suggest.js";
@@ -59,6 +61,18 @@ export function checkSchemaDecls(ctx: CheckContext): void {
       }
     }
   }
+}
+
+/**
+ * A schema file's text, as checking reads it by default. Not UTF-8 throws
+ * (SP2007): decoded leniently, an `enum` of `"José"` in Latin-1 would become
+ * `"Jos\ufffd"` and reject the very inputs it was written for.
+ */
+export function readSchemaFile(abs: string): string {
+  const bytes = readFileSync(abs);
+  const bad = utf8Problem(bytes);
+  if (bad !== undefined) throw new Error(bad);
+  return bytes.toString("utf8");
 }
 
 function reportFailure(ctx: CheckContext, decl: SchemaDecl, r: { code: "SP2007" | "SP2008"; reason: string }): void {

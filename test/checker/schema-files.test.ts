@@ -6,6 +6,10 @@
  * validator that lets inputs through unjudged.
  */
 import t from "tap";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { compile } from "../../src/engine.js";
 import { checkText, where } from "./helpers.js";
 
 /** Check `policy` (file /p/t.policy) with every schema file read as `schema`. */
@@ -28,4 +32,21 @@ t.test("a schema file that is not JSON is SP2007 at a line and column, without q
   const flat = withSchema(`password=hunter2-and-more-secret-text`);
   t.notMatch(flat.diagnostics[0]!.message, "hunter2");
   t.match(flat.diagnostics[0]!.message, "line 1, column 1");
+});
+
+t.test("a schema file that is not UTF-8 is SP2007 (decoded leniently, an enum of \"José\" would never match)", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), "sp-schema-utf8-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const latin1 = Buffer.concat([Buffer.from(`{\n  "enum": ["Jos`), Buffer.from([0xe9]), Buffer.from(`"]\n}\n`)]);
+  writeFileSync(path.join(dir, "s.json"), latin1);
+  const policy = `schema access "s.json"\nallow "a" { when action == "x" }\n`;
+  const file = path.join(dir, "t.policy");
+  const want = "cannot read schema `s.json`: not valid UTF-8 (byte 0xe9 at line 2, column 16)";
+  const checked = checkText({ [file]: policy }, { lint: false });
+  t.same(checked.diagnostics.map((d) => `${d.code} ${d.message}`), [`SP2007 ${want}`], "check() reading the file itself");
+  const engine = compile(policy, { file });
+  t.same(engine.diagnostics.map((d) => `${d.code} ${d.message}`), [`SP2007 ${want}`], "the engine reading it");
+  // A byte-order mark is not a problem.
+  writeFileSync(path.join(dir, "s.json"), `\ufeff{ "type": "object" }`);
+  t.same(compile(policy, { file }).diagnostics, []);
 });

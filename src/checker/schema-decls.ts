@@ -107,9 +107,15 @@ function load(ctx: CheckContext, abs: string): Loaded {
     return { ok: false, code: "SP2008", reason: "a schema is a JSON object (or true/false)" };
   }
   try {
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    // Nothing ajv says goes to the console. Without strict mode its only
+    // warning is a format it does not know, which it then never checks: an
+    // input the author meant to refuse would pass, so that is SP2008.
+    const warnings: string[] = [];
+    const logger = { log: () => {}, warn: (...a: unknown[]) => void warnings.push(a.map(String).join(" ")), error: () => {} };
+    const ajv = new Ajv2020({ strict: false, allErrors: true, logger });
     addFormats(ajv);
     const validate = ajv.compile(schema as object);
+    if (warnings.length > 0) return { ok: false, code: "SP2008", reason: warnings[0]!.replace(/ ignored in schema at path "(.*)"$/, " at $1") };
     // An $async validator answers with a promise: inputs are judged synchronously, before any rule.
     if ((validate as { $async?: unknown }).$async === true) return { ok: false, code: "SP2008", reason: "`$async` schemas are not supported (inputs are validated synchronously)" };
     return { ok: true, entry: { path: abs, schema, validate } };

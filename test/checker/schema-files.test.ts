@@ -50,3 +50,20 @@ t.test("a schema file that is not UTF-8 is SP2007 (decoded leniently, an enum of
   writeFileSync(path.join(dir, "s.json"), `\ufeff{ "type": "object" }`);
   t.same(compile(policy, { file }).diagnostics, []);
 });
+
+t.test("a format ajv does not know is SP2008, not a check silently skipped (and nothing is printed)", async (t) => {
+  const printed: unknown[] = [];
+  const warn = console.warn;
+  const error = console.error;
+  console.warn = (...a: unknown[]) => void printed.push(a);
+  console.error = (...a: unknown[]) => void printed.push(a);
+  t.teardown(() => {
+    console.warn = warn;
+    console.error = error;
+  });
+  const schema = { type: "object", properties: { principal: { type: "object", properties: { email: { type: "string", format: "emial" } } } } };
+  const r = withSchema(JSON.stringify(schema));
+  t.same(lines(r), ['SP2008@1:15-1:23 invalid JSON Schema `s.json`: unknown format "emial" at #/properties/principal/properties/email']);
+  t.same(printed, []);
+  t.same(withSchema(JSON.stringify({ type: "string", format: "email" })).diagnostics, [], "the standard formats are known");
+});

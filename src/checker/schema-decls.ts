@@ -120,6 +120,7 @@ function load(ctx: CheckContext, abs: string): Loaded {
     if ((validate as { $async?: unknown }).$async === true) return { ok: false, code: "SP2008", reason: "`$async` schemas are not supported (inputs are validated synchronously)" };
     return { ok: true, entry: { path: abs, schema, validate } };
   } catch (err) {
+    if (err instanceof RangeError) return { ok: false, code: "SP2008", reason: "too deeply nested, or a `$ref` cycle" };
     return { ok: false, code: "SP2008", reason: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -16,7 +16,7 @@ import { constValueOf, lookupConst, report, type CheckContext } from "./context.
 import { fold, NOT_CONSTANT } from "./fold.js";
 import { BLOCK_ROOTS, type BlockKind } from "./scopes.js";
 import { attributePath, isNode, pathText, unparen, walkExpr, type AttributePath, type ExprSite, type PathSegment } from "./sites.js";
-import { elementSchema, schemaTypes, walkSchema } from "./schema-walk.js";
+import { elementSchema, schemaTypes, walkSchema, type SchemaAt } from "./schema-walk.js";
 import { displayValue, typeOfValue, type ConstValue } from "./values.js";
 
 const KIND_OF_BLOCK: Partial<Record<BlockKind, SchemaKind>> = { access: "access", encryption: "encryption", mesh: "mesh", detect: "event" };
@@ -125,73 +125,85 @@ class SiteWalker {
   }
 
   /** The schema node at an input path, when the walk follows it to the end. */
-  private schemaAt(e: Expr): { node: unknown; text: string } | undefined {
+  private schemaAt(e: Expr): { at: SchemaAt; text: string } | undefined {
     const ip = this.inputPath(unparen(e));
     if (!ip) return undefined;
     const r = walkSchema(this.root, ip.segments);
-    return r.kind === "ok" ? { node: r.node, text: pathTextFrom(ip.path, ip.segments, ip.segments.length) } : undefined;
+    return r.kind === "ok" ? { at: r.at, text: pathTextFrom(ip.path, ip.segments, ip.segments.length) } : undefined;
   }
 
   private checkComparison(e: BinaryExpr): void {
     if (!isNode(e.left) || !isNode(e.right)) return;
     if (COMPARE_OPS.has(e.op)) {
+      // == and != with a value the schema never allows are always false (or true); < and > only need the type
+      const exact = e.op === "==" || e.op === "!=";
       const l = this.schemaAt(e.left);
-      if (l) this.compareValue(l.node, l.text, e.right);
+      if (l) this.compareValue(l.at, l.text, e.right, exact);
       else {
         const r = this.schemaAt(e.right);
-        if (r) this.compareValue(r.node, r.text, e.left);
+        if (r) this.compareValue(r.at, r.text, e.left, exact);
       }
       return;
     }
     if (e.op === "in") {
       // attr in [literals]: each literal against the attribute
       const l = this.schemaAt(e.left);
-      if (l) this.compareEach(l.node, l.text, e.right);
+      if (l) this.compareEach(l.at, l.text, e.right);
       // literal in attr: the literal against the attribute's items
       const r = this.schemaAt(e.right);
       if (r) {
-        const item = elementSchema(this.root, r.node);
-        if (item !== undefined) this.compareValue(item, `${r.text}[...]`, e.left);
+        const item = elementSchema(r.at);
+        if (item !== undefined) this.compareValue(item, `${r.text}[...]`, e.left, true);
       }
       return;
     }
     if (e.op === "contains" || e.op === "contains_any" || e.op === "contains_all") {
       const l = this.schemaAt(e.left);
-      const item = l ? elementSchema(this.root, l.node) : undefined;
+      const item = l ? elementSchema(l.at) : undefined;
       if (!l || item === undefined) return;
-      if (e.op === "contains") this.compareValue(item, `${l.text}[...]`, e.right);
+      if (e.op === "contains") this.compareValue(item, `${l.text}[...]`, e.right, true);
       else this.compareEach(item, `${l.text}[...]`, e.right);
     }
   }
 
   /** Each item of a constant list (a list literal item by item) against a schema node. */
-  private compareEach(node: unknown, text: string, listExpr: Expr): void {
+  private compareEach(at: SchemaAt, text: string, listExpr: Expr): void {
     const lit = unparen(listExpr);
     if (lit.kind === "List") {
-      for (const item of Array.isArray(lit.items) ? lit.items : []) if (isNode(item)) this.compareValue(node, text, item);
+      for (const item of Array.isArray(lit.items) ? lit.items : []) if (isNode(item)) this.compareValue(at, text, item, true);
       return;
     }
     const v = this.constant(listExpr);
     if (!Array.isArray(v)) return;
-    for (const item of v) if (this.mismatch(node, text, item, listExpr.span)) return;
+    for (const item of v) if (this.mismatch(at, text, item, listExpr.span, true)) return;
   }
 
-  private compareValue(node: unknown, text: string, valueExpr: Expr): void {
+  private compareValue(at: SchemaAt, text: string, valueExpr: Expr, exact: boolean): void {
     const v = this.constant(valueExpr);
-    if (v !== undefined) this.mismatch(node, text, v, valueExpr.span);
+    if (v !== undefined) this.mismatch(at, text, v, valueExpr.span, exact);
   }
 
-  /** Reports and returns true when `v`'s type is not one the schema admits. */
-  private mismatch(node: unknown, text: string, v: ConstValue, span: Span): boolean {
-    const st = schemaTypes(this.root, node);
+  /**
+   * Reports and returns true when `v`'s type is not one the schema admits,
+   * or (`exact`, for equality and membership) `v` is not one of the values
+   * the schema's `enum`/`const` lists.
+   */
+  private mismatch(at: SchemaAt, text: string, v: ConstValue, span: Span, exact: boolean): boolean {
+    const st = schemaTypes(at);
     if (!st) return false;
     const vt = typeOfValue(v);
-    if (st.types.has(vt)) return false;
+    if (st.types.has(vt)) {
+      if (!exact || st.values === undefined || (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") || st.values.includes(v)) return false;
+      const near = typeof v === "string" ? didYouMean(v, st.values.filter((x): x is string => typeof x === "string")) : undefined;
+      report(this.ctx, diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, near ? { hint: near } : {}));
+      return true;
+    }
     // an ip() range against a string attribute is how addresses are matched
     if (vt === "ip" && st.types.has("string")) return false;
     let hint = `the schema says \`${text}\` is ${st.text}`;
-    if (st.types.has("string") && (vt === "number" || vt === "bool")) hint = `did you mean \`"${String(v)}"\`?`;
-    else if (st.types.has("number") && vt === "string" && typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) hint = `did you mean \`${v}\`?`;
+    const allowed = (x: string | number) => st.values === undefined || st.values.includes(x);
+    if (st.types.has("string") && (vt === "number" || vt === "bool") && allowed(String(v))) hint = `did you mean \`"${String(v)}"\`?`;
+    else if (st.types.has("number") && vt === "string" && typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) && allowed(Number(v))) hint = `did you mean \`${v}\`?`;
     report(this.ctx, diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, { hint }));
     return true;
   }

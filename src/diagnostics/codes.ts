@@ -45,7 +45,7 @@ export const CODES = {
   SP2007: { severity: "error", message: "cannot read schema `{path}`: {reason}", summary: "A schema file that is missing, not UTF-8 or not JSON." },
   SP2008: { severity: "error", message: "invalid JSON Schema `{path}`: {reason}", summary: "A schema file that ajv cannot compile." },
   SP2009: { severity: "error", message: "`{path}` is not allowed by the {kind} schema", summary: "An attribute path the declared schema does not allow." },
-  SP2010: { severity: "error", message: "`{path}` is {actual} in the {kind} schema, compared with {expected}", summary: "A literal compared with an attribute of another type per the schema." },
+  SP2010: { severity: "error", message: "`{path}` is {actual} in the {kind} schema, compared with {expected}", summary: "A literal compared with an attribute of another type per the schema, or with a value its `enum` or `const` does not list." },
   SP2011: { severity: "error", message: "`{name}` takes {expected} argument(s), got {actual}", summary: "A builtin called with the wrong number of arguments." },
   SP2012: { severity: "error", message: "`{op}` needs {expected}, found {actual}", summary: "An operator applied to a value of the wrong type." },
   SP2013: { severity: "error", message: "cannot compare {left} with {right}", summary: "An ordering comparison between values of different types." },

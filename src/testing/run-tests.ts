@@ -4,8 +4,10 @@
  * A test's input is a literal (consts of its package may appear in it); it
  * is evaluated by the same engine services use, and every `expect` is
  * checked against the decision. An input the engine refuses before any rule
- * runs (its schema, its shape, no such mesh) fails the test whatever it
- * expects. `expect EXPR` is compiled by the evaluator's own expression
+ * runs (its schema, its shape, no such mesh) is answered with a deny (reject)
+ * as a service would get it, so `expect deny` can pass on the refusal alone;
+ * such a test carries the reasons in `refused`, and with `strict` it fails
+ * whatever it expects (as every test of a policy set with errors does). `expect EXPR` is compiled by the evaluator's own expression
  * compiler with `result` (the decision as JSON) as its only root, so a test
  * reads decisions with exactly the semantics rules have: an expectation that
  * errors (a missing field, a type error) fails the test.
@@ -35,14 +37,15 @@ import type { Decision, EvaluateOptions, RuleTrace } from "../evaluator/decision
 import { MemoryRiskStore } from "../evaluator/stores.js";
 import { compileDetectRules, type CompiledDetectRule } from "../runtime/siem/compile-detect.js";
 import { createDetector, type Alert } from "../runtime/siem/detector.js";
+import { POLICY_SET_ERRORS } from "../engine.js";
 
 /** What the runner needs of an engine. */
 export interface TestTarget {
   evaluate(input: unknown, options?: EvaluateOptions): Decision;
   /**
    * Why `evaluate` would answer the input without consulting a rule (empty
-   * when rules decide). A test whose input is refused fails: the refusal is a
-   * deny (reject, required encryption) that says nothing about the rules.
+   * when rules decide): the refusal is a deny (reject, required encryption)
+   * that says nothing about the rules (see RunOptions.strict).
    */
   refusal?(input: unknown): string[];
 }
@@ -69,6 +72,8 @@ export interface TestCaseResult {
   decision?: Decision;
   /** The alerts an `events` test produced. */
   alerts?: Alert[];
+  /** Why the engine refused the test's input before any rule ran (absent when rules decided). */
+  refused?: string[];
 }
 
 export interface CoverageReport {
@@ -95,6 +100,14 @@ export interface RunOptions {
   coverage?: boolean;
   /** Only tests whose name or id contains this text. */
   filter?: string;
+  /**
+   * A test whose input the engine refuses before any rule runs fails,
+   * whatever it expects (default false: its expectations are checked against
+   * the refusal, and it carries `refused`). The refusal is a deny, so
+   * `expect deny` passes on it alone, and keeps passing when the rule the
+   * test meant to reach is deleted or its input misspelt.
+   */
+  strict?: boolean;
 }
 
 const RESULT_ROOTS: ReadonlySet<string> = new Set(["result"]);
@@ -181,10 +194,11 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
     const input = { ...(value as object), kind: test.input.inputKind };
     const decision = target.evaluate(input, { explain: options.coverage === true });
     const refused = target.refusal?.(input) ?? [];
-    if (refused.length > 0) {
+    // A set with errors refuses everything, whatever the input: no test of it passes.
+    if (refused.length > 0 && (options.strict === true || refused.includes(POLICY_SET_ERRORS))) {
       // Checking the expectations would pass `expect deny` on the refusal alone.
       const message = `test input refused before any rule ran: ${refused.join("; ")}`;
-      results.push({ ...base, status: "failed", failures: [{ span: test.input.span, message }], decision });
+      results.push({ ...base, status: "failed", failures: [{ span: test.input.span, message }], decision, refused });
       continue;
     }
     if (decision.explain) traces.push(...decision.explain.rules);
@@ -196,7 +210,7 @@ export function runPolicyTests(files: readonly PolicyFile[], target: TestTarget,
       if (f) failures.push(f);
     }
     if (test.expects.length === 0) failures.push({ span: test.span, message: "test has no `expect`" });
-    results.push({ ...base, status: failures.length === 0 ? "passed" : "failed", failures, decision });
+    results.push({ ...base, status: failures.length === 0 ? "passed" : "failed", failures, decision, ...(refused.length > 0 ? { refused } : {}) });
   }
   const run: TestRun = {
     results,

@@ -1,9 +1,13 @@
 /**
- * `swarm-policy test PATH... [--coverage] [--threshold N]`: run every `test`
- * block. Prints each failure with the expected and actual outcome and the
- * span; the last line is always "N passed, N failed". Exit 1 on any failure,
- * on policy errors, when no test ran (none written, or --filter matched
- * none), or (with --threshold) on clause coverage below N percent.
+ * `swarm-policy test PATH... [--coverage] [--threshold N] [--strict]`: run
+ * every `test` block. Prints each failure with the expected and actual
+ * outcome and the span; the last line is always "N passed, N failed". Exit
+ * 1 on any failure, on policy errors, or (with --threshold) on clause
+ * coverage below N percent. Two ways a run can show nothing are warned
+ * about on stderr, and fail with --strict (exit 1): no test ran (none
+ * written, or --filter matched none), and a test that passed on an input
+ * the engine refused before any rule ran. Without --strict they keep the
+ * contract's exit codes (0 when nothing failed).
  */
 import { Option, type Command } from "commander";
 import { runPolicyTests, displayPath, type TestRun } from "../../index.js";
@@ -17,6 +21,7 @@ interface TestOptions {
   coverage: boolean;
   threshold?: string;
   filter?: string;
+  strict: boolean;
   format: "text" | "json";
 }
 
@@ -54,7 +59,9 @@ function renderRun(run: TestRun, cwd: string, threshold: number | undefined): st
   // must not reach the terminal as escape sequences (clearing lines, hiding a FAIL in a CI log).
   const where = (s: { file: string; line: number; column: number }) => `${printable(displayPath(s.file, { cwd }))}:${s.line}:${s.column}`;
   for (const r of run.results) {
-    if (r.status === "passed") out.push(`ok    ${printable(r.id)}`);
+    if (r.status === "passed" && r.refused !== undefined) {
+      out.push(`ok    ${printable(r.id)}`, `  warning: passed on an input the engine refused before any rule ran: ${printable(r.refused.join("; "))} (--strict fails it)`);
+    } else if (r.status === "passed") out.push(`ok    ${printable(r.id)}`);
     else if (r.status === "skipped") out.push(`skip  ${printable(r.id)}: ${printable(r.skipReason ?? "")}`);
     else {
       out.push(`FAIL  ${printable(r.id)}`, `  --> ${where(r.span)}`);
@@ -89,19 +96,22 @@ export function register(program: Command, cli: CliContext): void {
     .description(
       "Run every `test` block in the policy files against the compiled policies.\n" +
         'The last line is "N passed, N failed". Exits 1 on any failed test, on policy errors,\n' +
-        "when no test ran (none written, or --filter matched none), or when --threshold is\n" +
-        "given and clause coverage is below it; 2 on unreadable paths.",
+        "or when --threshold is given and clause coverage is below it; 2 on unreadable paths.\n" +
+        "Warns on stderr when no test ran (none written, or --filter matched none) and when a\n" +
+        "test passed on an input the engine refused before any rule ran; --strict makes both fail.",
     )
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
     .option("--coverage", "list rules and clauses no test exercised", false)
     .option("--threshold <percent>", "with --coverage: fail below this clause coverage")
     .option("--filter <text>", "run only tests whose id (package/name) contains this text")
+    .option("--strict", "fail when no test ran, and fail tests that pass on an input refused before any rule ran", false)
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  $ swarm-policy test policies/\n" +
-        "  $ swarm-policy test --coverage --threshold 90 policies/\n",
+        "  $ swarm-policy test --coverage --threshold 90 policies/\n" +
+        "  $ swarm-policy test --strict policies/\n",
     )
     .action(
       cli.action(async (paths: string[], opts: TestOptions) => {
@@ -115,17 +125,24 @@ export function register(program: Command, cli: CliContext): void {
           cli.io.stdout(opts.format === "json" ? JSON.stringify(empty, null, 2) + "\n" : "0 passed, 0 failed\n");
           return 1;
         }
-        const run = runPolicyTests(engine.files, engine, { coverage, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) });
+        const run = runPolicyTests(engine.files, engine, { coverage, strict: opts.strict, ...(opts.filter !== undefined ? { filter: opts.filter } : {}) });
         if (opts.format === "json") {
           cli.io.stdout(jsonWithDisplayPaths(cli, sources, run));
         } else {
           cli.io.stdout(renderRun(run, cli.io.cwd, threshold));
         }
+        const refused = run.results.filter((r) => r.status === "passed" && r.refused !== undefined).length;
+        if (refused > 0) {
+          cli.io.stderr(`swarm-policy: warning: ${refused} test(s) passed on an input the engine refused before any rule ran; --strict fails them\n`);
+        }
         if (run.results.length === 0) {
-          // CI gates on this exit code: a set without tests, or a mistyped --filter, has shown nothing.
+          // A set without tests, or a mistyped --filter, has shown nothing; a CI gate that must not pass then uses --strict.
           const why = opts.filter !== undefined ? `no test id contains ${JSON.stringify(opts.filter)}` : "the policies hold no `test` block";
-          cli.io.stderr(`swarm-policy: no tests ran: ${printable(why)}\n`);
-          return 1;
+          if (opts.strict) {
+            cli.io.stderr(`swarm-policy: no tests ran: ${printable(why)}\n`);
+            return 1;
+          }
+          cli.io.stderr(`swarm-policy: warning: no tests ran: ${printable(why)} (--strict fails the run)\n`);
         }
         return run.failed > 0 || belowThreshold(run, threshold) ? 1 : 0;
       }),

@@ -3,9 +3,10 @@
  *
  * A directive on line L silences the named lint codes for the item (rule,
  * const, test) that starts on line L+1, anywhere inside it, and for any
- * warning that points at line L+1. Comment lines in between that start in
- * the directive's column are skipped, so directives stack and may be
- * followed by a comment saying why. A directive after code on its own line
+ * warning that points at line L+1. Comment lines in between are skipped,
+ * whatever their indentation, so directives stack and may be followed by a
+ * comment saying why (indentation does not count: `fmt` re-indents comments,
+ * and a directive must reach the same item before and after formatting). A directive after code on its own line
  * (`const a = 1 # lint:ignore SP3003`) reaches nothing: read as "the line
  * below", it would silence the next item instead of the one it sits on. A
  * directive code that silences nothing, or that is not a lint code, is
@@ -67,10 +68,9 @@ function parseDirective(
       span: { file: span.file, start, end: start + t[0].length, line: span.line, column: colStart, endLine: span.line, endColumn: colStart + t[0].length },
     });
   }
-  // The line below, skipping comment lines at the directive's own indentation
-  // (stacked directives, or a comment explaining why).
+  // The line below, skipping comment lines (stacked directives, or a comment explaining why).
   let target = span.line + 1;
-  while (commentColumns.get(target) === span.column) target++;
+  while (commentColumns.has(target)) target++;
   const trailing = c.trailing === true;
   // A trailing directive gets a target no warning has (line 0).
   const d: Directive = { file: String(file.file), target: trailing ? 0 : target, codes, span, trailing };

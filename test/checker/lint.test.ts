@@ -230,6 +230,12 @@ runCases(t, [
     want: ["SP3003@7:7-7:8", "SP3008@7:27-7:33", "SP3008@8:15-8:21", "SP3003@10:7-10:8"],
   },
   {
+    name: "comment lines below a directive are skipped whatever their indentation (fmt re-indents them; lint says the same before and after)",
+    lint: true,
+    text: `  # lint:ignore SP3003\n# why: kept for the next release\nconst a = 1\nallow "b" {\n  when action == "x"\n      # lint:ignore SP3004\n  # a reason\n  require mfa within 48h\n}\n`,
+    want: [],
+  },
+  {
     name: "a trailing directive does not reach the item on the next line (nor the one it sits on), and says where to put it",
     lint: true,
     text: `const a = 1 # lint:ignore SP3003\nconst b = 2\ndeny "d" {\n  tags ["X"]\n  when principal.n == 3\n  # lint:ignore SP3001\n} # lint:ignore SP3001\nallow "e" {\n  tags ["X"]\n}\n`,

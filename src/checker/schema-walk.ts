@@ -2,8 +2,10 @@
  * Walking an attribute path through a JSON Schema: `properties`,
  * `additionalProperties`, `unevaluatedProperties`, local `$ref`s (`#/$defs/x`,
  * any local JSON pointer, resolved against the nearest `$id` as ajv resolves
- * them), `items` / `prefixItems` for `[n]`, and `false` schemas (nothing is
- * allowed there). Anything fancier (anyOf, oneOf, allOf, patternProperties,
+ * them), `items` / `prefixItems` for `[n]`, `false` schemas (nothing is
+ * allowed there), and a schema that is only an anyOf, oneOf or allOf (a path
+ * no branch allows, or for allOf one that some branch refuses). Anything
+ * fancier (combinators beside other keywords, patternProperties,
  * conditionals, `$anchor` and remote refs) is permissive: the walk stops and
  * claims nothing, so the checker never reports a path a schema might allow.
  */
@@ -66,17 +68,41 @@ function pointer(base: Json, ref: string): SchemaAt | undefined {
   return { node: cur, base: curBase };
 }
 
+const COMBINATORS = ["anyOf", "oneOf", "allOf"] as const;
+/** Keywords that say nothing about a value, so a combinator beside them is all the schema says. */
+const ANNOTATIONS = new Set(["$id", "$schema", "$comment", "$defs", "definitions", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"]);
+
+/** A schema that is only `anyOf`, `oneOf` or `allOf` (with annotations): its branches. */
+interface Branches {
+  all: boolean;
+  branches: SchemaAt[];
+}
+
+function combinator(cur: Record<string, Json>, base: Json): Branches | undefined {
+  let found: Branches | undefined;
+  for (const k of Object.keys(cur)) {
+    if (ANNOTATIONS.has(k)) continue;
+    const list = cur[k];
+    if (found || !(COMBINATORS as readonly string[]).includes(k) || !Array.isArray(list) || list.length === 0) return undefined;
+    found = { all: k === "allOf", branches: list.map((node) => ({ node, base })) };
+  }
+  return found;
+}
+
 /**
  * Follow `$ref`s (bounded, so a ref cycle cannot loop). An object schema we
- * can read, `false` for a schema that allows nothing, undefined = permissive.
+ * can read, `false` for a schema that allows nothing, the branches of a
+ * plain anyOf/oneOf/allOf, undefined = permissive.
  */
-function deref(at: SchemaAt): { s: Record<string, Json>; base: Json } | false | undefined {
+function deref(at: SchemaAt): { s: Record<string, Json>; base: Json } | Branches | false | undefined {
   let cur = at.node;
   let base = at.base;
   for (let i = 0; i < 32; i++) {
     if (cur === false) return false;
     if (!isObject(cur)) return undefined;
     base = baseOf(cur, base);
+    const c = combinator(cur, base);
+    if (c) return c;
     for (const k of PERMISSIVE_KEYWORDS) if (has(cur, k)) return undefined;
     if (typeof cur.$ref !== "string") return { s: cur, base };
     // 2020-12 allows siblings of $ref; if it constrains properties itself, stay permissive
@@ -99,14 +125,38 @@ function typeText(raw: readonly string[]): string {
 }
 
 export function walkSchema(root: Json, segments: readonly PathSegment[]): WalkResult {
-  let at: SchemaAt = { node: root, base: root };
-  for (let i = 0; i < segments.length; i++) {
+  return walkFrom({ node: root, base: root }, segments, 0, { left: 256 });
+}
+
+/**
+ * Combine the walks of a combinator's branches: anyOf/oneOf deny a path no
+ * branch allows (reported where the furthest branch stopped), allOf one that
+ * any branch denies. Where branches allow it, the value's schema is not one
+ * node: no claim.
+ */
+function walkBranches(b: Branches, segments: readonly PathSegment[], i: number, budget: { left: number }): WalkResult {
+  const results = b.branches.map((at) => walkFrom(at, segments, i, budget));
+  const denied = results.filter((r): r is Extract<WalkResult, { kind: "denied" }> => r.kind === "denied");
+  if (b.all) return denied.length > 0 ? denied.reduce((x, y) => (y.at < x.at ? y : x)) : { kind: "stop" };
+  if (denied.length < results.length) return { kind: "stop" };
+  const far = Math.max(...denied.map((r) => r.at));
+  const at = denied.filter((r) => r.at === far);
+  const allowed = [...new Set(at.flatMap((r) => r.allowed))];
+  return at.every((r) => r.reason === "type") ? { ...at[0]!, type: [...new Set(at.map((r) => r.type))].join(" or ") } : { kind: "denied", at: far, allowed, reason: "additional" };
+}
+
+function walkFrom(start: SchemaAt, segments: readonly PathSegment[], from: number, budget: { left: number }): WalkResult {
+  // a schema of many nested combinators could branch without end: past the budget, no claim
+  if (--budget.left < 0) return { kind: "stop" };
+  let at = start;
+  for (let i = from; i < segments.length; i++) {
     const seg = segments[i]!;
     if (seg.kind === "dynamic") return { kind: "stop" };
     const d = deref(at);
     // a `$ref` to `false`: the value before this segment is never there
     if (d === false) return { kind: "denied", at: Math.max(0, i - 1), allowed: [], reason: "additional" };
     if (!d) return { kind: "stop" };
+    if ("branches" in d) return walkBranches(d, segments, i, budget);
     const { s, base } = d;
     const types = typeNames(s).length > 0 ? typeNames(s) : listedTypeNames(s);
     if (seg.kind === "prop") {
@@ -129,7 +179,7 @@ export function walkSchema(root: Json, segments: readonly PathSegment[]): WalkRe
     if (item === false) return { kind: "denied", at: i, allowed: [], reason: "additional" };
     at = { node: item, base };
   }
-  if (segments.length > 0 && deref(at) === false) return { kind: "denied", at: segments.length - 1, allowed: [], reason: "additional" };
+  if (segments.length > from && deref(at) === false) return { kind: "denied", at: segments.length - 1, allowed: [], reason: "additional" };
   return { kind: "ok", at };
 }
 
@@ -159,7 +209,7 @@ export function itemSchema(s: Record<string, Json>, n?: number): Json | undefine
 /** The element schema of a value's schema, if the value is an array with one item schema. */
 export function elementSchema(at: SchemaAt): SchemaAt | undefined {
   const d = deref(at);
-  if (!d) return undefined;
+  if (!d || "branches" in d) return undefined;
   const item = itemSchema(d.s);
   return item === undefined ? undefined : { node: item, base: d.base };
 }
@@ -191,7 +241,7 @@ const SHOWN_VALUES = 6;
  */
 export function schemaTypes(at: SchemaAt): SchemaValues | undefined {
   const d = deref(at);
-  if (!d) return undefined;
+  if (!d || "branches" in d) return undefined;
   const s = d.s;
   const listed = listedValues(s);
   if (listed !== undefined) {

@@ -9,6 +9,7 @@
  */
 import t from "tap";
 import { checkText, where } from "./helpers.js";
+import { walkSchema } from "../../src/checker/schema-walk.js";
 
 function withSchema(schema: object, policy: string) {
   const r = checkText({ "/p/t.policy": `schema access "s.json"\n${policy}` }, { lint: false, readFile: () => JSON.stringify(schema) });
@@ -121,4 +122,36 @@ t.test("recursive schemas: a self-referencing $ref is walked as deep as the path
   const r = withSchema(cycle, `allow "r" { when principal.x == 1 }\n`);
   t.same(r.r.failures, []);
   t.same(r.diags, ["SP2008@1:15-1:23 invalid JSON Schema `s.json`: too deeply nested, or a `$ref` cycle"]);
+});
+
+t.test("anyOf, oneOf, allOf: a path no branch allows (anyOf, oneOf) or some branch refuses (allOf) is SP2009", async (t) => {
+  const person = closed({ name: { type: "string" } });
+  const schema = {
+    $defs: { person },
+    ...closed({
+      principal: closed({
+        manager: { anyOf: [{ $ref: "#/$defs/person" }, { type: "null" }] },
+        deputy: { oneOf: [{ $ref: "#/$defs/person" }, { type: "object", properties: { nick: {} } }] },
+        badge: { allOf: [{ type: "object" }, closed({ serial: { type: "string" } })] },
+      }),
+      action: {},
+      resource: {},
+    }),
+  };
+  const { diags, validate } = withSchema(
+    schema,
+    `allow "r" {\n  when principal.manager.nme == "x" and principal.manager.name == "y"\n  when principal.deputy.anything == 1\n  when principal.badge.serail == "s" and principal.badge.serial == "t"\n}\n`,
+  );
+  t.same(diags, [
+    "SP2009@3:26-3:29 `principal.manager.nme` is not allowed by the access schema (did you mean `name`?)",
+    "SP2009@5:24-5:30 `principal.badge.serail` is not allowed by the access schema (did you mean `serial`?)",
+  ]);
+  t.equal(validate!({ principal: { manager: { nme: "x" } }, action: "a", resource: {} }), false);
+  t.equal(validate!({ principal: { manager: null, deputy: { anything: 1 }, badge: { serial: "t" } }, action: "a", resource: {} }), true);
+});
+
+t.test("a combinator that refers to itself ends without a claim", async (t) => {
+  const root = { $defs: { a: { anyOf: [{ $ref: "#/$defs/a" }, { allOf: [{ $ref: "#/$defs/a" }, { $ref: "#/$defs/a" }] }] } }, $ref: "#/$defs/a" };
+  const seg = (name: string) => ({ kind: "prop" as const, name, span: { file: "t", start: 0, end: 0 } as never });
+  t.same(walkSchema(root, [seg("principal"), seg("x")]), { kind: "stop" });
 });

@@ -148,7 +148,7 @@ class SiteWalker {
     if (e.op === "in") {
       // attr in [literals]: each literal against the attribute
       const l = this.schemaAt(e.left);
-      if (l) this.compareEach(l.at, l.text, e.right);
+      if (l) this.compareEach(l.at, l.text, e.right, false);
       // literal in attr: the literal against the attribute's items
       const r = this.schemaAt(e.right);
       if (r) {
@@ -162,20 +162,49 @@ class SiteWalker {
       const item = l ? elementSchema(l.at) : undefined;
       if (!l || item === undefined) return;
       if (e.op === "contains") this.compareValue(item, `${l.text}[...]`, e.right, true);
-      else this.compareEach(item, `${l.text}[...]`, e.right);
+      else this.compareEach(item, `${l.text}[...]`, e.right, e.op === "contains_all");
     }
   }
 
-  /** Each item of a constant list (a list literal item by item) against a schema node. */
-  private compareEach(at: SchemaAt, text: string, listExpr: Expr): void {
+  /**
+   * Each item of a constant list (a list literal item by item) against a
+   * schema node: an item of a type the schema does not admit is an error.
+   * Values outside the schema's `enum`/`const`: with `every` (contains_all)
+   * any such item makes the test always false; otherwise (`in`,
+   * contains_any) only a list none of whose items the schema lists does, so
+   * a list may name values beyond the enum (an old value kept, a spelling
+   * of tomorrow's) as long as one can match.
+   */
+  private compareEach(at: SchemaAt, text: string, listExpr: Expr, every: boolean): void {
     const lit = unparen(listExpr);
+    const items: { v: ConstValue; span: Span }[] = [];
     if (lit.kind === "List") {
-      for (const item of Array.isArray(lit.items) ? lit.items : []) if (isNode(item)) this.compareValue(at, text, item, true);
+      for (const item of Array.isArray(lit.items) ? lit.items : []) {
+        if (!isNode(item)) continue;
+        const v = this.constant(item);
+        if (v !== undefined) items.push({ v, span: item.span });
+      }
+    } else {
+      const v = this.constant(listExpr);
+      if (!Array.isArray(v)) return;
+      for (const item of v) items.push({ v: item, span: listExpr.span });
+    }
+    const oneSpan = lit.kind !== "List";
+    if (every) {
+      for (const { v, span } of items) if (this.mismatch(at, text, v, span, true) && oneSpan) return;
       return;
     }
-    const v = this.constant(listExpr);
-    if (!Array.isArray(v)) return;
-    for (const item of v) if (this.mismatch(at, text, item, listExpr.span, true)) return;
+    const scalar = (v: ConstValue): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+    let typed: { v: ConstValue; span: Span } | undefined;
+    for (const it of items) {
+      if (this.mismatch(at, text, it.v, it.span, false)) {
+        if (oneSpan) return;
+      } else if (scalar(it.v)) typed ??= it;
+    }
+    const values = schemaTypes(at)?.values;
+    if (typed === undefined || values === undefined) return;
+    // Only when no item can match: the first scalar of the right type carries the report.
+    if (items.every(({ v }) => !scalar(v) || !values.includes(v))) this.mismatch(at, text, typed.v, typed.span, true);
   }
 
   private compareValue(at: SchemaAt, text: string, valueExpr: Expr, exact: boolean): void {

@@ -93,7 +93,7 @@ t.test("enum and const: a value the schema never allows, compared with == != in 
     schema,
     `allow "r" {\n` +
       `  when resource.env == "production" or resource.env != "prd" or resource.env == 5\n` +
-      `  when action in ["node.read", "node.reboot"] and principal.roles contains "sre" and "opz" in principal.roles\n` +
+      `  when action in ["node.reboot", "node.halt"] and principal.roles contains "sre" and "opz" in principal.roles\n` +
       `  when principal.level == 4 or principal.level >= 2 or principal.type == "human" or principal.org == "acme" or principal.org == "acm"\n` +
       `}\n`,
   );
@@ -101,11 +101,18 @@ t.test("enum and const: a value the schema never allows, compared with == != in 
     'SP2010@3:24-3:36 `resource.env` is one of "prod", "staging", "dev" in the access schema, compared with string "production"',
     'SP2010@3:56-3:61 `resource.env` is one of "prod", "staging", "dev" in the access schema, compared with string "prd" (did you mean `prod`?)',
     'SP2010@3:81-3:82 `resource.env` is one of "prod", "staging", "dev" in the access schema, compared with number 5 (the schema says `resource.env` is one of "prod", "staging", "dev")',
-    'SP2010@4:32-4:45 `action` is one of "node.read", "node.restart" in the access schema, compared with string "node.reboot"',
+    'SP2010@4:19-4:32 `action` is one of "node.read", "node.restart" in the access schema, compared with string "node.reboot"',
     'SP2010@4:76-4:81 `principal.roles[...]` is one of "ops", "dev" in the access schema, compared with string "sre"',
     'SP2010@4:86-4:91 `principal.roles[...]` is one of "ops", "dev" in the access schema, compared with string "opz" (did you mean `ops`?)',
     'SP2010@5:27-5:28 `principal.level` is one of 1, 2, 3 in the access schema, compared with number 4',
     'SP2010@5:129-5:134 `principal.org` is always "acme" in the access schema, compared with string "acm" (did you mean `acme`?)',
+  ]);
+  // `in` and contains_any hold when one item matches: a list naming values beyond the enum is fine while one
+  // can match; contains_all needs every item, so one outside the enum is always false.
+  t.same(withSchema(schema, `allow "r" {\n  when action in ["node.read", "node.reboot"] or principal.roles contains_any ["ops", "sre"]\n}\n`).diags, []);
+  t.same(withSchema(schema, `allow "r" {\n  when principal.roles contains_all ["ops", "sre"] or principal.roles contains_any ["qa", "sre"]\n}\n`).diags, [
+    'SP2010@3:45-3:50 `principal.roles[...]` is one of "ops", "dev" in the access schema, compared with string "sre"',
+    'SP2010@3:85-3:89 `principal.roles[...]` is one of "ops", "dev" in the access schema, compared with string "qa"',
   ]);
   t.same(withSchema(schema, `allow "r" { when principal.type.x == 1 }\n`).diags, [
     "SP2009@2:33-2:34 `principal.type.x` is not allowed by the access schema (`principal.type` is string in the schema)",

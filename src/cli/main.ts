@@ -32,6 +32,17 @@ async function loadVerbs(): Promise<VerbModule[]> {
   return verbs;
 }
 
+/**
+ * Commander's usage error ("error: unknown option '--x'", perhaps with a
+ * "(Did you mean ...?)" line) as one line in the shape of every other error,
+ * `swarm-policy: ...`. It echoes arguments back, so control characters are
+ * escaped: an argument must not reach the terminal as an escape sequence.
+ */
+function usageErrorLine(message: string): string {
+  const text = message.replace(/^error: /, "").trim().split("\n").map((line) => line.trim()).filter(Boolean).join(" ");
+  return `swarm-policy: ${printable(text)} (add --help for usage)\n`;
+}
+
 /** The program with its verbs registered, writing through `cli.io`. */
 export async function buildProgram(cli: CliContext): Promise<Command> {
   const { io } = cli;
@@ -40,10 +51,10 @@ export async function buildProgram(cli: CliContext): Promise<Command> {
     .version(cli.version, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .exitOverride()
-    .showHelpAfterError("(add --help for usage)")
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
+      outputError: (s, write) => write(usageErrorLine(s)),
       getOutHelpWidth: () => 100,
       getErrHelpWidth: () => 100,
       getOutHasColors: () => shouldColor(io.stdoutIsTTY, io.env),

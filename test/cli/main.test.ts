@@ -49,6 +49,27 @@ t.test("bad usage is exit 2 with a message on stderr", async (t) => {
   }
 });
 
+t.test("a usage error is one `swarm-policy:` line, with control characters escaped (docs/cli.md)", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICIES.clean });
+  const cases: [string[], string][] = [
+    [["check", "--bogus", "a.policy"], "swarm-policy: unknown option '--bogus' (add --help for usage)\n"],
+    [["frobnicate"], "swarm-policy: unknown command 'frobnicate' (add --help for usage)\n"],
+    [["mfa", "verify", "alice"], "swarm-policy: missing required argument 'code' (add --help for usage)\n"],
+    // An argument echoed back must not reach the terminal as an escape sequence.
+    [["check", "--x\u001b[2J", "a.policy"], "swarm-policy: unknown option '--x\\u001b[2J' (add --help for usage)\n"],
+    [["bo\u001b]0;pwned\u0007gus"], "swarm-policy: unknown command 'bo\\u001b]0;pwned\\u0007gus' (add --help for usage)\n"],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, args.join(" "));
+    t.equal(r.stderr, stderr, args.join(" "));
+  }
+  // Commander's suggestion stays on the same line.
+  const r = await run(["check", "--formt", "json", "a.policy"], { cwd });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^swarm-policy: unknown option '--formt' \(Did you mean --format\?\) \(add --help for usage\)\n$/);
+});
+
 t.test("a missing path is exit 2 with a clear message, no stack trace", async (t) => {
   const cwd = t.testdir({ "a.policy": POLICIES.clean });
   for (const verb of ["check", "lint", "fmt"]) {

@@ -8,6 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import type { AttestationProvider } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
+import { notJsonReason } from "../diagnostics/json-syntax.js";
 
 /** `--attrs '{"classification":"phi",...}'` or `--attrs @attrs.json`: a JSON object. */
 export async function readAttrs(cli: CliContext, value: string): Promise<Record<string, unknown>> {
@@ -23,7 +24,7 @@ export async function readAttrs(cli: CliContext, value: string): Promise<Record<
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CliError(`--attrs is not valid JSON: ${(err as Error).message}`);
+    throw new CliError(`--attrs is not valid JSON: ${notJsonReason(text, err)}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new CliError("--attrs must be a JSON object (the data's attributes)");
   return parsed as Record<string, unknown>;

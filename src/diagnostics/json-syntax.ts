@@ -102,3 +102,14 @@ export function jsonSyntaxProblem(text: string): JsonSyntaxProblem | null {
     return { line, column: err.at - (before.lastIndexOf("\n") + 1) + 1, message: err.message };
   }
 }
+
+/**
+ * Why `text` (which JSON.parse refused with `err`) is not JSON, for a one-line
+ * message: "line 2, column 16: unexpected "n"". JSON.parse's own message
+ * quotes the text, newlines and all, which would split an error line.
+ */
+export function notJsonReason(text: string, err: unknown): string {
+  const at = jsonSyntaxProblem(text);
+  if (at) return `line ${at.line}, column ${at.column}: ${at.message}`;
+  return (err instanceof Error ? err.message : String(err)).replace(/\s*[\r\n]+\s*/g, " ");
+}

@@ -122,9 +122,10 @@ t.test("names: rule.name, then event.params.id, then rule-N; repeated names get 
 });
 
 t.test("unreadable or invalid input: exit 2 with one line on stderr", async (t) => {
-  const cwd = t.testdir({ "bad.json": "{ not json", "num.json": "42", "other.json": '{"foo": 1}', "rules.json": "[]" });
+  const cwd = t.testdir({ "bad.json": "{ not json", "split.json": "[\nx\n]\n", "num.json": "42", "other.json": '{"foo": 1}', "rules.json": "[]" });
   const cases: [string[], RegExp][] = [
     [["import", "json-rules-engine", "bad.json"], /^swarm-policy: bad\.json is not valid JSON: .+\n$/],
+    [["import", "json-rules-engine", "split.json"], /^swarm-policy: split\.json is not valid JSON: line 2, column 1: unexpected "x"\n$/],
     [["import", "json-rules-engine", "missing.json"], /^swarm-policy: cannot read missing\.json: no such file or directory\n$/],
     [["import", "json-rules-engine", "num.json"], /^swarm-policy: num\.json: not a json-rules-engine rule set: expected a rule object/],
     [["import", "json-rules-engine", "other.json"], /^swarm-policy: other\.json: not a json-rules-engine rule set/],

@@ -15,6 +15,7 @@ import { CliError, type CliContext } from "../context.js";
 import { jsonWithDisplayPaths } from "../json-spans.js";
 import { readPolicySources } from "../sources.js";
 import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
+import { notJsonReason } from "../../diagnostics/json-syntax.js";
 
 interface EvalOptions {
   input: string;
@@ -36,7 +37,7 @@ async function readInput(cli: CliContext, where: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new CliError(`input ${where === "-" ? "(stdin)" : where} is not valid JSON: ${(err as Error).message}`);
+    throw new CliError(`input ${where === "-" ? "(stdin)" : where} is not valid JSON: ${notJsonReason(text, err)}`);
   }
 }
 

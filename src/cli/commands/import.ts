@@ -19,6 +19,7 @@ import {
 } from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
 import { printable } from "../printable.js";
+import { notJsonReason } from "../../diagnostics/json-syntax.js";
 
 interface SourceFile {
   name: string;
@@ -37,7 +38,7 @@ async function importJsonRulesEngine(files: SourceFile[], opts: ImportOptions): 
     try {
       return { name: f.name, doc: JSON.parse(f.text) as unknown };
     } catch (err) {
-      throw new CliError(`${f.name} is not valid JSON: ${(err as Error).message}`);
+      throw new CliError(`${f.name} is not valid JSON: ${notJsonReason(f.text, err)}`);
     }
   });
   try {

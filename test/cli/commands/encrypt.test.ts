@@ -121,6 +121,7 @@ t.test("bad usage and unreadable input: exit 2, nothing written", async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [["encrypt", "--keyring", "ring", "--attrs", conf, "in.bin", "out/x"], /encrypt needs PATH\.\.\. IN OUT/],
     [["encrypt", "p.policy", "--keyring", "ring", "--attrs", "{nope", "in.bin", "out/x"], /--attrs is not valid JSON/],
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", "{\n nope\n}", "in.bin", "out/x"], /^swarm-policy: --attrs is not valid JSON: line 2, column 2: unexpected "n"\n$/],
     [["encrypt", "p.policy", "--keyring", "ring", "--attrs", "[1]", "in.bin", "out/x"], /--attrs must be a JSON object/],
     [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "missing.bin", "out/x"], /cannot read missing\.bin: no such file or directory/],
     [["encrypt", "p.policy", "--keyring", "nowhere", "--attrs", conf, "in.bin", "out/x"], /keyring directory .*nowhere does not exist/],

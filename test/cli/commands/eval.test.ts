@@ -52,6 +52,17 @@ t.test("malformed or missing input is exit 2 with a clear message", async (t) =>
   t.match(missing.stderr, /cannot read input nope\.json: no such file or directory/);
 });
 
+t.test("input that is not JSON is named by line and column on one stderr line (docs/cli.md: one line each)", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "bad.json": '{\n  "principal": nope\n}\n' });
+  // V8's own message quotes the input, newline included, which split the error over two lines.
+  const stdin = await run(["eval", "a.policy", "--input", "-"], { cwd, stdin: "nope\n" });
+  t.equal(stdin.code, 2);
+  t.equal(stdin.stderr, 'swarm-policy: input (stdin) is not valid JSON: line 1, column 1: unexpected "n"\n');
+  const file = await run(["eval", "a.policy", "--input", "bad.json"], { cwd });
+  t.equal(file.code, 2);
+  t.equal(file.stderr, 'swarm-policy: input bad.json is not valid JSON: line 2, column 16: unexpected "n"\n');
+});
+
 t.test("an input with a leading UTF-8 byte-order mark is read (file and stdin), as policies and events are", async (t) => {
   const cwd = t.testdir({ "a.policy": POLICY, "in.json": "\ufeff" + JSON.stringify(READ) });
   const file = await run(["eval", "a.policy", "--input", "in.json"], { cwd });

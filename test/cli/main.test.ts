@@ -1,8 +1,9 @@
 import { Readable } from "node:stream";
 import t from "tap";
 import { readFileSync } from "node:fs";
-import { handleError } from "../../src/cli/main.js";
-import { CliError, type CliIO } from "../../src/cli/context.js";
+import { buildProgram, handleError } from "../../src/cli/main.js";
+import { CliContext, CliError, type CliIO } from "../../src/cli/context.js";
+import type { Command } from "commander";
 import { run, POLICIES } from "./run.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -29,6 +30,29 @@ t.test("every verb has --help with an example", async (t) => {
     t.match(r.stdout, new RegExp(`^Usage: swarm-policy ${verb} `), verb);
     t.match(r.stdout, new RegExp(`Examples:\\n  \\$ swarm-policy ${verb} `), verb);
   }
+});
+
+t.test("every command is listed on one line in its parent's --help (no line break in a summary)", async (t) => {
+  const io: CliIO = {
+    stdout: () => undefined,
+    stderr: () => undefined,
+    readStdin: async () => "",
+    stdinStream: () => Readable.from([""]),
+    cwd: t.testdir(),
+    env: {},
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const program = await buildProgram(new CliContext(io, pkg.version));
+  const walk = (command: Command, name: string): void => {
+    for (const sub of command.commands) {
+      const full = `${name} ${sub.name()}`.trim();
+      // commander lists a subcommand by its summary, else its description.
+      t.notMatch(sub.summary() || sub.description(), /\n/, full);
+      walk(sub, full);
+    }
+  };
+  walk(program, "");
 });
 
 t.test("bad usage is exit 2 with a message on stderr", async (t) => {

@@ -200,6 +200,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(cli.action((opts) => withCryptoErrors(() => list(cli, opts))));
 
   addKeyringOptions(keys.command("retire"))
+    .summary("retire a KEK version: its key is erased (rewrap first); refused while MFA secrets need it")
     .description(
       "retire a KEK version: its key is erased and data wrapped under it no longer decrypts (rewrap first);\n" +
         "refused (exit 1) while MFA secrets are still sealed under it (mfa rewrap first) unless --force",

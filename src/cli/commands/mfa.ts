@@ -251,6 +251,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(cli.action((user: string, code: string, opts) => withMfaErrors(() => verify(cli, user, code, opts))));
 
   addKeyringOptions(mfa.command("rewrap"))
+    .summary("re-seal every enrolled TOTP secret under the current primary KEK (after `keys rotate`)")
     .description(
       "re-seal every enrolled TOTP secret under the keyring's current primary KEK (after `keys rotate`,\n" +
         "before `keys retire`); secrets already under it are left alone. Exit 1 when a secret cannot be\n" +

@@ -111,6 +111,15 @@ t.test("a file name with control characters (from a checked-out repository) is e
   t.equal(r.stderr, "swarm-policy: cannot read pol/x\\u001b[2J.policy: no such file or directory\n");
 });
 
+t.test("bidirectional controls in a file name are escaped in error lines, as in diagnostics (Trojan Source)", async (t) => {
+  const cwd = t.testdir({ pol: { "a.policy": POLICIES.clean, "x\u202eycilop.policy": t.fixture("symlink", "missing") } });
+  const r = await run(["check", "pol"], { cwd });
+  t.equal(r.code, 2);
+  t.equal(r.stderr, "swarm-policy: cannot read pol/x\\u202eycilop.policy: no such file or directory\n");
+  const arg = await run(["check", "\u2066nope\u2069.policy"], { cwd });
+  t.equal(arg.stderr, "swarm-policy: cannot read \\u2066nope\\u2069.policy: no such file or directory\n");
+});
+
 t.test("a directory without policy files is exit 2", async (t) => {
   const cwd = t.testdir({ empty: {}, notes: { "readme.txt": "hi" } });
   const r = await run(["check", "empty", "notes"], { cwd });

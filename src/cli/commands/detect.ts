@@ -22,6 +22,8 @@ import { readPolicySources } from "../sources.js";
 import { jsonLines } from "../json-lines.js";
 import type { Alert, DetectorStats } from "../../index.js";
 import { pruneEvents } from "../../runtime/siem/nesting.js";
+import { notJsonReason } from "../../diagnostics/json-syntax.js";
+import { printable } from "../printable.js";
 
 const DURATION = /^(\d+)(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -77,7 +79,8 @@ export function summaryText(stats: DetectorStats, alertsByRule: ReadonlyMap<stri
   for (const r of reported) lines.push(`  ${r}`);
   const unreported = badLines + stats.late - reported.length;
   if (unreported > 0) lines.push(`  ... and ${unreported} more`);
-  return lines.join("\n");
+  // Rule names and problems come from policies and events: no escape sequence reaches the terminal.
+  return lines.map(printable).join("\n");
 }
 
 export function register(program: Command, cli: CliContext): void {
@@ -167,7 +170,8 @@ export function register(program: Command, cli: CliContext): void {
             event = JSON.parse(text);
           } catch (err) {
             badLines++;
-            note(`line ${line}: not JSON: ${(err as Error).message}`);
+            // Where it broke, not JSON.parse's message: that quotes the line, and a log line is anyone's text.
+            note(`line ${line}: not JSON: ${notJsonReason(text, err)}`);
             continue;
           }
           emit(detector.push(event));

@@ -45,6 +45,17 @@ t.test("bad lines are reported with their number and skipped; the stream goes on
   t.match(r.stderr, /line 4: .*@timestamp/);
 });
 
+t.test("a bad line's escape sequences never reach the terminal: the summary names where it broke, quoting no text", async (t) => {
+  // Events are written by whoever can reach a log: a line may carry ESC sequences meant for the analyst's terminal.
+  const lines = [ev(0, "alice"), "nope \u001b[2J\u001b]0;pwned\u0007", '{"@timestamp": "x\u001b[31m', ev(10, "alice")];
+  const r = await run(["detect", "a.policy", "--events", "-"], { cwd: t.testdir({ "a.policy": POLICY }), stdin: lines.join("\n") });
+  t.equal(r.code, 0);
+  t.notMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, "no control character but newlines on stderr");
+  t.match(r.stderr, /\n {2}line 2: not JSON: line 1, column 1: unexpected "n"\n/);
+  t.match(r.stderr, /\n {2}line 3: not JSON: line 1, column 18: a control character in a string \(write it escaped\)\n/);
+  t.notMatch(r.stderr, /pwned/, "the line itself is not quoted");
+});
+
 t.test("the summary names each rule's non-zero missing-field, evicted-group and error counts", async (t) => {
   const policy = POLICY + `
 detect "big-upload" {

@@ -102,7 +102,7 @@ export function register(program: Command, cli: CliContext): void {
     )
     .argument("<paths...>", "policy files, or directories searched recursively for *.policy")
     .option("--coverage", "list rules and clauses no test exercised", false)
-    .option("--threshold <percent>", "with --coverage: fail below this clause coverage")
+    .option("--threshold <percent>", "fail below this clause coverage (implies --coverage)")
     .option("--filter <text>", "run only tests whose id (package/name) contains this text")
     .option("--strict", "fail when no test ran, and fail tests that pass on an input refused before any rule ran", false)
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))

@@ -82,6 +82,8 @@ deny "no-prod" {
   // no-prod's first `when` runs (false) for every test; its second is never reached.
   t.match(r.stdout, /coverage: 83\.3% of 6 clauses, 2\/2 rules exercised/);
   t.match(r.stdout, /clause never evaluated: a\.policy:\d+:3 `when` in demo\/no-prod/);
+  const help = await run(["test", "--help"], { cwd });
+  t.match(help.stdout, /--threshold <percent> +fail below this clause coverage \(implies --coverage\)/, "--help says what docs/cli.md says");
   const gated = await run(["test", "--threshold", "90", "a.policy"], { cwd });
   t.equal(gated.code, 1);
   t.match(gated.stdout, /below the threshold 90%/);

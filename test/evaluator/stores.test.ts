@@ -6,6 +6,7 @@
  */
 import t from "tap";
 import { MAX_RAISES_PER_ENTITY, MemoryRiskStore } from "../../src/evaluator/stores.js";
+import { prng } from "../support/prng.js";
 
 const T = Date.parse("2026-03-10T09:00:00Z");
 const MIN = 60_000;
@@ -16,18 +17,6 @@ function naive(raises: { amount: number; until: number }[], now: number): number
   let total = 0;
   for (const r of raises) if (now < r.until) total += r.amount;
   return Math.min(100, total);
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 t.test("a raise dated later never drops one still in force at an earlier time", async (t) => {
@@ -41,7 +30,7 @@ t.test("a raise dated later never drops one still in force at an earlier time", 
 
 t.test("what the store keeps short changes no score at any time", async (t) => {
   for (let seed = 1; seed <= 40; seed++) {
-    const next = rng(seed);
+    const next = prng(seed);
     const store = new MemoryRiskStore();
     const all: { amount: number; until: number }[] = [];
     const times: number[] = [];

@@ -9,6 +9,8 @@ import type { Stats } from "node:fs";
 
 export const MANIFEST_FILE = "keyring.json";
 const MANIFEST_FORMAT = "swarm-policy-keyring";
+/** The check value's length (keyring-unlock.ts makeCheck: a 12-byte nonce and a 16-byte tag). */
+const CHECK_BYTES = 28;
 const KEY_FORMAT = "swarm-policy-kek";
 const FORMAT_VERSION = 1;
 
@@ -84,8 +86,13 @@ function malformed(file: string, what: string): KeyringError {
 
 function fromB64(value: unknown, file: string, field: string, length?: number): Uint8Array {
   if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw malformed(file, `"${field}" must be base64`);
-  const bytes = Uint8Array.from(Buffer.from(value, "base64"));
-  if (length !== undefined && bytes.length !== length) throw malformed(file, `"${field}" must hold ${length} bytes`);
+  // The decoded Buffer itself, not a copy: a small Buffer.from lives in Node's shared pool, so a
+  // caller wiping a copy (a plain key) would leave the key there.
+  const bytes = Buffer.from(value, "base64");
+  if (length !== undefined && bytes.length !== length) {
+    bytes.fill(0);
+    throw malformed(file, `"${field}" must hold ${length} bytes`);
+  }
   return bytes;
 }
 
@@ -140,10 +147,10 @@ export function parseManifest(text: string, file: string): Manifest {
   const p = object(doc.protection, file, `"protection"`);
   let protection: Protection;
   if (p.kind === "none") protection = { kind: "none" };
-  else if (p.kind === "env") protection = { kind: "env", check: fromB64(p.check, file, "check") };
+  else if (p.kind === "env") protection = { kind: "env", check: fromB64(p.check, file, "check", CHECK_BYTES) };
   else if (p.kind === "passphrase" && p.kdf === "scrypt") {
     const scrypt = checkScryptParams({ logN: p.logN as number, r: p.r as number, p: p.p as number }, file);
-    protection = { kind: "passphrase", scrypt, salt: fromB64(p.salt, file, "salt", 32), check: fromB64(p.check, file, "check") };
+    protection = { kind: "passphrase", scrypt, salt: fromB64(p.salt, file, "salt", 32), check: fromB64(p.check, file, "check", CHECK_BYTES) };
   } else throw malformed(file, `unknown protection "${String(p.kind)}"`);
   return { defaultId: doc.default, protection };
 }

@@ -26,13 +26,19 @@ const CHECK_AAD = utf8.encode("swarm-policy keyring check v1");
 /** The unlock key for a passphrase; the passphrase is NFC-normalised so the same text typed anywhere derives the same key. */
 export async function deriveUnlockKey(passphrase: string, salt: Uint8Array, params: ScryptParams): Promise<SecretKey> {
   if (typeof passphrase !== "string" || passphrase.length === 0) throw new KeyringError("bad-request", "the passphrase is empty");
-  const bytes = await scryptAsync(utf8.encode(passphrase.normalize("NFC")), salt, {
-    N: 2 ** params.logN,
-    r: params.r,
-    p: params.p,
-    dkLen: KEY_BYTES,
-    maxmem: 2 ** 31 + 4096,
-  });
+  const secret = utf8.encode(passphrase.normalize("NFC"));
+  let bytes: Uint8Array;
+  try {
+    bytes = await scryptAsync(secret, salt, {
+      N: 2 ** params.logN,
+      r: params.r,
+      p: params.p,
+      dkLen: KEY_BYTES,
+      maxmem: 2 ** 31 + 4096,
+    });
+  } finally {
+    secret.fill(0);
+  }
   const key = SecretKey.from(bytes);
   bytes.fill(0);
   return key;
@@ -47,7 +53,8 @@ export function parseUnlockKey(value: string | undefined, name = KEYRING_KEY_ENV
   const text = (value ?? "").trim();
   if (text === "") throw new KeyringError("locked", `${name} is not set`);
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new KeyringError("bad-request", `${name} is not base64`);
-  const bytes = Uint8Array.from(Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
+  // Wiped in place: a small Buffer.from lives in Node's shared pool, where a copy's wipe would leave it.
+  const bytes = Buffer.from(text.replace(/-/g, "+").replace(/_/g, "/"), "base64");
   try {
     if (bytes.length !== KEY_BYTES) throw new KeyringError("bad-request", `${name} must hold ${KEY_BYTES} bytes of base64 (openssl rand -base64 32)`);
     return SecretKey.from(bytes);

@@ -225,9 +225,12 @@ export class Keyring {
     const m = file.material;
     let key: SecretKey | null = null;
     if (m.kind === "plain") {
-      if (this.#unlock !== null) throw new KeyringError("malformed", `${where}: an unwrapped key in a protected keyring`);
-      key = SecretKey.from(m.key);
-      m.key.fill(0);
+      try {
+        if (this.#unlock !== null) throw new KeyringError("malformed", `${where}: an unwrapped key in a protected keyring`);
+        key = SecretKey.from(m.key);
+      } finally {
+        m.key.fill(0);
+      }
     } else if (m.kind === "wrapped") {
       if (this.#unlock === null) throw new KeyringError("malformed", `${where}: a wrapped key in an unprotected keyring`);
       key = unwrapKek(this.#unlock, file.id, file.version, file.createdAt, m, where);

@@ -5,6 +5,7 @@
  * never appears in JSON, inspect output or error messages.
  */
 import t from "tap";
+import type { Test } from "tap";
 import path from "node:path";
 import { inspect } from "node:util";
 import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -273,4 +274,39 @@ t.test("no key material in JSON, inspect, or errors", async (t) => {
   }
   ring.close();
   t.throws(() => ring.primary().key.exposeBytes(), /destroyed/, "close wipes the keys");
+});
+
+/** Runs `fn` and says whether `secret` is left in Node's shared Buffer pool (retrying if the pool was replaced meanwhile). */
+async function leftInBufferPool(t: Test, secret: Buffer, fn: () => Promise<void> | void): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = Buffer.from("probe"); // a slice of the current pool
+    await fn();
+    const after = Buffer.from("probe");
+    if (before.buffer === after.buffer) return Buffer.from(after.buffer).indexOf(secret) !== -1;
+  }
+  t.fail("the Buffer pool was replaced on every attempt");
+  return false;
+}
+
+t.test("decoded key bytes are wiped where they were decoded, not only in a copy (Buffer's shared pool)", async (t) => {
+  // Buffer.alloc and write: the test itself must not put the key in the pool.
+  const raw = Buffer.alloc(32);
+  for (let i = 0; i < 32; i++) raw[i] = 0xa5 ^ (i * 13);
+  const b64 = raw.toString("base64");
+  t.notOk(await leftInBufferPool(t, raw, () => parseUnlockKey(b64).destroy()), "parseUnlockKey");
+  const dir = path.join(t.testdir({}), "ring");
+  (await Keyring.create(dir)).close();
+  const key = Buffer.alloc(32);
+  key.write(JSON.parse(readFileSync(path.join(dir, "kek.v1.kek"), "utf8")).key, "base64");
+  t.notOk(await leftInBufferPool(t, key, async () => (await Keyring.open(dir)).close()), "a plain key file loaded");
+});
+
+t.test("a damaged check value in the manifest is malformed, not a wrong passphrase", async (t) => {
+  const dir = path.join(t.testdir({}), "ring");
+  (await Keyring.create(dir, { protect: "passphrase", passphrase: "correct horse", scrypt: FAST })).close();
+  const file = path.join(dir, "keyring.json");
+  const doc = JSON.parse(readFileSync(file, "utf8"));
+  doc.protection.check = doc.protection.check.slice(0, 20); // truncated: 15 bytes instead of 28
+  writeFileSync(file, JSON.stringify(doc));
+  t.match(await rejection(Keyring.open(dir, { passphrase: "correct horse" })), { code: "malformed", message: /"check" must hold 28 bytes/ });
 });

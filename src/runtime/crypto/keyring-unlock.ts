@@ -34,7 +34,8 @@ export async function deriveUnlockKey(passphrase: string, salt: Uint8Array, para
       r: params.r,
       p: params.p,
       dkLen: KEY_BYTES,
-      maxmem: 2 ** 31 + 4096,
+      // noble's own count (128 * r * (N + p + 1)): every parameter set checkScryptParams accepts fits.
+      maxmem: 128 * params.r * (2 ** params.logN + params.p + 1),
     });
   } finally {
     secret.fill(0);

@@ -310,3 +310,17 @@ t.test("a damaged check value in the manifest is malformed, not a wrong passphra
   writeFileSync(file, JSON.stringify(doc));
   t.match(await rejection(Keyring.open(dir, { passphrase: "correct horse" })), { code: "malformed", message: /"check" must hold 28 bytes/ });
 });
+
+t.test("scrypt: every parameter set the manifest may hold gets the memory it needs (no raw maxmem error)", async (t) => {
+  // logN 21, r 8, p 4 is within the documented bounds (2 GiB for N); noble also counts p + 1 blocks.
+  const seen: Array<{ N: number; r: number; p: number; maxmem: number }> = [];
+  const { deriveUnlockKey } = await t.mockImport<typeof import("../../../src/runtime/crypto/keyring-unlock.js")>(
+    "../../../src/runtime/crypto/keyring-unlock.js",
+    { "@noble/hashes/scrypt.js": { scryptAsync: async (_pw: Uint8Array, _salt: Uint8Array, opts: (typeof seen)[0]) => (seen.push(opts), new Uint8Array(32)) } },
+  );
+  for (const params of [{ logN: 21, r: 8, p: 4 }, { logN: 22, r: 4, p: 16 }, { logN: 19, r: 32, p: 16 }, FAST]) {
+    (await deriveUnlockKey("pass", new Uint8Array(32), params)).destroy();
+    const { N, r, p, maxmem } = seen.at(-1)!;
+    t.ok(128 * r * (N + p + 1) <= maxmem, `logN ${params.logN}, r ${r}, p ${p}: maxmem covers noble's 128*r*(N+p+1)`);
+  }
+});

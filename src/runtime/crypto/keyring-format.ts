@@ -149,7 +149,14 @@ export function parseManifest(text: string, file: string): Manifest {
   if (p.kind === "none") protection = { kind: "none" };
   else if (p.kind === "env") protection = { kind: "env", check: fromB64(p.check, file, "check", CHECK_BYTES) };
   else if (p.kind === "passphrase" && p.kdf === "scrypt") {
-    const scrypt = checkScryptParams({ logN: p.logN as number, r: p.r as number, p: p.p as number }, file);
+    let scrypt: ScryptParams;
+    try {
+      scrypt = checkScryptParams({ logN: p.logN as number, r: p.r as number, p: p.p as number }, file);
+    } catch (e) {
+      // Out of range on disk is a damaged or edited file (malformed), not a bad request by the caller.
+      if (e instanceof KeyringError) throw malformed(file, e.message.slice(file.length + 2));
+      throw e;
+    }
     protection = { kind: "passphrase", scrypt, salt: fromB64(p.salt, file, "salt", 32), check: fromB64(p.check, file, "check", CHECK_BYTES) };
   } else throw malformed(file, `unknown protection "${String(p.kind)}"`);
   return { defaultId: doc.default, protection };

@@ -324,3 +324,16 @@ t.test("scrypt: every parameter set the manifest may hold gets the memory it nee
     t.ok(128 * r * (N + p + 1) <= maxmem, `logN ${params.logN}, r ${r}, p ${p}: maxmem covers noble's 128*r*(N+p+1)`);
   }
 });
+
+t.test("scrypt parameters out of range in the manifest are a malformed file, not a bad request", async (t) => {
+  const dir = path.join(t.testdir({}), "ring");
+  (await Keyring.create(dir, { protect: "passphrase", passphrase: "correct horse", scrypt: FAST })).close();
+  const file = path.join(dir, "keyring.json");
+  const doc = JSON.parse(readFileSync(file, "utf8"));
+  doc.protection.logN = 40;
+  writeFileSync(file, JSON.stringify(doc));
+  t.match(await rejection(Keyring.open(dir, { passphrase: "correct horse" })), {
+    code: "malformed",
+    message: `${file}: scrypt parameters out of range (logN 10-22, r 1-32, p 1-16, at most 2 GiB)`,
+  });
+});

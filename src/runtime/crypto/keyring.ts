@@ -170,7 +170,14 @@ export class Keyring {
       protection = { kind };
     } else throw new KeyringError("bad-request", `unknown protection "${String(kind)}" (none, passphrase or env)`);
 
-    const made = await mkdir(abs, { recursive: true, mode: 0o700 });
+    let made: string | undefined;
+    try {
+      made = await mkdir(abs, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST" || code === "ENOTDIR") throw new KeyringError("not-a-keyring", `cannot create a keyring at ${abs}: it, or a directory above it, is a file`);
+      throw e;
+    }
     checkPrivate(await stat(abs), abs, "directory");
     if (made === undefined) {
       const names = await readdir(abs);

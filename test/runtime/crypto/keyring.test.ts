@@ -337,3 +337,10 @@ t.test("scrypt parameters out of range in the manifest are a malformed file, not
     message: `${file}: scrypt parameters out of range (logN 10-22, r 1-32, p 1-16, at most 2 GiB)`,
   });
 });
+
+t.test("create where a file stands: a KeyringError naming the path, not a raw EEXIST/ENOTDIR", async (t) => {
+  const root = t.testdir({ afile: "" });
+  for (const dir of [path.join(root, "afile"), path.join(root, "afile", "ring")]) {
+    t.match(await rejection(Keyring.create(dir)), { code: "not-a-keyring", message: `cannot create a keyring at ${dir}: it, or a directory above it, is a file` });
+  }
+});

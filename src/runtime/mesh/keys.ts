@@ -66,5 +66,11 @@ export function parsePrivateKey(text: string): SecretKey {
  * for `mesh keys gen` on standard output. Never log or serialise the result.
  */
 export function privateKeyText(privateKey: SecretKey): string {
-  return Buffer.from(privateKey.exposeBytes()).toString("base64");
+  // Buffer.from copies small arrays into Node's shared pool: wipe the copy once encoded.
+  const copy = Buffer.from(privateKey.exposeBytes());
+  try {
+    return copy.toString("base64");
+  } finally {
+    copy.fill(0);
+  }
 }

@@ -91,3 +91,23 @@ t.test("private keys never show up in printed forms or errors", async (t) => {
   }
   t.throws(() => publicKeyOf(SecretKey.from(new Uint8Array(16))), RangeError);
 });
+
+t.test("privateKeyText wipes the copy it encodes from (small Buffers come from Node's shared pool)", async (t) => {
+  const raw = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) raw[i] = 0x5a ^ (i * 29);
+  const key = SecretKey.from(raw);
+  const secret = Buffer.alloc(32);
+  secret.set(raw);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = Buffer.from("probe"); // a slice of the current pool
+    const text = privateKeyText(key);
+    const after = Buffer.from("probe");
+    if (before.buffer !== after.buffer) continue; // the pool was replaced meanwhile: try again
+    t.equal(Buffer.from(after.buffer).indexOf(secret), -1, "the key's bytes are not left in the pool");
+    const decoded = Buffer.alloc(32);
+    decoded.write(text, "base64");
+    t.equal(decoded.equals(secret), true, "the text is the key");
+    return;
+  }
+  t.fail("the Buffer pool was replaced on every attempt");
+});

@@ -16,12 +16,29 @@ export function runSteps<T>(steps: Steps<T>): T {
   return r.value;
 }
 
-/** Runs the steps, awaiting `pause()` between each two. */
+/**
+ * Runs the steps, awaiting `pause()` between each two. When a step or
+ * `pause()` throws, the generator is closed (its `finally` blocks run) and
+ * the promise rejects with that error.
+ */
 export async function runStepsAsync<T>(steps: Steps<T>, pause: () => Promise<void>): Promise<T> {
-  let r = steps.next();
-  while (r.done !== true) {
-    await pause();
-    r = steps.next();
+  let finished = false;
+  try {
+    let r = steps.next();
+    while (r.done !== true) {
+      await pause();
+      r = steps.next();
+    }
+    finished = true;
+    return r.value;
+  } finally {
+    // Abandoned mid-way (a step threw: already closed; pause threw: suspended): closed, not left to dangle.
+    if (!finished) {
+      try {
+        steps.return(undefined as T);
+      } catch {
+        // The error that stopped the steps is the one to report.
+      }
+    }
   }
-  return r.value;
 }

@@ -90,6 +90,27 @@ t.test("a check interleaved with another keeps its own pass failures", async (t)
   t.ok(lastPassFailures.length > 0, `then the mangled one's: ${lastPassFailures.join("; ")}`);
 });
 
+t.test("steps abandoned mid-way (a pause or a step throws) are closed, and the error is the one reported", async (t) => {
+  const closed: string[] = [];
+  function* job(name: string, failAt: number): Generator<void, number, void> {
+    try {
+      for (let i = 0; i < 5; i++) {
+        if (i === failAt) throw new Error(`${name} step ${i}`);
+        yield;
+      }
+      return 5;
+    } finally {
+      closed.push(name);
+    }
+  }
+  await t.rejects(runStepsAsync(job("paused", -1), () => Promise.reject(new Error("pause failed"))), /pause failed/);
+  t.same(closed, ["paused"], "the generator a failed pause left suspended is closed");
+  await t.rejects(runStepsAsync(job("stepped", 2), () => Promise.resolve()), /stepped step 2/);
+  t.same(closed, ["paused", "stepped"]);
+  t.equal(await runStepsAsync(job("whole", -1), () => Promise.resolve()), 5, "run to the end, it answers as runSteps does");
+  t.equal(runSteps(job("sync", -1)), 5);
+});
+
 function runStepsToEnd(g: Generator<void, unknown, void>): void {
   while (g.next().done !== true);
 }

@@ -62,7 +62,7 @@ export interface ReloadAttempt {
   trigger: ReloadTrigger;
   /** Milliseconds from the start of the attempt to its end (reading, checking, compiling). */
   durationMs: number;
-  /** Where the set was checked first: in the worker thread, or on the event loop (which then paused for it). */
+  /** Where the set was checked first: in the worker thread, or on the event loop (in steps, with the loop turning between them). */
   checkedIn: "worker" | "event-loop";
 }
 
@@ -149,6 +149,7 @@ export class PolicySet {
     let attempt: Omit<ReloadAttempt, "durationMs" | "checkedIn">;
     let checkedIn: ReloadAttempt["checkedIn"] = "event-loop";
     try {
+      if (this.closed) throw new ClosedMidLoad();
       const { sources, errors } = await readSources(this.paths);
       const loadErrors = errors.map((e) => ({ path: e.path, message: e.message }));
       if (sources.length === 0 && errors.length === 0) loadErrors.push({ path: this.paths.join(", "), message: "no .policy files found" });
@@ -163,13 +164,18 @@ export class PolicySet {
       // Loaded here whatever the worker said: its verdict only spares the work when it is a refusal.
       // In steps (each file's parse, the check, the compile, the detector), with the event loop
       // turning between them, so requests go on being answered by the served set meanwhile.
-      const pause = this.options.pause ?? turn;
+      // close() stops the load at its next step: a closed set is never swapped, so the rest would be wasted.
+      const turnOf = this.options.pause ?? turn;
+      const pause = async () => {
+        await turnOf();
+        if (this.closed) throw new ClosedMidLoad();
+      };
       const engine = await runStepsAsync(engineSteps(sources, errors, { risk: this.risk, ...(this.options.clock ? { clock: this.options.clock } : {}) }), pause);
       const diagnostics = toJsonReport(engine.diagnostics, { cwd: this.cwd }).diagnostics;
       const ok = !hasErrors(engine.diagnostics) && loadErrors.length === 0;
       attempt = { at: at.toISOString(), ok, version: sources.length > 0 ? engine.version : null, diagnostics, loadErrors, trigger };
-      if (ok && !this.closed) await pause();
-      if (ok && !this.closed) {
+      if (ok) await pause();
+      if (ok) {
         const prev = this.current;
         const detector = prev !== null && prev.version === engine.version ? prev.detector : engine.detector(this.options.detector ?? {});
         this.current = {
@@ -183,8 +189,10 @@ export class PolicySet {
         };
       }
     } catch (err) {
-      // Reading and checking do not throw by contract; anything else still must not take the service down.
-      attempt = { at: at.toISOString(), ok: false, version: null, diagnostics: [], loadErrors: [{ path: "", message: (err as Error).message }], trigger };
+      // Reading and checking do not throw by contract; anything else still must not take the service down
+      // (nor reject the reload: `err` may be anything a step or `pause` threw, null included).
+      const message = err instanceof ClosedMidLoad ? CLOSED_MID_LOAD : err instanceof Error ? err.message : String(err);
+      attempt = { at: at.toISOString(), ok: false, version: null, diagnostics: [], loadErrors: [{ path: "", message }], trigger };
     }
     return this.finish({ ...attempt, durationMs: performance.now() - started, checkedIn });
   }
@@ -268,7 +276,7 @@ export class PolicySet {
     }
   }
 
-  /** Stop watching; later reloads do not swap. */
+  /** Stop watching; a load in progress stops at its next step, and neither it nor a later reload swaps (each resolves not ok). */
   close(): void {
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
@@ -276,6 +284,15 @@ export class PolicySet {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     void this.thread.close();
+  }
+}
+
+/** What a load stopped by close() reports (it was not served). */
+const CLOSED_MID_LOAD = "the policy set was closed before this load finished; it was not served";
+
+class ClosedMidLoad extends Error {
+  constructor() {
+    super(CLOSED_MID_LOAD);
   }
 }
 

@@ -132,3 +132,45 @@ t.test("a clean set loads in steps: between them the event loop turns and the la
   t.same([...seen], [first.version], "mid-load, only the last good set was served");
   t.equal(set.current?.version, second.version, "then the new set");
 });
+
+t.test("close() while a reload is paused between steps: the load stops at the next step, is not served and says so", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  let pauses = 0;
+  let closeAt = -1;
+  const told: { ok: boolean; served: string | null }[] = [];
+  let set: PolicySet | null = null;
+  set = new PolicySet({
+    paths: [dir],
+    checkInWorker: false,
+    onReload: (a, served) => void told.push({ ok: a.ok, served: served?.version ?? null }),
+    pause: () => {
+      if (++pauses === closeAt) set?.close();
+      return new Promise((resolve) => setImmediate(resolve));
+    },
+  });
+  t.teardown(() => set?.close());
+  const first = await set.reload("start");
+  t.equal(first.ok, true);
+  writeFileSync(path.join(dir, "a.policy"), POLICY_V2);
+  closeAt = pauses + 3; // mid-way through the checker passes
+  const attempt = await set.reload("api");
+  t.equal(attempt.ok, false, "not reported as loaded: it was not served");
+  t.match(attempt.loadErrors, [{ message: /closed before this load finished/ }]);
+  t.equal(set.current?.version, first.version, "the last good set stays");
+  t.equal(set.lastAttempt, attempt);
+  t.same(told.at(-1), { ok: false, served: first.version }, "the log and metrics hear the same");
+  t.equal(pauses, closeAt, "no step ran after the close");
+  const later = await set.reload("signal");
+  t.equal(later.ok, false, "a reload asked after close");
+  t.equal(pauses, closeAt, "loads nothing");
+});
+
+t.test("a reload whose step or pause throws anything (null too) resolves not ok and serves nothing; it never rejects", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const set = new PolicySet({ paths: [dir], checkInWorker: false, pause: () => Promise.reject(null) });
+  t.teardown(() => set.close());
+  const attempt = await set.reload("start");
+  t.equal(attempt.ok, false);
+  t.same(attempt.loadErrors, [{ path: "", message: "null" }]);
+  t.equal(set.current, null, "fail closed: nothing served");
+});

@@ -178,11 +178,13 @@ export class PolicySet {
       if (ok) {
         const prev = this.current;
         const detector = prev !== null && prev.version === engine.version ? prev.detector : engine.detector(this.options.detector ?? {});
+        // The swap's own time: requests answered by the last set while this one loaded came after `at`.
+        const swapped = new Date();
         this.current = {
           engine,
           version: engine.version,
-          loadedAt: attempt.at,
-          loadedAtMs: at.getTime(),
+          loadedAt: swapped.toISOString(),
+          loadedAtMs: swapped.getTime(),
           ruleIds: engine.ruleIds,
           detector,
           diagnostics,

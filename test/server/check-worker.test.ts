@@ -174,3 +174,26 @@ t.test("a reload whose step or pause throws anything (null too) resolves not ok 
   t.same(attempt.loadErrors, [{ path: "", message: "null" }]);
   t.equal(set.current, null, "fail closed: nothing served");
 });
+
+t.test("a set loaded in steps is stamped with the time of its swap, not of the attempt's start", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  let lastPause = 0;
+  const set = new PolicySet({
+    paths: [dir],
+    checkInWorker: false,
+    // Each step some milliseconds apart, as when requests are answered between them.
+    pause: () =>
+      new Promise((resolve) =>
+        setTimeout(() => {
+          lastPause = Date.now();
+          resolve();
+        }, 3),
+      ),
+  });
+  t.teardown(() => set.close());
+  const attempt = await set.reload("start");
+  t.equal(attempt.ok, true);
+  t.ok(set.current!.loadedAtMs >= lastPause, "loaded after the last step");
+  t.ok(set.current!.loadedAtMs > Date.parse(attempt.at), "later than the attempt began");
+  t.equal(set.current!.loadedAt, new Date(set.current!.loadedAtMs).toISOString());
+});

@@ -71,7 +71,9 @@ t.test("corpus has enough cases and covers every diagnostic code", async (t) => 
     if (!c.expectedFile) continue;
     for (const e of JSON.parse(readFileSync(c.expectedFile, "utf8")) as Expected[]) covered.add(e.code);
   }
-  const missing = Object.keys(CODES).filter((code) => !covered.has(code));
+  // SP2031 is the checker failing (a bug in swarm-policy): no policy text may produce it, so it is
+  // tested on a tree no pass can read (test/engine-steps.test.ts), not here.
+  const missing = Object.keys(CODES).filter((code) => !covered.has(code) && code !== "SP2031");
   t.same(missing, [], "every catalogue code has at least one invalid corpus case");
 });
 

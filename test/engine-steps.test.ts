@@ -90,6 +90,26 @@ t.test("a check interleaved with another keeps its own pass failures", async (t)
   t.ok(lastPassFailures.length > 0, `then the mangled one's: ${lastPassFailures.join("; ")}`);
 });
 
+t.test("a check pass that fails (a bug) is an error, SP2031, so the set is refused rather than served half-checked", async (t) => {
+  const hole = parse('package p\nallow "x" { when principal.id == "a" }\n', "p.policy").ast;
+  Object.defineProperty(hole.items[0], "clauses", {
+    get() {
+      throw new Error("unreadable");
+    },
+  });
+  const r = check([hole]);
+  t.ok(lastPassFailures.length > 0);
+  const errors = r.diagnostics.filter((d) => d.code === "SP2031");
+  t.equal(errors.length, lastPassFailures.filter((f) => !LINT_PASS_NAMES.some((n) => f.startsWith(`${n}: `))).length, "one per failed check pass");
+  t.equal(errors[0]?.severity, "error");
+  t.match(errors[0]?.message, /^the checker failed on this policy set \(pass `[^`]+`: unreadable\); the set is refused$/);
+  t.match(errors[0]?.span, { file: "p.policy", line: 1, column: 1 });
+  // A clean tree: no SP2031.
+  t.same(check([parse('package q\nallow "y" { when principal.id == "b" }\n', "q.policy").ast]).diagnostics, []);
+});
+
+const LINT_PASS_NAMES = ["allow without when", "never applies", "unused consts", "mfa window", "mesh connect", "mesh network", "untagged rules", "duplicate conditions"];
+
 t.test("steps abandoned mid-way (a pause or a step throws) are closed, and the error is the one reported", async (t) => {
   const closed: string[] = [];
   function* job(name: string, failAt: number): Generator<void, number, void> {

@@ -10,7 +10,7 @@
  * and the other passes still run.
  */
 import type { PolicyFile, SchemaKind } from "../parser/ast.js";
-import { sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { diagnostic, sortDiagnostics, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { createContext, type CheckContext, type CheckOptions, type SchemaEntry } from "./context.js";
 import { checkConsts } from "./consts.js";
 import { checkDetect } from "./detect.js";
@@ -103,6 +103,14 @@ export function* checkSteps(files: PolicyFile[], options: CheckOptions = {}): St
   const list = Array.isArray(files) ? files.filter((f) => typeof f === "object" && f !== null) : [];
   const ctx = createContext(list, options, readFile);
   yield* run(ctx, CHECK_PASSES, failures);
+  // Fail closed: a check pass cut short (a bug) may have left errors unreported, so the set must
+  // not load as if it were clean. Lint passes lose only warnings and are not counted.
+  const first = list.find((f) => hasSpan({ span: f.span } as Diagnostic));
+  for (const f of failures) {
+    if (first === undefined) break;
+    const at = f.indexOf(": ");
+    ctx.errors.push(diagnostic("SP2031", { ...first.span, end: first.span.start, endLine: first.span.line, endColumn: first.span.column }, { pass: f.slice(0, at), reason: f.slice(at + 2) }));
+  }
   let warnings: Diagnostic[] = [];
   if (ctx.lint) {
     yield* run(ctx, LINT_PASSES, failures);

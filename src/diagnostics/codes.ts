@@ -66,6 +66,7 @@ export const CODES = {
   SP2028: { severity: "error", message: "{what} must be {expected}", summary: "A value of the wrong shape in a fixed position (test input, aad list, by field)." },
   SP2029: { severity: "error", message: "{block} has no `{clause}`", summary: "A block missing something it needs (a mesh without network, a detect without condition)." },
   SP2030: { severity: "error", message: "unknown rule `{name}` in expectation", summary: "`expect alert` naming no detect rule, or an expectation comparing a rule field of `result` (`rule`, `rules`, `reasons[0].rule`, an alert's `rule`) with a string that names no rule that field can hold (a decision names rules by id, an alert its detect rule by name)." },
+  SP2031: { severity: "error", message: "the checker failed on this policy set (pass `{pass}`: {reason}); the set is refused", help: "this is a bug in swarm-policy, not in the policies: please report it with the files", summary: "A checker pass that failed on the set (a bug in swarm-policy): the set is refused, fail closed, rather than compiled and served half-checked." },
 
   // ----------------------------------------------------------- SP3xxx lint
   SP3001: { severity: "warning", message: "allow rule `{name}` has no `when`: it applies to every request", help: "add a `when` clause that narrows it", summary: "An allow rule that grants every request." },

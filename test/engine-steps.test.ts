@@ -12,7 +12,8 @@ import { Engine, readSources } from "../src/index.js";
 import { engineSteps } from "../src/engine.js";
 import { SourceText } from "../src/parser/span.js";
 import { runSteps, runStepsAsync } from "../src/steps.js";
-import { check, checkSteps, lastPassFailures } from "../src/checker/check.js";
+import { check, checkSteps, lastPassFailures, LINT_PASS_NAMES } from "../src/checker/check.js";
+import type { PolicyFile } from "../src/parser/ast.js";
 import { parse } from "../src/parser/parse.js";
 import { generateAccessPolicy } from "../bench/generate.js";
 
@@ -75,13 +76,7 @@ t.test("a large file compiles in parts; unreadable paths keep a stepped engine c
 
 t.test("a check interleaved with another keeps its own pass failures", async (t) => {
   // A stepped check paused half-way while a whole check runs: lastPassFailures names the last to finish.
-  const hole = parse('package p\nallow "x" { when principal.id == "a" }\n', "p.policy").ast;
-  // A tree no pass can read (a getter that throws): every pass that looks at the rule fails.
-  Object.defineProperty(hole.items[0], "clauses", {
-    get() {
-      throw new Error("unreadable");
-    },
-  });
+  const hole = unreadableTree();
   const g = checkSteps([hole]);
   g.next();
   check([parse('package q\nallow "y" { when principal.id == "b" }\n', "q.policy").ast]);
@@ -91,12 +86,7 @@ t.test("a check interleaved with another keeps its own pass failures", async (t)
 });
 
 t.test("a check pass that fails (a bug) is an error, SP2031, so the set is refused rather than served half-checked", async (t) => {
-  const hole = parse('package p\nallow "x" { when principal.id == "a" }\n', "p.policy").ast;
-  Object.defineProperty(hole.items[0], "clauses", {
-    get() {
-      throw new Error("unreadable");
-    },
-  });
+  const hole = unreadableTree();
   const r = check([hole]);
   t.ok(lastPassFailures.length > 0);
   const errors = r.diagnostics.filter((d) => d.code === "SP2031");
@@ -108,7 +98,16 @@ t.test("a check pass that fails (a bug) is an error, SP2031, so the set is refus
   t.same(check([parse('package q\nallow "y" { when principal.id == "b" }\n', "q.policy").ast]).diagnostics, []);
 });
 
-const LINT_PASS_NAMES = ["allow without when", "never applies", "unused consts", "mfa window", "mesh connect", "mesh network", "untagged rules", "duplicate conditions"];
+/** A tree no pass can read (a getter that throws): every pass that looks at its rule fails. */
+function unreadableTree(): PolicyFile {
+  const hole = parse('package p\nallow "x" { when principal.id == "a" }\n', "p.policy").ast;
+  Object.defineProperty(hole.items[0], "clauses", {
+    get() {
+      throw new Error("unreadable");
+    },
+  });
+  return hole;
+}
 
 t.test("steps abandoned mid-way (a pause or a step throws) are closed, and the error is the one reported", async (t) => {
   const closed: string[] = [];

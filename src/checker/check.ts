@@ -70,6 +70,9 @@ const LINT_PASSES: Pass[] = [
   ["duplicate conditions", lintDuplicateConditions],
 ];
 
+/** The lint passes' names (their failures lose warnings only, so they are not SP2031). */
+export const LINT_PASS_NAMES: readonly string[] = LINT_PASSES.map(([name]) => name);
+
 /** Names of passes that threw in the last `check` to finish; for tests and debugging, never part of output. */
 export const lastPassFailures: string[] = [];
 

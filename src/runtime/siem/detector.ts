@@ -128,6 +128,8 @@ const MAX_PROBLEMS = 100;
 const NO_CLOCK = (): number => NaN;
 const MAX_ALERT_EVENTS = 10;
 const SWEEP_EVERY = 1024;
+/** What push reads in place of `@timestamp` from an event that is not an object, or cannot be read. */
+const NOT_AN_OBJECT = Symbol("not an object");
 
 interface RuleState {
   rule: CompiledDetectRule;
@@ -211,15 +213,22 @@ class CorrelationDetector implements Detector {
     this.onProblem?.(p);
   }
 
-  push(event: unknown): Alert[] {
+  push(raw: unknown): Alert[] {
     this.seq++;
     this.st.events++;
-    if (!isObject(event)) {
+    let ts: unknown;
+    try {
+      // A JavaScript caller's Proxy or getter can throw here, outside the rules' own catch.
+      ts = isObject(raw) ? raw["@timestamp"] : NOT_AN_OBJECT;
+    } catch {
+      ts = NOT_AN_OBJECT;
+    }
+    if (ts === NOT_AN_OBJECT) {
       this.st.malformed++;
       this.problem("malformed", () => "an event must be a JSON object");
       return [];
     }
-    const ts = event["@timestamp"];
+    const event = raw as ObjectValue;
     const t = typeof ts === "string" ? eventTimeMs(ts) : NaN;
     if (t !== t) {
       this.st.malformed++;

@@ -75,6 +75,18 @@ function fail(why: string): never {
   throw new Unconvertible(why);
 }
 
+/** A value from the input as JSON text for a reason: shortened, and never a throw (JSON.parse reads deeper than JSON.stringify writes). */
+function shown(v: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    return "(a value nested too deeply to show)";
+  }
+  if (text === undefined) return String(v);
+  return text.length > 120 ? `${text.slice(0, 120)}...` : text;
+}
+
 // ---- policy expression text, with just enough precedence to parenthesise ----
 
 const enum Prec {
@@ -284,7 +296,7 @@ function condition(c: unknown, depth = 0): Expr {
     if (Array.isArray(o["not"])) fail("`not` holds a list (json-rules-engine requires one condition)");
     return not(condition(o["not"], depth + 1));
   }
-  if (own("condition")) fail(`condition reference ${JSON.stringify(o["condition"])} (shared conditions are not in the file)`);
+  if (own("condition")) fail(`condition reference ${shown(o["condition"])} (shared conditions are not in the file)`);
   if (!own("fact") || !own("operator") || !own("value")) fail("a condition lacks `fact`, `operator` or `value`");
   return leaf(o);
 }
@@ -296,7 +308,7 @@ function subconditions(v: unknown, op: string, depth: number): Expr[] {
 
 function leaf(o: Record<string, unknown>): Expr {
   const op = o["operator"];
-  if (typeof op !== "string" || !OPERATORS.has(op)) fail(`custom operator ${JSON.stringify(op)}`);
+  if (typeof op !== "string" || !OPERATORS.has(op)) fail(`custom operator ${shown(op)}`);
   const xPath = factPath(o["fact"], o["path"], o["params"]);
   const x = access(xPath);
   const p = present(xPath);
@@ -392,7 +404,7 @@ function effect(rule: Record<string, unknown>): "allow" | "deny" {
   const type = (event as Record<string, unknown>)["type"];
   if (typeof type === "string" && ALLOW_EVENTS.has(type)) return "allow";
   if (typeof type === "string" && DENY_EVENTS.has(type)) return "deny";
-  fail(`event type ${JSON.stringify(type)} is not a decision (allow, permit, deny, forbid)`);
+  fail(`event type ${shown(type)} is not a decision (allow, permit, deny, forbid)`);
 }
 
 interface Converted {

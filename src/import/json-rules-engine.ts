@@ -42,7 +42,7 @@
  * type mismatch an evaluation error, which fails closed.
  */
 import { format } from "../format/format.js";
-import { ImportInputError, type ImportProblem, type ImportResult } from "./report.js";
+import { ImportInputError, oneLine, type ImportProblem, type ImportResult } from "./report.js";
 
 /** The facts an access input has; a dotted fact name starts with one of them. */
 const ROOTS = new Set(["principal", "action", "resource", "context"]);
@@ -462,7 +462,7 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
         rules.push(convertRule(rule, i, name));
       } catch (err) {
         if (!(err instanceof Unconvertible)) throw err;
-        problems.push({ rule: name, reason: err.message });
+        problems.push({ rule: name, reason: oneLine(err.message) });
       }
     });
   }

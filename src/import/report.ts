@@ -18,6 +18,15 @@ export interface ImportResult {
   problems: ImportProblem[];
 }
 
+/**
+ * A reason as one line: line breaks and other control characters (a Sigma
+ * title, a json-rules-engine fact may hold any) as \u escapes, so that a
+ * caller printing one problem per line prints no line the input wrote.
+ */
+export function oneLine(reason: string): string {
+  return reason.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** The input as a whole is not what the importer reads (the CLI exits 2). */
 export class ImportInputError extends Error {
   constructor(message: string) {

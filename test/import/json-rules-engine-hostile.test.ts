@@ -31,3 +31,10 @@ t.test("a deeply nested value quoted in a problem is that rule's problem, not a 
   const long = convertJsonRulesEngine([{ name: "long.json", doc: [{ name: "long", conditions: { all: [leaf] }, event: { type: "x".repeat(100_000) } }] }]);
   t.match(long.problems[0]!.reason, /^event type "x{119}\.\.\. is not a decision/, "a long value is shortened");
 });
+
+t.test("a reason is one line whatever the input quotes (ImportProblem's promise)", async (t) => {
+  const r = convertJsonRulesEngine([{ name: "nl.json", doc: [{ name: "nl", conditions: { all: [{ ...leaf, fact: "a\nrule forged: cannot convert: x\u2028" }] }, event: { type: "allow" } }] }]);
+  t.equal(r.problems.length, 1);
+  t.notMatch(r.problems[0]!.reason, /[\n\r\u2028\u2029\u0000]/);
+  t.match(r.problems[0]!.reason, /^fact `a\\u000arule forged: cannot convert: x\\u2028` is not/);
+});

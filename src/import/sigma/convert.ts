@@ -11,7 +11,7 @@
  * correlation specification defines.
  */
 import { format } from "../../format/format.js";
-import type { ImportProblem, ImportResult } from "../report.js";
+import { oneLine, type ImportProblem, type ImportResult } from "../report.js";
 import { convertCorrelation, type ConvertedDetection } from "./correlation.js";
 import { detectionCondition } from "./detection.js";
 import { and, leaf, render } from "./expr.js";
@@ -200,5 +200,5 @@ export function convertSigma(sources: readonly SigmaSource[], options: SigmaOpti
   if (formatted.internalError !== undefined || formatted.diagnostics.some((d) => d.severity === "error")) {
     throw new Error(`the generated policy does not parse: ${formatted.internalError ?? formatted.diagnostics[0]!.message}`);
   }
-  return { policy: formatted.output, converted: blocks.length, problems: conv.problems };
+  return { policy: formatted.output, converted: blocks.length, problems: conv.problems.map((p) => ({ rule: p.rule, reason: oneLine(p.reason) })) };
 }

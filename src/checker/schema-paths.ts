@@ -10,7 +10,7 @@
  */
 import type { BinaryExpr, Expr, SchemaKind } from "../parser/ast.js";
 import type { Span } from "../parser/span.js";
-import { diagnostic } from "../diagnostics/diagnostic.js";
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { constValueOf, lookupConst, report, type CheckContext } from "./context.js";
 import { fold, NOT_CONSTANT } from "./fold.js";
@@ -224,7 +224,7 @@ class SiteWalker {
     if (st.types.has(vt)) {
       if (!exact || st.values === undefined || (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") || st.values.includes(v)) return false;
       const near = typeof v === "string" ? didYouMean(v, st.values.filter((x): x is string => typeof x === "string")) : undefined;
-      report(this.ctx, diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, near ? { hint: near } : {}));
+      this.reportMismatch(diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, near ? { hint: near } : {}));
       return true;
     }
     // an ip() range against a string attribute is how addresses are matched
@@ -233,8 +233,19 @@ class SiteWalker {
     const allowed = (x: string | number) => st.values === undefined || st.values.includes(x);
     if (st.types.has("string") && (vt === "number" || vt === "bool") && allowed(String(v))) hint = `did you mean \`"${String(v)}"\`?`;
     else if (st.types.has("number") && vt === "string" && typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) && allowed(Number(v))) hint = `did you mean \`${v}\`?`;
-    report(this.ctx, diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, { hint }));
+    this.reportMismatch(diagnostic("SP2010", span, { path: text, actual: st.text, kind: this.kind, expected: `${vt} ${displayValue(v)}` }, { hint }));
     return true;
+  }
+
+  /**
+   * SP2010 says more than the types pass could about the same literal (`"3" < principal.clearance`
+   * is SP2012 there, a string that is no time): one error per mistake, the schema's.
+   */
+  private reportMismatch(d: Diagnostic): void {
+    const errors = this.ctx.errors;
+    const same = errors.findIndex((e) => e.code === "SP2012" && e.span.file === d.span.file && e.span.start === d.span.start && e.span.end === d.span.end);
+    if (same >= 0) errors.splice(same, 1);
+    report(this.ctx, d);
   }
 }
 

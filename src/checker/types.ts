@@ -50,6 +50,12 @@ export function aType(types: readonly ValueType[]): string {
   return `${article} ${types.slice(0, -1).join(", ")} or ${types[types.length - 1]}`;
 }
 
+/** Why a string cannot be ordered: it is no RFC 3339 time (and a quoted duration is a common slip). */
+function notTimeHint(s: string): string {
+  if (/^(\d+(ms|s|m|h|d|w))+$/.test(s)) return `a duration is written without quotes: ${s}`;
+  return `${JSON.stringify(s)} is not an RFC 3339 time; write e.g. "2026-01-01T00:00:00Z"`;
+}
+
 export function checkTypes(ctx: CheckContext): void {
   for (const site of ctx.sites) new TypeWalker(ctx, site).typeOf(site.expr, 0);
 }
@@ -203,7 +209,26 @@ class TypeWalker {
   }
 
   private ordering(e: BinaryExpr, lt: ValueType, rt: ValueType): void {
-    if (lt === "unknown" || rt === "unknown") return;
+    // The only strings that order are RFC 3339 times (spec section 3), so a constant string that
+    // is not one errors on every evaluation, whatever the other side reads: `session_age > "12h"`.
+    const notTime = (side: Expr, t: ValueType): string | null => {
+      if (t !== "string") return null;
+      const s = this.folded(side);
+      return typeof s === "string" && parseRfc3339(s) === undefined ? s : null;
+    };
+    const badLeft = notTime(e.left, lt);
+    const badRight = notTime(e.right, rt);
+    if (lt === "unknown" || rt === "unknown") {
+      const bad = badLeft !== null ? e.left : badRight !== null ? e.right : null;
+      if (bad !== null) {
+        report(this.ctx, diagnostic("SP2012", bad.span, { op: e.op, expected: "a number, a duration or an RFC 3339 time", actual: "string" }, { hint: notTimeHint((badLeft ?? badRight)!) }));
+      }
+      return;
+    }
+    if (lt === "string" && rt === "string" && (badLeft !== null || badRight !== null)) {
+      report(this.ctx, diagnostic("SP2013", e.span, { left: lt, right: rt }, { hint: notTimeHint((badLeft ?? badRight)!) }));
+      return;
+    }
     const orderable = (t: ValueType) => t === "number" || t === "duration" || t === "time" || t === "string";
     // A time compares with an RFC 3339 string or with epoch seconds (docs/language.md, as the evaluator does).
     const timeWith = (a: ValueType, b: ValueType) => a === "time" && (b === "string" || b === "number");

@@ -8,8 +8,9 @@
  *   else is malformed: counted, reported (by its push number) and skipped.
  * - A condition that errors does not match. An error about a missing
  *   attribute counts as "lacks a field" for that rule; other errors (types)
- *   are counted apart. An event lacking a `by` field, or the `distinct`
- *   field, takes no part in the rule and is counted. A `by` or `distinct`
+ *   are counted apart. An event lacking a `by` field (absent or null:
+ *   nothing is grouped under null), or the `distinct` field, takes no part
+ *   in the rule and is counted. A `by` or `distinct`
  *   value nested too deep to key (nesting.ts), or a rule that throws (a
  *   comparison of two such values overflows the stack), counts as the rule's
  *   error; push still never throws.
@@ -302,6 +303,18 @@ class CorrelationDetector implements Detector {
     return v;
   }
 
+  /**
+   * A `by` value; a null one lacks the field like an absent one ("not grouped under null",
+   * spec section 7): shippers write absent fields as null, and unrelated events must not
+   * correlate under it.
+   */
+  private readBy(fn: Eval, ctx: EvalContext, stats: RuleStats): Value | undefined {
+    const v = this.read(fn, ctx, stats);
+    if (v !== null) return v;
+    stats.missingField++;
+    return undefined;
+  }
+
   /** Runs one rule on one event; `known`: how many leading `where` conjuncts the index showed true. */
   private apply(s: RuleState, known: number, ctx: EvalContext, event: ObjectValue, t: number): Alert | null {
     const { rule, stats } = s;
@@ -320,14 +333,14 @@ class CorrelationDetector implements Detector {
     let key: GroupKey | undefined;
     let groupValues: Value[] | Value;
     if (rule.by.length === 1) {
-      const v = this.read(rule.by[0]!.fn, ctx, stats);
+      const v = this.readBy(rule.by[0]!.fn, ctx, stats);
       if (v === undefined) return null;
       groupValues = v;
       key = singleKey(toJson(v));
     } else {
       const vs: Value[] = [];
       for (const b of rule.by) {
-        const v = this.read(b.fn, ctx, stats);
+        const v = this.readBy(b.fn, ctx, stats);
         if (v === undefined) return null;
         vs.push(v);
       }

@@ -45,7 +45,7 @@ export interface ServerConfig {
     toEvents: boolean;
   };
   reload: { watch: boolean; debounceMs: number };
-  events: { allowedLatenessMs: number; maxGroupsPerRule: number };
+  events: { allowedLatenessMs: number; maxGroupsPerRule: number; maxFutureMs: number };
   alerts: { capacity: number };
   log: { level: LogLevel };
   /** The keyring whose MFA enrolments POST /v1/mfa/verify checks; null: MFA not served. */
@@ -86,7 +86,7 @@ export function defaultServerConfig(): ServerConfig {
     },
     decisionLog: { path: null, maxBytes: 100 * 1024 * 1024, keep: 5, redact: [], toEvents: false },
     reload: { watch: true, debounceMs: 250 },
-    events: { allowedLatenessMs: 0, maxGroupsPerRule: 100_000 },
+    events: { allowedLatenessMs: 0, maxGroupsPerRule: 100_000, maxFutureMs: 300_000 },
     alerts: { capacity: 1000 },
     log: { level: "info" },
     mfa: { keyring: null },
@@ -155,7 +155,7 @@ const SCHEMA = {
     events: {
       type: "object",
       additionalProperties: false,
-      properties: { allowed_lateness_ms: nonNegative, max_groups_per_rule: positive },
+      properties: { allowed_lateness_ms: nonNegative, max_groups_per_rule: positive, max_future_ms: nonNegative },
     },
     alerts: { type: "object", additionalProperties: false, properties: { capacity: positive } },
     log: {
@@ -246,6 +246,7 @@ export function resolveServerConfig(raw: unknown, file: string, baseDir: string)
     out.events = {
       allowedLatenessMs: c.events.allowed_lateness_ms ?? out.events.allowedLatenessMs,
       maxGroupsPerRule: c.events.max_groups_per_rule ?? out.events.maxGroupsPerRule,
+      maxFutureMs: c.events.max_future_ms ?? out.events.maxFutureMs,
     };
   }
   if (c.alerts?.capacity !== undefined) out.alerts.capacity = c.alerts.capacity;

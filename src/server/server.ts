@@ -148,7 +148,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     paths: options.paths,
     cwd: options.cwd ?? process.cwd(),
     debounceMs: config.reload.debounceMs,
-    detector: { allowedLatenessMs: config.events.allowedLatenessMs, maxGroupsPerRule: config.events.maxGroupsPerRule, onProblem: routeProblem },
+    detector: {
+      allowedLatenessMs: config.events.allowedLatenessMs,
+      maxGroupsPerRule: config.events.maxGroupsPerRule,
+      maxFutureMs: config.events.maxFutureMs,
+      ...(options.clock ? { clock: options.clock } : {}),
+      onProblem: routeProblem,
+    },
     ...(options.clock ? { clock: options.clock } : {}),
     onReload: (attempt, served) => {
       metrics.reloads.inc([attempt.ok ? "success" : "failure"]);

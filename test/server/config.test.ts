@@ -42,6 +42,7 @@ reload:
   debounce_ms: 50
 events:
   allowed_lateness_ms: 30000
+  max_future_ms: 60000
   max_groups_per_rule: 1000
 alerts:
   capacity: 50
@@ -69,7 +70,7 @@ t.test("every field, from YAML; relative paths from the file's directory", async
     limits: { bodyBytes: 65536, requestTimeoutMs: 2000, keepAliveTimeoutMs: 3000, maxConcurrent: 64, batchMaxItems: 100, eventsMaxItems: 500 },
     decisionLog: { path: path.join(dir, "logs/decisions.jsonl"), maxBytes: 1048576, keep: 3, redact: ["principal.email", "context.*.serial"], toEvents: true },
     reload: { watch: false, debounceMs: 50 },
-    events: { allowedLatenessMs: 30000, maxGroupsPerRule: 1000 },
+    events: { allowedLatenessMs: 30000, maxGroupsPerRule: 1000, maxFutureMs: 60000 },
     alerts: { capacity: 50 },
     log: { level: "warn" },
     mfa: { keyring: path.join(dir, "ring") },

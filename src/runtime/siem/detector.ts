@@ -69,6 +69,15 @@ export interface DetectorOptions {
   risk?: RiskStore & RiskSink;
   /** How far (ms) behind the newest event time an event may arrive and still be grouped (default 0). */
   allowedLatenessMs?: number;
+  /**
+   * Refuse events dated more than this many ms after `clock()` (default: no limit, as a replay of
+   * old logs needs). Such an event is malformed: it joins no window and does not move the
+   * watermark, which would make every later event late and so keep it out of every
+   * `by ... within` rule (one forged `@timestamp` would blind them). A live service sets it.
+   */
+  maxFutureMs?: number;
+  /** Epoch ms, read per event only when `maxFutureMs` is set (default Date.now). */
+  clock?: () => number;
   /** Cap on live groups per rule (default 100,000). */
   maxGroupsPerRule?: number;
   /** Cap on the events in one group's window (default 10,000; a `having count` rule keeps at least its threshold + 1). */
@@ -155,6 +164,8 @@ class CorrelationDetector implements Detector {
   private readonly store: RiskStore & RiskSink;
   private readonly onProblem: ((problem: StreamProblem) => void) | null;
   private readonly lateness: number;
+  private readonly maxFutureMs: number;
+  private readonly clock: () => number;
   private readonly cap: number;
   private readonly st: DetectorStats;
   private watermark = -Infinity;
@@ -169,6 +180,8 @@ class CorrelationDetector implements Detector {
     this.ctx = new EvalContext({}, NaN, NO_CLOCK, this.store);
     this.onProblem = options.onProblem ?? null;
     this.lateness = Math.max(0, options.allowedLatenessMs ?? 0);
+    this.maxFutureMs = options.maxFutureMs ?? Infinity;
+    this.clock = options.clock ?? Date.now;
     this.cap = Math.max(1, options.maxGroupsPerRule ?? 100_000);
     const maxEvents = Math.max(1, options.maxEventsPerGroup ?? 10_000);
     this.st = { events: 0, malformed: 0, late: 0, alerts: 0, rules: {}, problems: [], ruleProblems: {} };
@@ -235,6 +248,15 @@ class CorrelationDetector implements Detector {
       this.st.malformed++;
       this.problem("malformed", () => (ts === undefined ? "the event has no `@timestamp`" : "`@timestamp` is not an RFC 3339 time"));
       return [];
+    }
+    if (this.maxFutureMs !== Infinity) {
+      const now = this.clock();
+      // A clock that answers NaN refuses nothing: the stream is better judged than dropped.
+      if (t - this.maxFutureMs > now) {
+        this.st.malformed++;
+        this.problem("malformed", () => `\`@timestamp\` is more than ${this.maxFutureMs} ms after the clock (${formatInstant(now)})`);
+        return [];
+      }
     }
     const late = t < this.watermark - this.lateness;
     if (late) {

@@ -75,19 +75,25 @@ export interface VerbModule {
 }
 
 /**
- * The real process's IO. When the reader of stdout goes away
- * (`swarm-policy check -f json . | head`), the rest of the output is dropped
- * quietly instead of crashing with EPIPE.
+ * The real process's IO. When the reader of stdout or stderr goes away
+ * (`swarm-policy check -f json . | head`, `... 2>&1 | head`), the rest of
+ * that stream's output is dropped quietly instead of crashing with EPIPE
+ * (an uncaught error would also turn the verb's exit code into 1).
  */
 export function processIO(): CliIO {
   let stdoutClosed = false;
+  let stderrClosed = false;
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code !== "EPIPE") throw err;
     stdoutClosed = true;
   });
+  process.stderr.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    stderrClosed = true;
+  });
   return {
     stdout: (text) => void (stdoutClosed || process.stdout.write(text)),
-    stderr: (text) => void process.stderr.write(text),
+    stderr: (text) => void (stderrClosed || process.stderr.write(text)),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

@@ -63,6 +63,24 @@ t.test("a reader that goes away early (| head) is no crash", async (t) => {
   t.equal(stderr, "", "no EPIPE stack trace");
 });
 
+t.test("a stderr whose reader is gone (2>&1 | head) is no crash and keeps the verb's exit code", async (t) => {
+  // detect writes its summary on stderr after the alerts: with stderr's pipe closed that write
+  // fails with EPIPE, which must not become an uncaught exception (exit 1, "alerts found").
+  const cwd = t.testdir({
+    "d.policy": 'detect "any" {\n  where event.action == "login"\n}\n',
+    "events.jsonl": '{"@timestamp":"2026-03-10T09:00:00Z","event":{"action":"login"}}\n',
+  });
+  for (const [args, want] of [
+    [["detect", "d.policy", "--events", "events.jsonl"], 0],
+    [["check", "missing.policy"], 2],
+  ] as const) {
+    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.destroy(); // the reader is gone before anything is written
+    const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    t.equal(status, want, `${args[0]}: its own exit code`);
+  }
+});
+
 t.test("npm start's command serves the bundled policies on embedded defaults", async (t) => {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const argv = pkg.scripts.start!.split(" ");

@@ -7,6 +7,7 @@ import { open } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { displayPath } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
+import { fsReason } from "./fs-reason.js";
 import { jsonSyntaxProblem } from "../diagnostics/json-syntax.js";
 
 /**
@@ -31,9 +32,7 @@ export async function readText(cli: CliContext, where: string, what: string, che
       await handle.close();
     }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (err as Error).message;
-    throw new CliError(`cannot read ${what} ${where}: ${why}`);
+    throw new CliError(`cannot read ${what} ${where}: ${fsReason(err)}`);
   }
   throw new CliError(`${what} ${where}: ${refused}`);
 }

@@ -18,6 +18,7 @@ import { loadEngineOrReport } from "../engine.js";
 import { readRiskOption, writeRiskSnapshot } from "../risk-file.js";
 import { MemoryRiskStore } from "../../evaluator/stores.js";
 import { CliError, type CliContext } from "../context.js";
+import { fsReason } from "../fs-reason.js";
 import { readPolicySources } from "../sources.js";
 import { jsonLines } from "../json-lines.js";
 import type { Alert, DetectorStats } from "../../index.js";
@@ -135,8 +136,7 @@ export function register(program: Command, cli: CliContext): void {
         try {
           await opened;
         } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          throw new CliError(`cannot read events ${opts.events}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+          throw new CliError(`cannot read events ${opts.events}: ${fsReason(err)}`);
         }
 
         const progress = cli.io.stderrIsTTY;
@@ -154,7 +154,7 @@ export function register(program: Command, cli: CliContext): void {
           try {
             next = await lines.next();
           } catch (err) {
-            throw new CliError(`cannot read events ${opts.events}: ${(err as Error).message}`);
+            throw new CliError(`cannot read events ${opts.events}: ${fsReason(err)}`);
           }
           if (next.done === true) break;
           const text = next.value;

@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { Engine, hasErrors } from "../../index.js";
 import { reportPolicyErrors } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
+import { fsReason } from "../fs-reason.js";
 import { jsonWithDisplayPaths } from "../json-spans.js";
 import { readPolicySources } from "../sources.js";
 import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
@@ -29,8 +30,7 @@ async function readInput(cli: CliContext, where: string): Promise<unknown> {
   try {
     text = where === "-" ? await cli.io.readStdin() : await readFile(cli.resolve(where), "utf8");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read input ${where}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+    throw new CliError(`cannot read input ${where}: ${fsReason(err)}`);
   }
   // A leading byte-order mark is dropped, as for policy files and event streams.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

@@ -18,6 +18,7 @@ import {
   type SigmaPipeline,
 } from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
+import { fsReason } from "../fs-reason.js";
 import { printable } from "../printable.js";
 import { notJsonReason } from "../../diagnostics/json-syntax.js";
 
@@ -84,8 +85,7 @@ async function readSource(file: string, cli: CliContext, enoent?: string): Promi
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && enoent !== undefined) throw new CliError(enoent);
-    const why = code === "ENOENT" ? "no such file or directory" : code === "EISDIR" ? "is a directory" : (err as Error).message;
-    throw new CliError(`cannot read ${name}: ${why}`);
+    throw new CliError(`cannot read ${name}: ${fsReason(err)}`);
   }
 }
 

@@ -1,0 +1,51 @@
+/**
+ * A file a verb is given (`--input`, `--events`, `--nodes`, `--inventory`,
+ * `--risk`, an import FILE) that cannot be read: exit 2 and one line naming
+ * the file as given, with a plain reason, never Node's "EISDIR: illegal
+ * operation on a directory, read" or an absolute path.
+ */
+import t from "tap";
+import { chmodSync } from "node:fs";
+import path from "node:path";
+import { POLICIES, run } from "./run.js";
+import { fsReason } from "../../src/cli/fs-reason.js";
+
+/** An encryption rule, so that audit gets as far as reading its inventory. */
+const ENCRYPTION = 'encryption default {\n  require cipher "aes-256-gcm"\n}\n';
+
+const CASES: [string, string[], string][] = [
+  ["eval --input", ["eval", "a.policy", "--input", "F"], "input F"],
+  ["detect --events", ["detect", "a.policy", "--events", "F"], "events F"],
+  ["mesh plan --nodes", ["mesh", "plan", "a.policy", "--nodes", "F", "--out", "o"], "inventory F"],
+  ["audit --inventory", ["audit", "enc.policy", "--inventory", "F"], "inventory F"],
+  ["eval --risk", ["eval", "a.policy", "--input", "in.json", "--risk", "F"], "risk snapshot F"],
+  ["import json-rules-engine", ["import", "json-rules-engine", "F"], "F"],
+];
+
+t.test("a directory where a file is expected", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICIES.clean, "enc.policy": ENCRYPTION, "in.json": "{}", dir: {} });
+  for (const [name, args, what] of CASES) {
+    const r = await run(args.map((a) => (a === "F" ? "dir" : a)), { cwd });
+    t.equal(r.code, 2, name);
+    t.equal(r.stderr, `swarm-policy: cannot read ${what.replace("F", "dir")}: is a directory\n`, name);
+    t.equal(r.stdout, "", name);
+  }
+});
+
+t.test("a file without read permission", { skip: process.getuid?.() === 0 ? "root reads every file" : false }, async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICIES.clean, "enc.policy": ENCRYPTION, "in.json": "{}", "secret.json": "{}" });
+  chmodSync(path.join(cwd, "secret.json"), 0o000);
+  for (const [name, args, what] of CASES) {
+    const r = await run(args.map((a) => (a === "F" ? "secret.json" : a)), { cwd });
+    t.equal(r.code, 2, name);
+    t.equal(r.stderr, `swarm-policy: cannot read ${what.replace("F", "secret.json")}: permission denied\n`, name);
+  }
+});
+
+t.test("the reasons, whoever runs the tests (root reads files without permission)", async (t) => {
+  const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+  t.equal(fsReason(errno("EACCES", "EACCES: permission denied, open '/abs/x.json'")), "permission denied");
+  t.equal(fsReason(errno("EISDIR", "EISDIR: illegal operation on a directory, read")), "is a directory");
+  t.equal(fsReason(errno("ENOTDIR", "ENOTDIR: not a directory, open '/abs/f/x'")), "not a directory");
+  t.equal(fsReason(errno("EIO", "EIO: i/o error, read")), "EIO: i/o error, read", "others keep Node's message");
+});

@@ -7,8 +7,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, OutputIsSymlinkError, PolicyRefusal, parseUnlockKey, removeTempFilesSync, type KeyringOptions } from "../index.js";
+import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, OutputIsSymlinkError, PolicyRefusal, parseUnlockKey, type KeyringOptions } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
+import { removingTempFilesOnInterrupt } from "./interrupts.js";
 
 export const KEYRING_ENV = "SWARM_POLICY_KEYRING";
 export const PASSPHRASE_ENV = "SWARM_POLICY_PASSPHRASE";
@@ -108,28 +109,15 @@ export function toCliError(err: unknown): unknown {
   return err;
 }
 
-/** Exit codes for a process ended by a signal, as a shell reports them (128 + the signal's number). */
-const INTERRUPTS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
-
-function onInterrupt(signal: NodeJS.Signals): void {
-  // The process ends here, skipping every `finally` and abort: temporary files (plaintext being
-  // decrypted, a KEK file being written) are removed first, or they would stay behind.
-  removeTempFilesSync();
-  process.exit(INTERRUPTS[signal as keyof typeof INTERRUPTS] ?? 130);
-}
-
 /**
  * Runs a key verb's body, turning its failures into CliErrors (see toCliError).
  * While it runs, SIGINT, SIGTERM and SIGHUP remove the verb's temporary files
  * before the process ends (exit 130, 143, 129).
  */
 export async function withCryptoErrors<T>(body: () => Promise<T>): Promise<T> {
-  for (const s of Object.keys(INTERRUPTS)) process.on(s, onInterrupt);
   try {
-    return await body();
+    return await removingTempFilesOnInterrupt(body);
   } catch (err) {
     throw toCliError(err);
-  } finally {
-    for (const s of Object.keys(INTERRUPTS)) process.off(s, onInterrupt);
   }
 }

@@ -9,6 +9,7 @@ import { writeFileAtomic } from "../runtime/atomic-file.js";
 import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../runtime/risk-snapshot.js";
 import { CliError, type CliContext } from "./context.js";
 import { readJsonFile, type FileCheck } from "./json-input.js";
+import { removingTempFilesOnInterrupt } from "./interrupts.js";
 
 /**
  * Whoever may write the snapshot may empty its quarantines and risk: a file group or others may
@@ -37,5 +38,6 @@ export async function readRiskOption(cli: CliContext, file: string | undefined):
 
 /** Writes every entry of `store` to `file`, taken now (atomically, 0600: it names users and machines). */
 export async function writeRiskSnapshot(cli: CliContext, file: string, store: MemoryRiskStore): Promise<void> {
-  await writeFileAtomic(cli.resolve(file), JSON.stringify(riskSnapshot(store, Date.now()), null, 2) + "\n", { mode: 0o600 });
+  const text = JSON.stringify(riskSnapshot(store, Date.now()), null, 2) + "\n";
+  await removingTempFilesOnInterrupt(() => writeFileAtomic(cli.resolve(file), text, { mode: 0o600 }));
 }

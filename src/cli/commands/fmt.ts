@@ -9,6 +9,7 @@ import { Option, type Command } from "commander";
 import { displayPath, format, hasErrors, renderText, shouldColor, writeFileAtomic, type Diagnostic, type SourceText } from "../../index.js";
 import type { CliContext } from "../context.js";
 import { readPolicySources } from "../sources.js";
+import { removingTempFilesOnInterrupt } from "../interrupts.js";
 
 interface FmtOptions {
   check?: boolean;
@@ -71,7 +72,8 @@ async function runFmt(cli: CliContext, paths: string[], opts: FmtOptions): Promi
         continue;
       }
       try {
-        await writeFileAtomic(src.file, result.output, { followSymlinks: true }); // a policy reached through a link stays a link
+        // A policy reached through a link stays a link; a signal meanwhile removes the temporary file.
+        await removingTempFilesOnInterrupt(() => writeFileAtomic(src.file, result.output, { followSymlinks: true }));
         io.stdout(`${shown}\n`);
       } catch (err) {
         failures.push(`cannot write ${shown}: ${(err as Error).message}`);

@@ -37,6 +37,7 @@ import { CliError, type CliContext } from "../context.js";
 import { parseTimeOption } from "../time-option.js";
 import { readJsonFile, readText } from "../json-input.js";
 import { withCryptoErrors } from "../keyring-options.js";
+import { removingTempFilesOnInterrupt } from "../interrupts.js";
 import { readPolicySources } from "../sources.js";
 
 /** Text for the terminal: C0/C1 control characters (from the policy or the inventory) as \u escapes. */
@@ -136,7 +137,8 @@ function registerPlan(mesh: Command, cli: CliContext): void {
         const out = cli.resolve(opts.out);
         let result;
         try {
-          result = await writePlan(plan, out, render);
+          // A signal meanwhile removes the temporary files of the configs being written.
+          result = await removingTempFilesOnInterrupt(() => writePlan(plan, out, render));
         } catch (err) {
           throw new CliError(`cannot write the plan to ${opts.out}: ${(err as Error).message}`);
         }

@@ -5,6 +5,8 @@
  *   DIR/nodes/<id>/<interface>.nft    nftables rules (0644)
  *   DIR/plan.json                     the plan (0644), written last
  *
+ * Directories it creates (DIR, nodes/, nodes/<id>/) are 0755 at most.
+ *
  * Every file is written atomically (writeFileAtomic), and plan.json last,
  * so a plan.json always describes files that are all there. Files that the
  * previous plan.json in DIR listed and this plan does not write (a node that
@@ -31,6 +33,12 @@ export interface WriteResult {
 }
 
 const PARALLEL = 16;
+/**
+ * Directories this writer makes: never group or other writable, whatever the umask (000 too),
+ * or any local user could swap a node's config for one whose PostUp runs as root. mkdir's mode
+ * is filtered by the umask, so a stricter umask still narrows it.
+ */
+const DIR_MODE = 0o755;
 const OWN_FILE = /^nodes\/[A-Za-z0-9][A-Za-z0-9._-]{0,62}\/[A-Za-z0-9_=+.-]{1,15}\.(conf|nft)$/;
 
 async function previousFiles(dir: string): Promise<string[]> {
@@ -88,13 +96,13 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
       const node = plan.nodes[i]!;
       const nodeDir = path.join(dir, "nodes", node.id);
       await refuseLinkedDirs(dir, `nodes/${node.id}`);
-      await mkdir(nodeDir, { recursive: true });
+      await mkdir(nodeDir, { recursive: true, mode: DIR_MODE });
       await refuseLinkedDirs(dir, `nodes/${node.id}`); // and not one planted meanwhile
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.conf`), renderWgQuick(plan, topology, i, options), { mode: 0o600 });
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.nft`), renderNft(plan, topology, i, options), { mode: 0o644 });
     }
   };
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const settled = await Promise.allSettled(
     Array.from({ length: Math.min(PARALLEL, plan.nodes.length) }, () =>
       worker().catch((err: unknown) => {

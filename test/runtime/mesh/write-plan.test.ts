@@ -5,7 +5,7 @@
  * caller (the CLI's error message) is told.
  */
 import t from "tap";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { compile } from "../../../src/engine.js";
@@ -68,4 +68,23 @@ t.test("a symbolic link planted for a node's directory is not written or deleted
   symlinkSync(elsewhere, path.join(dir, "nodes", "gone"));
   await t.rejects(writePlan(plan, dir, opts), /symbolic link/);
   t.equal(readFileSync(path.join(elsewhere, "lab.conf"), "utf8"), "someone else's", "nothing deleted through the link");
+});
+
+t.test("directories the plan creates are not group or other writable, even under umask 000", async (t) => {
+  const root = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { writePlan } = await import("../../../src/runtime/mesh/write-plan.js");
+  const plan = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("w1", ["worker"]), node("s1", ["scheduler"])], { time: PLAN_TIME }) as MeshPlan;
+  const out = path.join(root, "deep", "out");
+  const old = process.umask(0o000);
+  try {
+    await writePlan(plan, out, defaultRenderOptions(plan));
+  } finally {
+    process.umask(old);
+  }
+  // A world-writable nodes/w1 would let any local user swap lab.conf for one whose PostUp runs as root.
+  for (const d of [path.join(root, "deep"), out, path.join(out, "nodes"), path.join(out, "nodes", "w1"), path.join(out, "nodes", "s1")]) {
+    t.equal(statSync(d).mode & 0o777, 0o755, `${path.relative(root, d)} is 0755`);
+  }
+  t.equal(statSync(path.join(out, "nodes", "w1", "lab.conf")).mode & 0o777, 0o600, "the config stays 0600");
 });

@@ -21,10 +21,10 @@
  * a KEK go past its limit). A keyring without the file (new, or from before
  * the counter existed) starts at zero.
  */
-import { open } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
 import { FileLockTimeout, withFileLock, type FileLockOptions } from "../file-lock.js";
+import { StateFileError, readStateFile } from "../state-file.js";
 import { MAX_WRAPS_PER_KEK, type AsyncKekUsage } from "./kek-usage.js";
 import { KeyringError, checkPrivate, keyFileName } from "./keyring-format.js";
 
@@ -33,6 +33,8 @@ export const USAGE_FILE = "usage.json";
 /** The largest block a process reserves at once. */
 export const MAX_RESERVE_BLOCK = 65_536;
 const FORMAT = "swarm-policy-kek-usage";
+/** Some 30 bytes per KEK version counted: far more than any keyring has; a bigger file is not ours. */
+const MAX_USAGE_FILE_BYTES = 64 * 1024 * 1024;
 /** `<id>.v<version>`, as the KEK's file name without `.kek`. */
 const ENTRY = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.v[1-9][0-9]{0,9}$/;
 
@@ -117,19 +119,15 @@ export class FileKekUsage implements AsyncKekUsage {
   }
 
   async #read(): Promise<Map<string, number>> {
-    let handle;
+    let text: string;
     try {
-      handle = await open(this.file, "r");
+      text = await readStateFile(this.file, MAX_USAGE_FILE_BYTES, (st) => checkPrivate(st, this.file, "file"));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      if (err instanceof StateFileError) throw new KeyringError("insecure", err.message);
       throw err;
     }
-    try {
-      checkPrivate(await handle.stat(), this.file, "file");
-      return parse(await handle.readFile("utf8"), this.file);
-    } finally {
-      await handle.close();
-    }
+    return parse(text, this.file);
   }
 }
 

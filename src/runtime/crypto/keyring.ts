@@ -16,9 +16,10 @@
  * user cannot be opened as another's; `resealSecret` moves one to a new
  * primary after rotation.
  */
-import { mkdir, open, readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
+import { StateFileError, readStateFile } from "../state-file.js";
 import { EnvelopeError, openEnvelope, readEnvelopeHeader, sealEnvelope, type Kek } from "./envelope.js";
 import type { AsyncKekUsage, KekUsage } from "./kek-usage.js";
 import { FileKekUsage } from "./kek-usage-file.js";
@@ -107,13 +108,16 @@ interface Entry {
 
 const entryKey = (id: string, version: number) => `${id}\u0000${version}`;
 
+/** A manifest or key file is a few hundred bytes; anything near this is not one. */
+const MAX_KEYRING_FILE_BYTES = 1024 * 1024;
+
+/** A manifest or key file: private, regular, not a link, not huge (state-file.ts); refusals are `insecure`. */
 async function readPrivateFile(file: string): Promise<string> {
-  const handle = await open(file, "r");
   try {
-    checkPrivate(await handle.stat(), file, "file");
-    return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
+    return await readStateFile(file, MAX_KEYRING_FILE_BYTES, (st) => checkPrivate(st, file, "file"));
+  } catch (err) {
+    if (err instanceof StateFileError) throw new KeyringError("insecure", err.message);
+    throw err;
   }
 }
 

@@ -21,13 +21,14 @@
  *   old secret back over a concurrent `enroll --force`.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile, readdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
 import { EnvelopeError, readEnvelopeHeader } from "../crypto/envelope.js";
 import { KeyringError, type Keyring } from "../crypto/keyring.js";
 import { SecretKey } from "../crypto/secret-key.js";
 import { FileLockTimeout, withFileLock, type FileLockOptions } from "../file-lock.js";
+import { StateFileError, readStateFile } from "../state-file.js";
 import { mfaEnrollEvent, type SecurityEventSink } from "./events.js";
 import type { TotpOptions } from "./totp.js";
 
@@ -40,6 +41,8 @@ export const ENROLLMENTS_LOCK = "enrollments.lock";
 const FORMAT = "swarm-policy-mfa-secret";
 const MAX_USER_LENGTH = 256;
 const SECRET_FILE = /^[0-9a-f]{64}\.json$/;
+/** A secret file is well under a kilobyte. */
+const MAX_SECRET_FILE_BYTES = 1024 * 1024;
 
 /** Where a verifier gets a user's secret. */
 export interface TotpSecretSource {
@@ -234,9 +237,10 @@ export class KeyringEnrollments implements TotpSecretSource {
   async #readFile(file: string, name: string | undefined): Promise<Record<string, unknown> | null> {
     let text: string;
     try {
-      text = await readFile(file, "utf8");
+      text = await readStateFile(file, MAX_SECRET_FILE_BYTES);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      if (err instanceof StateFileError) throw new MfaEnrollmentError("malformed", err.message);
       throw err;
     }
     let doc: unknown;

@@ -17,15 +17,18 @@
  *   access, is an error (MfaStateError), never a fresh start that would
  *   forget locks and used codes.
  */
-import { mkdir, open } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../atomic-file.js";
 import { withFileLock, FileLockTimeout, type FileLockOptions } from "../file-lock.js";
+import { StateFileError, readStateFile } from "../state-file.js";
 import type { LockoutState, LockoutStore } from "./lockout.js";
 import type { ReplayStore } from "./replay-store.js";
 
 export const MFA_STATE_FILE = "state.json";
 const FORMAT = "swarm-policy-mfa-state";
+/** Expired records are pruned on every write; a file this large is damaged or not ours, and is refused rather than read into memory. */
+const MAX_STATE_FILE_BYTES = 256 * 1024 * 1024;
 
 /** The state file cannot be used; verification must not go on without it. */
 export class MfaStateError extends Error {
@@ -179,23 +182,20 @@ export class FileMfaStateStore implements ReplayStore, LockoutStore {
   }
 
   async #read(): Promise<State> {
-    let handle;
+    let text: string;
     try {
-      handle = await open(this.file, "r");
+      text = await readStateFile(this.file, MAX_STATE_FILE_BYTES, (st) => {
+        // Whoever may write this file may reset lockouts and reuse codes.
+        if (process.platform !== "win32" && (st.mode & 0o077) !== 0) {
+          throw new MfaStateError(`MFA state ${this.file} has mode 0${(st.mode & 0o777).toString(8)}: it must not be accessible by group or others (chmod 600 ${this.file})`);
+        }
+      });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return { replay: new Map(), lockout: new Map() };
+      if (err instanceof StateFileError) throw new MfaStateError(`MFA state ${err.message}`);
       throw err;
     }
-    try {
-      const st = await handle.stat();
-      // Whoever may write this file may reset lockouts and reuse codes.
-      if (process.platform !== "win32" && (st.mode & 0o077) !== 0) {
-        throw new MfaStateError(`MFA state ${this.file} has mode 0${(st.mode & 0o777).toString(8)}: it must not be accessible by group or others (chmod 600 ${this.file})`);
-      }
-      return parseState(await handle.readFile("utf8"), this.file);
-    } finally {
-      await handle.close();
-    }
+    return parseState(text, this.file);
   }
 
   /** Drops what no window and no lock needs any more; true when something went. */

@@ -5,8 +5,8 @@
  * and a damaged, exposed or locked counter file fails closed.
  */
 import t from "tap";
-import { spawn } from "node:child_process";
-import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -163,4 +163,20 @@ t.test("fail closed: a damaged, exposed or locked counter file refuses", async (
   const busy = await Keyring.open(dir, { usage: new FileKekUsage(dir, { lock: { timeoutMs: 150 } }) });
   const err = await busy.sealSecret(text("s"), "c").catch((e: unknown) => e);
   t.ok(err instanceof KeyringError && err.code === "busy", "a held lock: busy, not a wrap without counting");
+});
+
+t.test("a counter file that is a FIFO or a symbolic link is refused without hanging", async (t) => {
+  t.setTimeout(20_000); // a FIFO opened blocking would hang here
+  const dir = path.join(t.testdir({}), "ring");
+  const ring = await Keyring.create(dir);
+  t.teardown(() => ring.close());
+  await ring.sealSecret(text("seed"), "mfa:alice");
+  renameSync(path.join(dir, USAGE_FILE), path.join(dir, "elsewhere.json"));
+  execFileSync("mkfifo", ["-m", "600", path.join(dir, USAGE_FILE)]);
+  const fresh = await Keyring.open(dir);
+  t.teardown(() => fresh.close());
+  await t.rejects(fresh.sealSecret(text("seed"), "mfa:bob"), { name: "KeyringError", code: "insecure", message: /is not a regular file/ });
+  rmSync(path.join(dir, USAGE_FILE));
+  symlinkSync(path.join(dir, "elsewhere.json"), path.join(dir, USAGE_FILE));
+  await t.rejects(fresh.sealSecret(text("seed"), "mfa:bob"), { name: "KeyringError", code: "insecure", message: /is a symbolic link/ });
 });

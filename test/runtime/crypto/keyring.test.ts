@@ -8,7 +8,8 @@ import t from "tap";
 import type { Test } from "tap";
 import path from "node:path";
 import { inspect } from "node:util";
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { Keyring, KeyringError, SECRET_CONTEXT_FIELD, parseUnlockKey } from "../../../src/runtime/crypto/keyring.js";
 import { openEnvelope, sealEnvelope, readEnvelopeHeader, EnvelopeError } from "../../../src/runtime/crypto/envelope.js";
 import { SecretKey } from "../../../src/runtime/crypto/secret-key.js";
@@ -342,5 +343,34 @@ t.test("create where a file stands: a KeyringError naming the path, not a raw EE
   const root = t.testdir({ afile: "" });
   for (const dir of [path.join(root, "afile"), path.join(root, "afile", "ring")]) {
     t.match(await rejection(Keyring.create(dir)), { code: "not-a-keyring", message: `cannot create a keyring at ${dir}: it, or a directory above it, is a file` });
+  }
+});
+
+t.test("a key file or manifest that is a FIFO, a symbolic link or far too large is refused without hanging or reading it", async (t) => {
+  t.setTimeout(20_000); // a FIFO that is opened blocking would hang here
+  const outside = t.testdir({});
+  const cases: Array<{ what: string; name: string; plant: (file: string) => void; message: RegExp }> = [
+    { what: "a FIFO as a key file", name: "kek.v2.kek", plant: (f) => execFileSync("mkfifo", ["-m", "600", f]), message: /kek\.v2\.kek is not a regular file/ },
+    { what: "a FIFO as the manifest", name: "keyring.json", plant: (f) => (rmSync(f), execFileSync("mkfifo", ["-m", "600", f])), message: /keyring\.json is not a regular file/ },
+    {
+      // The link's target is 0600 but sits in a directory others may write: the directory check would be side-stepped.
+      what: "a symbolic link to a private file elsewhere",
+      name: "kek.v2.kek",
+      plant: (f) => {
+        const target = path.join(outside, "kek.v2.kek");
+        writeFileSync(target, "{}", { mode: 0o600 });
+        symlinkSync(target, f);
+      },
+      message: /kek\.v2\.kek is a symbolic link/,
+    },
+    { what: "a sparse 64 MiB key file", name: "kek.v2.kek", plant: (f) => (writeFileSync(f, "", { mode: 0o600 }), truncateSync(f, 64 * 1024 * 1024)), message: /kek\.v2\.kek is too large/ },
+  ];
+  for (const c of cases) {
+    const dir = path.join(t.testdir({}), "ring");
+    await Keyring.create(dir);
+    c.plant(path.join(dir, c.name));
+    const err = await rejection(Keyring.open(dir));
+    t.equal(err.code, "insecure", c.what);
+    t.match(err.message, c.message, c.what);
   }
 });

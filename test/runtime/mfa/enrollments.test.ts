@@ -6,7 +6,8 @@
  */
 import t, { type Test } from "tap";
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { Keyring } from "../../../src/runtime/crypto/keyring.js";
 import { ENROLLMENTS_LOCK, KeyringEnrollments, MfaEnrollmentError, TOTP_SECRET_BYTES, checkUserName } from "../../../src/runtime/mfa/enrollments.js";
@@ -262,4 +263,16 @@ t.test("enrolling and resealing take the enrolment lock", async (t) => {
   t.same((await e.list()).map((x) => x.kek.version), [1], "nothing written while the lock was held");
   await rm(lock);
   t.match(await e.reseal(), [{ user: "alice", status: "resealed" }]);
+});
+
+t.test("a secret file that is a FIFO or a symbolic link is refused without hanging", async (t) => {
+  t.setTimeout(20_000); // a FIFO opened blocking would hang here
+  const r = await ring(t);
+  const e = new KeyringEnrollments(r);
+  await e.enroll("alice");
+  const file = (u: string) => path.join(e.dir, `${createHash("sha256").update(u).digest("hex")}.json`);
+  execFileSync("mkfifo", ["-m", "600", file("bob")]);
+  await t.rejects(e.isEnrolled("bob"), { name: "MfaEnrollmentError", code: "malformed", message: /is not a regular file/ });
+  await symlink(file("alice"), file("carol"));
+  await t.rejects(e.secretFor("carol"), { name: "MfaEnrollmentError", code: "malformed", message: /is a symbolic link/ });
 });

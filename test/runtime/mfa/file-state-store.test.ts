@@ -6,8 +6,8 @@
  * or exposed file is an error, never a fresh start.
  */
 import t from "tap";
-import { spawn } from "node:child_process";
-import { chmod, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { chmod, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FileMfaStateStore, MfaStateError, MFA_STATE_FILE } from "../../../src/runtime/mfa/file-state-store.js";
@@ -140,4 +140,17 @@ t.test("the lock: a dead owner's lock is taken over; a live one times out", asyn
   await store.claim("x", step, (step + 2) * 30);
   await writeFile(path.join(dir, "mfa", `${MFA_STATE_FILE}.lock`), `${process.pid} held\n`);
   await t.rejects(store.claim("alice", step, (step + 2) * 30), { name: "MfaStateError", message: /locked by another process/ });
+});
+
+t.test("a state file that is a FIFO or a symbolic link is an error, without hanging", async (t) => {
+  t.setTimeout(20_000); // a FIFO opened blocking would hang here
+  const dir = path.join(t.testdir(), "mfa");
+  const store = new FileMfaStateStore(dir, { now: () => NOW });
+  t.equal(await store.claim("alice", step, (step + 2) * 30), true);
+  await rename(path.join(dir, MFA_STATE_FILE), path.join(dir, "elsewhere.json"));
+  execFileSync("mkfifo", ["-m", "600", path.join(dir, MFA_STATE_FILE)]);
+  await t.rejects(store.claim("alice", step, (step + 2) * 30), { name: "MfaStateError", message: /is not a regular file/ });
+  await rm(path.join(dir, MFA_STATE_FILE));
+  await symlink(path.join(dir, "elsewhere.json"), path.join(dir, MFA_STATE_FILE));
+  await t.rejects(store.claim("alice", step, (step + 2) * 30), { name: "MfaStateError", message: /is a symbolic link/ });
 });

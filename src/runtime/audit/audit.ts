@@ -36,7 +36,7 @@ import type { EncryptionResult } from "../../evaluator/decision.js";
 import { ruleId } from "../../parser/ast.js";
 import { objectDetail, type AuditObject, type InvalidRecord } from "./detail.js";
 import type { ScannedRecord } from "./record-scanner.js";
-import { validateRecord } from "./record-schema.js";
+import { validateRecord, type RecordProblem } from "./record-schema.js";
 
 export type { AuditObject, AuditViolation, InvalidRecord } from "./detail.js";
 
@@ -196,8 +196,16 @@ export async function auditInventory(
   for await (const entry of records) {
     totals.records++;
     if (options.onProgress && totals.records % progressEvery === 0) options.onProgress(totals.records);
-    const problems = entry.error !== undefined ? [{ path: "", message: entry.error }] : validateRecord(entry.value);
-    if (problems.length > 0) {
+    let problems: RecordProblem[];
+    let data: Record<string, unknown> | null = null;
+    try {
+      problems = entry.error !== undefined ? [{ path: "", message: entry.error }] : validateRecord(entry.value);
+      if (problems.length === 0) data = queryData(entry.value as Record<string, unknown>);
+    } catch (err) {
+      // A JavaScript caller's record (recordsOf) may be a Proxy or have getters that throw.
+      problems = [{ path: "", message: `cannot be read: ${errorText(err)}` }];
+    }
+    if (problems.length > 0 || data === null) {
       totals.invalid++;
       unattributed.add(true, 0);
       if (invalid.length < maxDetails) invalid.push({ line: entry.line, index: entry.index, id: recordId(entry.value), problems });
@@ -205,7 +213,7 @@ export async function auditInventory(
       continue;
     }
     const record = entry.value as Record<string, unknown>;
-    const result = engine.evaluate({ kind: "encryption", data: queryData(record), time: now }) as EncryptionResult;
+    const result = engine.evaluate({ kind: "encryption", data, time: now }) as EncryptionResult;
     const violations = result.violations ?? [];
     const compliant = result.compliant === true;
     totals.violations += violations.length + result.errors.length;
@@ -306,7 +314,20 @@ export async function auditInventory(
 }
 
 function recordId(value: unknown): string | null {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
-  const id = Object.prototype.hasOwnProperty.call(value, "id") ? (value as Record<string, unknown>)["id"] : undefined;
-  return typeof id === "string" ? id.slice(0, 1024) : null;
+  try {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+    const id = Object.prototype.hasOwnProperty.call(value, "id") ? (value as Record<string, unknown>)["id"] : undefined;
+    return typeof id === "string" ? id.slice(0, 1024) : null;
+  } catch {
+    return null; // a Proxy whose traps throw
+  }
+}
+
+/** What was thrown, as one short line (a hostile value may not even make a string). */
+function errorText(err: unknown): string {
+  try {
+    return (err instanceof Error ? err.message : String(err)).split("\n")[0]!.slice(0, 200);
+  } catch {
+    return "an exception that cannot be shown";
+  }
 }

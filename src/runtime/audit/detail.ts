@@ -76,8 +76,12 @@ function boundedAttributes(record: Record<string, unknown>): Record<string, unkn
       left++;
       continue;
     }
-    const value = record[key];
-    const shown = shownValue(value);
+    let shown: unknown;
+    try {
+      shown = shownValue(record[key]);
+    } catch {
+      shown = "(cannot be read, left out)"; // a getter that throws (records from JavaScript callers)
+    }
     // defineProperty: a key "__proto__" (JSON.parse makes it an own key) must stay data, not a prototype.
     Object.defineProperty(out, key.length <= MAX_DETAIL_VALUE ? key : `${key.slice(0, MAX_DETAIL_VALUE)}…`, {
       value: shown,

@@ -49,10 +49,13 @@ export async function* readInventory(input: AsyncIterable<Uint8Array | string>, 
 /** Records the caller holds already (a list, a generator), numbered by position from line 1. */
 export async function* recordsOf(records: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator<ScannedRecord> {
   let index = 0;
-  for await (const value of records) {
-    yield { line: index + 1, index, value };
-    index++;
+  if (Symbol.asyncIterator in records) {
+    for await (const value of records) yield { line: index + 1, index: index++, value };
+    return;
   }
+  // Not `for await`: over a list it awaits each record, so a record with a `then` (a throwing
+  // getter, a revoked Proxy) would be resolved as a promise, or end the audit with its exception.
+  for (const value of records) yield { line: index + 1, index: index++, value };
 }
 
 /** Open `file` and stream its records; InventoryError when it cannot be opened or read. */

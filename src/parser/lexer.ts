@@ -134,7 +134,10 @@ export function decodeString(image: string, terminated: boolean, report?: (at: n
 
 function checkEscapes(file: string, t: IToken, terminated: boolean, out: Diagnostic[]): void {
   decodeString(t.image, terminated, (at, length) => {
-    out.push(diagnostic("SP1003", subSpan(file, t, at, length), { escape: printable(t.image.slice(at, at + length)) }));
+    const escape = t.image.slice(at, at + length);
+    // The spec's `\*` is a `like` pattern's literal star; as a string literal the backslash is escaped.
+    const hint = escape === "\\*" ? "in a `like` pattern, write `\\\\*` for a literal star (the string then holds `\\*`)" : undefined;
+    out.push(diagnostic("SP1003", subSpan(file, t, at, length), { escape: printable(escape) }, hint === undefined ? {} : { hint }));
   });
 }
 

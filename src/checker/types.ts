@@ -144,6 +144,19 @@ class TypeWalker {
     if (typeof e.callee !== "string" || !isBuiltin(e.callee)) return "unknown";
     const b = BUILTINS[e.callee]!;
     for (let i = 0; i < Math.min(args.length, b.params.length); i++) this.expect(e.callee, args[i]!, types[i]!, b.params[i]!);
+    if ((e.callee === "age" || e.callee === "hour" || e.callee === "weekday") && args.length === 1) {
+      // A constant that is no time errors on every evaluation (and leaves a const unfolded).
+      const v = this.folded(args[0]!);
+      const why =
+        typeof v === "string" && parseRfc3339(v) === undefined
+          ? notTimeHint(v)
+          : typeof v === "number" && !(Math.abs(v * 1000) <= MAX_TIME_MS)
+            ? `${v} is not a time in epoch seconds (at most ${MAX_TIME_MS / 1000} either side of 1970)`
+            : null;
+      if (why !== null) {
+        report(this.ctx, diagnostic("SP2012", args[0]!.span, { op: e.callee, expected: "an RFC 3339 time or epoch seconds", actual: typeof v }, { hint: why }));
+      }
+    }
     if (e.callee === "ip" && args.length === 1 && types[0] === "string") {
       const v = this.folded(args[0]!);
       if (typeof v === "string") {

@@ -125,24 +125,60 @@ export function displayValue(v: ConstValue, depth = 0): string {
   return `{ ${entries.join(", ")} }`;
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/**
+ * Epoch milliseconds of an RFC 3339 string, or NaN when it is not one (calendar
+ * fields range-checked: no February 30th; at most 9 fraction digits). The
+ * evaluator reads times with this function too (src/evaluator/time.ts).
+ */
+export function rfc3339Ms(text: string): number {
+  if (text.length < 20 || text.length > 40) return NaN;
+  const m = RFC3339.exec(text);
+  if (m === null) return NaN;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  if (month < 1 || month > 12 || day < 1) return NaN;
+  const dim = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
+  if (day > dim || hour > 23 || minute > 59 || second > 60) return NaN;
+  const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  let offset = 0;
+  if (m[8] === undefined) {
+    const oh = Number(m[10]);
+    const om = Number(m[11]);
+    if (oh > 23 || om > 59) return NaN;
+    offset = (oh * 60 + om) * 60_000 * (m[9] === "-" ? -1 : 1);
+  }
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
+  const d = new Date(t);
+  if (year < 100) d.setUTCFullYear(year);
+  return d.getTime() - offset;
+}
 
 /**
  * Milliseconds since the epoch of an RFC 3339 string, or undefined if the
  * text is not one (a date without time or zone is not an instant).
  */
 export function parseRfc3339(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [mo, d, h, mi, s] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
-  const ms = Date.parse(text.replace(" ", "T"));
+  const ms = rfc3339Ms(text);
   return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** An instant from a time-like value: RFC 3339 string or epoch seconds. */
 export function instantOf(v: ConstValue): number | undefined {
-  if (typeof v === "number") return Number.isFinite(v) ? v * 1000 : undefined;
+  // Epoch seconds only within a JavaScript Date's range, as the evaluator takes them.
+  if (typeof v === "number") return Math.abs(v * 1000) <= 8.64e15 ? v * 1000 : undefined;
   if (typeof v === "string") return parseRfc3339(v);
   return undefined;
 }

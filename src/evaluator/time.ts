@@ -24,6 +24,7 @@
  *   in UTC (`"monday"` ... `"sunday"`), so policies read
  *   `weekday(now) in ["saturday", "sunday"]`.
  */
+import { rfc3339Ms } from "../checker/values.js";
 import { Special } from "./values.js";
 
 /** An instant: the value of `now`. */
@@ -44,42 +45,12 @@ export class Time extends Special {
   }
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function isLeap(y: number): boolean {
-  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-}
-
-/** Epoch milliseconds of an RFC 3339 string, or NaN when it is not one. */
-export function parseRfc3339(text: string): number {
-  if (text.length < 20 || text.length > 40) return NaN;
-  const m = RFC3339.exec(text);
-  if (m === null) return NaN;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
-  if (month < 1 || month > 12 || day < 1) return NaN;
-  const dim = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
-  if (day > dim || hour > 23 || minute > 59 || second > 60) return NaN;
-  const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
-  let offset = 0;
-  if (m[8] === undefined) {
-    const oh = Number(m[10]);
-    const om = Number(m[11]);
-    if (oh > 23 || om > 59) return NaN;
-    offset = (oh * 60 + om) * 60_000 * (m[9] === "-" ? -1 : 1);
-  }
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
-  const d = new Date(t);
-  if (year < 100) d.setUTCFullYear(year);
-  return d.getTime() - offset;
-}
+/**
+ * Epoch milliseconds of an RFC 3339 string, or NaN when it is not one. The one
+ * parser the checker and the evaluator share (src/checker/values.ts), so a time
+ * literal the checker accepts is one evaluation reads.
+ */
+export const parseRfc3339: (text: string) => number = rfc3339Ms;
 
 /**
  * The instants a time can be: what a JavaScript Date holds, +-100,000,000

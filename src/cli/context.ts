@@ -19,6 +19,12 @@ export interface CliIO {
   readStdin(): Promise<string>;
   /** Standard input as a stream, for verbs that must not hold it all (`detect --events -`). */
   stdinStream(): NodeJS.ReadableStream;
+  /**
+   * Resolves when stdout can take more output: true, or false once its reader is gone (EPIPE).
+   * A verb that writes while it reads an unbounded stream (`detect`) waits on it, so a slow
+   * reader holds the input back instead of output piling up in memory. Absent: always ready.
+   */
+  stdoutReady?(): Promise<boolean>;
   /** Relative paths on the command line are relative to this directory. */
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -100,6 +106,17 @@ export function processIO(): CliIO {
       return Buffer.concat(chunks).toString("utf8");
     },
     stdinStream: () => process.stdin,
+    stdoutReady: () => {
+      const out = process.stdout;
+      if (stdoutClosed || !out.writableNeedDrain) return Promise.resolve(!stdoutClosed);
+      return new Promise<boolean>((resolve) => {
+        const settle = () => {
+          out.off("drain", settle).off("error", settle).off("close", settle);
+          resolve(!stdoutClosed);
+        };
+        out.on("drain", settle).on("error", settle).on("close", settle);
+      });
+    },
     cwd: process.cwd(),
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,

@@ -81,6 +81,24 @@ t.test("a stderr whose reader is gone (2>&1 | head) is no crash and keeps the ve
   }
 });
 
+t.test("detect on a stream that does not end stops once stdout's reader is gone (tail -f | detect | head -1)", async (t) => {
+  const cwd = t.testdir({ "d.policy": 'detect "any" {\n  where event.action == "login"\n}\n' });
+  const child = spawn(process.execPath, [bin, "detect", "d.policy", "--events", "-"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  child.stdin.on("error", () => {}); // EPIPE once detect has stopped reading
+  let sec = 0;
+  const event = () => JSON.stringify({ "@timestamp": new Date(Date.UTC(2026, 2, 10) + 1000 * sec++).toISOString(), event: { action: "login" } }) + "\n";
+  // Standard input stays open, as `tail -f` keeps it: events keep coming until detect ends.
+  const feed = setInterval(() => child.stdin.writable && child.stdin.write(event().repeat(100)), 5);
+  child.stdout.once("data", () => child.stdout.destroy());
+  const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  clearInterval(feed);
+  t.equal(status, 0, stderr);
+  t.match(stderr, /^stopped reading events: standard output was closed$/m);
+  t.notMatch(stderr, /EPIPE|Error/);
+});
+
 t.test("npm start's command serves the bundled policies on embedded defaults", async (t) => {
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const argv = pkg.scripts.start!.split(" ");

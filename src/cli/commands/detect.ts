@@ -8,7 +8,9 @@
  * The file is read line by line (json-lines.ts), so memory stays bounded by
  * the detector's windows, not by the size of the input. A line that is not
  * JSON, or longer than MAX_LINE_BYTES, is reported with its number and
- * skipped; the stream goes on. Exit 0 when the stream
+ * skipped; the stream goes on. Writing alerts waits for a slow reader of
+ * stdout, and a reader that is gone ends the run (unless --risk-out needs the
+ * rest of the stream). Exit 0 when the stream
  * was read (alerts or not), 1 when the policies have errors, 2 when the
  * events cannot be read.
  */
@@ -148,6 +150,16 @@ export function register(program: Command, cli: CliContext): void {
             cli.io.stdout(alertLine(a));
           }
         };
+        // Whether to read on after writing alerts: wait while stdout is full (a slow reader holds
+        // the input back; alerts never pile up in memory), and stop once its reader is gone
+        // (`| head -1`, which would otherwise wait forever on `tail -f`), unless --risk-out
+        // still needs the whole stream.
+        let stdoutGone = false;
+        const readOn = async (): Promise<boolean> => {
+          if (stdoutGone || cli.io.stdoutReady === undefined) return true;
+          stdoutGone = !(await cli.io.stdoutReady());
+          return !stdoutGone || opts.riskOut !== undefined;
+        };
         const lines = jsonLines(input as AsyncIterable<Buffer | string>, MAX_LINE_BYTES);
         for (;;) {
           let next: IteratorResult<string | null>;
@@ -174,7 +186,12 @@ export function register(program: Command, cli: CliContext): void {
             note(`line ${line}: not JSON: ${notJsonReason(text, err)}`);
             continue;
           }
-          emit(detector.push(event));
+          const alerts = detector.push(event);
+          emit(alerts);
+          if (alerts.length > 0 && !(await readOn())) {
+            await lines.return(null); // ends the read of the input (closes the file, or stdin)
+            break;
+          }
           if (progress && line % PROGRESS_EVERY === 0) {
             const rate = Math.round(line / Math.max(0.001, (performance.now() - started) / 1000));
             cli.io.stderr(`\r${line} lines, ${detector.stats().alerts} alerts, ${rate} events/s`);
@@ -182,6 +199,7 @@ export function register(program: Command, cli: CliContext): void {
         }
         emit(detector.flush());
         if (progress) cli.io.stderr("\r\x1b[K");
+        if (stdoutGone && opts.riskOut === undefined) cli.io.stderr("stopped reading events: standard output was closed\n");
 
         cli.io.stderr(summaryText(detector.stats(), alertsByRule, badLines, reported) + "\n");
         if (opts.riskOut !== undefined) await writeRiskSnapshot(cli, opts.riskOut, store);

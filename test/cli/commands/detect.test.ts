@@ -225,3 +225,90 @@ t.test("an event nested 100,000 levels deep neither ends the run nor makes its a
   t.match(JSON.stringify(alerts[0]!.events[1]!.extra), /nested deeper than 256 levels/);
   t.match(r.stderr, /^6 events, 2 alerts, 0 lines skipped, 0 late$/m);
 });
+
+/** An endless-looking stream (64 MB, made as it is read) whose every line fires `all`; `made()` counts lines read so far. */
+function firingStream(): { input: Readable; made: () => number } {
+  const line = (i: number) => JSON.stringify({ "@timestamp": new Date(Date.UTC(2026, 0, 1) + i).toISOString(), event: { action: "x" }, n: i, pad: "p".repeat(200) }) + "\n";
+  let produced = 0;
+  let made = 0;
+  const total = 64 * 2 ** 20;
+  const input = new Readable({
+    read() {
+      for (let k = 0; k < 64 && produced < total; k++) {
+        const l = line(made++);
+        produced += l.length;
+        this.push(l);
+      }
+      if (produced >= total) this.push(null);
+    },
+  });
+  return { input, made: () => made };
+}
+
+t.test("a stdout that is not being read holds the stream back: alerts are not piled up in memory", async (t) => {
+  const cwd = t.testdir({ "all.policy": 'detect "all" { where event.action == "x" }\n' });
+  const { input, made } = firingStream();
+  let alerts = 0;
+  let release!: () => void;
+  const released = new Promise<boolean>((resolve) => (release = () => resolve(true)));
+  let asked!: () => void;
+  const wasAsked = new Promise<"asked">((resolve) => (asked = () => resolve("asked")));
+  let blocked = true;
+  const io: CliIO = {
+    stdout: () => void alerts++,
+    stderr: () => {},
+    readStdin: async () => "",
+    stdinStream: () => input,
+    // The reader is slow: stdout stays full until released.
+    stdoutReady: () => {
+      asked();
+      return blocked ? released : Promise.resolve(true);
+    },
+    cwd,
+    env: {},
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const done = main(["node", "swarm-policy", "detect", "all.policy", "--events", "-"], io);
+  t.equal(await Promise.race([wasAsked, done.then(() => "finished")]), "asked", "detect waits for stdout instead of finishing the stream");
+  for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+  const whileBlocked = made();
+  t.ok(whileBlocked < 10_000, `${whileBlocked} lines read while stdout was full`);
+  blocked = false;
+  release();
+  t.equal(await done, 0);
+  t.equal(alerts, made(), "then every line was read and its alert written");
+  t.ok(made() > 200_000);
+});
+
+t.test("a stdout whose reader is gone (| head -1) ends the run: the rest of the stream is not read", async (t) => {
+  const cwd = t.testdir({ "all.policy": 'detect "all" { where event.action == "x" }\n' });
+  const runWith = async (extra: string[]) => {
+    const { input, made } = firingStream();
+    let stderr = "";
+    let alerts = 0;
+    const io: CliIO = {
+      stdout: () => void alerts++,
+      stderr: (s) => void (stderr += s),
+      readStdin: async () => "",
+      stdinStream: () => input,
+      stdoutReady: async () => alerts < 1, // gone after the first alert
+      cwd,
+      env: {},
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+    };
+    const code = await main(["node", "swarm-policy", "detect", "all.policy", "--events", "-", ...extra], io);
+    return { code, stderr, made: made() };
+  };
+  const gone = await runWith([]);
+  t.equal(gone.code, 0);
+  t.ok(gone.made < 10_000, `stopped after ${gone.made} lines`);
+  t.match(gone.stderr, /^stopped reading events: standard output was closed$/m);
+  t.match(gone.stderr, /^\d+ events, \d+ alerts, 0 lines skipped, 0 late$/m);
+  // --risk-out is an output of its own: the whole stream is still read for it.
+  const riskOut = await runWith(["--risk-out", "risk.json"]);
+  t.equal(riskOut.code, 0, riskOut.stderr);
+  t.ok(riskOut.made > 200_000, "read to the end");
+  t.notMatch(riskOut.stderr, /stopped/);
+});

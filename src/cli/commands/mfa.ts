@@ -25,6 +25,7 @@ import {
   TOTP_SECRET_BYTES,
   checkUserName,
   otpauthUri,
+  shouldColor,
   terminalQr,
   type MfaEvent,
 } from "../../index.js";
@@ -143,7 +144,7 @@ async function enroll(cli: CliContext, user: string, opts: MfaCliOptions & { for
       cli.io.stdout(
         `${replaced ? "Re-enrolled" : "Enrolled"} ${name}: TOTP, ${algorithm.toUpperCase()}, ${digits} digits, ${period} s.\n` +
           "Add it to an authenticator app now: this is the only time the secret is shown.\n\n" +
-          `${uri}\n\n${await terminalQr(uri)}\n`,
+          `${uri}\n\n${await terminalQr(uri, { color: shouldColor(cli.io.stdoutIsTTY, cli.io.env) })}\n`,
       );
     }
     // Codes used under the old secret mean nothing for the new one. After the secret is shown:

@@ -49,7 +49,12 @@ export function otpauthUri(options: OtpauthUriOptions): string {
   return `otpauth://totp/${label}?${query}`;
 }
 
-/** The URI as a QR code drawn with block characters, for a terminal. */
-export async function terminalQr(uri: string): Promise<string> {
-  return QRCode.toString(uri, { type: "terminal", small: true });
+/**
+ * The URI as a QR code drawn with block characters, for a terminal: on a white
+ * background set with ANSI colours (scannable whatever the terminal's colours),
+ * or with `color: false` in block characters alone, dark modules drawn (for a
+ * file, a pipe, NO_COLOR).
+ */
+export async function terminalQr(uri: string, options: { color?: boolean } = {}): Promise<string> {
+  return options.color === false ? QRCode.toString(uri, { type: "utf8" }) : QRCode.toString(uri, { type: "terminal", small: true });
 }

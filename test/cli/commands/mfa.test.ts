@@ -1,5 +1,6 @@
 import t, { type Test } from "tap";
 import { ScureBase32Plugin } from "otplib";
+import QRCode from "qrcode";
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { totpCode } from "../../../src/runtime/mfa/totp.js";
@@ -162,6 +163,21 @@ t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an e
   const help = await run(["mfa", "verify", "--help"], { cwd });
   t.equal(help.code, 0);
   t.match(help.stdout, /\$ swarm-policy mfa verify alice 492039 --keyring ring\//);
+});
+
+t.test("enroll: the QR code is drawn without ANSI colours unless stdout is a terminal and NO_COLOR is unset", async (t) => {
+  const cwd = await keyring(t);
+  const enroll = (user: string, opts: { stdoutIsTTY?: boolean; env?: Record<string, string> }) => run(["mfa", "enroll", user, "--keyring", "ring"], { cwd, ...opts });
+  const piped = await enroll("alice", {});
+  t.equal(piped.code, 0, piped.stderr);
+  t.notMatch(piped.stdout, /\x1b/, "no escape sequence in a file or a pipe");
+  const uri = /^otpauth:\/\/\S+$/m.exec(piped.stdout)![0];
+  t.ok(piped.stdout.includes(await QRCode.toString(uri, { type: "utf8" })), "the same QR code, in block characters only (dark modules drawn)");
+  const tty = await enroll("bob", { stdoutIsTTY: true });
+  t.match(tty.stdout, /\x1b\[47m/, "on a terminal: drawn on a white background, whatever the terminal's colours");
+  const noColor = await enroll("carol", { stdoutIsTTY: true, env: { NO_COLOR: "1" } });
+  t.notMatch(noColor.stdout, /\x1b/, "NO_COLOR");
+  t.match(noColor.stdout, /[▀▄█]/);
 });
 
 t.test("enroll: a URI too long for a QR code is refused before anything is enrolled; JSON output needs no QR code", async (t) => {

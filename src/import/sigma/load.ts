@@ -27,7 +27,9 @@ export function yamlDocuments(src: SigmaSource): { index: number; value: unknown
   let index = 0;
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
-    docs = parseAllDocuments(src.text, { version: "1.2", uniqueKeys: true });
+    // logLevel "error": the library's warnings (a collection as a map key, stringified) went to
+    // process.emitWarning, Node's stderr; what such a key means is the rule's problem, reported as such.
+    docs = parseAllDocuments(src.text, { version: "1.2", uniqueKeys: true, logLevel: "error" });
   } catch (err) {
     // The YAML parser recurses per level of block nesting: some thousands of levels overflow the stack.
     if (err instanceof RangeError) throw new ImportInputError(`${src.name}: invalid YAML: nested too deeply to read`);

@@ -6,7 +6,8 @@
  * exceeded", exit 2, for the whole import).
  */
 import t from "tap";
-import { convertJsonRulesEngine } from "../../src/index.js";
+import { ImportInputError, SourceText, analyze, convertJsonRulesEngine } from "../../src/index.js";
+import { prng } from "../support/prng.js";
 
 const nested = (inner: string, depth: number) => JSON.parse("[".repeat(depth) + inner + "]".repeat(depth)) as unknown;
 const leaf = { fact: "principal.level", operator: "equal", value: 1 };
@@ -37,4 +38,98 @@ t.test("a reason is one line whatever the input quotes (ImportProblem's promise)
   t.equal(r.problems.length, 1);
   t.notMatch(r.problems[0]!.reason, /[\n\r\u2028\u2029\u0000]/);
   t.match(r.problems[0]!.reason, /^fact `a\\u000arule forged: cannot convert: x\\u2028` is not/);
+});
+
+/**
+ * Fuzz: a rule set with every condition form (all, any, not, shared
+ * condition, fact paths, fact references as values), its values and keys
+ * replaced by hostile ones (wrong types, `__proto__` / `constructor` keys and
+ * facts, JSONPath oddities, unknown operators, lone surrogates, huge strings,
+ * conditions 20,000 deep), as objects and as JSON text read back. Either the
+ * input is refused as a whole (ImportInputError) or the policy parses and
+ * checks and every problem is one line. FUZZ_CASES (default 3000), FUZZ_SEED.
+ */
+const CASES = Number(process.env.FUZZ_CASES ?? 3000);
+const SEED = Number(process.env.FUZZ_SEED ?? 0x1e5);
+
+t.test(`json-rules-engine import survives ${CASES} mutated rule sets (seed ${SEED})`, async (t) => {
+  const base = [
+    { name: "r1", conditions: { all: [{ fact: "principal", path: "$.roles", operator: "contains", value: "admin" }, { fact: "action", operator: "equal", value: "read" }] }, event: { type: "allow" } },
+    { name: "r2", conditions: { any: [{ fact: "resource", path: "$.level", operator: "greaterThan", value: 3 }, { not: { fact: "context.ip", operator: "in", value: ["a", "b"] } }] }, event: { type: "deny", params: { message: "x" } }, priority: 5 },
+    { conditions: { condition: "shared" }, event: { type: "allow" } },
+    { name: "r4", conditions: { all: [{ fact: "resource", path: "$['a']['b']", operator: "notIn", value: { fact: "principal", path: "$.list" } }, { fact: "principal", path: "$.n", operator: "lessThanInclusive", value: { fact: "resource", path: "$.m" } }] }, event: { type: "deny" } },
+  ];
+  const rnd = prng(SEED);
+  const pick = (n: number) => Math.floor(rnd() * n);
+  const choose = <T>(xs: readonly T[]): T => xs[pick(xs.length)]!;
+  const deep = (key: "all" | "any" | "not", n: number) => {
+    let v: unknown = { fact: "principal.a", operator: "equal", value: 1 };
+    for (let i = 0; i < n; i++) v = key === "not" ? { not: v } : { [key]: [v] };
+    return v;
+  };
+  const values: (() => unknown)[] = [
+    () => null, () => 0, () => -0, () => 1e308, () => -1e308, () => 1.5, () => true, () => "", () => '"', () => "\\", () => "\u0000\n", () => "\ud800", () => "x".repeat(100_000),
+    () => [], () => [[]], () => ({}), () => ["a", 1, null, true, [1], { a: 1 }], () => "__proto__", () => "constructor", () => "prototype",
+    () => "$", () => "$.", () => "$..a", () => "$[0]", () => "$['__proto__']", () => "$.a.constructor", () => "$[*]", () => "$.a[?(@.b)]", () => "$.length",
+    () => "equal", () => "notEqual", () => "in", () => "notIn", () => "contains", () => "doesNotContain", () => "lessThan", () => "greaterThanInclusive", () => "bogus", () => "allow", () => "deny",
+    () => ({ fact: "principal", path: "$.x" }), () => ({ fact: "__proto__" }), () => ({ fact: 5 }), () => nested('"allow"', 20_000),
+    () => deep("all", 20_000), () => deep("any", 20_000), () => deep("not", 20_000), () => deep("all", 50),
+    () => ({ all: [] }), () => ({ any: [] }), () => ({ not: [] }), () => ({ all: {}, any: [] }),
+  ];
+  const keys = ["all", "any", "not", "condition", "fact", "path", "operator", "value", "params", "event", "type", "name", "priority", "__proto__", "constructor", ""];
+  type Path = (string | number)[];
+  const paths = (v: unknown, p: Path = [], out: Path[] = []): Path[] => {
+    out.push(p);
+    if (p.length > 12) return out; // inside a deep value put there by an earlier round
+    if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...p, i], out));
+    else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) paths((v as Record<string, unknown>)[k], [...p, k], out);
+    return out;
+  };
+  const mutant = (): unknown => {
+    let doc: unknown = structuredClone(pick(2) === 0 ? base : { rules: base });
+    for (let r = 1 + pick(3); r > 0; r--) {
+      const p = choose(paths(doc));
+      if (p.length === 0) {
+        if (pick(20) === 0) doc = choose(values)();
+        continue;
+      }
+      let parent = doc as Record<string | number, unknown>;
+      for (const k of p.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+      const last = p.at(-1)!;
+      if (!Array.isArray(parent) && pick(3) === 0) {
+        const v = parent[last];
+        delete parent[last];
+        Object.defineProperty(parent, choose(keys), { value: v, enumerable: true, writable: true, configurable: true });
+      } else parent[last] = choose(values)();
+    }
+    if (pick(3) === 0) {
+      try {
+        doc = JSON.parse(JSON.stringify(doc)); // as read from a file: own __proto__ keys survive the text
+      } catch {
+        // too deep to write: keep the object
+      }
+    }
+    return doc;
+  };
+
+  let failures = 0;
+  let converted = 0;
+  const fail = (msg: string) => {
+    failures++;
+    t.fail(msg);
+  };
+  for (let n = 0; n < CASES && failures < 5; n++) {
+    const where = `case ${n} (seed ${SEED})`;
+    try {
+      const r = convertJsonRulesEngine([{ name: "m.json", doc: mutant() }]);
+      converted += r.converted;
+      const errors = analyze([new SourceText("import.policy", r.policy)], { lint: false }).diagnostics.filter((d) => d.severity === "error");
+      if (errors.length > 0) fail(`${where}: the policy does not check: ${errors[0]!.code} ${errors[0]!.message}`);
+      for (const p of r.problems) if (/[\n\r\u2028\u2029\u0000]/.test(p.reason)) fail(`${where}: a reason of several lines: ${JSON.stringify(p.reason.slice(0, 200))}`);
+    } catch (err) {
+      if (!(err instanceof ImportInputError)) fail(`${where}: threw ${(err as Error)?.stack ?? String(err)}`);
+    }
+  }
+  t.ok(converted > CASES, `${converted} rules converted`);
+  t.equal(failures, 0, `no failures in ${CASES} cases`);
 });

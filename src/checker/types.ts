@@ -53,6 +53,7 @@ export function aType(types: readonly ValueType[]): string {
 /** Why a string cannot be ordered: it is no RFC 3339 time (and a quoted duration is a common slip). */
 function notTimeHint(s: string): string {
   if (/^(\d+(ms|s|m|h|d|w))+$/.test(s)) return `a duration is written without quotes: ${s}`;
+  if (/^-?\d+(\.\d+)?$/.test(s)) return `a number is written without quotes: did you mean \`${s}\`?`;
   return `${JSON.stringify(s)} is not an RFC 3339 time; write e.g. "2026-01-01T00:00:00Z"`;
 }
 

@@ -23,11 +23,14 @@ runCases(t, [
   },
   {
     name: "SP2012 an attribute ordered against a string literal or const that is not a time",
-    text: `const limit = "12h"\n` + rule(`context.session_age > "12h"`, `"tomorrow" <= resource.expires`, `principal.level < limit`, `resource.expires < "2026-01-01T00:00:00Z"`),
+    text:
+      `const limit = "12h"\n` +
+      rule(`context.session_age > "12h"`, `"tomorrow" <= resource.expires`, `principal.level < limit`, `resource.expires < "2026-01-01T00:00:00Z"`, `principal.clearance >= "3"`),
     want: [
       { at: "SP2012@3:30-3:35", message: "`>` needs a number, a duration or an RFC 3339 time, found string", hint: "a duration is written without quotes: 12h" },
       { at: "SP2012@4:8-4:18", message: "`<=` needs a number, a duration or an RFC 3339 time, found string", hint: '"tomorrow" is not an RFC 3339 time' },
       { at: "SP2012@5:26-5:31", hint: "a duration is written without quotes: 12h" },
+      { at: "SP2012@7:31-7:34", hint: "did you mean `3`?" },
     ],
   },
   {

@@ -19,6 +19,10 @@
  * `.break` file is held for a read and a remove (milliseconds); one older
  * than BREAK_STALE_MS is left by a crash there and is removed by age.
  *
+ * Anything at the lock path that is not a regular file (a FIFO, a symbolic
+ * link) is never read through a blocking open and never broken: waiters time
+ * out, as for a live owner, until someone removes it.
+ *
  * Release removes the file only while it still holds our token, so a lock
  * taken over from us is never removed by us. Not a lock across machines
  * (NFS) or pid namespaces (containers sharing a volume see each other's pids
@@ -26,8 +30,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { open, readFile, rm, stat } from "node:fs/promises";
+import { open, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
+import { readStateFile } from "./state-file.js";
 
 export interface FileLockOptions {
   /** Give up after this long (ms, default 5000). */
@@ -58,12 +63,21 @@ function alive(pid: number): boolean {
 /** A `.break` file older than this was left by a process that died while breaking a lock. */
 export const BREAK_STALE_MS = 10_000;
 
+/** A lock holds one line of a few dozen bytes. */
+const MAX_LOCK_BYTES = 4096;
+
+/**
+ * The lock's content and age, from one open of it (state-file.ts: no link followed, no blocking
+ * open, so a FIFO planted at the lock path cannot hang every waiter). Null when it is gone, or is
+ * anything a lock of ours never is: such a "lock" is never broken, and waiters time out.
+ */
 async function readLock(file: string): Promise<{ text: string; mtimeMs: number } | null> {
   try {
-    const [text, mtimeMs] = await Promise.all([readFile(file, "utf8"), stat(file).then((s) => s.mtimeMs)]);
+    let mtimeMs = 0;
+    const text = await readStateFile(file, MAX_LOCK_BYTES, (st) => void (mtimeMs = st.mtimeMs));
     return { text, mtimeMs };
   } catch {
-    return null; // gone meanwhile
+    return null; // gone meanwhile, or not a lock file
   }
 }
 
@@ -165,7 +179,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   try {
     return await fn();
   } finally {
-    const held = await readFile(file, "utf8").catch(() => null);
+    const held = await readStateFile(file, MAX_LOCK_BYTES).catch(() => null);
     if (held === token) await rm(file, { force: true });
   }
 }

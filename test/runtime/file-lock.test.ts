@@ -4,7 +4,7 @@
  * is when every waiter finds the same stale lock at once.
  */
 import t from "tap";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
@@ -141,4 +141,13 @@ t.test("a lock naming our own pid from an earlier incarnation (a restarted conta
   await writeFile(lock, elsewhere);
   await t.rejects(withFileLock(lock, async () => "ran", { timeoutMs: 100 }), { name: "FileLockTimeout" });
   t.equal(await readFile(lock, "utf8"), elsewhere, "left alone");
+});
+
+t.test("a FIFO at the lock path times out as a held lock, without hanging", async (t) => {
+  t.setTimeout(20_000); // reading a FIFO opened blocking would hang here
+  const lock = path.join(t.testdir(), "x.lock");
+  execFileSync("mkfifo", ["-m", "600", lock]);
+  let ran = false;
+  await t.rejects(withFileLock(lock, async () => void (ran = true), { timeoutMs: 200 }), { name: "FileLockTimeout" });
+  t.notOk(ran);
 });

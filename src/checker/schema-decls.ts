@@ -8,7 +8,6 @@
  * Each schema gets its own ajv instance, so two schemas with the same `$id`
  * never collide.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import formatsModule from "ajv-formats";
@@ -19,11 +18,15 @@ import { diagnostic } from "../diagnostics/diagnostic.js";
 import { jsonSyntaxProblem } from "../diagnostics/json-syntax.js";
 import { didYouMean } from "../diagnostics/suggest.js";
 import { report, type CheckContext, type SchemaEntry } from "./context.js";
+import { readRegularFileSync } from "./regular-file.js";
 import { isNode } from "./sites.js";
 
 const addFormats = formatsModule.default;
 
 export const SCHEMA_KINDS: readonly SchemaKind[] = ["access", "encryption", "mesh", "event"];
+
+/** Far beyond any hand-written schema; a path naming something bigger is a mistake (or /dev/zero's kin). */
+const MAX_SCHEMA_BYTES = 16 * 1024 * 1024;
 
 type Loaded = { ok: true; entry: SchemaEntry } | { ok: false; code: "SP2007" | "SP2008"; reason: string };
 
@@ -66,10 +69,12 @@ export function checkSchemaDecls(ctx: CheckContext): void {
 /**
  * A schema file's text, as checking reads it by default. Not UTF-8 throws
  * (SP2007): decoded leniently, an `enum` of `"José"` in Latin-1 would become
- * `"Jos\ufffd"` and reject the very inputs it was written for.
+ * `"Jos\ufffd"` and reject the very inputs it was written for. So does
+ * anything but a regular file of at most 16 MiB (regular-file.ts): a FIFO
+ * or /dev/zero must not hang a load.
  */
 export function readSchemaFile(abs: string): string {
-  const bytes = readFileSync(abs);
+  const bytes = readRegularFileSync(abs, MAX_SCHEMA_BYTES);
   const bad = utf8Problem(bytes);
   if (bad !== undefined) throw new Error(bad);
   return bytes.toString("utf8");

@@ -42,7 +42,7 @@ export const CODES = {
   SP2004: { severity: "error", message: "const `{name}` depends on itself: {cycle}", summary: "A cycle among const definitions." },
   SP2005: { severity: "error", message: "duplicate const `{name}`", summary: "A const defined twice in one package." },
   SP2006: { severity: "error", message: "unknown schema kind `{kind}`", help: "schema kinds are access, encryption, mesh, event", summary: "A schema declaration for an input kind that does not exist." },
-  SP2007: { severity: "error", message: "cannot read schema `{path}`: {reason}", summary: "A schema file that is missing, not UTF-8 or not JSON." },
+  SP2007: { severity: "error", message: "cannot read schema `{path}`: {reason}", summary: "A schema file that is missing, not a regular file, over 16 MiB, not UTF-8 or not JSON." },
   SP2008: { severity: "error", message: "invalid JSON Schema `{path}`: {reason}", summary: "A schema file that ajv cannot compile." },
   SP2009: { severity: "error", message: "`{path}` is not allowed by the {kind} schema", summary: "An attribute path the declared schema does not allow." },
   SP2010: { severity: "error", message: "`{path}` is {actual} in the {kind} schema, compared with {expected}", summary: "A literal compared with an attribute of another type per the schema, or with a value its `enum` or `const` does not list." },

@@ -23,7 +23,6 @@
  * malformed event or one behind the newest event time (late) fails the test
  * with a message saying which.
  */
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Expectation, Item, PolicyFile, TestBlock } from "../parser/ast.js";
 import { packageOf } from "../parser/ast.js";
@@ -38,6 +37,7 @@ import { MemoryRiskStore } from "../evaluator/stores.js";
 import { compileDetectRules, type CompiledDetectRule } from "../runtime/siem/compile-detect.js";
 import { createDetector, type Alert } from "../runtime/siem/detector.js";
 import { POLICY_SET_ERRORS } from "../engine.js";
+import { readRegularFileSync } from "../checker/regular-file.js";
 
 /** What the runner needs of an engine. */
 export interface TestTarget {
@@ -241,6 +241,9 @@ function ruleNamed(x: string, pkg: string, rules: readonly CompiledDetectRule[])
   return `\`${x}\` names detect rules in several packages (${named.map((r) => r.id).sort().join(", ")}); name one by id`;
 }
 
+/** A test's events file: a regular file (not a FIFO or a device, which would hang the run or fill memory) of at most this size. */
+const MAX_EVENTS_FILE_BYTES = 256 * 1024 * 1024;
+
 /** The events of an `events` input, or why there are none. */
 function eventsOf(file: PolicyFile, test: TestBlock, consts: ConstTable): unknown[] | string {
   const input = test.input!;
@@ -252,7 +255,7 @@ function eventsOf(file: PolicyFile, test: TestBlock, consts: ConstTable): unknow
   const path = resolve(dirname(file.file), value);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFileSync(path, MAX_EVENTS_FILE_BYTES).toString("utf8");
   } catch (err) {
     const code = (err as { code?: string }).code;
     return `cannot read events file "${value}" (${path}): ${code === "ENOENT" ? "no such file" : String((err as Error).message)}`;

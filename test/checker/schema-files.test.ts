@@ -6,7 +6,8 @@
  * validator that lets inputs through unjudged.
  */
 import t from "tap";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { compile } from "../../src/engine.js";
@@ -66,4 +67,23 @@ t.test("a format ajv does not know is SP2008, not a check silently skipped (and 
   t.same(lines(r), ['SP2008@1:15-1:23 invalid JSON Schema `s.json`: unknown format "emial" at #/properties/principal/properties/email']);
   t.same(printed, []);
   t.same(withSchema(JSON.stringify({ type: "string", format: "email" })).diagnostics, [], "the standard formats are known");
+});
+
+t.test("a schema path naming a FIFO, a device or a huge file is SP2007, without hanging or reading it", async (t) => {
+  t.setTimeout(20_000); // a FIFO opened blocking would hang the load (and a server's event loop)
+  const dir = mkdtempSync(path.join(tmpdir(), "sp-schema-special-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync("mkfifo", [path.join(dir, "fifo.json")]);
+  writeFileSync(path.join(dir, "huge.json"), "");
+  truncateSync(path.join(dir, "huge.json"), 64 * 1024 * 1024);
+  const file = path.join(dir, "t.policy");
+  for (const [target, reason] of [
+    ["fifo.json", "not a regular file"],
+    ["/dev/zero", "not a regular file"],
+    ["huge.json", "larger than 16 MiB"],
+  ] as const) {
+    const policy = `schema access "${target}"\nallow "a" { when action == "x" }\n`;
+    const engine = compile(policy, { file });
+    t.same(engine.diagnostics.map((d) => `${d.code} ${d.message}`), [`SP2007 cannot read schema \`${target}\`: ${reason}`], target);
+  }
 });

@@ -1,6 +1,9 @@
 /** `events` tests in policy files run through the correlation engine (spec section 8). */
 import t, { type Test } from "tap";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { loadPolicies } from "../../../src/engine.js";
 import { runPolicyTests } from "../../../src/testing/run-tests.js";
 
@@ -210,4 +213,30 @@ t.test("late events past the detector's first 100 problems still fail the test",
   const bad = Array.from({ length: 100 }, () => "{}").join(", ");
   const run = await runIn(t, `package p\ntest "t" {\n  events [${bad}, { "@timestamp": "2026-03-10T02:05:00Z" }, { "@timestamp": "2026-03-10T02:00:00Z" }]\n  expect no alert\n}\n`);
   t.same(run.results[0]!.failures.map((f) => f.message).slice(-1), ["1 late event; put a test's events in time order"]);
+});
+
+t.test("an events file that is a FIFO or a device fails the test, without hanging or reading it", async (t) => {
+  t.setTimeout(20_000); // a FIFO opened blocking would hang the test run
+  const elsewhere = mkdtempSync(join(tmpdir(), "sp-events-fifo-"));
+  t.teardown(() => rmSync(elsewhere, { recursive: true, force: true }));
+  const fifo = join(elsewhere, "events.jsonl");
+  execFileSync("mkfifo", [fifo]);
+  const run = await runIn(
+    t,
+    `package p
+test "a fifo" {
+  events ${JSON.stringify(fifo)}
+  expect no alert
+}
+test "a device" {
+  events "/dev/zero"
+  expect no alert
+}
+`,
+  );
+  const byName = Object.fromEntries(run.results.map((r) => [r.name, r]));
+  t.equal(byName["a fifo"]!.status, "failed");
+  t.match(byName["a fifo"]!.failures[0]!.message, /cannot read events file ".*events\.jsonl" \(.*\): not a regular file/);
+  t.equal(byName["a device"]!.status, "failed");
+  t.match(byName["a device"]!.failures[0]!.message, /cannot read events file "\/dev\/zero" \(\/dev\/zero\): not a regular file/);
 });

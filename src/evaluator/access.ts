@@ -33,7 +33,7 @@ import { msg, reasonText, show } from "./messages.js";
 import { quotingError } from "./quoted-error.js";
 import { timeValueMs } from "./time.js";
 import type { ClauseTrace, MfaObligation, NotApplied, Reason } from "./decision.js";
-import { EvalError, isObject, toJson, typeName, type ErrorSpan, type Result, type TypeName } from "./values.js";
+import { EvalError, isObject, traceJson, typeName, type ErrorSpan, type Result, type TypeName } from "./values.js";
 
 export const enum ClauseKind {
   When = 0,
@@ -216,7 +216,7 @@ const CLAUSE_NAMES = ["when", "unless", "require", "require mfa"] as const;
 function trace(out: ClauseTrace[], cl: CompiledClause, v: Result | number): void {
   const t: ClauseTrace = { clause: CLAUSE_NAMES[cl.kind], span: cl.span };
   if (v instanceof EvalError) t.error = v.message;
-  else t.value = cl.kind === ClauseKind.Mfa ? v === MFA_MET : toJson(v);
+  else t.value = cl.kind === ClauseKind.Mfa ? v === MFA_MET : traceJson(v);
   out.push(t);
 }
 

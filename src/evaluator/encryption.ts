@@ -35,7 +35,7 @@ import { msg, show } from "./messages.js";
 import { decisionError } from "./quoted-error.js";
 import { CIPHERS } from "../checker/encryption.js";
 import { MAX_CLOCK_SKEW_MS, timeValueMs } from "./time.js";
-import { EvalError, isObject, toJson, typeName, type ErrorSpan } from "./values.js";
+import { EvalError, isObject, traceJson, typeName, type ErrorSpan } from "./values.js";
 
 export interface ConditionClause {
   when: boolean;
@@ -106,7 +106,7 @@ export function evalConditions(
 ): true | NotApplied | EvalError {
   for (const cl of conds) {
     const v = cl.fn(c);
-    if (out !== null) out.push(v instanceof EvalError ? { clause: cl.when ? "when" : "unless", span: cl.span, error: v.message } : { clause: cl.when ? "when" : "unless", span: cl.span, value: toJson(v) });
+    if (out !== null) out.push(v instanceof EvalError ? { clause: cl.when ? "when" : "unless", span: cl.span, error: v.message } : { clause: cl.when ? "when" : "unless", span: cl.span, value: traceJson(v) });
     if (v === cl.when) continue;
     if (v === !cl.when) return cl.notApplied;
     return v instanceof EvalError ? v : new EvalError(msg.clauseNotBoolean(cl.when ? "when" : "unless", typeName(v)), cl.exprSpan);

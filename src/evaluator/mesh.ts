@@ -32,7 +32,7 @@ import { exprText } from "./expr-text.js";
 import { msg, reasonText, show } from "./messages.js";
 import { decisionError, quotingError } from "./quoted-error.js";
 import { MAX_CLOCK_SKEW_MS, timeValueMs } from "./time.js";
-import { EvalError, toJson, typeName, type ErrorSpan } from "./values.js";
+import { EvalError, traceJson, typeName, type ErrorSpan } from "./values.js";
 
 type MeshClauseKind = "when" | "unless" | "require" | "require key_age";
 
@@ -147,7 +147,7 @@ export function decideMesh(mesh: CompiledMesh, c: EvalContext, version: string, 
   }
   for (const cl of mesh.clauses) {
     const v = cl.kind === "require key_age" ? keyAge(c, cl) : cl.fn(c);
-    if (clauses !== null) clauses.push(v instanceof EvalError ? { clause: cl.kind, span: cl.span, error: v.message } : { clause: cl.kind, span: cl.span, value: toJson(v) });
+    if (clauses !== null) clauses.push(v instanceof EvalError ? { clause: cl.kind, span: cl.span, error: v.message } : { clause: cl.kind, span: cl.span, value: traceJson(v) });
     const pass = cl.kind === "unless" ? false : true;
     if (v === pass) continue;
     if (v === !pass) {

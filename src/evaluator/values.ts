@@ -142,3 +142,30 @@ export function toJson(v: Result): unknown {
   if (v instanceof Special) return v.toJSON();
   return v;
 }
+
+/** Levels of nesting an explain trace writes of a clause's value (as the correlation engine keeps of an alert's events). */
+export const MAX_TRACE_DEPTH = 256;
+const TOO_DEEP_TO_TRACE = `[nested deeper than ${MAX_TRACE_DEPTH} levels]`;
+
+function fitsDepth(v: unknown, depth: number): boolean {
+  if (typeof v !== "object" || v === null || v instanceof Special) return true;
+  if (depth >= MAX_TRACE_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!fitsDepth(v[i], depth + 1)) return false;
+    return true;
+  }
+  for (const k of Object.keys(v)) if (!fitsDepth((v as ObjectValue)[k], depth + 1)) return false;
+  return true;
+}
+
+/**
+ * A clause's value for an explain trace: toJson, or a note when it nests
+ * deeper than MAX_TRACE_DEPTH (or is cyclic, from a JavaScript caller).
+ * JSON.parse reads any depth but JSON.stringify overflows the stack some
+ * thousands of levels down, and a trace holding such an input attribute
+ * made the whole decision unwritable (the service answered 500).
+ */
+export function traceJson(v: Result): unknown {
+  const j = toJson(v);
+  return fitsDepth(j, 0) ? j : TOO_DEEP_TO_TRACE;
+}

@@ -87,3 +87,29 @@ t.test("explain does not change the decision", async (t) => {
     t.same(withExplain, access(ev, input));
   }
 });
+
+// JSON.parse reads any depth; JSON.stringify overflows the stack some thousands of levels down. A clause
+// whose value was such an input attribute made the explained decision unwritable: the service answered
+// `?explain=true` with 500 internal_error, and `swarm-policy eval --explain` ended with an internal error.
+t.test("explain: a clause value nested too deep to write is replaced, so the decision serialises", async (t) => {
+  const ev = evaluator(`allow "flag" {\n  when principal.is_admin\n}\nencryption "e" {\n  when data.x\n}\nmesh "m" {\n  network "10.0.0.0/8"\n  when node.x\n}\n`);
+  const deep = JSON.parse('{"a":'.repeat(100_000) + "1" + "}".repeat(100_000)) as unknown;
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic["self"] = cyclic;
+  for (const x of [deep, cyclic]) {
+    const inputs = [
+      { principal: { is_admin: x }, action: "a", resource: {} },
+      { kind: "encryption", data: { x } },
+      { kind: "mesh", node: { id: "n1", public_key: Buffer.alloc(32, 7).toString("base64"), tags: [], x } },
+    ];
+    for (const input of inputs) {
+      const d = ev.evaluate(input, { explain: true });
+      t.doesNotThrow(() => JSON.stringify(d), `${(input as { kind?: string }).kind ?? "access"} decision serialises`);
+      const values = d.explain!.rules.flatMap((r) => r.clauses.map((c) => c.value));
+      t.ok(values.includes("[nested deeper than 256 levels]"), "the value is named, not written");
+    }
+  }
+  const shallow = { a: { b: [1, 2, { c: "x" }] } };
+  const d = access(ev, { principal: { is_admin: shallow }, action: "a", resource: {} }, true);
+  t.same(d.explain!.rules[0]!.clauses[0]!.value, shallow, "a value of ordinary depth is reported as it is");
+});

@@ -98,8 +98,9 @@ function subSpan(file: string, t: IToken, from: number, length: number): Span {
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
 
 /**
- * The value of a string token: JSON escapes decoded; an escape JSON does not
- * allow is kept as written (the lexer reported it, SP1003). `report` is
+ * The value of a string token: JSON escapes decoded, `\*` kept as written
+ * (a `like` pattern's literal star, spec section 3); any other escape JSON
+ * does not allow is kept as written too (the lexer reported it, SP1003). `report` is
  * called for each such escape with its offset in the image and its length.
  */
 export function decodeString(image: string, terminated: boolean, report?: (at: number, length: number) => void): string {
@@ -118,6 +119,11 @@ export function decodeString(image: string, terminated: boolean, report?: (at: n
     if (SIMPLE_ESCAPES[e] !== undefined) {
       value += SIMPLE_ESCAPES[e];
       i += 2;
+    } else if (e === "*") {
+      // Spec section 3 writes a `like` pattern's literal star as `\*`: kept as written (the pattern
+      // then holds `\*`), so `"a\*b"` and the JSON spelling `"a\\*b"` are one pattern.
+      value += "\\*";
+      i += 2;
     } else if (e === "u" && i + 6 <= end && /^[0-9a-fA-F]{4}$/.test(image.slice(i + 2, i + 6))) {
       value += String.fromCharCode(parseInt(image.slice(i + 2, i + 6), 16));
       i += 6;
@@ -134,10 +140,7 @@ export function decodeString(image: string, terminated: boolean, report?: (at: n
 
 function checkEscapes(file: string, t: IToken, terminated: boolean, out: Diagnostic[]): void {
   decodeString(t.image, terminated, (at, length) => {
-    const escape = t.image.slice(at, at + length);
-    // The spec's `\*` is a `like` pattern's literal star; as a string literal the backslash is escaped.
-    const hint = escape === "\\*" ? "in a `like` pattern, write `\\\\*` for a literal star (the string then holds `\\*`)" : undefined;
-    out.push(diagnostic("SP1003", subSpan(file, t, at, length), { escape: printable(escape) }, hint === undefined ? {} : { hint }));
+    out.push(diagnostic("SP1003", subSpan(file, t, at, length), { escape: printable(t.image.slice(at, at + length)) }));
   });
 }
 

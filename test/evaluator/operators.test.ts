@@ -214,6 +214,12 @@ table("like, starts_with, ends_with, matches", [
   ['principal.name like "al*"', v(false)],
   ['"a*b" like "a\\\\*b"', v(true)],
   ['"axb" like "a\\\\*b"', v(false)],
+  // The spec's own spelling (section 3: "`\*` a literal star"): the same pattern as the JSON one.
+  ['"a*b" like "a\\*b"', v(true)],
+  ['"axb" like "a\\*b"', v(false)],
+  ['"a\\\\xb" like "a\\*b"', v(false)],
+  ['"a*b" == "a\\*b"', v(false)],
+  ['"a\\\\*b" == "a\\*b"', v(true)],
   ['"abc" like "a*"', v(true)],
   ['"abc" like "*c"', v(true)],
   ['"abc" like "b*"', v(false)],

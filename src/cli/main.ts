@@ -67,6 +67,32 @@ export async function buildProgram(cli: CliContext): Promise<Command> {
 
 
 /**
+ * `help A B` (and `A help B`) as `A B --help`. Commander's help command takes
+ * one name: `help mesh plan` showed the help of `mesh`, and `help frobnicate`
+ * printed the whole usage on stderr instead of naming the unknown command.
+ * Arguments of a verb without subcommands (`check help`, a path) are left alone.
+ */
+function helpAsOption(program: Command, args: readonly string[]): string[] {
+  const find = (cmd: Command, name: string) => cmd.commands.find((c) => c.name() === name || c.aliases().includes(name));
+  let cmd = program;
+  let at = 0;
+  for (; at < args.length && args[at] !== "help"; at++) {
+    const sub = find(cmd, args[at]!);
+    if (sub === undefined) return [...args];
+    cmd = sub;
+  }
+  if (at >= args.length || cmd.commands.length === 0) return [...args];
+  const words = args.slice(at + 1).filter((w) => w !== "help"); // `help help`: the help of the command itself
+  if (words.some((w) => w.startsWith("-"))) return [...args];
+  for (const w of words) {
+    const sub = find(cmd, w);
+    if (sub === undefined) throw new CliError(`unknown command '${[...args.slice(0, at), ...words].join(" ")}' (add --help for usage)`);
+    cmd = sub;
+  }
+  return [...args.slice(0, at), ...words, "--help"];
+}
+
+/**
  * The one place errors become exit codes. Commander has already printed
  * its own usage errors; ours are printed here, without stack traces (set
  * SWARM_POLICY_DEBUG to see one for an internal error).
@@ -96,7 +122,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   try {
     const cli = new CliContext(io, packageVersion());
     const program = await buildProgram(cli);
-    await program.parseAsync([...argv], { from: "node" });
+    await program.parseAsync([...argv.slice(0, 2), ...helpAsOption(program, argv.slice(2))], { from: "node" });
     return cli.exitCode;
   } catch (err) {
     return handleError(err, io);

@@ -55,6 +55,50 @@ t.test("every command is listed on one line in its parent's --help (no line brea
   walk(program, "");
 });
 
+t.test("every command and subcommand answers --help, -h and `help COMMAND...` on stdout, exit 0", async (t) => {
+  const io: CliIO = {
+    stdout: () => undefined,
+    stderr: () => undefined,
+    readStdin: async () => "",
+    stdinStream: () => Readable.from([""]),
+    cwd: t.testdir(),
+    env: {},
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  };
+  const program = await buildProgram(new CliContext(io, pkg.version));
+  const paths: string[][] = [];
+  const walk = (command: Command, path: string[]): void => {
+    for (const sub of command.commands) {
+      if (sub.name() === "help") continue;
+      paths.push([...path, sub.name()]);
+      walk(sub, [...path, sub.name()]);
+    }
+  };
+  walk(program, []);
+  t.ok(paths.length > 20, `${paths.length} commands`);
+  for (const words of paths) {
+    for (const args of [[...words, "--help"], [...words, "-h"], ["help", ...words]]) {
+      const r = await run(args, { cwd: io.cwd });
+      t.equal(r.code, 0, args.join(" "));
+      t.match(r.stdout, new RegExp(`^Usage: swarm-policy ${words.join(" ")} `), args.join(" "));
+      t.equal(r.stderr, "", args.join(" "));
+    }
+  }
+});
+
+t.test("`help` of a command that does not exist is a one-line usage error", async (t) => {
+  for (const [args, shown] of [
+    [["help", "frobnicate"], "frobnicate"],
+    [["help", "mesh", "frobnicate"], "mesh frobnicate"],
+  ] as const) {
+    const r = await run([...args], { cwd: t.testdir() });
+    t.equal(r.code, 2, args.join(" "));
+    t.equal(r.stderr, `swarm-policy: unknown command '${shown}' (add --help for usage)\n`, args.join(" "));
+    t.equal(r.stdout, "");
+  }
+});
+
 t.test("bad usage is exit 2 with a message on stderr", async (t) => {
   const cwd = t.testdir({ "a.policy": POLICIES.clean });
   const cases: [string[], RegExp][] = [

@@ -8,6 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import type { AttestationProvider } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
+import { fsReason } from "./fs-reason.js";
 import { notJsonReason } from "../diagnostics/json-syntax.js";
 
 /** `--attrs '{"classification":"phi",...}'` or `--attrs @attrs.json`: a JSON object. */
@@ -17,7 +18,7 @@ export async function readAttrs(cli: CliContext, value: string): Promise<Record<
     try {
       text = await readFile(cli.resolve(value.slice(1)), "utf8");
     } catch (err) {
-      throw new CliError(`cannot read --attrs file ${value.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? "unreadable"}`);
+      throw new CliError(`cannot read --attrs file ${value.slice(1)}: ${fsReason(err)}`);
     }
   }
   let parsed: unknown;
@@ -66,8 +67,7 @@ export async function openInput(cli: CliContext, where: string): Promise<InputFi
     size = st.size;
   } catch (err) {
     if (err instanceof CliError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${where}: ${code === "ENOENT" ? "no such file or directory" : (code ?? "unreadable")}`);
+    throw new CliError(`cannot read ${where}: ${fsReason(err)}`);
   }
   const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
   return { chunks: stream, size, close: () => void stream.destroy() };

@@ -5,10 +5,11 @@
  * operation on a directory, read" or an absolute path.
  */
 import t from "tap";
-import { chmodSync } from "node:fs";
+import { chmodSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { POLICIES, run } from "./run.js";
 import { fsReason } from "../../src/cli/fs-reason.js";
+import { fixtureInventory, MESH_POLICY } from "../support/mesh-fixture.js";
 
 /** An encryption rule, so that audit gets as far as reading its inventory. */
 const ENCRYPTION = 'encryption default {\n  require cipher "aes-256-gcm"\n}\n';
@@ -48,4 +49,49 @@ t.test("the reasons, whoever runs the tests (root reads files without permission
   t.equal(fsReason(errno("EISDIR", "EISDIR: illegal operation on a directory, read")), "is a directory");
   t.equal(fsReason(errno("ENOTDIR", "ENOTDIR: not a directory, open '/abs/f/x'")), "not a directory");
   t.equal(fsReason(errno("EIO", "EIO: i/o error, read")), "EIO: i/o error, read", "others keep Node's message");
+});
+
+t.test("an output that is a directory (or, for mesh plan --out, is not one): one line, exit 2, nothing written", async (t) => {
+  const cwd = t.testdir({
+    "enc.policy": ENCRYPTION,
+    "mesh.policy": MESH_POLICY,
+    "nodes.json": JSON.stringify(fixtureInventory()),
+    "d.policy": 'detect "any" {\n  where event.action == "login"\n}\n',
+    "events.jsonl": '{"@timestamp":"2026-03-10T09:00:00Z","event":{"action":"login"}}\n',
+    "plain.txt": "hello\n",
+    dir: {},
+  });
+  t.equal((await run(["keys", "init", "--keyring", "ring"], { cwd })).code, 0);
+  const sealed = await run(["encrypt", "enc.policy", "--keyring", "ring", "--attrs", "{}", "plain.txt", "sealed.spe"], { cwd });
+  t.equal(sealed.code, 0, sealed.stderr);
+  const cases: [string, string[], string][] = [
+    ["encrypt OUT", ["encrypt", "enc.policy", "--keyring", "ring", "--attrs", "{}", "plain.txt", "dir"], "cannot write dir: is a directory"],
+    ["decrypt OUT", ["decrypt", "--keyring", "ring", "sealed.spe", "dir"], "cannot write dir: is a directory"],
+    ["detect --risk-out", ["detect", "d.policy", "--events", "events.jsonl", "--risk-out", "dir"], "cannot write dir: is a directory"],
+    ["mesh keys gen --out", ["mesh", "keys", "gen", "--out", "dir", "--force"], "cannot write dir: is a directory"],
+    ["mesh plan --out", ["mesh", "plan", "mesh.policy", "--nodes", "nodes.json", "--out", "plain.txt", "--time", "2026-01-10T00:00:00Z"], "cannot write the plan to plain.txt: not a directory"],
+  ];
+  for (const [name, args, message] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, name);
+    t.equal(r.stderr, `swarm-policy: ${message}\n`, name);
+    t.equal(r.stdout, "", name);
+    t.same(readdirSync(path.join(cwd, "dir")), [], `${name}: no temporary file left in or beside it`);
+  }
+  t.notOk(readdirSync(cwd).some((f) => f.startsWith(".")), "no temporary file in the working directory");
+});
+
+t.test("encrypt, decrypt and rewrap inputs and --attrs @FILE: plain reasons", async (t) => {
+  const cwd = t.testdir({ "enc.policy": ENCRYPTION, dir: {} });
+  t.equal((await run(["keys", "init", "--keyring", "ring"], { cwd })).code, 0);
+  const cases: [string, string[], string][] = [
+    ["--attrs @missing", ["encrypt", "enc.policy", "--keyring", "ring", "--attrs", "@nope.json", "dir", "out"], "cannot read --attrs file nope.json: no such file or directory"],
+    ["--attrs @dir", ["encrypt", "enc.policy", "--keyring", "ring", "--attrs", "@dir", "dir", "out"], "cannot read --attrs file dir: is a directory"],
+    ["rewrap dir", ["rewrap", "--keyring", "ring", "dir"], "dir: is a directory"],
+  ];
+  for (const [name, args, message] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, name);
+    t.equal(r.stderr, `swarm-policy: ${message}\n`, name);
+  }
 });

@@ -11,6 +11,7 @@ import { AtomicFile, EnvelopeError, openEnvelope, openStream, type StreamHeader 
 import { CliError, type CliContext } from "../context.js";
 import { addKeyringOptions, openKeyring, withCryptoErrors, type KeyringCliOptions } from "../keyring-options.js";
 import { loadAttestation, openInput, readAttrs } from "../crypto-inputs.js";
+import { checkOutputFile } from "../output-path.js";
 import { ProgressBar } from "../progress-bar.js";
 
 interface DecryptOptions extends KeyringCliOptions {
@@ -31,6 +32,7 @@ async function decrypt(cli: CliContext, inName: string, outName: string, opts: D
   const attestation = await loadAttestation(cli, opts.attestation);
   const ring = await openKeyring(cli, opts);
   const input = await openInput(cli, inName);
+  await checkOutputFile(cli, outName);
   // Plaintext is never readable by others, not even while being written.
   const out = await AtomicFile.create(cli.resolve(outName), { mode: 0o600 });
   const progress = new ProgressBar(cli.io, "decrypt", input.size);

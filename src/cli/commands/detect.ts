@@ -21,6 +21,7 @@ import { readRiskOption, writeRiskSnapshot } from "../risk-file.js";
 import { MemoryRiskStore } from "../../evaluator/stores.js";
 import { CliError, type CliContext } from "../context.js";
 import { fsReason } from "../fs-reason.js";
+import { checkOutputFile } from "../output-path.js";
 import { readPolicySources } from "../sources.js";
 import { jsonLines } from "../json-lines.js";
 import type { Alert, DetectorStats } from "../../index.js";
@@ -110,6 +111,7 @@ export function register(program: Command, cli: CliContext): void {
     .action(
       cli.action(async (paths: string[], opts: { events: string; lateness?: string; risk?: string; riskOut?: string }) => {
         const allowedLatenessMs = parseLateness(opts.lateness);
+        if (opts.riskOut !== undefined) await checkOutputFile(cli, opts.riskOut);
         const sources = await readPolicySources(cli, paths);
         const engine = loadEngineOrReport(cli, sources);
         if (engine === null) return 1;

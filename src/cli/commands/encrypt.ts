@@ -12,6 +12,7 @@ import { reportPolicyErrors } from "../engine.js";
 import { readPolicySources } from "../sources.js";
 import { addKeyringOptions, openKeyring, withCryptoErrors, type KeyringCliOptions } from "../keyring-options.js";
 import { loadAttestation, openInput, readAttrs } from "../crypto-inputs.js";
+import { checkOutputFile } from "../output-path.js";
 import { ProgressBar } from "../progress-bar.js";
 
 interface EncryptOptions extends KeyringCliOptions {
@@ -55,6 +56,7 @@ async function encrypt(cli: CliContext, args: string[], opts: EncryptOptions): P
   // Every requirement is checked before the output file exists.
   const plan = await planEncryption(engine, attrs, ring, { ...(opts.kek ? { kekId: opts.kek } : {}), ...(attestation ? { attestation } : {}) });
   const input = await openInput(cli, inName);
+  await checkOutputFile(cli, outName);
   const out = await AtomicFile.create(cli.resolve(outName));
   const progress = new ProgressBar(cli.io, "encrypt", input.size);
   try {

@@ -38,6 +38,7 @@ import { parseTimeOption } from "../time-option.js";
 import { readJsonFile, readText } from "../json-input.js";
 import { withCryptoErrors } from "../keyring-options.js";
 import { removingTempFilesOnInterrupt } from "../interrupts.js";
+import { checkOutputDirectory, checkOutputFile } from "../output-path.js";
 import { readPolicySources } from "../sources.js";
 
 /** Text for the terminal: C0/C1 control characters (from the policy or the inventory) as \u escapes. */
@@ -134,6 +135,7 @@ function registerPlan(mesh: Command, cli: CliContext): void {
         });
         const problem = renderOptionsProblem(render);
         if (problem) throw new CliError(problem);
+        await checkOutputDirectory(cli, opts.out, "the plan");
         const out = cli.resolve(opts.out);
         let result;
         try {
@@ -283,6 +285,7 @@ function registerKeys(mesh: Command, cli: CliContext): void {
     .action(
       cli.action(async (opts: KeysGenOptions) => {
         if (opts.format === "json" && opts.out === undefined) throw new CliError("--format json needs --out FILE: JSON output never carries a private key");
+        if (opts.out !== undefined) await checkOutputFile(cli, opts.out);
         const pair = generateKeyPair();
         try {
           if (opts.out === undefined) {

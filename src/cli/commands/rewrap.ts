@@ -9,6 +9,7 @@ import { createReadStream } from "node:fs";
 import { Option, type Command } from "commander";
 import { AtomicFile, EnvelopeError, inspectStream, rewrapStream, type Keyring } from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
+import { fsReason } from "../fs-reason.js";
 import { addKeyringOptions, openKeyring, toCliError, withCryptoErrors, type KeyringCliOptions } from "../keyring-options.js";
 
 interface RewrapOptions extends KeyringCliOptions {
@@ -65,7 +66,7 @@ async function rewrap(cli: CliContext, files: string[], opts: RewrapOptions): Pr
     } catch (err) {
       const cliErr = toCliError(err);
       const message =
-        cliErr instanceof CliError ? cliErr.message : (err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file or directory" : (err as Error).message;
+        cliErr instanceof CliError ? cliErr.message : fsReason(err);
       code = Math.max(code, cliErr instanceof CliError ? cliErr.exitCode : 2);
       results.push({ file: name, status: "error", error: message });
       if (opts.format === "text") cli.io.stderr(`swarm-policy: ${name}: ${message}\n`);

@@ -1,0 +1,28 @@
+/**
+ * Output paths checked before any work is done: a file output (`encrypt` and
+ * `decrypt` OUT, `detect --risk-out`, `mesh keys gen --out`) that names a
+ * directory, or a directory output (`mesh plan --out`) that names something
+ * else, is bad usage (exit 2) said in one line, instead of an internal error
+ * quoting the failed rename of a temporary file (after a whole event stream
+ * was read, for --risk-out).
+ */
+import { stat } from "node:fs/promises";
+import { CliError, type CliContext } from "./context.js";
+
+async function kind(cli: CliContext, where: string): Promise<"directory" | "other" | "none"> {
+  try {
+    return (await stat(cli.resolve(where))).isDirectory() ? "directory" : "other";
+  } catch {
+    return "none"; // missing (created later), or a problem the write itself reports
+  }
+}
+
+/** Refuse a file output that is a directory. */
+export async function checkOutputFile(cli: CliContext, where: string): Promise<void> {
+  if ((await kind(cli, where)) === "directory") throw new CliError(`cannot write ${where}: is a directory`);
+}
+
+/** Refuse a directory output that exists and is not a directory (`what`: "the plan"). */
+export async function checkOutputDirectory(cli: CliContext, where: string, what: string): Promise<void> {
+  if ((await kind(cli, where)) === "other") throw new CliError(`cannot write ${what} to ${where}: not a directory`);
+}

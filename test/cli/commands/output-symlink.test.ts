@@ -83,7 +83,7 @@ t.test("rewrap refuses a FILE that is a symlink, and still processes the others"
 
 t.test("keyring state: a usage.json that is a symlink is refused, and encrypt writes nothing", async (t) => {
   const { root, cwd } = await setup(t);
-  // A valid counter file moved elsewhere and linked back: the keyring reads it, then must not write through the link.
+  // A valid counter file moved elsewhere and linked back: the keyring neither reads nor writes through the link.
   const target = path.join(root, "elsewhere", "usage.json");
   renameSync(path.join(cwd, "ring", "usage.json"), target);
   symlinkSync(target, path.join(cwd, "ring", "usage.json"));
@@ -91,7 +91,7 @@ t.test("keyring state: a usage.json that is a symlink is refused, and encrypt wr
   const before = readdirSync(cwd).sort();
   const r = await run(["encrypt", "p.policy", "--keyring", "ring", "--attrs", ATTRS, "in.bin", "out.spev"], { cwd });
   t.equal(r.code, 2, r.stderr);
-  t.match(r.stderr, /ring\/usage\.json is a symbolic link: refusing to write through it/);
+  t.match(r.stderr, /ring\/usage\.json is a symbolic link: it must be a regular file in its own directory/);
   t.ok(readFileSync(target).equals(original), "the link's target is unchanged");
   t.same(readdirSync(path.join(root, "elsewhere")).sort(), ["usage.json", "victim"]);
   t.same(readdirSync(cwd).sort(), before, "no output file");

@@ -86,9 +86,10 @@ export {
  * fsync): `writeFileAtomic(file, data, { mode, exclusive, followSymlinks })`, and `AtomicFile`
  * for output streamed in pieces that must vanish on failure;
  * `removeTempFilesSync()` for a signal handler ending the process. A target
- * that is a symlink is refused (`OutputIsSymlinkError`) unless `followSymlinks`.
+ * that is a symlink is refused (`OutputIsSymlinkError`) unless `followSymlinks`, and one that
+ * exists and is not a regular file (/dev/null, a FIFO, a directory) always (`OutputNotRegularFileError`).
  */
-export { writeFileAtomic, AtomicFile, OutputIsSymlinkError, syncDirectory, removeTempFilesSync, type AtomicWriteOptions } from "./runtime/atomic-file.js";
+export { writeFileAtomic, AtomicFile, OutputIsSymlinkError, OutputNotRegularFileError, syncDirectory, removeTempFilesSync, type AtomicWriteOptions } from "./runtime/atomic-file.js";
 /**
  * Key material behind a redacting wrapper: `SecretKey.generate()`, `SecretKey.from(bytes)`,
  * `exposeBytes()` for a cipher, `destroy()` to wipe; JSON, inspect and strings show "<redacted>".

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, OutputIsSymlinkError, PolicyRefusal, parseUnlockKey, type KeyringOptions } from "../index.js";
+import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, OutputIsSymlinkError, OutputNotRegularFileError, PolicyRefusal, parseUnlockKey, type KeyringOptions } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
 import { removingTempFilesOnInterrupt } from "./interrupts.js";
 
@@ -94,7 +94,7 @@ const REFUSALS: ReadonlySet<string> = new Set([
  * else (a bug, an I/O error) is returned as is.
  */
 export function toCliError(err: unknown): unknown {
-  if (err instanceof OutputIsSymlinkError) return new CliError(printable(err.message), 2);
+  if (err instanceof OutputIsSymlinkError || err instanceof OutputNotRegularFileError) return new CliError(printable(err.message), 2);
   if (err instanceof PolicyRefusal) return new CliError(`refused: ${printable(err.message)}`, 1);
   if (err instanceof EnvelopeError) {
     // A header that starts with our magic and then does not parse was damaged or tampered with:

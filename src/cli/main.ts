@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { OutputIsSymlinkError, shouldColor } from "../index.js";
+import { OutputIsSymlinkError, OutputNotRegularFileError, shouldColor } from "../index.js";
 import { CliContext, CliError, processIO, type CliIO, type VerbModule } from "./context.js";
 import { printable } from "./printable.js";
 
@@ -102,8 +102,8 @@ export function handleError(err: unknown, io: CliIO): number {
     // --help and --version end parsing "successfully"; every other commander error is bad usage.
     return err.exitCode === 0 ? 0 : 2;
   }
-  // An output path that is a planted symlink: refused before anything was written (bad usage).
-  if (err instanceof OutputIsSymlinkError) err = new CliError(err.message, 2);
+  // An output path that is a planted symlink or a special file: refused before anything was written (bad usage).
+  if (err instanceof OutputIsSymlinkError || err instanceof OutputNotRegularFileError) err = new CliError(err.message, 2);
   if (err instanceof CliError) {
     for (const line of err.message.split("\n")) io.stderr(`swarm-policy: ${printable(line)}\n`);
     return err.exitCode;

@@ -21,13 +21,18 @@
  * `fmt`, rewriting a policy file reached through a link) writes to the link's
  * target, so the link stays a link.
  *
+ * Special files: an output path (or a followed link's target) that exists and
+ * is not a regular file (/dev/null, a FIFO, a directory) is refused with
+ * `OutputNotRegularFileError` before anything is written: the rename would
+ * replace a device or FIFO with a regular file holding the output.
+ *
  * A process ended by a signal runs no `finally` and no abort: whoever owns
  * the process calls `removeTempFilesSync` from its signal handler (the CLI's
  * key verbs do, on SIGINT, SIGTERM and SIGHUP), so an interrupted `decrypt`
  * leaves no half-written plaintext behind.
  */
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { rmSync, type Stats } from "node:fs";
 import { link, lstat, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
@@ -76,6 +81,32 @@ export class OutputIsSymlinkError extends Error {
   }
 }
 
+/**
+ * The output path names something other than a regular file (a device such as /dev/null, a FIFO,
+ * a socket, a directory): nothing was written. A rename would replace it (as root, /dev/null
+ * would become a regular file holding the output) or fail only after the whole output was written.
+ */
+export class OutputNotRegularFileError extends Error {
+  readonly code = "output-not-regular-file";
+  /** The output path as given. */
+  readonly path: string;
+  constructor(file: string, what: string) {
+    super(`${file} is ${what}: refusing to replace it (name a regular file)`);
+    this.name = "OutputNotRegularFileError";
+    this.path = file;
+  }
+}
+
+function notRegular(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isDirectory()) return "a directory";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
 function tempName(target: string): string {
   // A dot file, so tools walking the directory meanwhile (fmt, a keyring load) skip it.
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
@@ -117,18 +148,22 @@ export class AtomicFile {
   static async create(target: string, options: AtomicWriteOptions = {}): Promise<AtomicFile> {
     let resolved = target;
     let existingMode: number | undefined;
+    const absent = (err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return undefined;
+      throw err;
+    };
+    let st: Stats | undefined;
     if (options.followSymlinks === true) {
       // The only place a link is followed.
       resolved = await realpath(target).catch(() => target);
-      if (options.mode === undefined) existingMode = await stat(resolved).then((st) => st.mode & 0o7777, () => undefined);
+      st = await stat(resolved).catch(absent);
     } else {
-      const st = await lstat(target).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "ENOENT") return undefined;
-        throw err;
-      });
+      st = await lstat(target).catch(absent);
       if (st?.isSymbolicLink()) throw new OutputIsSymlinkError(target);
-      if (st !== undefined) existingMode = st.mode & 0o7777;
     }
+    const what = st === undefined ? undefined : notRegular(st);
+    if (what !== undefined) throw new OutputNotRegularFileError(target, what);
+    if (st !== undefined) existingMode = st.mode & 0o7777;
     const mode = options.mode ?? existingMode;
     const temp = tempName(resolved);
     const handle = await open(temp, "wx", mode ?? 0o666);

@@ -1,7 +1,8 @@
 import t from "tap";
 import path from "node:path";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, lstatSync, writeFileSync } from "node:fs";
-import { AtomicFile, OutputIsSymlinkError, writeFileAtomic } from "../../src/runtime/atomic-file.js";
+import { AtomicFile, OutputIsSymlinkError, OutputNotRegularFileError, writeFileAtomic } from "../../src/runtime/atomic-file.js";
+import { execFileSync } from "node:child_process";
 
 t.test("replaces the content and keeps the mode", async (t) => {
   const dir = t.testdir({ "a.policy": "old\n" });
@@ -126,4 +127,24 @@ t.test("a streamed file is invisible until commit and gone after abort", async (
   t.equal(readFileSync(target, "utf8"), "old", "the old content stays");
   t.same(readdirSync(dir), ["out.bin"], "no temp file left");
   await t.rejects(failed.write("more"), /closed/);
+});
+
+t.test("a target that is a device, a FIFO or a directory is refused before anything is written, and stays what it was", async (t) => {
+  const dir = t.testdir({ sub: {} });
+  const targets: Array<[string, () => void, (p: string) => boolean, string]> = [
+    ["fifo", () => execFileSync("mkfifo", [path.join(dir, "fifo")]), (p) => lstatSync(p).isFIFO(), "a FIFO"],
+    ["sub", () => undefined, (p) => lstatSync(p).isDirectory(), "a directory"],
+  ];
+  // As root, renaming over /dev/null made it a regular 0600 file holding the plaintext.
+  if (process.getuid?.() === 0) targets.push(["null", () => execFileSync("mknod", ["-m", "666", path.join(dir, "null"), "c", "1", "3"]), (p) => lstatSync(p).isCharacterDevice(), "a character device"]);
+  for (const [name, make, still, what] of targets) {
+    make();
+    const target = path.join(dir, name);
+    for (const options of [{ mode: 0o600 }, {}, { exclusive: true }, { followSymlinks: true }]) {
+      await t.rejects(writeFileAtomic(target, "plaintext\n", options), { name: "OutputNotRegularFileError", code: "output-not-regular-file", path: target, message: `${target} is ${what}: refusing to replace it (name a regular file)` }, `${name} ${JSON.stringify(options)}`);
+      t.ok(still(target), `${name} is still ${what}`);
+    }
+  }
+  t.same(readdirSync(dir).filter((n) => n.startsWith(".")), [], "no temporary file left");
+  t.ok(new OutputNotRegularFileError("x", "a FIFO") instanceof Error);
 });

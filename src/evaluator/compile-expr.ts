@@ -64,7 +64,8 @@ export interface ExprScope {
 }
 
 export function toErrorSpan(s: Span): ErrorSpan {
-  return { file: s.file, line: s.line, column: s.column };
+  // Frozen: decisions share it (errors, notApplied, explain), so a caller editing one cannot edit all.
+  return Object.freeze({ file: s.file, line: s.line, column: s.column });
 }
 
 const hasOwn = Object.prototype.hasOwnProperty;

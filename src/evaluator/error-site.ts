@@ -35,7 +35,7 @@ export class ErrorSite {
 
   get span(): ErrorSpan {
     const s = this.node.span;
-    return (this.spanCache ??= { file: s.file, line: s.line, column: s.column });
+    return (this.spanCache ??= Object.freeze({ file: s.file, line: s.line, column: s.column }));
   }
 
   /** "missing attribute `principal.x`" for this position (shared instance). */

@@ -31,7 +31,7 @@ const ORDER = "two numbers, two durations or two times";
 const ROOTS = ["principal", "action", "resource", "context"];
 
 function at(e: { span: { file: string; line: number; column: number } }): ErrorSpan {
-  return { file: e.span.file, line: e.span.line, column: e.span.column };
+  return Object.freeze({ file: e.span.file, line: e.span.line, column: e.span.column });
 }
 
 function plainObject(v: unknown): v is Record<string, Value> {

@@ -178,3 +178,39 @@ for (const validateInput of [true, false]) {
     t.equal(failures, 0, `no failures in ${CASES} cases`);
   });
 }
+
+// Decisions share objects built once per rule (reasons, notApplied entries, spans): the shared ones are
+// frozen, so a caller that edits its decision (say, rewriting span files to relative paths for display)
+// cannot change the decisions of everyone after it. The spans were not frozen: such an edit rewrote the
+// `file`, `line` and `column` of that rule's errors, notApplied entries and explain clauses everywhere.
+t.test("a caller editing a decision changes no later decision", async (t) => {
+  const engine = await loadPolicies([path.join(root, "policies")]);
+  const inputs = await harvest(engine);
+  inputs.push(null, { kind: "bogus" }, { kind: "mesh", node: 1 }, { principal: {}, action: "a", resource: {}, context: { mfa: { verified_at: 5 } } });
+  for (const explain of [false, true]) {
+    const before = inputs.map((i) => JSON.stringify(engine.evaluate(i, { explain })));
+    const edit = (v: unknown, depth = 0): void => {
+      if (v === null || typeof v !== "object" || depth > 8) return;
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) {
+        edit(o[k], depth + 1);
+        try {
+          if (typeof o[k] === "string") o[k] = "EDITED";
+          else if (typeof o[k] === "number") o[k] = -1;
+        } catch {
+          // frozen: the caller learns it may not
+        }
+      }
+      try {
+        if (Array.isArray(v)) v.push("EDITED");
+        else o["edited"] = true;
+      } catch {
+        // frozen
+      }
+    };
+    for (const i of inputs) edit(engine.evaluate(i, { explain }));
+    const after = inputs.map((i) => JSON.stringify(engine.evaluate(i, { explain })));
+    const changed = inputs.map((_, k) => k).filter((k) => before[k] !== after[k]);
+    t.same(changed, [], `explain ${explain}: every decision as before the edits`);
+  }
+});

@@ -40,7 +40,14 @@ export interface ReadResult {
 const SKIPPED_DIRS = new Set(["node_modules"]);
 
 async function walk(dir: string, out: string[], errors: ReadError[]): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    // Named itself (not the path given on the command line), and its siblings are still scanned.
+    errors.push({ path: dir, message: describe(err) });
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     if (e.name.startsWith(".")) continue;

@@ -112,3 +112,26 @@ t.test("a file that is not valid UTF-8 is a read error with the place of the fir
   t.equal((engine.evaluate({ principal: { name: "Jos\u00e9" }, action: "a", resource: {}, context: {} }) as { decision: string }).decision, "deny", "fails closed");
   t.ok(engine.loadErrors.length > 0);
 });
+
+t.test("a subdirectory that cannot be read is named itself, and the rest of the tree is still scanned", async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(path.join(dir, "a"));
+  mkdirSync(path.join(dir, "locked"));
+  mkdirSync(path.join(dir, "z"));
+  writeFileSync(path.join(dir, "a/a.policy"), A("a"));
+  writeFileSync(path.join(dir, "z/z.policy"), A("z"));
+  // root reads every directory whatever its mode, so the refusal is mocked
+  const fs = await import("node:fs/promises");
+  const { readSources: read } = await t.mockImport<typeof import("../src/load.js")>("../src/load.js", {
+    "node:fs/promises": {
+      ...fs,
+      readdir: (async (p: string, o: unknown) => {
+        if (path.basename(p) === "locked") throw Object.assign(new Error(`EACCES: permission denied, scandir '${p}'`), { code: "EACCES" });
+        return fs.readdir(p, o as { withFileTypes: true });
+      }) as typeof fs.readdir,
+    },
+  });
+  const r = await read([dir]);
+  t.same(r.errors.map((e) => [path.relative(dir, e.path), e.message]), [["locked", "permission denied"]], "the directory that failed, not the path given");
+  t.same(r.sources.map((s) => path.relative(dir, s.file)), ["a/a.policy", "z/z.policy"]);
+});

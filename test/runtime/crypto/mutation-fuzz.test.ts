@@ -6,7 +6,7 @@
  * both providers, header readers included. Every mutant fails with an
  * EnvelopeError or CryptoError (never a TypeError or RangeError, never a
  * hang or a huge allocation, never plaintext); every unmutated one opens to
- * its plaintext.
+ * its plaintext. Streams are sometimes re-wrapped under another KEK first.
  *
  * FUZZ_CASES (default 3000) and FUZZ_SEED (default fixed, printed) tune it.
  */
@@ -22,6 +22,7 @@ import {
   openEnvelope,
   openStream,
   readEnvelopeHeader,
+  rewrapStream,
   sealEnvelope,
   sealStream,
 } from "../../../src/index.js";
@@ -35,7 +36,8 @@ t.test(`decryption survives ${CASES} mutated envelopes and streams (seed ${SEED}
   const pick = (n: number) => Math.floor(rnd() * n);
   const bytes = (n: number) => Uint8Array.from({ length: n }, () => pick(256));
   const kek = { id: "k1", version: 3, key: SecretKey.generate() };
-  const resolveKek = (id: string, version: number) => (id === "k1" && version === 3 ? kek.key : undefined);
+  const kek2 = { id: "k2", version: 1, key: SecretKey.generate() };
+  const resolveKek = (id: string, version: number) => (id === "k1" && version === 3 ? kek.key : id === "k2" && version === 1 ? kek2.key : undefined);
   const attributes = { tenant_id: "acme", record_id: 42, phi: true };
   const clean = (e: unknown) => e instanceof EnvelopeError || e instanceof CryptoError;
   const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -117,7 +119,9 @@ t.test(`decryption survives ${CASES} mutated envelopes and streams (seed ${SEED}
       } catch (e) {
         if (!clean(e)) throw e;
       }
-      const out = s.kind === "envelope" ? openEnvelope(m, { resolveKek, attributes, provider }) : await collectBytes(openStream(pieces(m), { resolveKek, attributes, provider }));
+      // Streams are also re-wrapped first, a third of the time: rewrap does not check the payload, opening must.
+      const stream = s.kind === "stream" && pick(3) === 0 ? await collectBytes(rewrapStream(pieces(m), { resolveKek, kek: kek2, provider })) : m;
+      const out = s.kind === "envelope" ? openEnvelope(m, { resolveKek, attributes, provider }) : await collectBytes(openStream(pieces(stream), { resolveKek, attributes, provider }));
       if (!unchanged) fail(`${where}: a mutant opened (${out.length} bytes)`);
       else if (!same(out, s.plain)) fail(`${where}: opened to other bytes`);
     } catch (e) {

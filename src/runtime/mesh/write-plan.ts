@@ -16,9 +16,10 @@
  * On a failed write the error is returned once every writer has stopped;
  * plan.json is not written, so DIR mixes both plans until a run succeeds.
  */
-import { lstat, mkdir, readFile, rm, rmdir } from "node:fs/promises";
+import { lstat, mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { OutputIsSymlinkError, writeFileAtomic } from "../atomic-file.js";
+import { readStateFile } from "../state-file.js";
 import { MeshTopology, type MeshPlan } from "./plan.js";
 import { PLAN_FORMAT, planToJson, type PlanJson } from "./plan-json.js";
 import { renderNft } from "./render-nft.js";
@@ -39,12 +40,16 @@ const PARALLEL = 16;
  * is filtered by the umask, so a stricter umask still narrows it.
  */
 const DIR_MODE = 0o755;
+/** A plan of tens of thousands of nodes is a few MB; the previous plan.json is read only to find its files. */
+const MAX_PLAN_JSON_BYTES = 256 * 1024 * 1024;
 const OWN_FILE = /^nodes\/[A-Za-z0-9][A-Za-z0-9._-]{0,62}\/[A-Za-z0-9_=+.-]{1,15}\.(conf|nft)$/;
 
 async function previousFiles(dir: string): Promise<string[]> {
   let text: string;
   try {
-    text = await readFile(path.join(dir, "plan.json"), "utf8");
+    // No blocking open (a FIFO there would hang the plan) and no link followed: writing plan.json
+    // refuses both anyway, before anything is removed.
+    text = await readStateFile(path.join(dir, "plan.json"), MAX_PLAN_JSON_BYTES);
   } catch {
     return [];
   }

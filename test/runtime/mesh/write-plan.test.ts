@@ -7,6 +7,7 @@
 import t from "tap";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { compile } from "../../../src/engine.js";
 import { planMesh, type MeshPlan } from "../../../src/runtime/mesh/plan.js";
@@ -87,4 +88,15 @@ t.test("directories the plan creates are not group or other writable, even under
     t.equal(statSync(d).mode & 0o777, 0o755, `${path.relative(root, d)} is 0755`);
   }
   t.equal(statSync(path.join(out, "nodes", "w1", "lab.conf")).mode & 0o777, 0o600, "the config stays 0600");
+});
+
+t.test("a plan.json that is a FIFO is refused, without hanging on reading the previous plan", async (t) => {
+  t.setTimeout(20_000); // a FIFO opened blocking would hang here
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync("mkfifo", [path.join(dir, "plan.json")]);
+  const { writePlan } = await import("../../../src/runtime/mesh/write-plan.js");
+  const plan = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("w1", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+  await t.rejects(writePlan(plan, dir, defaultRenderOptions(plan)), { name: "OutputNotRegularFileError" });
+  t.ok(statSync(path.join(dir, "plan.json")).isFIFO(), "still a FIFO");
 });

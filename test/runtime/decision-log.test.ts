@@ -125,12 +125,18 @@ t.test("rotation by size keeps `keep` files, newest first", async (t) => {
   const file = path.join(dir, "d.jsonl");
   const log = new DecisionLog({ path: file, maxBytes: 2000, keep: 2 });
   const d = { version: "v".repeat(64), decision: "allow", rule: "demo/r", reasons: [] };
-  for (let i = 0; i < 60; i++) {
-    log.append("access", { n: i, pad: "x".repeat(100) }, d);
-    await log.flush(); // one line per write, so each rotation point is exact
+  const umask = process.umask(0o000); // the files stay private whatever the umask
+  try {
+    for (let i = 0; i < 60; i++) {
+      log.append("access", { n: i, pad: "x".repeat(100) }, d);
+      await log.flush(); // one line per write, so each rotation point is exact
+    }
+    await log.close();
+  } finally {
+    process.umask(umask);
   }
-  await log.close();
   t.same(readdirSync(dir).sort(), ["d.jsonl", "d.jsonl.1", "d.jsonl.2"]);
+  for (const f of ["d.jsonl", "d.jsonl.1", "d.jsonl.2"]) t.equal(statSync(path.join(dir, f)).mode & 0o777, 0o600, `${f} is 0600 under umask 000`);
   const read = (f: string) => readFileSync(path.join(dir, f), "utf8").trim().split("\n").map((l) => JSON.parse(l).input.n as number);
   for (const f of ["d.jsonl", "d.jsonl.1", "d.jsonl.2"]) t.ok(statSync(path.join(dir, f)).size <= 2000, `${f} within the limit`);
   const newest = read("d.jsonl");

@@ -20,6 +20,7 @@
  * (docs/sigma.md).
  */
 import { parse } from "../../parser/parse.js";
+import { check } from "../../checker/check.js";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { Expr } from "../../parser/ast.js";
 import { Prec } from "./expr.js";
@@ -152,6 +153,11 @@ function checkCondition(cond: string, file: string, where: string): void {
   const { expr, message, comment } = parseCondition(cond);
   if (comment === true) bad(file, `\`${where}\` holds a comment (\`#\`), which would hide the rest of the rule's condition; remove it`);
   if (expr === undefined) bad(file, `\`${where}\` is not a policy expression: ${message}`);
+  // One that parses but is no condition (a string, a sum) would make every converted rule fail `check`:
+  // it is joined to the rule's own condition with `and`.
+  const checked = check([parse(`detect "pipeline" {\n  where (${cond}) and true\n}\n`, "pipeline").ast]);
+  const error = checked.diagnostics.find((d) => d.severity === "error");
+  if (error !== undefined) bad(file, `\`${where}\` is not a condition: ${error.message}`);
 }
 
 const TOP_KEYS = new Set(["name", "description", "keywords", "unmapped-logsource", "fields", "logsources"]);

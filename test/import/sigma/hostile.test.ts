@@ -156,3 +156,13 @@ t.test(`sigma import survives ${CASES} text and ${CASES} structural mutants of t
   t.ok(converted > CASES / 4, `${converted} mutants converted (the fuzz reaches the converter)`);
   t.equal(failures, 0, `no failures in ${2 * CASES} cases`);
 });
+
+t.test("a pipeline condition the checker refuses is bad input, not a policy that fails to check", async (t) => {
+  const { loadSigmaPipeline } = await import("../../../src/index.js");
+  for (const condition of ['"\\u0000"', "1 + 1", '"exec" and true', "kind.x contains_all 3"]) {
+    const text = `name: odd\nlogsources:\n  - product: linux\n    condition: '${condition}'\n`;
+    t.throws(() => loadSigmaPipeline({ name: "p.yml", text }), { name: "ImportInputError", message: /^pipeline p\.yml: `logsources\[0\]\.condition` is not a condition: / }, condition);
+  }
+  const ok = loadSigmaPipeline({ name: "p.yml", text: `name: ok\nlogsources:\n  - product: linux\n    condition: '(kind ?? false) == "exec"'\n` });
+  t.equal(ok.name, "ok");
+});

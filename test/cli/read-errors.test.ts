@@ -5,7 +5,7 @@
  * operation on a directory, read" or an absolute path.
  */
 import t from "tap";
-import { chmodSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { POLICIES, run } from "./run.js";
 import { fsReason } from "../../src/cli/fs-reason.js";
@@ -79,6 +79,32 @@ t.test("an output that is a directory (or, for mesh plan --out, is not one): one
     t.same(readdirSync(path.join(cwd, "dir")), [], `${name}: no temporary file left in or beside it`);
   }
   t.notOk(readdirSync(cwd).some((f) => f.startsWith(".")), "no temporary file in the working directory");
+});
+
+t.test("an output of `-` (standard output) is refused, exit 2, no file named `-`", async (t) => {
+  const cwd = t.testdir({
+    "enc.policy": ENCRYPTION,
+    "d.policy": 'detect "any" {\n  where event.action == "login"\n}\n',
+    "events.jsonl": '{"@timestamp":"2026-03-10T09:00:00Z","event":{"action":"login"}}\n',
+    "plain.txt": "hello\n",
+  });
+  t.equal((await run(["keys", "init", "--keyring", "ring"], { cwd })).code, 0);
+  const sealed = await run(["encrypt", "enc.policy", "--keyring", "ring", "--attrs", "{}", "plain.txt", "sealed.spe"], { cwd });
+  t.equal(sealed.code, 0, sealed.stderr);
+  const message = "cannot write to standard output ('-'): name an output file (it is written whole, then renamed into place)";
+  const cases: [string, string[]][] = [
+    ["encrypt OUT", ["encrypt", "enc.policy", "--keyring", "ring", "--attrs", "{}", "plain.txt", "-"]],
+    ["decrypt OUT", ["decrypt", "--keyring", "ring", "sealed.spe", "-"]],
+    ["detect --risk-out", ["detect", "d.policy", "--events", "events.jsonl", "--risk-out", "-"]],
+    ["mesh keys gen --out", ["mesh", "keys", "gen", "--out", "-"]],
+  ];
+  for (const [name, args] of cases) {
+    const r = await run(args, { cwd });
+    t.equal(r.code, 2, name);
+    t.equal(r.stderr, `swarm-policy: ${message}\n`, name);
+    t.equal(r.stdout, "", name);
+    t.notOk(existsSync(path.join(cwd, "-")), `${name}: no file named -`);
+  }
 });
 
 t.test("encrypt, decrypt and rewrap inputs and --attrs @FILE: plain reasons", async (t) => {

@@ -166,3 +166,78 @@ t.test("a pipeline condition the checker refuses is bad input, not a policy that
   const ok = loadSigmaPipeline({ name: "p.yml", text: `name: ok\nlogsources:\n  - product: linux\n    condition: '(kind ?? false) == "exec"'\n` });
   t.equal(ok.name, "ok");
 });
+
+/**
+ * Fuzz: pipelines with their keys and values replaced (field targets that
+ * are no paths, `__proto__` keys, conditions that are strings, sums, line
+ * breaks closing the rule, brackets 2,000 deep), each loaded and, when it
+ * loads, used on corpus rules: an ImportInputError, or policy text that
+ * checks with no rule of the pipeline's making. FUZZ_CASES / 2 pipelines.
+ */
+t.test(`sigma pipelines: ${Math.ceil(CASES / 2)} mutated pipelines (seed ${SEED})`, async (t) => {
+  const { loadSigmaPipeline } = await import("../../../src/index.js");
+  const corpus = corpusFiles();
+  const rnd = prng(SEED + 1);
+  const pick = (n: number) => Math.floor(rnd() * n);
+  const choose = <T>(xs: readonly T[]): T => xs[pick(xs.length)]!;
+  const base = () => ({
+    name: "my-pipeline",
+    keywords: "raw",
+    "unmapped-logsource": "reject",
+    fields: { Image: ["proc.path", "proc.image"], CommandLine: "proc.cmd", User: "user.name" },
+    logsources: [
+      { product: "windows", category: "process_creation", condition: '(kind ?? false) == "exec"', fields: { CommandLine: "proc.cmd" } },
+      { product: "linux", condition: "true" },
+    ],
+  });
+  const values: (() => unknown)[] = [
+    () => null, () => 1, () => "", () => "a b", () => "__proto__", () => "constructor", () => "x.__proto__.y", () => "a..b", () => "a.", () => "0abc", () => ["a", "b"], () => [], () => ({}),
+    () => "keep", () => "reject", () => "bogus", () => "true", () => "1 +", () => "1 + 1", () => '"x"', () => "x # comment", () => ")", () => "true) or (true", () => "a == 1",
+    () => 'deny "x" { when true }', () => 'x\ny', () => '}\ndetect "evil" {\n  where true\n}', () => `${"(".repeat(2000)}true${")".repeat(2000)}`, () => "x".repeat(100_000), () => "\ud800",
+  ];
+  const keys = ["name", "keywords", "unmapped-logsource", "fields", "logsources", "condition", "product", "category", "service", "__proto__", "constructor", "bogus"];
+  let failures = 0;
+  let loaded = 0;
+  const fail = (msg: string) => {
+    failures++;
+    t.fail(msg);
+  };
+  for (let n = 0; n < Math.ceil(CASES / 2) && failures < 5; n++) {
+    const doc = base() as unknown;
+    for (let r = 1 + pick(2); r > 0; r--) {
+      const p = choose(paths(doc));
+      if (p.length === 0) continue;
+      let parent = doc as Record<string | number, unknown>;
+      for (const k of p.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+      const last = p.at(-1)!;
+      if (!Array.isArray(parent) && pick(3) === 0) {
+        const v = parent[last];
+        delete parent[last];
+        Object.defineProperty(parent, choose(keys), { value: v, enumerable: true, writable: true, configurable: true });
+      } else parent[last] = choose(values)();
+    }
+    const text = stringifyYaml(doc);
+    const where = `pipeline ${n} (seed ${SEED})`;
+    let pipeline;
+    try {
+      pipeline = loadSigmaPipeline({ name: "p.yml", text });
+      loaded++;
+    } catch (err) {
+      if (!(err instanceof ImportInputError)) fail(`${where}: loading threw ${(err as Error)?.stack ?? String(err)}`);
+      continue;
+    }
+    for (let k = 0; k < 3; k++) {
+      const rule = choose(corpus);
+      try {
+        const r = convertSigma([rule], { pipeline });
+        const errors = analyze([new SourceText("import.policy", r.policy)], { lint: false }).diagnostics.filter((d) => d.severity === "error");
+        if (errors.length > 0) fail(`${where} on ${rule.name}: the policy does not check: ${errors[0]!.message}\n${text}`);
+        if (/^detect "evil"/m.test(r.policy)) fail(`${where}: the pipeline wrote a rule of its own\n${text}`);
+      } catch (err) {
+        if (!(err instanceof ImportInputError)) fail(`${where} on ${rule.name}: threw ${(err as Error)?.stack ?? String(err)}`);
+      }
+    }
+  }
+  t.ok(loaded > 0, `${loaded} mutated pipelines loaded`);
+  t.equal(failures, 0, "no failures");
+});

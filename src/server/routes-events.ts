@@ -68,6 +68,8 @@ function parseNdjson(text: string): unknown[] {
   const items: unknown[] = [];
   const lines: number[] = [];
   let n = 0;
+  // A leading UTF-8 BOM (Windows tools write one) is not part of the first event, as the detect CLI reads files.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   for (const raw of text.split("\n")) {
     n++;
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;

@@ -110,3 +110,14 @@ t.test("a battery of hostile requests: every one answered below 500, and the ser
   t.same(logs.lines.filter((l) => (l["level"] as number) >= 50).map((l) => l["msg"]), [], "nothing logged as an error");
   for (const key in Object.prototype) t.fail(`Object.prototype gained ${key}`);
 });
+
+// The detect CLI drops a leading UTF-8 BOM from an events file (cli/json-lines.ts), and a JSON body
+// with one is read; the same file POSTed as NDJSON lost its first event as "not JSON (at column 1)".
+t.test("an NDJSON body that starts with a BOM keeps its first event", async (t) => {
+  const dir = policyDir(t, { "d.policy": BURST });
+  const { url } = await start(t, [dir]);
+  const body = `\ufeff{"@timestamp":"2026-03-10T10:00:00Z"}\n\ufeff{"@timestamp":"2026-03-10T10:00:01Z"}\n`;
+  const r = await call(url, "/v1/events", { body, headers: { "content-type": "application/x-ndjson" } });
+  t.equal(r.status, 200);
+  t.match(r.json, { received: 2, accepted: 1, malformed: 1, problems: [{ index: 2, line: 2, kind: "malformed" }] }, "only the first line's BOM is one");
+});

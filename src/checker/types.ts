@@ -265,10 +265,16 @@ class TypeWalker {
   private matches(e: BinaryExpr, rt: ValueType): void {
     const inDetect = this.site.block === "detect";
     if (!inDetect) report(this.ctx, diagnostic("SP2014", e.opSpan ?? e.span));
-    if (rt !== "string") return;
+    if (rt !== "string" && rt !== "unknown") return; // SP2012 said it
     const pattern = this.folded(e.right);
+    if (pattern === NOT_CONSTANT) {
+      // Not known at load: the event would pick the pattern, and with it the running time.
+      report(this.ctx, diagnostic("SP2032", e.right.span));
+      return;
+    }
     if (typeof pattern !== "string") return;
     const re = compileRegex(pattern);
     if (!(re instanceof RegExp)) report(this.ctx, diagnostic("SP2019", e.right.span, { reason: re.error }));
   }
+
 }

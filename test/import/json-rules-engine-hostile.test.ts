@@ -8,6 +8,7 @@
 import t from "tap";
 import { ImportInputError, SourceText, analyze, convertJsonRulesEngine } from "../../src/index.js";
 import { prng } from "../support/prng.js";
+import { mutateAt, treePaths } from "../support/mutate-tree.js";
 
 const nested = (inner: string, depth: number) => JSON.parse("[".repeat(depth) + inner + "]".repeat(depth)) as unknown;
 const leaf = { fact: "principal.level", operator: "equal", value: 1 };
@@ -77,30 +78,15 @@ t.test(`json-rules-engine import survives ${CASES} mutated rule sets (seed ${SEE
     () => ({ all: [] }), () => ({ any: [] }), () => ({ not: [] }), () => ({ all: {}, any: [] }),
   ];
   const keys = ["all", "any", "not", "condition", "fact", "path", "operator", "value", "params", "event", "type", "name", "priority", "__proto__", "constructor", ""];
-  type Path = (string | number)[];
-  const paths = (v: unknown, p: Path = [], out: Path[] = []): Path[] => {
-    out.push(p);
-    if (p.length > 12) return out; // inside a deep value put there by an earlier round
-    if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...p, i], out));
-    else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) paths((v as Record<string, unknown>)[k], [...p, k], out);
-    return out;
-  };
   const mutant = (): unknown => {
     let doc: unknown = structuredClone(pick(2) === 0 ? base : { rules: base });
     for (let r = 1 + pick(3); r > 0; r--) {
-      const p = choose(paths(doc));
+      const p = choose(treePaths(doc, 12)); // not inside a deep value an earlier round put there
       if (p.length === 0) {
         if (pick(20) === 0) doc = choose(values)();
         continue;
       }
-      let parent = doc as Record<string | number, unknown>;
-      for (const k of p.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
-      const last = p.at(-1)!;
-      if (!Array.isArray(parent) && pick(3) === 0) {
-        const v = parent[last];
-        delete parent[last];
-        Object.defineProperty(parent, choose(keys), { value: v, enumerable: true, writable: true, configurable: true });
-      } else parent[last] = choose(values)();
+      mutateAt(doc, p, () => (pick(3) === 0 ? choose(keys) : null), () => choose(values)());
     }
     if (pick(3) === 0) {
       try {

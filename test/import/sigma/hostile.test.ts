@@ -14,6 +14,7 @@ import t from "tap";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { ImportInputError, SIGMA_PIPELINES, SourceText, analyze, convertSigma } from "../../../src/index.js";
 import { prng } from "../../support/prng.js";
+import { mutateAt, treePaths } from "../../support/mutate-tree.js";
 import { corpusFiles } from "./corpus-files.js";
 import { convert } from "./helpers.js";
 
@@ -59,13 +60,6 @@ const VALUES: (() => unknown)[] = [
 ];
 const KEYS = ["Image|endswith", "CommandLine|contains|all", "x|re", "x|re|i", "x|cidr", "x|base64offset|contains", "x|windash|contains", "x|exists", "x|fieldref", "x|lt", "x|utf16le|base64", "x|contains|cased", "x|startswith|endswith", "x|bogus", "__proto__", "constructor", "", "a.b.c", "|", "x|"];
 
-type Path = (string | number)[];
-function paths(v: unknown, p: Path = [], out: Path[] = []): Path[] {
-  out.push(p);
-  if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...p, i], out));
-  else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) paths((v as Record<string, unknown>)[k], [...p, k], out);
-  return out;
-}
 
 t.test(`sigma import survives ${CASES} text and ${CASES} structural mutants of the corpus (seed ${SEED})`, async (t) => {
   const corpus = corpusFiles();
@@ -116,16 +110,9 @@ t.test(`sigma import survives ${CASES} text and ${CASES} structural mutants of t
       return null;
     }
     for (let r = 1 + pick(3); r > 0; r--) {
-      const p = choose(paths(doc));
+      const p = choose(treePaths(doc));
       if (p.length === 0) continue;
-      let parent = doc as Record<string | number, unknown>;
-      for (const k of p.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
-      const last = p.at(-1)!;
-      if (!Array.isArray(parent) && pick(3) === 0) {
-        const v = parent[last];
-        delete parent[last];
-        Object.defineProperty(parent, choose(KEYS), { value: v, enumerable: true, writable: true, configurable: true });
-      } else parent[last] = choose(VALUES)();
+      mutateAt(doc, p, () => (pick(3) === 0 ? choose(KEYS) : null), () => choose(VALUES)());
     }
     return stringifyYaml(doc, { aliasDuplicateObjects: false });
   };
@@ -205,16 +192,9 @@ t.test(`sigma pipelines: ${Math.ceil(CASES / 2)} mutated pipelines (seed ${SEED}
   for (let n = 0; n < Math.ceil(CASES / 2) && failures < 5; n++) {
     const doc = base() as unknown;
     for (let r = 1 + pick(2); r > 0; r--) {
-      const p = choose(paths(doc));
+      const p = choose(treePaths(doc));
       if (p.length === 0) continue;
-      let parent = doc as Record<string | number, unknown>;
-      for (const k of p.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
-      const last = p.at(-1)!;
-      if (!Array.isArray(parent) && pick(3) === 0) {
-        const v = parent[last];
-        delete parent[last];
-        Object.defineProperty(parent, choose(keys), { value: v, enumerable: true, writable: true, configurable: true });
-      } else parent[last] = choose(values)();
+      mutateAt(doc, p, () => (pick(3) === 0 ? choose(keys) : null), () => choose(values)());
     }
     const text = stringifyYaml(doc);
     const where = `pipeline ${n} (seed ${SEED})`;

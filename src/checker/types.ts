@@ -14,6 +14,7 @@ import { constValueOf, report, type CheckContext } from "./context.js";
 import { fold, NOT_CONSTANT, type Folded } from "./fold.js";
 import { IpValue, parseIp } from "./ip-value.js";
 import { compileRegex } from "./patterns.js";
+import { ambiguousRepeat } from "./regex-repeats.js";
 import { BLOCK_ROOTS, BUILTINS, isBuiltin } from "./scopes.js";
 import { isNode, type ExprSite } from "./sites.js";
 import { parseRfc3339, typeOfValue, type ValueType } from "./values.js";
@@ -275,6 +276,10 @@ class TypeWalker {
     if (typeof pattern !== "string") return;
     const re = compileRegex(pattern);
     if (!(re instanceof RegExp)) report(this.ctx, diagnostic("SP2019", e.right.span, { reason: re.error }));
+    else {
+      const group = ambiguousRepeat(pattern);
+      if (group !== null) report(this.ctx, diagnostic("SP3011", e.right.span, { group }));
+    }
   }
 
 }

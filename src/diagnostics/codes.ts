@@ -80,6 +80,7 @@ export const CODES = {
   SP3008: { severity: "warning", message: "`lint:ignore {code}` silences nothing", summary: "A lint:ignore directive naming an unknown code or matching no warning." },
   SP3009: { severity: "warning", message: "mesh `{mesh}` network {network} is not private address space", summary: "A mesh network outside 10/8, 172.16/12, 192.168/16, 100.64/10 or fc00::/7: nodes would get public addresses and route them into the tunnel." },
   SP3010: { severity: "warning", message: "allow rule `{name}` applies to every request: its `when` is always true", help: "narrow it with a `when` that reads the request, or remove the rule", summary: "An allow rule whose every `when` is constantly true (`when true`, a const switch left on), so it grants every request as SP3001's does." },
+  SP3011: { severity: "warning", message: "pattern can take exponential time: the repeated group `{group}` can split the same text many ways", help: "let each round start or end with a character its repeats cannot match (`(-[a-z0-9]+)*`), or drop the inner repeat (`(a+)+` is `a+`)", summary: "A `matches` pattern with a repeated group holding a repeat (`(a+)+`, `(\\w+\\s?)*`, `(-.+)*`): on a near miss the engine backtracks through every split of the input, so one crafted event can block the engine for minutes. Not flagged: groups whose every alternative starts or ends with a literal character none of its repeats can match." },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -32,18 +32,23 @@ t.test("every verb has --help with an example", async (t) => {
   }
 });
 
-t.test("every command is listed on one line in its parent's --help (no line break in a summary)", async (t) => {
+/** The command tree as the CLI builds it, over an IO that discards output. */
+function quietProgram(cwd: string): Promise<Command> {
   const io: CliIO = {
     stdout: () => undefined,
     stderr: () => undefined,
     readStdin: async () => "",
     stdinStream: () => Readable.from([""]),
-    cwd: t.testdir(),
+    cwd,
     env: {},
     stdoutIsTTY: false,
     stderrIsTTY: false,
   };
-  const program = await buildProgram(new CliContext(io, pkg.version));
+  return buildProgram(new CliContext(io, pkg.version));
+}
+
+t.test("every command is listed on one line in its parent's --help (no line break in a summary)", async (t) => {
+  const program = await quietProgram(t.testdir());
   const walk = (command: Command, name: string): void => {
     for (const sub of command.commands) {
       const full = `${name} ${sub.name()}`.trim();
@@ -56,17 +61,8 @@ t.test("every command is listed on one line in its parent's --help (no line brea
 });
 
 t.test("every command and subcommand answers --help, -h and `help COMMAND...` on stdout, exit 0", async (t) => {
-  const io: CliIO = {
-    stdout: () => undefined,
-    stderr: () => undefined,
-    readStdin: async () => "",
-    stdinStream: () => Readable.from([""]),
-    cwd: t.testdir(),
-    env: {},
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-  };
-  const program = await buildProgram(new CliContext(io, pkg.version));
+  const cwd = t.testdir();
+  const program = await quietProgram(cwd);
   const paths: string[][] = [];
   const walk = (command: Command, path: string[]): void => {
     for (const sub of command.commands) {
@@ -79,7 +75,7 @@ t.test("every command and subcommand answers --help, -h and `help COMMAND...` on
   t.ok(paths.length > 20, `${paths.length} commands`);
   for (const words of paths) {
     for (const args of [[...words, "--help"], [...words, "-h"], ["help", ...words]]) {
-      const r = await run(args, { cwd: io.cwd });
+      const r = await run(args, { cwd });
       t.equal(r.code, 0, args.join(" "));
       t.match(r.stdout, new RegExp(`^Usage: swarm-policy ${words.join(" ")} `), args.join(" "));
       t.equal(r.stderr, "", args.join(" "));

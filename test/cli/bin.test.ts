@@ -31,6 +31,8 @@ t.before(() => {
       cwd: repoRoot,
       stdio: "ignore",
     });
+    // The rest of `npm run build`.
+    spawnSync(process.execPath, [path.join(repoRoot, "scripts/bin-mode.mjs")], { cwd: repoRoot, stdio: "ignore" });
   }
   if (!existsSync(bin)) throw new Error(`building did not produce ${bin}`);
 });
@@ -129,4 +131,21 @@ t.test("npm start's command serves the bundled policies on embedded defaults", a
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   child.kill("SIGTERM");
   t.equal(await exited, 0, "SIGTERM stops it cleanly");
+});
+
+t.test("the README's first command, after `npm ci`, runs as written and passes", async (t) => {
+  const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  const first = /```sh\n([^\n]+)\n/.exec(readme)?.[1];
+  t.ok(first?.startsWith("npm ci && "), "the README opens with `npm ci && ...`");
+  // `npm ci` has run (CI runs it before the tests); the rest as written, its comment dropped.
+  const rest = first!.slice("npm ci && ".length).replace(/\s+#.*$/, "");
+  t.ok(statSync(bin).mode & 0o100, "dist/cli/bin.js is executable, as `npx swarm-policy` needs");
+  // As a user's shell has it: without the npm_* variables and node_modules/.bin entries that
+  // `npm test` puts in the environment (under them npx finds the bin another way).
+  const env: Record<string, string | undefined> = { NO_COLOR: "1" };
+  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith("npm_")) env[k] = v;
+  env.PATH = (process.env.PATH ?? "").split(path.delimiter).filter((d) => !d.includes(`node_modules${path.sep}.bin`)).join(path.delimiter);
+  const r = spawnSync("sh", ["-c", rest], { cwd: repoRoot, encoding: "utf8", env });
+  t.equal(r.status, 0, `${rest}\n${r.stdout.slice(-400)}${r.stderr.slice(-400)}`);
+  t.match(r.stdout, /\n\d+ passed, 0 failed\n$/, "the test run's last line");
 });

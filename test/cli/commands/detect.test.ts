@@ -124,20 +124,7 @@ t.test("constant memory: the input is read only a little ahead of the detector",
   // A generated stream of 64 MB that is never held whole: each line is made when read.
   // Every event fires the rule, so each alert on stdout says how far the detector is.
   const cwd = t.testdir({ "all.policy": 'detect "all" { where event.action == "x" }\n' });
-  const line = (i: number) => JSON.stringify({ "@timestamp": new Date(Date.UTC(2026, 0, 1) + i).toISOString(), event: { action: "x" }, n: i, pad: "p".repeat(200) }) + "\n";
-  const total = 64 * 2 ** 20;
-  let produced = 0;
-  let made = 0;
-  const input = new Readable({
-    read() {
-      for (let k = 0; k < 64 && produced < total; k++) {
-        const l = line(made++);
-        produced += l.length;
-        this.push(l);
-      }
-      if (produced >= total) this.push(null);
-    },
-  });
+  const { input, made } = firingStream();
   let alerts = 0;
   let maxAhead = 0;
   const io: CliIO = {
@@ -145,7 +132,7 @@ t.test("constant memory: the input is read only a little ahead of the detector",
       const a = JSON.parse(s) as { events: { n: number }[] };
       alerts++;
       // Lines before this one are about line(0).length each; they are all consumed.
-      maxAhead = Math.max(maxAhead, made - a.events[0]!.n);
+      maxAhead = Math.max(maxAhead, made() - a.events[0]!.n);
     },
     stderr: () => {},
     readStdin: async () => "",
@@ -157,10 +144,10 @@ t.test("constant memory: the input is read only a little ahead of the detector",
   };
   const code = await main(["node", "swarm-policy", "detect", "all.policy", "--events", "-"], io);
   t.equal(code, 0);
-  t.equal(alerts, made, "every line was read and fired");
-  t.ok(made > 200_000, `${made} lines, ${total / 2 ** 20} MB`);
+  t.equal(alerts, made(), "every line was read and fired");
+  t.ok(made() > 200_000, `${made()} lines, ${FIRING_MB} MB`);
   // Read-ahead is a few of readline's and the stream's buffers, whatever the input size.
-  t.ok(maxAhead < 10_000, `at most ${maxAhead} lines (about ${Math.round((maxAhead * line(0).length) / 1024)} KB) read ahead of the detector`);
+  t.ok(maxAhead < 10_000, `at most ${maxAhead} lines (about ${Math.round((maxAhead * firingLine(0).length) / 1024)} KB) read ahead of the detector`);
 });
 
 t.test("a leading BOM, CRLF line ends and a last line without a newline are read as JSONL", async (t) => {
@@ -227,15 +214,21 @@ t.test("an event nested 100,000 levels deep neither ends the run nor makes its a
 });
 
 /** An endless-looking stream (64 MB, made as it is read) whose every line fires `all`; `made()` counts lines read so far. */
+const FIRING_MB = 64;
+
+/** Line `i` of firingStream. */
+function firingLine(i: number): string {
+  return JSON.stringify({ "@timestamp": new Date(Date.UTC(2026, 0, 1) + i).toISOString(), event: { action: "x" }, n: i, pad: "p".repeat(200) }) + "\n";
+}
+
 function firingStream(): { input: Readable; made: () => number } {
-  const line = (i: number) => JSON.stringify({ "@timestamp": new Date(Date.UTC(2026, 0, 1) + i).toISOString(), event: { action: "x" }, n: i, pad: "p".repeat(200) }) + "\n";
   let produced = 0;
   let made = 0;
-  const total = 64 * 2 ** 20;
+  const total = FIRING_MB * 2 ** 20;
   const input = new Readable({
     read() {
       for (let k = 0; k < 64 && produced < total; k++) {
-        const l = line(made++);
+        const l = firingLine(made++);
         produced += l.length;
         this.push(l);
       }

@@ -159,10 +159,11 @@ export function rfc3339Ms(text: string): number {
     if (oh > 23 || om > 59) return NaN;
     offset = (oh * 60 + om) * 60_000 * (m[9] === "-" ? -1 : 1);
   }
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly.
-  const d = new Date(t);
-  if (year < 100) d.setUTCFullYear(year);
+  // Not Date.UTC: it reads years 0-99 as 1900-1999, whose leap years and year ends are not
+  // theirs (0000-02-29 would become March 1st, a leap second at the end of 0099 the start of 0099).
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
   return d.getTime() - offset;
 }
 

@@ -10,7 +10,12 @@
  *   do not count (so a locked user's own retries never lengthen the lock).
  * - A counter with no new failure for `forgetAfterMs` (default 24 h) starts
  *   over; that is also when a store may drop the record.
- * - Times are milliseconds since the Unix epoch (the service's clock).
+ * - Times are milliseconds since the Unix epoch (the service's clock). A
+ *   lock found with more than `maxLockMs` left was set by a clock ahead of
+ *   this one (a clock stepped back, another machine's): it is cut to end
+ *   `maxLockMs` from now rather than hold for the whole jump. A clock
+ *   stepped forward ends locks and forgets counters early; the wall clock
+ *   cannot tell that from time passing.
  */
 
 export interface LockoutPolicy {
@@ -106,7 +111,15 @@ export function beginAttempt(
   now: number,
   policy: Required<LockoutPolicy>,
 ): { state: LockoutState | undefined; locked: boolean; lockedNow: boolean } {
-  if (lockRemainingMs(state, now) > 0) return { state, locked: true, lockedNow: false };
+  const remaining = lockRemainingMs(state, now);
+  if (remaining > policy.maxLockMs) {
+    // No lock is longer than maxLockMs, so this one was set by a clock ahead of ours (ours was set
+    // back, or another machine's ran ahead): it would hold for the whole jump, days or years.
+    // Still locked, but to end at most maxLockMs from now, on this clock.
+    const lockedUntil = now + policy.maxLockMs;
+    return { state: { ...state!, lockedUntil, forgetAt: Math.max(lockedUntil, now + policy.forgetAfterMs) }, locked: true, lockedNow: false };
+  }
+  if (remaining > 0) return { state, locked: true, lockedNow: false };
   const next = afterFailure(state, now, policy);
   return { state: next, locked: false, lockedNow: next.lockedUntil > now };
 }

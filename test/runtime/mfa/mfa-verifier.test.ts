@@ -213,6 +213,20 @@ t.test("lockout after 5 failures, back-off doubling to the cap; success resets",
   t.equal(s.events.filter((e) => e.event.action === "mfa-lockout").length, 4);
 });
 
+t.test("a clock set back does not stretch a lock past maxLockMs", async (t) => {
+  const s = setup({ lockoutPolicy: { maxFailures: 5, baseLockMs: 60_000, maxLockMs: 240_000 } });
+  for (let i = 0; i < 5; i++) await s.verifier.verify("alice", "000000");
+  // The lock ends at T0 + 60 s by the clock that set it; the clock is then stepped back 30 days
+  // (NTP after a boot with a wrong RTC, or a state file written by a machine whose clock ran ahead).
+  s.at(T0 - 30 * 86_400_000);
+  const back = await s.verifier.verify("alice", s.code());
+  t.same(back, { valid: false, reason: "locked", retryAfterMs: 240_000 }, "still locked, for at most maxLockMs");
+  s.advance(100_000);
+  t.same(await s.verifier.verify("alice", s.code()), { valid: false, reason: "locked", retryAfterMs: 140_000 }, "the clamped lock runs on the new clock");
+  s.advance(140_000);
+  t.equal((await s.verifier.verify("alice", s.code())).valid, true, "and ends maxLockMs after the clock went back, not 30 days later");
+});
+
 t.test("parallel wrong guesses all count: the lock engages after maxFailures whatever the interleaving", async (t) => {
   const s = setup({ lockoutPolicy: { maxFailures: 5 } });
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => s.verifier.verify("alice", String(100000 + i))));

@@ -69,6 +69,8 @@ t.test("beginAttempt: refuses while locked without counting; counts otherwise", 
   t.same(beginAttempt(locked, 4500, policy), { state: locked, locked: true, lockedNow: false });
   const after = beginAttempt(locked, 5000, policy);
   t.same([after.locked, after.lockedNow, after.state!.failures, after.state!.lockedUntil], [false, true, 4, 7000]);
+  const ahead = beginAttempt({ ...locked, lockedUntil: 86_400_000 }, 4500, policy);
+  t.same([ahead.locked, ahead.state!.lockedUntil], [true, 4500 + 4000], "a lock set by a clock ahead of ours ends within maxLockMs of ours");
   const fresh = beginAttempt(undefined, 0, policy);
   t.same([fresh.locked, fresh.lockedNow, fresh.state!.failures], [false, false, 1]);
 });

@@ -156,7 +156,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   const staleMs = options.staleMs ?? 30_000;
   const { host, incarnation } = owner();
   const token = `${process.pid} ${randomBytes(12).toString("hex")} ${host}${incarnation === undefined ? "" : ` ${incarnation}`}\n`;
-  const started = Date.now();
+  // Elapsed time on the monotonic clock: a wall clock stepped back would stretch the wait by the step.
+  const started = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(file, "wx", 0o600);
@@ -173,7 +174,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
     await takeOverIfStale(file, staleMs);
-    if (Date.now() - started > timeoutMs) throw new FileLockTimeout(file);
+    if (performance.now() - started > timeoutMs) throw new FileLockTimeout(file);
     await sleep(Math.min(50, 2 + attempt * 3) + Math.random() * 5);
   }
   try {

@@ -111,6 +111,23 @@ t.test("a live owner's lock is never broken, however many wait", async (t) => {
   t.equal((await stat(lock)).ino, before.ino, "the very same file");
 });
 
+t.test("the wait is timed on a monotonic clock: a wall clock stepped back does not stretch it", async (t) => {
+  t.setTimeout(10_000); // before: the wait lasted as long as the step back (here, for ever)
+  const dir = t.testdir();
+  const lock = path.join(dir, "x.lock");
+  await writeFile(lock, `${process.pid} live\n`);
+  const realNow = Date.now;
+  let reads = 0;
+  // Every read of the wall clock is a minute earlier than the one before (NTP stepping a clock back, again and again).
+  Date.now = () => realNow() - ++reads * 60_000;
+  try {
+    await t.rejects(withFileLock(lock, async () => "ran", { timeoutMs: 100 }), { name: "FileLockTimeout" });
+  } finally {
+    Date.now = realNow;
+  }
+  t.equal(await readFile(lock, "utf8"), `${process.pid} live\n`, "the live lock is left alone");
+});
+
 t.test("a lock naming our own pid from an earlier incarnation (a restarted container is pid 1 again) is taken over", async (t) => {
   if (!existsSync("/proc/self/stat")) {
     t.pass("no /proc: a lock of our own pid is judged by age only");

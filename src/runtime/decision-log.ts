@@ -130,6 +130,15 @@ export function decisionOutcome(d: LoggedDecision): string {
 
 type PathMatcher = readonly (readonly string[])[];
 
+/**
+ * `keys` without the `g` and `y` flags: with either, `test` starts where the last match ended
+ * (`lastIndex`), so after `api_token` matched, `client_secret` was tested from its 9th character
+ * and kept in the clear. Every key is tested from its start.
+ */
+function keyPattern(keys: RegExp): RegExp {
+  return keys.global || keys.sticky ? new RegExp(keys.source, keys.flags.replace(/[gy]/g, "")) : keys;
+}
+
 function pathHit(matchers: PathMatcher, at: readonly string[]): boolean {
   outer: for (const m of matchers) {
     if (m.length !== at.length) continue;
@@ -162,7 +171,7 @@ function redactWalk(value: unknown, keys: RegExp, matchers: PathMatcher, at: str
  * parent's path). Nesting deeper than 32 levels becomes "[TRUNCATED]".
  */
 export function redact(value: unknown, paths: readonly string[] = [], keys: RegExp = DEFAULT_REDACT_KEYS): unknown {
-  return redactWalk(value, keys, paths.map((p) => p.split(".")), [], 0);
+  return redactWalk(value, keyPattern(keys), paths.map((p) => p.split(".")), [], 0);
 }
 
 /** An engine error as logged: its message without the input values it quotes (see quoted-error.ts). */
@@ -251,7 +260,7 @@ export class DecisionLog {
     this.path = options.path;
     this.maxBytes = Math.max(1, options.maxBytes ?? 100 * 1024 * 1024);
     this.keep = Math.max(0, options.keep ?? 5);
-    this.keys = options.redactKeys ?? DEFAULT_REDACT_KEYS;
+    this.keys = keyPattern(options.redactKeys ?? DEFAULT_REDACT_KEYS);
     this.matchers = (options.redact ?? []).map((p) => p.split("."));
     this.maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.onError = options.onError;

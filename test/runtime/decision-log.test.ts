@@ -109,6 +109,21 @@ t.test("redaction: secret-looking keys everywhere, configured paths, nothing els
   t.equal(JSON.stringify(copy), '{"__proto__":{"password":"[REDACTED]","x":1},"id":"a"}');
 });
 
+t.test("a key pattern with the g or y flag redacts every matching key, not every other one", async (t) => {
+  const input = { api_token: "t-1", client_secret: "s-2", session_token: "t-3", other: 1 };
+  const want = { api_token: REDACTED, client_secret: REDACTED, session_token: REDACTED, other: 1 };
+  for (const keys of [/secret|token/gi, /secret|token/iy, /.*(secret|token)/giy]) {
+    t.same(redact(input, [], keys), want, `redact with /${keys.source}/${keys.flags}`);
+    const file = path.join(tempDir(t), "d.jsonl");
+    const log = new DecisionLog({ path: file, redactKeys: keys });
+    log.append("access", input, { version: "v", decision: "deny", rule: null, reasons: [] });
+    log.append("access", input, { version: "v", decision: "deny", rule: null, reasons: [] });
+    await log.close();
+    const text = readFileSync(file, "utf8");
+    for (const secret of ["t-1", "s-2", "t-3"]) t.notOk(text.includes(secret), `${secret} not in the file (/${keys.source}/${keys.flags})`);
+  }
+});
+
 t.test("no secret reaches the file", async (t) => {
   const file = path.join(tempDir(t), "d.jsonl");
   const log = new DecisionLog({ path: file, redact: ["principal.email"] });

@@ -22,6 +22,7 @@
  * Pure and synchronous: `push(chunk)` returns the records the chunk
  * completes and `end()` the rest; inventory.ts feeds it from a stream.
  */
+import { jsonSyntaxProblem } from "../../diagnostics/json-syntax.js";
 
 /** One record as scanned: where it starts, and its value or why it has none. */
 export interface ScannedRecord {
@@ -364,8 +365,11 @@ export class RecordScanner {
     }
     try {
       return { line, index, value: JSON.parse(text) };
-    } catch (err) {
-      return { line, index, error: `not JSON: ${(err as Error).message}` };
+    } catch {
+      // Where it broke, not JSON.parse's message: that quotes the record, secrets and all, into a
+      // report read more widely than the inventory.
+      const at = jsonSyntaxProblem(text);
+      return { line, index, error: at ? `not JSON: line ${at.line}, column ${at.column}: ${at.message}` : "not JSON" };
     }
   }
 

@@ -10,7 +10,7 @@
  * GET /v1/alerts, counted per rule and returned in the answer.
  */
 import type { FastifyInstance } from "fastify";
-import type { Alert, StreamProblem } from "../index.js";
+import { parseRfc3339, type Alert, type StreamProblem } from "../index.js";
 import type { ServerContext } from "./app.js";
 import type { StoredAlert } from "./alerts.js";
 import { sendError } from "./errors.js";
@@ -152,14 +152,17 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): v
     },
   );
 
-  app.get("/v1/alerts", { schema: { querystring: alertsQuery }, config: { scope: "events" } }, (request) => {
+  app.get("/v1/alerts", { schema: { querystring: alertsQuery }, config: { scope: "events" } }, (request, reply) => {
     const q = request.query as { rule?: string; severity?: string; since?: string; after?: string; limit?: string };
+    // Read as the engine reads times: Date.parse takes no leap second (NaN, and then no alert was filtered out).
+    const since = q.since === undefined ? undefined : parseRfc3339(q.since);
+    if (since !== undefined && since !== since) return sendError(reply, "invalid_query", "querystring/since must be an RFC 3339 time");
     const limit = Math.min(1000, Math.max(1, q.limit !== undefined ? Number(q.limit) : 100));
     const alerts = ctx.alerts.query({
       limit,
       ...(q.rule !== undefined ? { rule: q.rule } : {}),
       ...(q.severity !== undefined ? { severity: q.severity } : {}),
-      ...(q.since !== undefined ? { since: Date.parse(q.since) } : {}),
+      ...(since !== undefined ? { since } : {}),
       ...(q.after !== undefined ? { after: Number(q.after) } : {}),
     });
     return { alerts };

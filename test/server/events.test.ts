@@ -90,7 +90,12 @@ t.test("GET /v1/alerts: newest first, filters, bad queries", async (t) => {
   t.equal((await call(url, "/v1/alerts?severity=high")).json.alerts.length, 0);
   const since = new Date(T0 + 12_000).toISOString();
   t.same((await call(url, `/v1/alerts?since=${since}`)).json.alerts.map((a: { id: number }) => a.id), [3, 2], "alerts whose last event is at or after `since`");
-  for (const q of ["limit=ten", "severity=urgent", "since=yesterday", "after=-1", "colour=red"]) {
+  // RFC 3339 forms Date.parse does not read: a leap second (23:59:60 is the next day's midnight), a
+  // fraction past milliseconds with an offset. Read as NaN, `since` filtered nothing out.
+  t.same((await call(url, "/v1/alerts?since=2026-03-09T23:59:60Z")).json.alerts.map((a: { id: number }) => a.id), [3, 2, 1], "a leap second reads as the next second");
+  t.same((await call(url, "/v1/alerts?since=2026-06-30T23:59:60Z")).json.alerts, [], "a leap second after every alert: none");
+  t.same((await call(url, `/v1/alerts?since=${encodeURIComponent("2026-03-10T11:00:12.000000001+01:00")}`)).json.alerts.map((a: { id: number }) => a.id), [3, 2], "an offset and nanoseconds");
+  for (const q of ["limit=ten", "severity=urgent", "since=yesterday", "since=2026-03-10T10:00:00.1234567890Z", "after=-1", "colour=red"]) {
     const bad = await call(url, `/v1/alerts?${q}`);
     t.equal(bad.status, 400, q);
     t.equal(bad.json.error.code, "invalid_query", q);

@@ -19,6 +19,7 @@
  */
 import type { Engine } from "../../engine.js";
 import type { DecisionError, MeshDecision } from "../../evaluator/decision.js";
+import { formatInstant, MAX_TIME_MS, parseRfc3339 } from "../../evaluator/time.js";
 import { assignAddresses } from "./addresses.js";
 import type { InventoryNode } from "./inventory.js";
 import { meshBlocks, meshSettings, type ConnectRule, type MeshSettings } from "./settings.js";
@@ -90,10 +91,11 @@ const byId = <T extends { id: string }>(a: T, b: T): number => (a.id < b.id ? -1
 /** Plan the mesh, or say in one line why there can be none (policy errors, no mesh). */
 export function planMesh(engine: MeshEngine, inventory: readonly InventoryNode[], options: PlanOptions): MeshPlan | string {
   if (engine.diagnostics.some((d) => d.severity === "error")) return "policy set has errors";
-  if (!Number.isFinite(options.time)) return "planning time is not a valid time";
+  // The time goes to every admission as the input's `time`, so it must be one RFC 3339 can write (years 0000-9999).
+  const time = Number.isFinite(options.time) && Math.abs(options.time) <= MAX_TIME_MS ? formatInstant(options.time) : "";
+  if (Number.isNaN(parseRfc3339(time))) return "planning time is not a valid time";
   const settings = meshSettings(engine.files, options.mesh);
   if (typeof settings === "string") return settings;
-  const time = new Date(options.time).toISOString();
   const named = meshBlocks(engine.files).length > 1 ? { mesh: settings.id } : {};
 
   const rejected: RejectedNode[] = [];

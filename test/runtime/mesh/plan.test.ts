@@ -146,6 +146,10 @@ t.test("no plan without a clean policy set and one mesh", async (t) => {
   t.same(b.nodes.map((n) => n.id), ["n1"], "admission of the mesh that was named");
   t.ok(b.nodes[0]!.address.startsWith("100.65."));
   t.equal(planMesh(engine, [], { time: Number.NaN }), "planning time is not a valid time");
+  // Finite, but no RFC 3339 time: beyond a Date's range toISOString threw; past year 9999 every node
+  // would be rejected with an input `time` error.
+  for (const time of [1e16, -1e16, Date.UTC(10000, 0, 1), Date.UTC(-1, 0, 1)]) t.equal(planMesh(engine, [], { time }), "planning time is not a valid time", String(time));
+  t.equal(typeof planMesh(engine, [], { time: Date.UTC(9999, 11, 31, 23, 59, 59, 999) }), "object", "year 9999 plans");
 });
 
 t.test("an IPv6 mesh", async (t) => {

@@ -33,6 +33,7 @@ import type { SchemaValidator } from "./evaluator/input.js";
 import { MemoryRiskStore, type RiskStore } from "./evaluator/stores.js";
 import { compileDetectors, type Detector, type DetectorOptions, type RiskSink } from "./runtime/siem/detector.js";
 import type { AccessDecision, Decision, EncryptionResult, EvaluateOptions, MeshDecision } from "./evaluator/decision.js";
+import { refuseUnknownOptions } from "./runtime/option-keys.js";
 
 export interface EngineOptions {
   /** Epoch milliseconds; `now` when an input has no `time`. Default Date.now. */
@@ -54,6 +55,9 @@ export interface EngineOptions {
    */
   notApplied?: boolean;
 }
+
+/** The names EngineOptions has: any other is a TypeError (a misspelt `risk` would leave quarantine unread). */
+const ENGINE_OPTION_KEYS: readonly (keyof EngineOptions)[] = ["clock", "risk", "validateInput", "lint", "generate", "notApplied"];
 
 /** The message of every decision of an engine whose policy set did not load cleanly. */
 export const POLICY_SET_ERRORS = "policy set has errors";
@@ -248,15 +252,18 @@ function byFile(a: { file: string }, b: { file: string }): number {
 /**
  * Load `.policy` files and directories (searched recursively) into an
  * engine. Never throws for bad policy text or unreadable paths: see
- * `diagnostics` and `loadErrors`; such an engine fails closed.
+ * `diagnostics` and `loadErrors`; such an engine fails closed. An option
+ * EngineOptions does not name rejects with a TypeError.
  */
 export async function loadPolicies(paths: string | string[], options: EngineOptions = {}): Promise<Engine> {
+  refuseUnknownOptions("loadPolicies", options, ENGINE_OPTION_KEYS);
   const { sources, errors } = await readSources(Array.isArray(paths) ? paths : [paths]);
   return new Engine(sources, errors, options);
 }
 
-/** An engine from one policy text (`file` names it in spans and ids; default "policy.policy"). */
+/** An engine from one policy text (`file` names it in spans and ids; default "policy.policy"); an unknown option is a TypeError. */
 export function compile(text: string, options: { file?: string } & EngineOptions = {}): Engine {
+  refuseUnknownOptions("compile", options, [...ENGINE_OPTION_KEYS, "file"]);
   return new Engine([new SourceText(options.file ?? "policy.policy", text)], [], options);
 }
 

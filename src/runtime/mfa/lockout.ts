@@ -17,6 +17,7 @@
  *   stepped forward ends locks and forgets counters early; the wall clock
  *   cannot tell that from time passing.
  */
+import { refuseUnknownOptions } from "../option-keys.js";
 
 export interface LockoutPolicy {
   /** Consecutive failures that lock the user (default 5). */
@@ -69,6 +70,7 @@ export const MAX_LOCKOUT_MS = 100 * 365.25 * 86_400_000;
 
 /** Checks a policy's numbers; throws RangeError on nonsense (a configuration error). */
 export function lockoutPolicy(policy: Partial<LockoutPolicy> = {}): Required<LockoutPolicy> {
+  refuseUnknownOptions("lockoutPolicy", policy, Object.keys(DEFAULT_LOCKOUT_POLICY));
   const p = { ...DEFAULT_LOCKOUT_POLICY, ...policy };
   if (!Number.isInteger(p.maxFailures) || p.maxFailures < 1) throw new RangeError("lockout maxFailures must be an integer of at least 1");
   for (const key of ["baseLockMs", "maxLockMs", "forgetAfterMs"] as const) {

@@ -27,6 +27,7 @@ import { mfaLockoutEvent, mfaVerifyEvent, type MfaFailureReason, type SecurityEv
 import { MemoryLockoutStore, beginAttempt, lockoutPolicy, type LockoutPolicy, type LockoutState, type LockoutStore } from "./lockout.js";
 import { MemoryReplayStore, type ReplayStore } from "./replay-store.js";
 import { TotpVerifier } from "./verifier.js";
+import { refuseUnknownOptions } from "../option-keys.js";
 
 export interface MfaVerifierOptions {
   /** Where enrolled users' secrets come from (e.g. KeyringEnrollments). */
@@ -52,6 +53,8 @@ export interface MfaVerifierOptions {
   /** ms since the epoch (default Date.now). */
   readonly clock?: () => number;
 }
+
+const MFA_VERIFIER_OPTION_KEYS: readonly (keyof MfaVerifierOptions)[] = ["secrets", "replay", "lockout", "unenrolledLockout", "lockoutPolicy", "onEvent", "clock"];
 
 export type MfaVerifyResult =
   | {
@@ -86,6 +89,8 @@ export class MfaVerifier {
   readonly #clock: () => number;
 
   constructor(options: MfaVerifierOptions) {
+    // A misspelt `replay` or `lockout` store would fall back to one in this process's memory.
+    refuseUnknownOptions("MfaVerifier", options, MFA_VERIFIER_OPTION_KEYS);
     this.#secrets = options.secrets;
     this.#clock = options.clock ?? Date.now;
     this.#replay = options.replay ?? new MemoryReplayStore(() => this.#clock() / 1000);

@@ -44,6 +44,7 @@ import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js
 import { holds, matchSequence } from "./window.js";
 import { DetectRuleIndex, type Candidates } from "./rule-index.js";
 import { GroupKeys, GroupTable, canonicalJson, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
+import { refuseUnknownOptions } from "../option-keys.js";
 
 /** An alert (spec section 7). */
 export interface Alert {
@@ -91,6 +92,18 @@ export interface DetectorOptions {
    */
   index?: boolean;
 }
+
+/** The names DetectorOptions has: any other is a TypeError (a misspelt `risk` would write alerts' raises where no decision reads them). */
+const DETECTOR_OPTION_KEYS: readonly (keyof DetectorOptions)[] = [
+  "risk",
+  "allowedLatenessMs",
+  "maxFutureMs",
+  "clock",
+  "maxGroupsPerRule",
+  "maxEventsPerGroup",
+  "onProblem",
+  "index",
+];
 
 export interface RuleStats {
   matched: number;
@@ -176,6 +189,7 @@ class CorrelationDetector implements Detector {
   private readonly groupKeys = new GroupKeys();
 
   constructor(rules: readonly CompiledDetectRule[], options: DetectorOptions) {
+    refuseUnknownOptions("detector", options, DETECTOR_OPTION_KEYS);
     this.store = options.risk ?? new MemoryRiskStore();
     this.ctx = new EvalContext({}, NaN, NO_CLOCK, this.store);
     this.onProblem = options.onProblem ?? null;

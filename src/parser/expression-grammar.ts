@@ -171,6 +171,8 @@ export class ExpressionParser extends RecoveringParser {
   };
   private readonly startsEntry = (): boolean =>
     (tokenMatcher(this.LA(1), T.AnyWord) || tokenMatcher(this.LA(1), T.StringLiteral)) && tokenMatcher(this.LA(2), T.Colon);
+  /** An item word (`package`, `test`, ...) followed by `.` or `[`: a path's root, never an item's start. */
+  private readonly startsPathAfterItemWord = (): boolean => tokenMatcher(this.LA(2), T.Dot) || tokenMatcher(this.LA(2), T.LBracket);
   private readonly startsString = (): boolean => tokenMatcher(this.LA(1), T.StringLiteral);
   private readonly startsNumber = (): boolean => tokenMatcher(this.LA(1), T.NumberLiteral);
 
@@ -233,6 +235,14 @@ export class ExpressionParser extends RecoveringParser {
         const idSpan = this.tokSpan(id);
         if (args === undefined) return { kind: "Name", name: id.image, span: idSpan };
         return { kind: "Call", callee: id.image, calleeSpan: idSpan, args, span: this.upTo(idSpan) };
+      },
+    },
+    {
+      // `package.name`, `test["x"]`: an item word as the root of a path (tokens.ts ItemWord).
+      GATE: () => this.startsPathAfterItemWord(),
+      ALT: () => {
+        const word = this.CONSUME(T.ItemWord);
+        return { kind: "Name", name: word.image, span: this.tokSpan(word) };
       },
     },
     {

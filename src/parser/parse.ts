@@ -22,25 +22,9 @@ export interface ParseResult {
 
 let parser: PolicyParser | null = null;
 
-/** Item keywords the driver restarts at after a broken item. */
-const ITEM_START = new Set([T.Package, T.Schema, T.Const, T.Allow, T.Deny, T.Encryption, T.Mesh, T.Detect, T.Test]);
-
-/**
- * Where to restart after an item failed at token index `from`: the next item
- * keyword that begins a line. `mesh {` and `encryption {` begin lines inside
- * tests too, so those count only when a name follows.
- */
+/** Where to restart after an item failed at token index `from`: the next token that opens an item (tokens.ts opensItem). */
 function nextItemStart(tokens: IToken[], from: number): number {
-  for (let i = Math.max(from, 1); i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!ITEM_START.has(t.tokenType)) continue;
-    if ((tokens[i - 1]!.startLine ?? 0) >= (t.startLine ?? 0)) continue;
-    if (t.tokenType === T.Mesh || t.tokenType === T.Encryption) {
-      const next = tokens[i + 1];
-      if (next === undefined || (next.tokenType !== T.StringLiteral && next.tokenType !== T.UnterminatedString && next.tokenType !== T.Default)) continue;
-    }
-    return i;
-  }
+  for (let i = Math.max(from, 1); i < tokens.length; i++) if (T.opensItem(tokens[i - 1], tokens[i]!, tokens[i + 1])) return i;
   return tokens.length;
 }
 

@@ -47,7 +47,6 @@ const OPENERS = new Set<TokenType>([T.LParen, T.LBracket, T.LCurly]);
 const CLOSERS = new Set<TokenType>([T.RParen, T.RBracket, T.RCurly]);
 const INSERTABLE = new Set<TokenType>([T.RCurly, T.RBracket, T.RParen, T.LCurly]);
 const MAX_REENTRIES = 16;
-const ITEM_KEYWORDS = new Set<TokenType>([T.Package, T.Schema, T.Const, T.Allow, T.Deny, T.Encryption, T.Mesh, T.Detect, T.Test]);
 
 function depthAfter(depth: number, tok: IToken): number {
   if (OPENERS.has(tok.tokenType)) return depth + 1;
@@ -68,20 +67,13 @@ export class RecoveringParser extends EmbeddedActionsParser {
   protected unitStart = 0;
 
   /**
-   * Does LA(k) look like the start of an item: an item keyword opening a
-   * line? An `allow` in `expect allow` or a `mesh` opening a test input is
-   * no place to restart.
+   * Does LA(k) look like the start of an item (tokens.ts opensItem)? An
+   * `allow` in `expect allow`, a `mesh` opening a test input or a
+   * `package.name` opening a line of a condition is no place to restart.
    */
   private startsItem(k: number): boolean {
-    const tok = this.LA(k);
-    if (!ITEM_KEYWORDS.has(tok.tokenType)) return false;
     const prev = this.LA(k - 1);
-    if (prev.tokenType !== EOF && !(prev.startLine! < tok.startLine!)) return false;
-    if (tok.tokenType === T.Mesh || tok.tokenType === T.Encryption) {
-      const next = this.LA(k + 1);
-      return tokenMatcher(next, T.StringLiteral) || next.tokenType === T.Default;
-    }
-    return true;
+    return T.opensItem(prev.tokenType === EOF ? undefined : prev, this.LA(k), this.LA(k + 1));
   }
 
   /** Index of the next token to read. */

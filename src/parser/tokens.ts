@@ -3,7 +3,8 @@
  * and the one lexer built from it.
  *
  * Keywords are reserved only where the grammar needs them. HARD keywords
- * cannot be identifiers (they start items or are operators). SOFT keywords
+ * cannot be identifiers (they start items or are operators), except that an
+ * item word before `.` or `[` roots a path (ItemWord). SOFT keywords
  * are read at clause positions only: their token types have the category
  * Identifier, so wherever the grammar takes a name they are names again.
  * That is what lets a detect rule say `where network.protocol == "dns"` or
@@ -13,7 +14,7 @@
  * property name after `.` or an object key may be any word (`event.action`,
  * `{ when: 1 }`).
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, Lexer, tokenMatcher, type IToken, type TokenType } from "chevrotain";
 
 // ------------------------------------------------------------- categories
 
@@ -26,6 +27,14 @@ export const RelOp = createToken({ name: "RelOp", pattern: Lexer.NA, categories:
 export const CompareOp = createToken({ name: "CompareOp", pattern: Lexer.NA, categories: [RelOp] });
 export const AddOp = createToken({ name: "AddOp", pattern: Lexer.NA, categories: [BinaryOp] });
 export const MulOp = createToken({ name: "MulOp", pattern: Lexer.NA, categories: [BinaryOp] });
+/**
+ * The words that start an item (`package schema const allow deny encryption
+ * mesh detect test`). They are reserved where the grammar needs them, at the
+ * start of an item and where a name is declared; followed by `.` or `[` they
+ * are the root of an attribute path again (`package.name`, an ECS field), a
+ * position where no item can start.
+ */
+export const ItemWord = createToken({ name: "ItemWord", pattern: Lexer.NA });
 
 // ------------------------------------------------------------- trivia
 
@@ -93,15 +102,15 @@ function keyword(word: string, categories: TokenType[]): TokenType {
 const hardKw = (word: string, ...more: TokenType[]) => keyword(word, [AnyWord, ...more]);
 const softKw = (word: string) => keyword(word, [Identifier]);
 
-export const Package = hardKw("package");
-export const Schema = hardKw("schema");
-export const Const = hardKw("const");
-export const Allow = hardKw("allow");
-export const Deny = hardKw("deny");
-export const Encryption = hardKw("encryption");
-export const Mesh = hardKw("mesh");
-export const Detect = hardKw("detect");
-export const Test = hardKw("test");
+export const Package = hardKw("package", ItemWord);
+export const Schema = hardKw("schema", ItemWord);
+export const Const = hardKw("const", ItemWord);
+export const Allow = hardKw("allow", ItemWord);
+export const Deny = hardKw("deny", ItemWord);
+export const Encryption = hardKw("encryption", ItemWord);
+export const Mesh = hardKw("mesh", ItemWord);
+export const Detect = hardKw("detect", ItemWord);
+export const Test = hardKw("test", ItemWord);
 export const And = hardKw("and", BinaryOp);
 export const Or = hardKw("or", BinaryOp);
 export const Not = hardKw("not");
@@ -240,6 +249,7 @@ export const ALL_TOKENS: TokenType[] = [
   CompareOp,
   AddOp,
   MulOp,
+  ItemWord,
   NumberLiteral,
   DurationLiteral,
   ...LEXED_TOKENS,
@@ -280,4 +290,19 @@ export function keywordWord(t: TokenType): string | undefined {
 /** Keywords are quoted as they are in messages: "found `when`". */
 export function isKeyword(t: TokenType): boolean {
   return WORDS.has(t);
+}
+
+/**
+ * Whether `tok` starts an item, for restarting after an error: an item word
+ * opening a line (`prev` is on an earlier line or absent), and not the root
+ * of a path (`package.name`, `test["x"]` opening a line of a long condition).
+ * `mesh {` and `encryption {` open test inputs, so those count only before a
+ * name or `default`.
+ */
+export function opensItem(prev: IToken | undefined, tok: IToken, next: IToken | undefined): boolean {
+  if (!tokenMatcher(tok, ItemWord)) return false;
+  if (prev !== undefined && !((prev.startLine ?? 0) < (tok.startLine ?? 0))) return false;
+  if (next !== undefined && (tokenMatcher(next, Dot) || tokenMatcher(next, LBracket))) return false;
+  if (tok.tokenType === Mesh || tok.tokenType === Encryption) return next !== undefined && (tokenMatcher(next, StringLiteral) || next.tokenType === Default);
+  return true;
 }

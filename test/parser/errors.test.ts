@@ -217,6 +217,22 @@ t.test("restart after a broken item waits for an item keyword at the start of a 
   t.same(names(text), ["ok"]);
 });
 
+t.test("an item word before `.` or `[` is a path, not an item to restart at", async (t) => {
+  // A detect rule reads ECS `package.name`; the spec reserves keywords only where the grammar needs them.
+  const ok = parse('detect "d" {\n  severity low\n  where test["x"] == 1\n    and package.name == "y"\n}\n', "x.policy");
+  t.same(ok.diagnostics, []);
+  t.match(ok.ast.items[0], {
+    clauses: [{}, { kind: "Where", expr: { left: { left: { kind: "Index", object: { kind: "Name", name: "test" } } }, right: { left: { kind: "Member", object: { kind: "Name", name: "package" }, property: "name" } } } }],
+  });
+  // After an error, a continuation line opening with `package.name` is not a new `package` item.
+  const text = 'detect "d" {\n  severity low\n  where (x == 1\n    package.name == "y")\n}\nconst ok = 1\n';
+  t.same(diags(text).map((r) => [r[0], r[1], r[5]]), [["SP1005", 4, "expected `)`, found `package`"]]);
+  t.same(names(text), ["ok"]);
+  // Where a name or an expression must stand alone, the words stay reserved.
+  t.same(diags('detect "d" {\n  severity low\n  where package == "y"\n}\n').map((r) => r.slice(0, 3).concat(r[5])), [["SP1005", 3, 9, "expected an expression, found `package`"]]);
+  t.same(diags("const test = 1").map((r) => r[0]), ["SP1005"]);
+});
+
 t.test("parse never throws and keeps every span inside the text", async (t) => {
   const inputs = [
     "",

@@ -17,7 +17,9 @@
  * A field name is a dotted path into nested JSON (`process.command_line`);
  * a segment that is not an identifier is written `a["x-y"]`. The first
  * segment is a bare name in a detect block, so it must be an identifier and
- * not a reserved word; anything else needs a pipeline that maps the field.
+ * not a reserved word, except that a word starting items (`package`,
+ * `test`, ...) roots a path when more segments follow (`package.name`, an ECS
+ * field); anything else needs a pipeline that maps the field.
  */
 import { compare, leaf, not, or, Prec, term, type Cond, type Term } from "./expr.js";
 import { fail } from "./model.js";
@@ -30,6 +32,9 @@ const RESERVED = new Set(
     " ",
   ),
 );
+
+/** Words that start items: reserved alone, the root of a path before `.` (parser tokens.ts ItemWord). */
+const ITEM_WORDS = new Set("package schema const allow deny encryption mesh detect test".split(" "));
 
 /** Whether `word` is reserved (a hard keyword, or `now`) and so cannot be a bare name. */
 export function isReservedWord(word: string): boolean {
@@ -50,7 +55,7 @@ export function fieldPath(name: string): FieldPath {
     const what = segments.length > 1 ? `its first segment \`${first}\` is` : "it is";
     fail(`field \`${name}\` cannot be read by name in a detect rule (${what} not an identifier); map it with a pipeline`);
   }
-  if (RESERVED.has(first)) fail(`field \`${name}\` starts with the reserved word \`${first}\`; map it with a pipeline`);
+  if (RESERVED.has(first) && !(segments.length > 1 && ITEM_WORDS.has(first))) fail(`field \`${name}\` starts with the reserved word \`${first}\`; map it with a pipeline`);
   return { name, segments };
 }
 

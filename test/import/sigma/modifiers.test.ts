@@ -172,6 +172,12 @@ const ROWS: Row[] = [
     no: [{ process: { command_line: "id" }, http: { "x-forwarded-for": "1.2.3.4" } }, { process: null, http: {} }, {}],
   },
   {
+    name: "a path rooted at a word that starts items (ECS package.name)",
+    detection: "  sel:\n    package.name|startswith: lib\n    test.suite: canary\n  condition: sel",
+    yes: [{ package: { name: "libssl" }, test: { suite: "canary" } }],
+    no: [{ package: { name: "openssl" }, test: { suite: "canary" } }, { package: null, test: { suite: "canary" } }, {}],
+  },
+  {
     name: "re: case-sensitive by default, unanchored",
     detection: String.raw`  sel:
     F|re: '\s-[FTd]\s'

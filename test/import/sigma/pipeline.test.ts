@@ -109,6 +109,7 @@ t.test("malformed pipeline files are bad input (ImportInputError)", async (t) =>
     ["unmapped-logsource: drop", "pipeline p.yml: `unmapped-logsource` is neither `keep` nor `reject`"],
     ["fields:\n  Image: 5", "pipeline p.yml: `fields.Image` is not a field name or a list of them"],
     ["fields:\n  Image: c-uri", "pipeline p.yml: `fields.Image`: field `c-uri` cannot be read by name in a detect rule (it is not an identifier); map it with a pipeline"],
+    ["fields:\n  Image: package", "pipeline p.yml: `fields.Image`: field `package` starts with the reserved word `package`; map it with a pipeline"],
     ["logsources:\n  - condition: 'a == 1'", "pipeline p.yml: `logsources[0]` names no product, category or service"],
     ["logsources:\n  - product: x\n    condition: 'a =='", "pipeline p.yml: `logsources[0].condition` is not a policy expression: "],
     ["logsources:\n  - product: x\n    condition: 'a\n      }\n      allow \"x\" {'", "pipeline p.yml: `logsources[0].condition` is not a policy expression"],

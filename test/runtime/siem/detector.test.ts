@@ -37,6 +37,18 @@ detect "c" {
   t.equal(run(d, [ev(2 * 60 * MIN, { user: "x" })]).length, 0, "11:00 is not hour 9");
 });
 
+t.test("event fields named like item words (ECS package.*) are read, grouped and counted", async (t) => {
+  const d = detector(`
+detect "new-packages" {
+  where event.category == "package" and package.name starts_with "lib" and test["suite"] == "canary"
+  by package.name within 10m
+  having distinct host.name >= 2
+}`);
+  const pkg = (ms: number, name: string, host: string) => ev(ms, { event: { category: "package" }, package: { name }, host: { name: host }, test: { suite: "canary" } });
+  const alerts = run(d, [pkg(0, "libssl", "h1"), pkg(SEC, "libxml", "h2"), pkg(2 * SEC, "libssl", "h1"), pkg(3 * SEC, "openssl", "h3"), pkg(4 * SEC, "libssl", "h2")]);
+  t.same(alerts.map((a) => [a.group, a.count]), [[{ "package.name": "libssl" }, 3]]);
+});
+
 t.test("where errors: a missing field does not match and is counted per rule", async (t) => {
   const d = detector(`detect "w" { where user.name == "a" }`);
   t.equal(run(d, [ev(0, {}), ev(1, { user: { name: "a" } })]).length, 1);

@@ -180,7 +180,8 @@ export function register(program: Command, cli: CliContext): void {
       "after",
       "\nExamples:\n  $ swarm-policy keys init --keyring ring/\n" +
         `  $ ${PASSPHRASE_ENV}=... swarm-policy keys init --keyring ring/ --protect passphrase\n` +
-        `  $ ${KEYRING_KEY_ENV}=$(openssl rand -base64 32) swarm-policy keys init --keyring ring/ --protect env\n` +
+        `  $ export ${KEYRING_KEY_ENV}="$(openssl rand -base64 32)"   # keep it in your secret store first: nothing else opens the keyring\n` +
+        "  $ swarm-policy keys init --keyring ring/ --protect env\n" +
         "  $ swarm-policy keys init --keyring ring/ --id tenant-acme\n",
     )
     .action(cli.action((opts) => withCryptoErrors(() => init(cli, opts))));

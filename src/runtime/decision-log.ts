@@ -43,7 +43,10 @@ import { loggedMessage } from "../evaluator/quoted-error.js";
  * such as `otp` or `code` are matched whole only: as substrings they would
  * hit `footprint` and `country_iso_code`.
  */
-export const DEFAULT_REDACT_KEYS = /secret|token|passw|passphrase|credential|authori[sz]ation|cookie|api[-_]?key|private[-_]?key|^(code|otp|totp|hotp|pin|seed|signature|mfa[-_]?code|otp[-_]?code|totp[-_]?code)$/i;
+export const DEFAULT_REDACT_KEYS =
+  /secret|token|passw|passphrase|passcode|credential|authori[sz]ation|cookie|api[-_]?key|private[-_]?key|otpauth|^(code|otp|totp|hotp|pin|seed|signature|mfa[-_]?code|otp[-_]?code|totp[-_]?code|verification[-_]?code|one[-_]?time[-_]?code)$/i;
+/** A TOTP/HOTP provisioning URI carries the shared secret: such a value is redacted under any key. */
+const OTPAUTH_URI = /^\s*otpauth:/i;
 export const REDACTED = "[REDACTED]";
 const MAX_DEPTH = 32;
 const FLUSH_BYTES = 64 * 1024;
@@ -149,6 +152,7 @@ function pathHit(matchers: PathMatcher, at: readonly string[]): boolean {
 }
 
 function redactWalk(value: unknown, keys: RegExp, matchers: PathMatcher, at: string[], depth: number): unknown {
+  if (typeof value === "string") return OTPAUTH_URI.test(value) ? REDACTED : value;
   if (value === null || typeof value !== "object") return value;
   if (depth >= MAX_DEPTH) return "[TRUNCATED]";
   if (Array.isArray(value)) return value.map((v) => redactWalk(v, keys, matchers, at, depth + 1));
@@ -166,7 +170,8 @@ function redactWalk(value: unknown, keys: RegExp, matchers: PathMatcher, at: str
 
 /**
  * A copy of `value` with secrets replaced by "[REDACTED]": every value whose
- * key matches `keys` (default DEFAULT_REDACT_KEYS), and every value at one of
+ * key matches `keys` (default DEFAULT_REDACT_KEYS), every `otpauth:` URI
+ * string (it carries a TOTP secret), and every value at one of
  * the dotted `paths` (`*` matches any one key; array elements keep their
  * parent's path). Nesting deeper than 32 levels becomes "[TRUNCATED]".
  */

@@ -87,6 +87,8 @@ t.test("redaction: secret-looking keys everywhere, configured paths, nothing els
     { name: "private key, secret, seed", input: { private_key: "p", client_secret: "s", seed: "q" }, want: { private_key: REDACTED, client_secret: REDACTED, seed: REDACTED } },
     { name: "whole objects under a secret key", input: { credentials: { user: "u", pass: "p" } }, want: { credentials: REDACTED } },
     { name: "inside arrays", input: { items: [{ token: "a" }, { token: "b", id: 1 }] }, want: { items: [{ token: REDACTED }, { token: REDACTED, id: 1 }] } },
+    { name: "passcodes, verification codes, otpauth fields", input: { passcode: "1", verification_code: "2", "one-time-code": "3", otpauth_uri: "x" }, want: { passcode: REDACTED, verification_code: REDACTED, "one-time-code": REDACTED, otpauth_uri: REDACTED } },
+    { name: "an otpauth URI under any key, in arrays too", input: { note: "otpauth://totp/Swarm:alice?secret=JBSWY3DPEHPK3PXP", list: ["a", "OTPAUTH://hotp/x?secret=A"] }, want: { note: REDACTED, list: ["a", REDACTED] } },
     { name: "short words are whole names only", input: { country_iso_code: "FR", footprint: 3, zipcode: "1", status_code: 200 }, want: { country_iso_code: "FR", footprint: 3, zipcode: "1", status_code: 200 } },
     { name: "configured path", input: { principal: { id: "a", ssn: "123" } }, paths: ["principal.ssn"], want: { principal: { id: "a", ssn: REDACTED } } },
     { name: "wildcard path", input: { context: { device: { serial: "s1" }, geo: { serial: "s2" } } }, paths: ["context.*.serial"], want: { context: { device: { serial: REDACTED }, geo: { serial: REDACTED } } } },

@@ -59,7 +59,7 @@ export function holds(op: CompareOp, a: number, n: number): boolean {
  */
 export function matchSequence(steps: ArrayLike<number>, n: number, ordered: boolean, ops: readonly CompareOp[], ns: readonly number[]): number[] | null {
   let monotone = true;
-  for (const op of ops) if (op !== ">=" && op !== ">") monotone = false;
+  for (let i = 0; i < ops.length; i++) if (ops[i] !== ">=" && ops[i] !== ">") monotone = false;
   if (monotone) return runFrom(steps, 0, n, ordered, ops, ns);
   const end = firstCompletion(steps, n, ordered, ops, ns);
   return end === null ? null : runFrom(steps, end.start, end.at + 1, ordered, ops, ns);
@@ -68,14 +68,14 @@ export function matchSequence(steps: ArrayLike<number>, n: number, ordered: bool
 /** The run from `start` (ordered: from the first event of the first step at or after it) over the positions before `end`. */
 function runFrom(steps: ArrayLike<number>, start: number, end: number, ordered: boolean, ops: readonly CompareOp[], ns: readonly number[]): number[] | null {
   const k = ops.length;
+  // Called for every event of a sequence's last step: plain loops, no closure per call.
   const counts = new Array<number>(k).fill(0);
-  const ok = (i: number) => counts[i]! >= 1 && holds(ops[i]!, counts[i]!, ns[i]!);
   const used: number[] = [];
   if (ordered) {
     let i = 0;
     for (let j = start; j < end; j++) {
       const m = steps[j]!;
-      if (i + 1 < k && ok(i) && (m >> (i + 1)) & 1) {
+      if (i + 1 < k && countHolds(ops, ns, i, counts[i]!) && (m >> (i + 1)) & 1) {
         i++;
         counts[i] = 1;
         used.push(j);
@@ -83,20 +83,40 @@ function runFrom(steps: ArrayLike<number>, start: number, end: number, ordered: 
         counts[i]!++;
         used.push(j);
       } else continue;
-      if (i === k - 1 && ok(i)) return used;
+      if (i === k - 1 && countHolds(ops, ns, i, counts[i]!)) return used;
     }
     return null;
   }
   for (let j = start; j < end; j++) {
-    const s = allStep(steps[j]!, k, ok);
+    const s = allStepOf(steps[j]!, k, ops, ns, counts);
     if (s < 0) continue;
     counts[s]!++;
     used.push(j);
     let all = true;
-    for (let q = 0; q < k && all; q++) all = ok(q);
+    for (let q = 0; q < k && all; q++) all = countHolds(ops, ns, q, counts[q]!);
     if (all) return used;
   }
   return null;
+}
+
+/** Whether step `i`'s count `c` holds (a step needs at least one event). */
+function countHolds(ops: readonly CompareOp[], ns: readonly number[], i: number, c: number): boolean {
+  return c >= 1 && holds(ops[i]!, c, ns[i]!);
+}
+
+/**
+ * `all`: the step an event with step bits `m` goes to given the run's
+ * `counts` (the first step it matches whose count does not hold yet, else
+ * the first it matches), or -1.
+ */
+function allStepOf(m: number, k: number, ops: readonly CompareOp[], ns: readonly number[], counts: readonly number[]): number {
+  let pick = -1;
+  for (let s = 0; s < k; s++) {
+    if (!((m >> s) & 1)) continue;
+    if (pick < 0) pick = s;
+    if (!countHolds(ops, ns, s, counts[s]!)) return s;
+  }
+  return pick;
 }
 
 /**
@@ -119,8 +139,8 @@ function firstCompletion(steps: ArrayLike<number>, n: number, ordered: boolean, 
       const had = next.get(key);
       if (had === undefined || start < had.start) next.set(key, { start, state });
     };
-    for (const r of runs.values()) keep(r.start, ordered ? stepOrdered(r.state, m, k, caps, okAt) : stepAll(r.state, m, k, caps, okAt));
-    if (ordered ? m & 1 : m !== 0) keep(j, ordered ? [0, 1] : stepAll(new Array<number>(k).fill(0), m, k, caps, okAt));
+    for (const r of runs.values()) keep(r.start, ordered ? stepOrdered(r.state, m, k, caps, okAt) : stepAll(r.state, m, k, caps, ops, ns));
+    if (ordered ? m & 1 : m !== 0) keep(j, ordered ? [0, 1] : stepAll(new Array<number>(k).fill(0), m, k, caps, ops, ns));
     let best = -1;
     for (const r of next.values()) {
       const done = ordered ? r.state[0] === k - 1 && okAt(k - 1, r.state[1]!) : r.state.every((c, i) => okAt(i, c));
@@ -132,17 +152,6 @@ function firstCompletion(steps: ArrayLike<number>, n: number, ordered: boolean, 
   return null;
 }
 
-/** `all`: the step an event with step bits `m` goes to, or -1. */
-function allStep(m: number, k: number, ok: (i: number) => boolean): number {
-  let pick = -1;
-  for (let s = 0; s < k; s++) {
-    if (!((m >> s) & 1)) continue;
-    if (pick < 0) pick = s;
-    if (!ok(s)) return s;
-  }
-  return pick;
-}
-
 /** An ordered run's state [step, count] after an event with step bits `m`. */
 function stepOrdered(state: number[], m: number, k: number, caps: readonly number[], okAt: (i: number, c: number) => boolean): number[] {
   const [i, c] = state as [number, number];
@@ -152,8 +161,8 @@ function stepOrdered(state: number[], m: number, k: number, caps: readonly numbe
 }
 
 /** An `all` run's counts after an event with step bits `m`. */
-function stepAll(counts: number[], m: number, k: number, caps: readonly number[], okAt: (i: number, c: number) => boolean): number[] {
-  const s = allStep(m, k, (i) => okAt(i, counts[i]!));
+function stepAll(counts: number[], m: number, k: number, caps: readonly number[], ops: readonly CompareOp[], ns: readonly number[]): number[] {
+  const s = allStepOf(m, k, ops, ns, counts);
   if (s < 0) return counts;
   const out = counts.slice();
   out[s] = Math.min(out[s]! + 1, caps[s]!);

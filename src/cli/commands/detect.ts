@@ -58,7 +58,8 @@ function alertLine(a: Alert): string {
 }
 
 export function summaryText(stats: DetectorStats, alertsByRule: ReadonlyMap<string, number>, badLines: number, reported: readonly string[]): string {
-  const lines = [`${stats.events} events, ${stats.alerts} alerts, ${badLines} lines skipped, ${stats.late} late`];
+  // Events are those read (late ones included); a malformed one is a skipped line, so the two add up to the non-blank lines.
+  const lines = [`${stats.events - stats.malformed} events, ${stats.alerts} alerts, ${badLines} lines skipped, ${stats.late} late`];
   const perRule = new Map<string, { alerts: number; missingField: number; evictedGroups: number; errors: number }>();
   const of = (name: string) => {
     let r = perRule.get(name);

@@ -95,10 +95,10 @@ export class PolicyParser extends ClauseParser {
     (): A.Item | A.PackageDecl | null => {
       this.clearExpressionState();
       this.unitStart = this.nextIndex();
-      const errorsBefore = this.errors.length - this.insertions;
+      const errorsBefore = this.errorCount() - this.insertions;
       const first = this.nextIndex();
       const item = this.OR(this.itemAlts);
-      if (this.errors.length - this.insertions !== errorsBefore) return null;
+      if (this.errorCount() - this.insertions !== errorsBefore) return null;
       if (this.nextIndex() - first > MAX_AST_DEPTH) this.bigItems.add(item);
       // Only a test that parsed whole can be said to lack its input.
       if (item.kind === "Test" && item.input === null) {

@@ -34,6 +34,8 @@ import * as T from "./tokens.js";
 
 /** The chevrotain internals the re-sync methods use. */
 interface Internals {
+  /** The errors so far; chevrotain's public `errors` getter returns a copy. */
+  _errors: unknown[];
   errorMessageProvider: IParserErrorMessageProvider;
   flattenFollowSet(): TokenType[];
   getCurrRuleFullName(): string;
@@ -74,6 +76,15 @@ export class RecoveringParser extends EmbeddedActionsParser {
   private startsItem(k: number): boolean {
     const prev = this.LA(k - 1);
     return T.opensItem(prev.tokenType === EOF ? undefined : prev, this.LA(k), this.LA(k + 1));
+  }
+
+  /**
+   * How many errors this run has recorded. Chevrotain's `errors` getter
+   * copies the whole list; read once per item, a file of n items that each
+   * recover inside a clause cost O(n^2) copying.
+   */
+  protected errorCount(): number {
+    return this.internals._errors.length;
   }
 
   /** Index of the next token to read. */

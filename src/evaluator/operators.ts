@@ -14,6 +14,8 @@
  * - `list contains x` is membership by `==`; `contains_any` and
  *   `contains_all` need two lists (`contains_all []` is true,
  *   `contains_any []` false). A string on the left is an error (use `like`).
+ *   Two long lists are compared through an index (value-index.ts), in time
+ *   linear in their sizes.
  * - `like`, `starts_with`, `ends_with`, `matches` need two strings.
  *   `matches` uses an ECMAScript regular expression with the `u` flag,
  *   unanchored (anchor with ^ and $).
@@ -29,6 +31,7 @@ import { Time, parseRfc3339, timeValueMs } from "./time.js";
 import { msg } from "./messages.js";
 import { quotingError } from "./quoted-error.js";
 import { EvalError, deepEqual, typeName, type ErrorSpan, type Result, type Value } from "./values.js";
+import { ValueIndex } from "./value-index.js";
 
 export const ORDER_EXPECTED = "two numbers, two durations or two times";
 
@@ -116,6 +119,16 @@ export function containsOp(l: Value, r: Value, span: ErrorSpan): Result {
 
 export function containsSetOp(op: "contains_any" | "contains_all", l: Value, r: Value, span: ErrorSpan): Result {
   if (!Array.isArray(l) || !Array.isArray(r)) return new EvalError(msg.operand(op, "two lists", typeName(l), typeName(r)), span);
+  if (l.length * r.length > PAIRWISE_LIMIT) {
+    // Two long lists (both may come from the request): index the left one, linear instead of quadratic.
+    const index = new ValueIndex(l);
+    if (op === "contains_any") {
+      for (const x of r) if (index.has(x)) return true;
+      return false;
+    }
+    for (const x of r) if (!index.has(x)) return false;
+    return true;
+  }
   if (op === "contains_any") {
     for (const x of r) for (const e of l) if (deepEqual(e, x)) return true;
     return false;
@@ -126,6 +139,9 @@ export function containsSetOp(op: "contains_any" | "contains_all", l: Value, r: 
   }
   return true;
 }
+
+/** Up to this many element pairs, `contains_any` and `contains_all` compare pairwise (no allocation). */
+export const PAIRWISE_LIMIT = 256;
 
 export function stringOp(op: "like" | "starts_with" | "ends_with" | "matches", l: Value, r: Value, span: ErrorSpan): Result {
   if (typeof l !== "string" || typeof r !== "string") return new EvalError(msg.operand(op, "two strings", typeName(l), typeName(r)), span);

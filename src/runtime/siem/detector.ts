@@ -41,7 +41,7 @@ import { formatInstant } from "../../evaluator/time.js";
 import { eventTimeMs } from "./event-time.js";
 import { EvalError, isObject, toJson, type ObjectValue, type Result, type Value } from "../../evaluator/values.js";
 import { compileDetectRules, type CompiledDetectRule } from "./compile-detect.js";
-import { holds, matchSequence } from "./window.js";
+import { holds, matchSequence, SequencePlan } from "./window.js";
 import { DetectRuleIndex, type Candidates } from "./rule-index.js";
 import { GroupKeys, GroupTable, canonicalJson, singleKey, type DistinctValues, type GroupKey, type UsedEvents } from "./group-table.js";
 import { refuseUnknownOptions } from "../option-keys.js";
@@ -151,6 +151,12 @@ const MAX_PROBLEMS = 100;
 const NO_CLOCK = (): number => NaN;
 const MAX_ALERT_EVENTS = 10;
 const SWEEP_EVERY = 1024;
+/**
+ * An ordered sequence with monotone counts keeps its runs (window.ts SequenceRuns: an event costs
+ * the live run states) up to this many states; past it, only its last step's events take a pass
+ * over the window, and the rest cost nothing.
+ */
+const MAX_MONOTONE_RUN_STATES = 64;
 /** What push reads in place of `@timestamp` from an event that is not an object, or cannot be read. */
 const NOT_AN_OBJECT = Symbol("not an object");
 
@@ -165,8 +171,10 @@ interface RuleState {
   stepFns: Eval[];
   /** The rule's sequence over a window's step bits (window.ts matchSequence). */
   match: (steps: readonly number[], n: number) => number[] | null;
-  /** Ordered, every step count `>=` / `>`: only an event of the last step can complete the sequence. */
+  /** Ordered, every step count `>=` / `>`, many run states: only an event of the last step can complete the sequence. */
   lastStepOnly: boolean;
+  /** Any other sequence: its runs are advanced event by event (window.ts SequenceRuns). */
+  plan: SequencePlan | null;
 }
 
 class CorrelationDetector implements Detector {
@@ -213,6 +221,13 @@ class CorrelationDetector implements Detector {
       const ops = steps.map((s) => s.op);
       const ns = steps.map((s) => s.n);
       const ordered = rule.sequence?.ordered ?? true;
+      // Ordered with monotone counts and many run states (`count >= 1000`): only an event of the last
+      // step can complete it, and only those take a pass over the window; any other sequence keeps its runs.
+      const lastStepOnly =
+        rule.sequence !== null &&
+        rule.sequence.ordered &&
+        steps.every((s) => s.op === ">=" || s.op === ">") &&
+        ns.reduce((sum, n) => sum + Math.max(1, Math.floor(n) + 1), 0) > MAX_MONOTONE_RUN_STATES;
       this.states.push({
         rule,
         stats,
@@ -221,7 +236,8 @@ class CorrelationDetector implements Detector {
         dropsLate: (rule.having !== null || rule.sequence !== null) && rule.withinMs !== Infinity,
         stepFns: steps.map((s) => s.fn),
         match: (bits, n) => matchSequence(bits, n, ordered, ops, ns),
-        lastStepOnly: rule.sequence !== null && rule.sequence.ordered && steps.every((s) => s.op === ">=" || s.op === ">"),
+        lastStepOnly,
+        plan: rule.sequence !== null && !lastStepOnly ? new SequencePlan(ordered, ops, ns) : null,
       });
     }
     this.index = options.index === false ? null : new DetectRuleIndex(this.states, this.states.map((s) => s.rule.index));
@@ -421,9 +437,16 @@ class CorrelationDetector implements Detector {
 
     let used: UsedEvents | null = null;
     if (rule.sequence !== null) {
-      // With monotone counts an ordered sequence can only complete on an event of its last step,
-      // unless the event is placed before others (a late one, within the allowed lateness).
-      if (!s.lastStepOnly || !inOrder || (steps >> (s.stepFns.length - 1)) & 1) used = groups.sequence(g, s.match, MAX_ALERT_EVENTS);
+      if (s.plan !== null) {
+        // Whether the sequence completes, from the runs kept up to date; a late event (placed
+        // before others) takes a pass over the whole window, and the runs start over from it.
+        if (!inOrder || groups.advanceRuns(g, s.plan, steps, t, this.seq)) used = groups.sequence(g, s.match, MAX_ALERT_EVENTS);
+        if (used === null && !inOrder) groups.rebuildRuns(g, s.plan);
+      } else if (!inOrder || (steps >> (s.stepFns.length - 1)) & 1) {
+        // With monotone counts an ordered sequence can only complete on an event of its last step,
+        // unless the event is placed before others (a late one, within the allowed lateness).
+        used = groups.sequence(g, s.match, MAX_ALERT_EVENTS);
+      }
     } else if (having !== null) {
       const n = having.aggregate === "count" ? groups.count(g) : groups.distinctCount(g);
       if (holds(having.op, n, having.n)) used = groups.takeAll(g, MAX_ALERT_EVENTS);

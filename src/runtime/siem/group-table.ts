@@ -33,6 +33,7 @@
  */
 import type { ObjectValue, Value } from "../../evaluator/values.js";
 import { MAX_DEPTH } from "./nesting.js";
+import { SequenceRuns, type SequencePlan } from "./window.js";
 
 /**
  * A group's key in its rule's Map. One `by` field: the value itself when a
@@ -131,6 +132,8 @@ export class GroupTable {
   private g: Float64Array<ArrayBuffer> = new Float64Array(G * 16);
   private byValues: Value[] = [];
   private distinct: (Map<GroupKey, number> | null)[] = [];
+  /** A sequence rule's live runs per group (window.ts SequenceRuns). */
+  private runs: (SequenceRuns | null)[] = [];
   private freeGroups: number[] = [];
   private groupSlots = 0;
 
@@ -179,6 +182,7 @@ export class GroupTable {
       if (s * G >= this.g.length) this.g = grow(this.g);
       this.byValues.push(null);
       this.distinct.push(null);
+      this.runs.push(null);
     }
     const o = s * G;
     const g = this.g;
@@ -190,6 +194,7 @@ export class GroupTable {
     g[o + G_DISTINCT] = 0;
     g[o + G_ID] = id;
     this.byValues[s] = byValues;
+    this.runs[s] = null;
     this.slotOf[id] = s;
     this.groupKeys.ref(id);
     this.live++;
@@ -317,6 +322,38 @@ export class GroupTable {
     return { count: used.length, first: this.e[entries[used[0]!]! * E + E_T]!, events };
   }
 
+  /**
+   * Advances `s`'s sequence runs by the entry just appended in order at
+   * (t, seq) with step bits `steps`; true when some run is complete (then
+   * `sequence` names the events). Each event costs the live run states, not
+   * a pass over the window.
+   */
+  advanceRuns(s: number, plan: SequencePlan, steps: number, t: number, seq: number): boolean {
+    const runs = this.runs[s];
+    if (runs === null || runs === undefined) return this.rebuildRuns(s, plan);
+    const head = this.g[s * G + G_HEAD]!;
+    return runs.push(steps, t, seq, this.e[head * E + E_T]!, this.e[head * E + E_SEQ]!);
+  }
+
+  /** Starts `s`'s sequence runs over from its whole window (an event was placed before others); true when some run is complete at the window's end. */
+  rebuildRuns(s: number, plan: SequencePlan): boolean {
+    const runs = new SequenceRuns(plan);
+    this.runs[s] = runs;
+    const e = this.e;
+    const head = this.g[s * G + G_HEAD]!;
+    if (head === NONE) return false;
+    const ht = e[head * E + E_T]!;
+    const hseq = e[head * E + E_SEQ]!;
+    let done = false;
+    for (let x = head; x !== NONE; x = e[x * E + E_NEXT]!) done = runs.push(e[x * E + E_STEPS]!, e[x * E + E_T]!, e[x * E + E_SEQ]!, ht, hseq);
+    return done;
+  }
+
+  /** Live sequence run states of group `s` (0 before its first event). */
+  runStates(s: number): number {
+    return this.runs[s]?.size ?? 0;
+  }
+
   /** Drops group `s` and its window. */
   delete(s: number): void {
     const o = s * G;
@@ -331,6 +368,7 @@ export class GroupTable {
     this.live--;
     this.byValues[s] = null;
     this.distinct[s] = null;
+    this.runs[s] = null;
     this.g[o + G_STAMP] = GONE;
     this.freeGroups.push(s);
   }
@@ -354,6 +392,7 @@ export class GroupTable {
     this.g = new Float64Array(G * 16);
     this.byValues = [];
     this.distinct = [];
+    this.runs = [];
     this.freeGroups = [];
     this.groupSlots = 0;
     this.e = new Float64Array(E * 16);

@@ -168,3 +168,86 @@ function stepAll(counts: number[], m: number, k: number, caps: readonly number[]
   out[s] = Math.min(out[s]! + 1, caps[s]!);
   return out;
 }
+
+/** A rule's sequence, for SequenceRuns: the step counts and their caps, worked out once. */
+export class SequencePlan {
+  readonly k: number;
+  readonly caps: number[];
+  readonly okAt: (i: number, c: number) => boolean;
+
+  constructor(
+    readonly ordered: boolean,
+    readonly ops: readonly CompareOp[],
+    readonly ns: readonly number[],
+  ) {
+    this.k = ops.length;
+    this.caps = ns.map((n) => Math.max(1, Math.floor(n) + 1));
+    this.okAt = (i, c) => c >= 1 && holds(ops[i]!, c, ns[i]!);
+  }
+
+  /** A run's state after an event with step bits `m`. */
+  step(state: number[], m: number): number[] {
+    return this.ordered ? stepOrdered(state, m, this.k, this.caps, this.okAt) : stepAll(state, m, this.k, this.caps, this.ops, this.ns);
+  }
+
+  /** The state of a run that an event with step bits `m` starts, or null when it starts none. */
+  start(m: number): number[] | null {
+    if (this.ordered) return m & 1 ? [0, 1] : null;
+    return m === 0 ? null : stepAll(new Array<number>(this.k).fill(0), m, this.k, this.caps, this.ops, this.ns);
+  }
+
+  complete(state: number[]): boolean {
+    return this.ordered ? state[0] === this.k - 1 && this.okAt(this.k - 1, state[1]!) : state.every((c, i) => this.okAt(i, c));
+  }
+}
+
+/**
+ * The live runs of one group's window (matchSequence), advanced as events
+ * are appended, so an event costs the number of distinct run states (at
+ * most the sum, for `all` the product, of the count caps, and at most the
+ * window's length) instead of a pass over the whole window times that.
+ * Runs in the same state behave alike from then on; of those, the one that
+ * started last is kept, as it leaves the window last. A run whose start has
+ * left the window (evicted from the front) is dropped. Whether some run is
+ * complete is all this tells: which events the alert names is worked out
+ * by matchSequence once, when it fires.
+ *
+ * Appends only: an event placed before others (late, within the allowed
+ * lateness) changes every run after it, and the caller starts over with
+ * `rebuild`.
+ */
+export class SequenceRuns {
+  /** State key → the run in that state that started last: its start's window position (time, arrival) and state. */
+  private runs = new Map<string, { t: number; seq: number; state: number[] }>();
+
+  constructor(private readonly plan: SequencePlan) {}
+
+  /**
+   * An event with step bits `m` appended at window position (t, seq), the
+   * window now starting at (headT, headSeq). True when some run is complete.
+   */
+  push(m: number, t: number, seq: number, headT: number, headSeq: number): boolean {
+    const plan = this.plan;
+    const next = new Map<string, { t: number; seq: number; state: number[] }>();
+    let done = false;
+    const keep = (rt: number, rseq: number, state: number[]) => {
+      const key = state.join(",");
+      const had = next.get(key);
+      if (had === undefined || rt > had.t || (rt === had.t && rseq > had.seq)) next.set(key, { t: rt, seq: rseq, state });
+      if (!done && plan.complete(state)) done = true;
+    };
+    for (const r of this.runs.values()) {
+      if (r.t < headT || (r.t === headT && r.seq < headSeq)) continue; // its start has left the window
+      keep(r.t, r.seq, m === 0 ? r.state : plan.step(r.state, m));
+    }
+    const started = plan.start(m);
+    if (started !== null) keep(t, seq, started);
+    this.runs = next;
+    return done;
+  }
+
+  /** Live run states (for tests: what an event costs). */
+  get size(): number {
+    return this.runs.size;
+  }
+}

@@ -12,8 +12,17 @@ import { fileURLToPath } from "node:url";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as {
   dependencies: Record<string, string>;
+  overrides?: Record<string, string>;
   scripts: Record<string, string>;
 };
+
+/**
+ * Dependencies the shipped code does not import, each with its reason.
+ * light-my-request: fastify's, pinned directly so that a user's install
+ * dedupes fastify's copy to it; the newest (6.8) pulls cookie 2, which
+ * requires Node >= 22 (EBADENGINE on the Node 20 we support).
+ */
+const PINNED_FOR_A_DEPENDENCY: Record<string, string> = { "light-my-request": "fastify's; pinned to a version that supports Node 20" };
 
 /** The environment without npm's own variables (a `npm test` run sets npm_config_* that npm pack would read). */
 function userEnv(): NodeJS.ProcessEnv {
@@ -70,9 +79,20 @@ t.test("every runtime dependency is imported by the shipped code", async (t) => 
     .map((f) => readFileSync(path.join(repoRoot, f), "utf8"))
     .join("\n");
   for (const dep of Object.keys(pkg.dependencies)) {
+    if (dep in PINNED_FOR_A_DEPENDENCY) continue;
     const quoted = dep.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
     t.ok(new RegExp(`(from |import\\()"${quoted}(/[^"]*)?"`).test(code), `${dep} is imported from dist/`);
   }
+});
+
+t.test("every override is also a direct dependency at the same version: overrides apply in this repository only", async (t) => {
+  // npm reads `overrides` of the root project alone; a user's `npm install swarm-policy` ignores ours.
+  // Pinned as a dependency too, the version is installed at the top and fastify's range dedupes to it.
+  for (const [name, version] of Object.entries(pkg.overrides ?? {})) {
+    t.equal(pkg.dependencies[name], version, `${name} is a dependency pinned at ${version}`);
+    t.ok(name in PINNED_FOR_A_DEPENDENCY, `${name} has its reason in PINNED_FOR_A_DEPENDENCY`);
+  }
+  for (const name of Object.keys(PINNED_FOR_A_DEPENDENCY)) t.ok(name in pkg.dependencies, `${name} is still a dependency`);
 });
 
 t.test('require("swarm-policy") from CommonJS loads the library (require(esm), Node >= 20.19)', async (t) => {

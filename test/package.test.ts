@@ -49,9 +49,9 @@ function packedFiles(): string[] {
   return packed;
 }
 
-t.test("the tarball holds the library, its types, the CLI and the bundled policies; no tests", async (t) => {
+t.test("the tarball holds the library, its types, the CLI, the bundled policies and the license text; no tests", async (t) => {
   const files = new Set(packedFiles());
-  for (const f of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/cli/bin.js", "policies/schemas/access.schema.json", "docs/library.md"]) {
+  for (const f of ["package.json", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/cli/bin.js", "policies/schemas/access.schema.json", "docs/library.md"]) {
     t.ok(files.has(f), f);
   }
   t.same([...files].filter((f) => /^(test|bench|node_modules)\/|^\.npmrc$/.test(f)), []);

@@ -13,7 +13,8 @@
  *   admission's question (a malformed key is a rejection with a reason, as
  *   section 6 says), not an inventory error.
  * - `endpoint` is `host:port` or `[v6]:port`, port 1-65535, since it is
- *   copied into wg-quick files verbatim. `address` must be one IP address
+ *   copied into wg-quick files verbatim; the host is a host name, a dotted
+ *   quad or (in brackets) an IPv6 address, as `wg` reads them (endpointProblem). `address` must be one IP address
  *   (no prefix); whether it lies inside the mesh network, is reserved or is
  *   pinned twice is the planner's question, answered per node with a reason.
  * - Other fields are allowed and passed to admission untouched: the
@@ -143,11 +144,39 @@ export function parseInventory(data: unknown): InventoryResult {
       const ip = parseIp(n.address);
       if (!(ip instanceof IpValue) || ip.isRange) problems.push({ node: n.id, index: i, field: "address", message: "must be one IPv4 or IPv6 address, without a prefix length" });
     }
-    if (n.endpoint !== undefined && Number(n.endpoint.slice(n.endpoint.lastIndexOf(":") + 1)) > 65535) {
-      problems.push({ node: n.id, index: i, field: "endpoint", message: "port must be 1-65535" });
+    if (n.endpoint !== undefined) {
+      const message = endpointProblem(n.endpoint);
+      if (message !== null) problems.push({ node: n.id, index: i, field: "endpoint", message });
     }
   });
   return problems.length > 0 ? fail(problems) : { ok: true, nodes };
+}
+
+// A last label that getaddrinfo (inet_aton) reads as a number: `1.2.3`, `0x7f.1`, `198.18.0.010`.
+const NUMERIC_LABEL = /^(0x[0-9a-f]*|[0-9]+)$/i;
+
+/**
+ * Why `wg` would not send to the endpoint the inventory means, or null. wg(8) resolves an
+ * Endpoint with getaddrinfo: inet_aton's shorthand, hex and octal forms are read as another
+ * address (`198.18.0.010` is 198.18.0.8), and a host it cannot read fails the whole config of
+ * every peer of the node. So a numeric host must be a plain dotted quad, and a bracketed one an
+ * IPv6 address; a host name (whose last label is never all digits) has no empty label.
+ */
+function endpointProblem(endpoint: string): string | null {
+  const colon = endpoint.lastIndexOf(":");
+  if (Number(endpoint.slice(colon + 1)) > 65535) return "port must be 1-65535";
+  const host = endpoint.slice(0, colon);
+  if (host.startsWith("[")) {
+    const ip = parseIp(host.slice(1, -1));
+    return ip instanceof IpValue && ip.version === 6 && !ip.isRange ? null : `${host} is not an IPv6 address`;
+  }
+  const labels = host.split(".");
+  const numeric = NUMERIC_LABEL.test(labels[labels.length - 1]!);
+  const ip = numeric ? parseIp(host) : null;
+  if (numeric ? !(ip instanceof IpValue && ip.version === 4 && !ip.isRange) : labels.includes("")) {
+    return `${host} is neither an IPv4 address (four numbers 0-255, no leading zeros) nor a host name`;
+  }
+  return null;
 }
 
 function fail(problems: InventoryProblem[]): InventoryResult {

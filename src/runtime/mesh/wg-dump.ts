@@ -16,6 +16,12 @@
  *
  * A bad line is reported and skipped, the rest is still read (`verify`
  * counts every bad line as drift: what could not be read was not checked).
+ *
+ * Peer lines belong to the latest interface line of their name. One host
+ * never prints a name twice, so a repeated name is the next host's dump: a
+ * collector concatenates the dumps of every node, and the plan gives every
+ * node's interface the same name. Peers after an interface line that could
+ * not be read are reported, never given to the host before.
  */
 import { isWireGuardKey } from "../../evaluator/mesh.js";
 
@@ -96,7 +102,8 @@ function parsePeer(fields: string[], line: number): DumpPeer | string {
 /** Read a dump; never throws. */
 export function parseWgDump(text: string): WgDump {
   const interfaces: DumpInterface[] = [];
-  const byName = new Map<string, DumpInterface>();
+  // The latest interface line of each name; null when it could not be read (its peers are nobody's).
+  const byName = new Map<string, DumpInterface | null>();
   const problems: DumpProblem[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -105,28 +112,25 @@ export function parseWgDump(text: string): WgDump {
     if (raw.trim() === "") continue;
     const f = raw.split("\t");
     let result: DumpInterface | DumpPeer | string;
-    let owner: DumpInterface | undefined;
     switch (f.length) {
       case 5:
       case 4: {
         const name = f.length === 5 ? f[0]! : "";
-        if (byName.has(name)) {
-          result = name === "" ? "a second interface line in a single-interface dump" : `a second interface line for ${name}`;
-          break;
-        }
         result = parseInterface(f.slice(f.length - 4), name, line);
-        if (typeof result !== "string") {
-          interfaces.push(result);
-          byName.set(name, result);
-        }
+        if (typeof result !== "string") interfaces.push(result);
+        byName.set(name, typeof result === "string" ? null : result);
         break;
       }
       case 9:
       case 8: {
         const name = f.length === 9 ? f[0]! : "";
-        owner = byName.get(name);
-        result = owner === undefined ? `a peer line for ${name || "an interface"} before its interface line` : parsePeer(f.slice(f.length - 8), line);
-        if (owner !== undefined && typeof result !== "string") owner.peers.push(result as DumpPeer);
+        const owner = byName.get(name);
+        if (owner === undefined) result = `a peer line for ${name || "an interface"} before its interface line`;
+        else if (owner === null) result = `a peer line for ${name || "the interface"} after an interface line that could not be read`;
+        else {
+          result = parsePeer(f.slice(f.length - 8), line);
+          if (typeof result !== "string") owner.peers.push(result);
+        }
         break;
       }
       default:

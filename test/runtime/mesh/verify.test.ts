@@ -68,15 +68,35 @@ t.test("bad lines are reported by number and skipped; secrets never quoted", asy
   ];
   for (const [bad, why] of cases) {
     const d = parseWgDump(`wg0\t${k.privateText}\t${k.publicKey}\t51820\toff\n${bad}\n`);
-    const line = bad.startsWith("wg0\t") && bad.split("\t").length === 5 ? "duplicate" : why;
-    if (line === "duplicate") t.same(d.problems, [{ line: 2, message: "a second interface line for wg0" }], `second interface line: ${why}`);
-    else t.same(d.problems, [{ line: 2, message: why }], why);
+    t.same(d.problems, [{ line: 2, message: why }], why);
     t.notMatch(JSON.stringify(d), k.privateText, "no private key in the result");
   }
   for (const [bad, why] of cases.slice(1, 4)) t.same(parseWgDump(bad).problems, [{ line: 1, message: why }], `first line: ${why}`);
   const r = verify([...liveDump(), "garbage"]);
   t.same(r.findings, [{ kind: "unreadable-line", interface: null, node: null, peer: null, line: liveDump().length + 1, message: `line ${liveDump().length + 1}: 1 tab-separated fields; an interface line has 5 (4 without the interface name), a peer line 9 (8)` }]);
   t.ok(r.drift, "what could not be read was not checked: drift");
+});
+
+t.test("a collector's dump: every host's interface has the plan's name", async (t) => {
+  // `wg show all dump` of each host, concatenated: each host's interface is "lab", as the plan names it.
+  const hosts = liveDump().map((l) => l.replace(/^wg-[^\t]+\t/, "lab\t"));
+  const r = verify(hosts, { handshakeWithinMs: 120_000, allNodes: true });
+  t.same(r.findings, [], "each interface line starts the next host's interface");
+  t.same([r.drift, r.interfaces, r.peers], [false, 5, 14]);
+  t.same(verify(hosts, { interfaceName: "lab", allNodes: true }).findings, [], "and with --interface");
+  // Drift on one host is that host's, not the first host's.
+  const w1 = hosts.findIndex((l) => l.split("\t")[2] === pk("w1"));
+  const extra = verify([...hosts.slice(0, w1 + 1), peerLine("lab", "w2", `${addr("w2")}/32`), ...hosts.slice(w1 + 1)]);
+  t.same(extra.findings.map((f) => [f.kind, f.node, f.peer]), [["unexpected-peer", "w1", "w2"]]);
+  // `wg show lab dump` of each host (no interface column), concatenated, read with --interface.
+  const single = hosts.map((l) => l.slice("lab\t".length));
+  t.same(verify(single, { interfaceName: "lab", allNodes: true }).findings, []);
+  // Peers after an interface line that could not be read belong to no interface, not to the host before.
+  const broken = hosts.map((l, i) => (i === w1 ? l.replace(pk("w1"), "bad") : l));
+  const d = parseWgDump(broken.join("\n"));
+  t.same(d.problems.map((p) => p.line), [w1 + 1, w1 + 2, w1 + 3], "the interface line and its two peer lines");
+  t.equal(d.problems[1]!.message, "a peer line for lab after an interface line that could not be read");
+  t.same(d.interfaces.map((i) => i.peers.length), [4, 2, 4, 2], "w1's peers are nobody's (d1, g1, s1, w2 keep theirs)");
 });
 
 t.test("a dump that follows the plan is clean", async (t) => {

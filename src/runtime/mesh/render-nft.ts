@@ -43,7 +43,7 @@ export function renderNft(plan: MeshPlan, topology: MeshTopology, index: number,
   const out: string[] = [
     "#!/usr/sbin/nft -f",
     `# swarm-policy mesh ${JSON.stringify(plan.settings.name)}: what node ${node.id} (${node.address}) accepts on ${options.interface}`,
-    `# planned ${plan.time}; generated, do not edit (re-run \`swarm-policy mesh plan\`)`,
+    `# policy version ${plan.policyVersion.slice(0, 16)}; generated, do not edit (re-run \`swarm-policy mesh plan\`)`,
     `table inet ${table}`,
     `delete table inet ${table}`,
     `table inet ${table} {`,

@@ -58,7 +58,9 @@ export function renderWgQuick(plan: MeshPlan, topology: MeshTopology, index: num
   const node = plan.nodes[index]!;
   const s = plan.settings;
   const lines: string[] = [
-    `# swarm-policy mesh ${JSON.stringify(s.name)}: node ${node.id}, planned ${plan.time}`,
+    // No planning time: a re-plan that changes nothing for this node must not change its bytes
+    // (config management would redeploy it and restart its tunnels). plan.json keeps the time.
+    `# swarm-policy mesh ${JSON.stringify(s.name)}: node ${node.id}`,
     `# policy version ${plan.policyVersion.slice(0, 16)}; generated, do not edit (re-run \`swarm-policy mesh plan\`)`,
     "[Interface]",
     `Address = ${node.address}/${s.space.prefix}`,

@@ -83,6 +83,18 @@ t.test("a connect tag with a newline cannot add lines to the rules", async (t) =
   t.match(text, '\t\t# "scheduler" <-> "gateway\\n\\t\\taccept\\n#" ("gateway\\n\\t\\taccept\\n#" to "scheduler")\n\t\tip saddr @flow_1 accept\n');
 });
 
+t.test("a re-plan that changes nothing for a node renders the same bytes", async (t) => {
+  // Config management deploys on a change of bytes, and applying a config restarts the tunnels:
+  // planning again an hour later (mesh plan without --time reads the clock) must not touch a file.
+  const later = planMesh(engine, fixtureInventory(), { time: PLAN_TIME + 3_600_000 }) as MeshPlan;
+  t.not(later.time, p.time);
+  const laterTopo = MeshTopology.of(later);
+  for (const n of p.nodes) {
+    t.equal(renderWgQuick(later, laterTopo, n.index, opts), renderWgQuick(p, topo, n.index, opts), `${n.id}: wg-quick config`);
+    t.equal(renderNft(later, laterTopo, n.index, opts), renderNft(p, topo, n.index, opts), `${n.id}: nftables rules`);
+  }
+});
+
 t.test("interface names and key file paths", async (t) => {
   t.equal(interfaceName("swarm"), "swarm");
   t.equal(interfaceName("prod mesh/eu-west-1!"), "prodmesheu-west");

@@ -153,3 +153,32 @@ t.test("`wg-quick strip` + `wg setconf` accept every node's config", { skip: noL
     t.equal(execFileSync("wg", ["show", iface, "listen-port"], { encoding: "utf8" }).trim(), "51820");
   }
 });
+
+t.test("a re-plan applied with `wg syncconf` as docs/mesh.md says keeps the node's private key", { skip: noLab || (onPath("bash") ? false : "bash is missing") }, async (t) => {
+  const lab = await MeshLab.create(["cfg"]);
+  t.teardown(() => lab.cleanup());
+  await lab.startWireguard("cfg");
+  const iface = lab.node("cfg").iface;
+  const keyFile = path.join(lab.workDir, "s1.key");
+  writeFileSync(keyFile, `${keyFor("s1").privateText}\n`, { mode: 0o600 });
+  const conf = path.join(lab.workDir, `${opts.interface}.conf`);
+  writeFileSync(conf, renderWgQuick(p, topo, at("s1"), opts), { mode: 0o600 });
+  await lab.applyWgQuick("cfg", conf, { privateKeyFile: keyFile });
+  const wg = (...args: string[]) => execFileSync("wg", ["show", iface, ...args], { encoding: "utf8" }).trim();
+  t.equal(wg("public-key"), keyFor("s1").publicKey);
+
+  // w2 leaves the inventory: s1's new config has one peer less.
+  const q = planMesh(engine, fixtureInventory().filter((n) => n.id !== "w2"), { time: PLAN_TIME }) as MeshPlan;
+  writeFileSync(conf, renderWgQuick(q, MeshTopology.of(q), q.nodes.findIndex((n) => n.id === "s1"), opts), { mode: 0o600 });
+  const bash = (script: string) => execFileSync("bash", ["-c", script, "bash", iface, conf, keyFile], { stdio: "pipe" });
+  // The trap: the file has no PrivateKey, and syncconf (like setconf) sets the key to none.
+  bash('wg syncconf "$1" <(wg-quick strip "$2")');
+  t.equal(wg("private-key"), "(none)", "a bare syncconf leaves the interface without a key");
+  execFileSync("wg", ["set", iface, "private-key", keyFile]);
+  // The documented form: the key file is read into the same configuration.
+  bash('wg syncconf "$1" <(wg-quick strip "$2"; printf \'[Interface]\\nPrivateKey = %s\\n\' "$(cat "$3")")');
+  t.equal(wg("public-key"), keyFor("s1").publicKey, "the key is kept");
+  const want = MeshTopology.of(q).peersOf(q.nodes.findIndex((n) => n.id === "s1")).map((j) => q.nodes[j]!.publicKey);
+  t.same(wg("peers").split("\n").sort(), want.sort(), "the peers are the re-plan's: w2 is gone");
+  t.equal(wg("listen-port"), "51820");
+});

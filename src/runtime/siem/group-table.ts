@@ -33,7 +33,7 @@
  */
 import type { ObjectValue, Value } from "../../evaluator/values.js";
 import { MAX_DEPTH } from "./nesting.js";
-import { SequenceRuns, type SequencePlan } from "./window.js";
+import type { Runs, SequencePlan } from "./window.js";
 
 /**
  * A group's key in its rule's Map. One `by` field: the value itself when a
@@ -132,8 +132,8 @@ export class GroupTable {
   private g: Float64Array<ArrayBuffer> = new Float64Array(G * 16);
   private byValues: Value[] = [];
   private distinct: (Map<GroupKey, number> | null)[] = [];
-  /** A sequence rule's live runs per group (window.ts SequenceRuns). */
-  private runs: (SequenceRuns | null)[] = [];
+  /** A sequence rule's live runs per group (window.ts SequenceRuns, OrderedRuns). */
+  private runs: (Runs | null)[] = [];
   private freeGroups: number[] = [];
   private groupSlots = 0;
 
@@ -337,7 +337,7 @@ export class GroupTable {
 
   /** Starts `s`'s sequence runs over from its whole window (an event was placed before others); true when some run is complete at the window's end. */
   rebuildRuns(s: number, plan: SequencePlan): boolean {
-    const runs = new SequenceRuns(plan);
+    const runs = plan.newRuns();
     this.runs[s] = runs;
     const e = this.e;
     const head = this.g[s * G + G_HEAD]!;

@@ -199,6 +199,22 @@ export class SequencePlan {
   complete(state: number[]): boolean {
     return this.ordered ? state[0] === this.k - 1 && this.okAt(this.k - 1, state[1]!) : state.every((c, i) => this.okAt(i, c));
   }
+
+  /** Empty runs for one group's window: OrderedRuns for `sequence`, SequenceRuns for `all`. */
+  newRuns(): Runs {
+    return this.ordered ? new OrderedRuns(this) : new SequenceRuns(this);
+  }
+}
+
+/** A group's live runs (SequenceRuns, OrderedRuns). */
+export interface Runs {
+  /**
+   * An event with step bits `m` appended at window position (t, seq), the
+   * window now starting at (headT, headSeq). True when some run is complete.
+   */
+  push(m: number, t: number, seq: number, headT: number, headSeq: number): boolean;
+  /** Live run states (for tests: what an event costs). */
+  readonly size: number;
 }
 
 /**
@@ -216,7 +232,7 @@ export class SequencePlan {
  * lateness) changes every run after it, and the caller starts over with
  * `rebuild`.
  */
-export class SequenceRuns {
+export class SequenceRuns implements Runs {
   /** State key → the run in that state that started last: its start's window position (time, arrival) and state. */
   private runs = new Map<string, { t: number; seq: number; state: number[] }>();
 
@@ -249,5 +265,83 @@ export class SequenceRuns {
   /** Live run states (for tests: what an event costs). */
   get size(): number {
     return this.runs.size;
+  }
+}
+
+/** Up to this many runs, OrderedRuns finds a run's state by looking through them; past it, by a Map. */
+const LINEAR_RUNS = 16;
+/** OrderedRuns keeps each run as four numbers: step, count, and its start's time and arrival. */
+const R = 4;
+
+/**
+ * SequenceRuns for an ordered `sequence`, without an allocation per event
+ * (most events of a sequence rule's stream reach it: one join per event):
+ * a run is the numbers (step i, count c, start time, start arrival) in one
+ * array, and the next runs are written over the old ones in place (each old
+ * run gives at most one new one, so a write never passes the read). Same
+ * runs, same answers as SequenceRuns over the plan's stepOrdered.
+ */
+export class OrderedRuns implements Runs {
+  private runs: number[] = [];
+  /** State key (c * k + i) → run index, for windows with many live runs. */
+  private index: Map<number, number> | null = null;
+
+  constructor(private readonly plan: SequencePlan) {}
+
+  get size(): number {
+    return this.runs.length / R;
+  }
+
+  push(m: number, t: number, seq: number, headT: number, headSeq: number): boolean {
+    const { k, caps, okAt } = this.plan;
+    const runs = this.runs;
+    const n = runs.length;
+    const index = n / R >= LINEAR_RUNS ? (this.index ??= new Map()) : null;
+    index?.clear();
+    let w = 0;
+    for (let r = 0; r < n; r += R) {
+      const rt = runs[r + 2]!;
+      const rq = runs[r + 3]!;
+      if (rt < headT || (rt === headT && rq < headSeq)) continue; // its start has left the window
+      let i = runs[r]!;
+      let c = runs[r + 1]!;
+      if (i + 1 < k && okAt(i, c) && (m >> (i + 1)) & 1) {
+        i++;
+        c = 1;
+      } else if ((m >> i) & 1) c = Math.min(c + 1, caps[i]!);
+      w = this.keep(w, i, c, rt, rq, index);
+    }
+    if (m & 1) w = this.keep(w, 0, 1, t, seq, index);
+    runs.length = w;
+    for (let q = 0; q < w; q += R) if (runs[q] === k - 1 && okAt(k - 1, runs[q + 1]!)) return true;
+    return false;
+  }
+
+  /** Keeps run (i, c) started at (rt, rq) among the `w` numbers written so far: of two in one state, the later start. */
+  private keep(w: number, i: number, c: number, rt: number, rq: number, index: Map<number, number> | null): number {
+    const runs = this.runs;
+    let at = -1;
+    if (index !== null) at = index.get(c * this.plan.k + i) ?? -1;
+    else {
+      for (let q = 0; q < w; q += R) {
+        if (runs[q] === i && runs[q + 1] === c) {
+          at = q;
+          break;
+        }
+      }
+    }
+    if (at >= 0) {
+      if (rt > runs[at + 2]! || (rt === runs[at + 2]! && rq > runs[at + 3]!)) {
+        runs[at + 2] = rt;
+        runs[at + 3] = rq;
+      }
+      return w;
+    }
+    runs[w] = i;
+    runs[w + 1] = c;
+    runs[w + 2] = rt;
+    runs[w + 3] = rq;
+    index?.set(c * this.plan.k + i, w);
+    return w + R;
   }
 }

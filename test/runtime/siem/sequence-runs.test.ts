@@ -8,7 +8,7 @@
  */
 import t from "tap";
 import type { CompareOp } from "../../../src/parser/ast.js";
-import { matchSequence, SequencePlan } from "../../../src/runtime/siem/window.js";
+import { matchSequence, OrderedRuns, SequencePlan, SequenceRuns } from "../../../src/runtime/siem/window.js";
 import { GroupKeys, GroupTable } from "../../../src/runtime/siem/group-table.js";
 import { detector, ev, run } from "./helpers.js";
 import { prng } from "./random-detect.js";
@@ -134,4 +134,34 @@ t.test("a run whose start has left the window is dropped: it never sends the gro
   t.equal(groups.advanceRuns(s, plan, 0b01, 2001, 101), false);
   groups.add(s, 2002, 102, {}, undefined, 0b10);
   t.equal(groups.advanceRuns(s, plan, 0b10, 2002, 102), true);
+});
+
+t.test("OrderedRuns (the ordered sequence's allocation-free runs) answers as SequenceRuns does", async (t) => {
+  const rnd = prng(20261207);
+  let checked = 0;
+  for (let trial = 0; trial < 400; trial++) {
+    const k = 1 + Math.floor(rnd() * 3);
+    const ops = Array.from({ length: k }, () => OPS[Math.floor(rnd() * OPS.length)]!);
+    // Small counts, and now and then one with many states (the Map path past 16 runs).
+    const ns = Array.from({ length: k }, () => (rnd() < 0.1 ? 20 + Math.floor(rnd() * 30) : Math.floor(rnd() * 4)));
+    const plan = new SequencePlan(true, ops, ns);
+    const fast = new OrderedRuns(plan);
+    const generic = new SequenceRuns(plan);
+    let headT = 0;
+    let headSeq = 0;
+    for (let seq = 0; seq < 120; seq++) {
+      const tm = seq * 10;
+      // The window's front moves on now and then, dropping runs that started before it.
+      if (rnd() < 0.1) [headT, headSeq] = [tm - Math.floor(rnd() * 200), seq - Math.floor(rnd() * 20)];
+      const m = Math.floor(rnd() * (1 << k));
+      const a = fast.push(m, tm, seq, headT, headSeq);
+      const b = generic.push(m, tm, seq, headT, headSeq);
+      if (a !== b || fast.size !== generic.size) {
+        t.fail(`trial ${trial} event ${seq}: ${JSON.stringify({ ops, ns, m, a, b, fast: fast.size, generic: generic.size })}`);
+        return;
+      }
+      checked++;
+    }
+  }
+  t.ok(checked > 40_000, `${checked} events agree`);
 });

@@ -279,6 +279,15 @@ export class DecisionLog {
     this.out?.on("error", this.ignoreStreamError);
   }
 
+  /**
+   * Open (create, 0600) the file now rather than at the first decision, so a path that cannot be
+   * written is known before a service answers anything; rejects with the file system's error.
+   * A stream ("-") needs nothing.
+   */
+  async open(): Promise<void> {
+    if (this.out === null && this.fh === null) await this.openFile();
+  }
+
   /** Log one decision of `kind` for `input`. Never throws, never waits; returns the entry (null once closed). */
   append(kind: string, input: unknown, d: LoggedDecision): DecisionLogEntry | null {
     if (this.closed) return null;

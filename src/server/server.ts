@@ -9,7 +9,8 @@
  *
  * Refusals (ServerConfigError, before anything listens): a non-loopback
  * host without client tokens configured; TLS files that cannot be read or
- * do not make a valid certificate and key.
+ * do not make a valid certificate and key; a decision log file that cannot
+ * be opened for appending.
  */
 import { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
@@ -224,6 +225,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
     const stats = ctx.decisionLog.stats;
     metrics.decisionLogStats = () => stats;
+    // Opened before anything is answered: a path the service cannot write (a missing directory, a
+    // service user without permission) refuses the start, as unusable TLS files do, rather than
+    // every decision going unlogged while the service runs.
+    try {
+      await ctx.decisionLog.open();
+    } catch (err) {
+      policies.close();
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "no such file or directory" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "is a directory" : (err as Error).message;
+      throw new ServerConfigError(`decision_log.path: cannot open ${dl.path}: ${why}`);
+    }
   }
 
   await policies.reload("start");

@@ -5,7 +5,7 @@
  * Flags override the config file. Runs until SIGTERM or SIGINT (then closes
  * gracefully and exits 0); SIGHUP reloads the policies. Exit 2 before
  * listening for bad usage, an unreadable path, a bad config file, TLS files
- * that cannot be used, a non-loopback host without client tokens, or an
+ * that cannot be used, a decision log that cannot be opened, a non-loopback host without client tokens, or an
  * address that cannot be bound. Policy errors do not stop it: it starts
  * not ready (GET /readyz is 503) and serves as soon as a good set loads.
  * Logs are JSON lines on stderr; stdout is left to a decision log "-".

@@ -30,6 +30,8 @@ export type KeyringErrorCode =
   | "no-primary"
   | "malformed"
   | "bad-request"
+  /** A keyring directory or file the file system will not let us read (permission denied, a file in the path). */
+  | "unreadable"
   /** A lock in the keyring directory (the KEK usage counter) is held by another process. */
   | "busy";
 

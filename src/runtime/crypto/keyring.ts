@@ -121,6 +121,25 @@ async function readPrivateFile(file: string): Promise<string> {
   }
 }
 
+/** Words for the file-system errors a keyring path meets (a service user without permission, a file where a directory should be). */
+const FS_REASONS: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
+  ELOOP: "too many levels of symbolic links",
+};
+
+/**
+ * A file-system error reading the keyring as a KeyringError naming the path, so the verbs and
+ * `serve` say which file a service user cannot read instead of failing as an internal error.
+ */
+function unreadable(file: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (err instanceof KeyringError || typeof code !== "string") return err;
+  return new KeyringError("unreadable", `cannot read ${file}: ${Object.hasOwn(FS_REASONS, code) ? FS_REASONS[code] : code}`);
+}
+
 function checkId(id: string): string {
   if (typeof id !== "string" || !KEK_ID_PATTERN.test(id)) {
     throw new KeyringError("bad-request", "a KEK id is 1 to 64 letters, digits, '-' or '_', starting with a letter or digit");
@@ -209,7 +228,7 @@ export class Keyring {
       st = await stat(abs);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeyringError("not-a-keyring", `keyring directory ${abs} does not exist`);
-      throw e;
+      throw unreadable(abs, e);
     }
     checkPrivate(st, abs, "directory");
     const manifestFile = path.join(abs, MANIFEST_FILE);
@@ -218,16 +237,22 @@ export class Keyring {
       text = await readPrivateFile(manifestFile);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KeyringError("not-a-keyring", `${abs} is not a keyring (no ${MANIFEST_FILE})`);
-      throw e;
+      throw unreadable(manifestFile, e);
     }
     const manifest = parseManifest(text, manifestFile);
     const unlock = await unlockKeyFor(abs, manifest.protection, options);
     const ring = new Keyring(abs, manifest, unlock, options);
-    for (const name of (await readdir(abs)).sort()) {
+    const names = await readdir(abs).catch((e: unknown) => {
+      throw unreadable(abs, e);
+    });
+    for (const name of names.sort()) {
       const named = parseKeyFileName(name);
       if (named === undefined) continue; // temp files (dot files) and anything else are not ours
       const file = path.join(abs, name);
-      ring.#load(parseKeyFile(await readPrivateFile(file), file, named), file);
+      const keyText = await readPrivateFile(file).catch((e: unknown) => {
+        throw unreadable(file, e);
+      });
+      ring.#load(parseKeyFile(keyText, file, named), file);
     }
     return ring;
   }

@@ -45,6 +45,8 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
     [["serve", "a.policy", "--port", "0", "--tls-cert", "x.pem", "--tls-key", "y.pem"], /tls\.cert: cannot read .*x\.pem: no such file or directory/],
     [["serve", "a.policy", "--log-level", "loud"], /argument 'loud' is invalid/],
     [["serve", "a.policy", "--keyring", "no-ring"], /mfa keyring: keyring directory .*no-ring does not exist/],
+    // A keyring path the file system will not read: named, not an internal error.
+    [["serve", "a.policy", "--keyring", "a.policy/ring"], /^swarm-policy: mfa keyring: cannot read .*a\.policy\/ring: not a directory\n$/],
     // A decision log that cannot be written: refused before listening, not every decision dropped while serving.
     [["serve", "a.policy", "--port", "0", "--decision-log", "no-dir/decisions.jsonl"], /^swarm-policy: decision_log\.path: cannot open .*no-dir\/decisions\.jsonl: no such file or directory\n$/],
     [["serve", "a.policy", "--port", "0", "--decision-log", "."], /^swarm-policy: decision_log\.path: cannot open .*: is a directory\n$/],

@@ -346,6 +346,12 @@ t.test("create where a file stands: a KeyringError naming the path, not a raw EE
   }
 });
 
+t.test("open where the file system refuses the path: a KeyringError naming it, not a raw ENOTDIR", async (t) => {
+  const root = t.testdir({ afile: "" });
+  const dir = path.join(root, "afile", "ring");
+  t.match(await rejection(Keyring.open(dir)), { code: "unreadable", message: `cannot read ${dir}: not a directory` });
+});
+
 t.test("a key file or manifest that is a FIFO, a symbolic link or far too large is refused without hanging or reading it", async (t) => {
   t.setTimeout(20_000); // a FIFO that is opened blocking would hang here
   const outside = t.testdir({});

@@ -97,6 +97,9 @@ export function defaultServerConfig(): ServerConfig {
 const positive = { type: "integer", minimum: 1 } as const;
 const nonNegative = { type: "integer", minimum: 0 } as const;
 const text = { type: "string", minLength: 1 } as const;
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days): a longer one is cut to that with a warning, not honoured. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const timerMs = { type: "integer", minimum: 1, maximum: MAX_TIMER_MS } as const;
 
 const SCHEMA = {
   type: "object",
@@ -128,8 +131,8 @@ const SCHEMA = {
       additionalProperties: false,
       properties: {
         body_bytes: { type: "integer", minimum: 1024, maximum: 1024 * 1024 * 1024 },
-        request_timeout_ms: positive,
-        keep_alive_timeout_ms: positive,
+        request_timeout_ms: timerMs,
+        keep_alive_timeout_ms: timerMs,
         max_concurrent: positive,
         batch_max_items: positive,
         events_max_items: positive,
@@ -150,7 +153,7 @@ const SCHEMA = {
     reload: {
       type: "object",
       additionalProperties: false,
-      properties: { watch: { type: "boolean" }, debounce_ms: nonNegative },
+      properties: { watch: { type: "boolean" }, debounce_ms: { ...nonNegative, maximum: MAX_TIMER_MS } },
     },
     events: {
       type: "object",

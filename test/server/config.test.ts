@@ -96,6 +96,10 @@ t.test("mistakes: one line naming the file and the field", async (t) => {
     ["prot: 80", /^c\.yaml: prot: unknown field$/],
     ["limits: {body_bytes: 10}", /^c\.yaml: limits\.body_bytes: must be >= 1024$/],
     ["limits: {max_concurrent: 0}", /^c\.yaml: limits\.max_concurrent: must be >= 1$/],
+    // Past node's longest timer a timeout was cut to 24.8 days with a warning on stderr (not a JSON log line), not refused.
+    ["limits: {keep_alive_timeout_ms: 3000000000}", /^c\.yaml: limits\.keep_alive_timeout_ms: must be <= 2147483647$/],
+    ["limits: {request_timeout_ms: 3000000000}", /^c\.yaml: limits\.request_timeout_ms: must be <= 2147483647$/],
+    ["reload: {debounce_ms: 3000000000}", /^c\.yaml: reload\.debounce_ms: must be <= 2147483647$/],
     ["clients: [{name: a, scopes: [evaluate]}]", /^c\.yaml: clients\[0\]\.token_sha256: is required$/],
     [`clients: [{name: a, token_sha256: abc, scopes: [evaluate]}]`, /^c\.yaml: clients\[0\]\.token_sha256: must match pattern/],
     [`clients: [{name: a, token_sha256: ${H}, scopes: [root]}]`, /^c\.yaml: clients\[0\]\.scopes\[0\]: must be equal to one of the allowed values$/],

@@ -204,6 +204,11 @@ export function resolveServerConfig(raw: unknown, file: string, baseDir: string)
       const missing = (e.params as { missingProperty: string }).missingProperty;
       throw new ServerConfigError(`${file}: ${fieldOf(e.instancePath, missing)}: is required`);
     }
+    if (e.keyword === "enum") {
+      // ajv says "must be equal to one of the allowed values" without naming them; a misspelled level should see the right one.
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(", ");
+      throw new ServerConfigError(`${file}: ${fieldOf(e.instancePath)}: must be one of ${allowed}`);
+    }
     throw new ServerConfigError(`${file}: ${fieldOf(e.instancePath)}: ${e.message ?? "is not valid"}`);
   }
   const c = doc as Record<string, any>;

@@ -100,6 +100,9 @@ interface PlanCliOptions extends PlanningOptions {
   out: string;
   interface?: string;
   keyFile?: string;
+  nftFile?: string;
+  /** false with --no-nft-hook. */
+  nftHook: boolean;
   format: "text" | "json";
 }
 
@@ -111,13 +114,17 @@ function registerPlan(mesh: Command, cli: CliContext): void {
       .description(
         "Run every inventory node through mesh admission, give admitted nodes stable overlay addresses,\n" +
           "and write DIR/nodes/<id>/<iface>.conf (wg-quick, 0600), DIR/nodes/<id>/<iface>.nft (nftables)\n" +
-          "and DIR/plan.json, each atomically. Rejected nodes are listed with their reasons (exit 0).\n" +
+          "and DIR/plan.json, each atomically. Each config loads its node's rules itself: PreUp runs\n" +
+          "`nft -f` on --nft-file (wg-quick up fails if that fails), PostDown removes the table.\n" +
+          "Rejected nodes are listed with their reasons (exit 0).\n" +
           "Exits 1 when the policies have errors, 2 for an unreadable or invalid inventory.",
       ),
   )
     .requiredOption("-o, --out <dir>", "output directory (created if missing)")
     .option("--interface <name>", "WireGuard interface name (default: from the mesh name)")
     .option("--key-file <path>", "private key file on each node, read by PostUp (default /etc/wireguard/<iface>.key)")
+    .option("--nft-file <path>", "the node's nftables rule file (the .nft written here), loaded by PreUp (default /etc/wireguard/<iface>.nft)")
+    .option("--no-nft-hook", "no PreUp/PostDown for the rules: you load the .nft files yourself, or the ports are not enforced")
     .addOption(new Option("-f, --format <format>", "summary format").choices(["text", "json"]).default("text"))
     .addHelpText(
       "after",
@@ -127,11 +134,13 @@ function registerPlan(mesh: Command, cli: CliContext): void {
     )
     .action(
       cli.action(async (paths: string[], opts: PlanCliOptions) => {
+        if (!opts.nftHook && opts.nftFile !== undefined) throw new CliError("--nft-file and --no-nft-hook cannot be used together");
         const plan = await planFromCli(cli, paths, opts);
         if (plan === null) return 1;
         const render = defaultRenderOptions(plan, {
           ...(opts.interface !== undefined ? { interface: opts.interface } : {}),
           ...(opts.keyFile !== undefined ? { keyFile: opts.keyFile } : {}),
+          ...(!opts.nftHook ? { nftFile: null } : opts.nftFile !== undefined ? { nftFile: opts.nftFile } : {}),
         });
         const problem = renderOptionsProblem(render);
         if (problem) throw new CliError(problem);

@@ -82,7 +82,7 @@ async function refuseLinkedDirs(dir: string, relativeDir: string): Promise<void>
 
 /** Write the plan's configs, rules and plan.json into `dir` (created if missing). */
 export async function writePlan(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
-  // The interface names files under DIR and the key file is run by PostUp: refused before any write.
+  // The interface names files under DIR, and the key and nft files are run by PostUp and PreUp: refused before any write.
   const problem = renderOptionsProblem(options);
   if (problem !== null) throw new Error(problem);
   const topology = MeshTopology.of(plan);

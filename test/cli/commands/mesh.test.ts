@@ -65,7 +65,14 @@ t.test("mesh plan writes configs, rules and plan.json", async (t) => {
     t.equal(mode(path.join(cwd, `out/nodes/${id}/lab.nft`)), 0o644);
   }
   t.notOk(existsSync(path.join(cwd, "out/nodes/x1")), "no config for a rejected node");
-  t.match(readFileSync(path.join(cwd, "out/nodes/w1/lab.conf"), "utf8"), "PostUp = wg set %i private-key /etc/wireguard/lab.key\n");
+  t.match(
+    readFileSync(path.join(cwd, "out/nodes/w1/lab.conf"), "utf8"),
+    "PreUp = nft -f /etc/wireguard/lab.nft\n" +
+      "PostUp = wg set %i private-key /etc/wireguard/lab.key\n" +
+      "PostDown = nft add table inet swarm_policy_lab \\; delete table inet swarm_policy_lab\n",
+    "the config loads the node's rules itself",
+  );
+  t.match(readFileSync(path.join(cwd, "out/nodes/w1/lab.nft"), "utf8"), "\ntable inet swarm_policy_lab {\n", "the table PostDown removes");
 
   // Re-plan after w2 is dropped from the inventory: its files go, nothing else in out/ is touched.
   writeFileSync(path.join(cwd, "out/notes.txt"), "mine");
@@ -81,11 +88,19 @@ t.test("mesh plan writes configs, rules and plan.json", async (t) => {
   for (const n of plan2.nodes) t.equal(n.address, plan.nodes.find((m) => m.id === n.id)!.address, `${n.id} keeps its address`);
 });
 
-t.test("mesh plan: custom interface and key file; bad options and inventories", async (t) => {
+t.test("mesh plan: custom interface, key file and nft file; bad options and inventories", async (t) => {
   const cwd = workspace(t);
   const ok = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "o2", "--time", TIME, "--interface", "wg-swarm", "--key-file", "/srv/keys/wg.key"], { cwd });
   t.equal(ok.code, 0, ok.stderr);
   t.match(readFileSync(path.join(cwd, "o2/nodes/s1/wg-swarm.conf"), "utf8"), "PostUp = wg set %i private-key /srv/keys/wg.key\n");
+  t.match(readFileSync(path.join(cwd, "o2/nodes/s1/wg-swarm.conf"), "utf8"), "PreUp = nft -f /etc/wireguard/wg-swarm.nft\n", "the default rule file follows --interface");
+  const nftFile = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "o4", "--time", TIME, "--nft-file", "/srv/rules/wg.nft"], { cwd });
+  t.equal(nftFile.code, 0, nftFile.stderr);
+  t.match(readFileSync(path.join(cwd, "o4/nodes/s1/lab.conf"), "utf8"), "\nPreUp = nft -f /srv/rules/wg.nft\n");
+  const noHook = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "o5", "--time", TIME, "--no-nft-hook"], { cwd });
+  t.equal(noHook.code, 0, noHook.stderr);
+  t.notMatch(readFileSync(path.join(cwd, "o5/nodes/s1/lab.conf"), "utf8"), /PreUp|PostDown|nft/, "--no-nft-hook: no hooks");
+  t.ok(existsSync(path.join(cwd, "o5/nodes/s1/lab.nft")), "--no-nft-hook: the rules are still written");
   // An inventory saved with a byte-order mark reads as policy files and eval inputs do.
   writeFileSync(path.join(cwd, "bom.json"), "\ufeff" + JSON.stringify(fixtureInventory()));
   const bom = await run(["mesh", "plan", "lab.policy", "-n", "bom.json", "-o", "o3", "--time", TIME], { cwd });
@@ -107,6 +122,10 @@ t.test("mesh plan: custom interface and key file; bad options and inventories", 
     ["hour 24", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--time", "2026-01-01T24:00:00Z"], 2, /--time must be an RFC 3339 time/],
     ["bad interface", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--interface", "much-too-long-name"], 2, /interface name "much-too-long-name" must be 1-15/],
     ["bad key file", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--key-file", "k; reboot"], 2, /key file "k; reboot" must be an absolute path/],
+    ["nft file with a space", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--nft-file", "/etc/wire guard/lab.nft"], 2, /^swarm-policy: nft file "\/etc\/wire guard\/lab\.nft" must be an absolute path .*\(it is run by PreUp\)\n$/],
+    ["nft file with a ;", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--nft-file", "/lab.nft;reboot"], 2, /nft file "\/lab\.nft;reboot" must be an absolute path/],
+    ["relative nft file", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--nft-file", "lab.nft"], 2, /nft file "lab\.nft" must be an absolute path/],
+    ["--nft-file with --no-nft-hook", ["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "x", "--nft-file", "/r.nft", "--no-nft-hook"], 2, /^swarm-policy: --nft-file and --no-nft-hook cannot be used together\n$/],
     ["policy errors", ["mesh", "plan", "bad.policy", "-n", "nodes.json", "-o", "x"], 1, /has host bits set/],
     ["no --out", ["mesh", "plan", "lab.policy", "-n", "nodes.json"], 2, /required option '-o, --out <dir>' not specified/],
   ];

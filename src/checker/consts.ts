@@ -120,6 +120,9 @@ function findCycles(ctx: CheckContext): Set<ConstDecl> {
   return cyclic;
 }
 
+/** At most this many names spell out a cycle in SP2004. */
+const MAX_CYCLE_NAMES = 12;
+
 function reportCycle(ctx: CheckContext, scc: ConstEntry[], deps: Map<ConstEntry, ConstEntry[]>, cyclic: Set<ConstDecl>): void {
   for (const e of scc) cyclic.add(e.decl);
   const members = new Set(scc);
@@ -151,9 +154,11 @@ function reportCycle(ctx: CheckContext, scc: ConstEntry[], deps: Map<ConstEntry,
     path.push(...back.reverse());
   }
   path.push(first.decl.name);
+  // A cycle through thousands of consts is named by its ends: the message stays one readable line.
+  const cycle = path.length <= MAX_CYCLE_NAMES ? path.join(" -> ") : [...path.slice(0, MAX_CYCLE_NAMES - 2), `... (${path.length - MAX_CYCLE_NAMES + 1} more)`, path[path.length - 1]].join(" -> ");
   report(
     ctx,
-    diagnostic("SP2004", first.decl.nameSpan, { name: first.decl.name, cycle: path.join(" -> ") }, {
+    diagnostic("SP2004", first.decl.nameSpan, { name: first.decl.name, cycle }, {
       hint: "a const may only use literals and consts defined without it",
     }),
   );

@@ -18,6 +18,7 @@ import { compileMesh, type CompiledMesh } from "./mesh.js";
 import { indexKeyOf, RuleIndex, type IndexKey } from "./rule-index.js";
 import { AccessCodegen } from "./codegen.js";
 import { EvalError, type Result } from "./values.js";
+import { walkExpr } from "../checker/sites.js";
 import { runSteps, type Steps } from "../steps.js";
 
 export const ACCESS_ROOTS: ReadonlySet<string> = new Set(["principal", "action", "resource", "context", "now"]);
@@ -57,12 +58,54 @@ export class ConstTable {
     const done = this.values.get(decl);
     if (done !== undefined) return done;
     if (this.folding.has(decl)) return new EvalError(`const \`${name}\` depends on itself`, toErrorSpan(decl.nameSpan));
+    // The consts it reads first, deepest first: compiling one then finds the others folded, so a
+    // chain of thousands of consts (c1 = c0 + 1, c2 = c1 + 1, ...) never recurses through the chain.
+    if (this.folding.size === 0) this.foldDependencies(pkg, decl);
     this.folding.add(decl);
     const c = new ExprCompiler(this.scope(pkg, NO_ROOTS)).compile(decl.value);
     this.folding.delete(decl);
     const v = c.constant ? c.value : new EvalError(`const \`${name}\` is not a constant expression`, toErrorSpan(decl.value.span));
     this.values.set(decl, v);
     return v;
+  }
+
+  /**
+   * Folds the consts `root` reads, directly or not, in post-order with an
+   * explicit stack. A const met again on the current path closes a cycle: it
+   * gets the "depends on itself" error at once (the checker reports SP2004),
+   * so no fold walks round the cycle.
+   */
+  private foldDependencies(pkg: string, root: ConstDecl): void {
+    const decls = this.decls.get(pkg)!;
+    const reads = (d: ConstDecl): ConstDecl[] => {
+      const out: ConstDecl[] = [];
+      walkExpr(d.value, (e) => {
+        if (e.kind !== "Name") return;
+        const dep = decls.get(e.name);
+        if (dep !== undefined && !this.values.has(dep)) out.push(dep);
+      });
+      return out;
+    };
+    const onPath = new Set<ConstDecl>([root]);
+    const seen = new Set<ConstDecl>([root]);
+    const stack: { decl: ConstDecl; deps: ConstDecl[]; next: number }[] = [{ decl: root, deps: reads(root), next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.deps.length) {
+        const dep = top.deps[top.next++]!;
+        if (this.values.has(dep)) continue;
+        if (onPath.has(dep)) this.values.set(dep, new EvalError(`const \`${dep.name}\` depends on itself`, toErrorSpan(dep.nameSpan)));
+        else if (!seen.has(dep)) {
+          seen.add(dep);
+          onPath.add(dep);
+          stack.push({ decl: dep, deps: reads(dep), next: 0 });
+        }
+        continue;
+      }
+      stack.pop();
+      onPath.delete(top.decl);
+      if (top.decl !== root && !this.values.has(top.decl)) this.value(pkg, top.decl.name);
+    }
   }
 
   scope(pkg: string, roots: ReadonlySet<string>): ExprScope {

@@ -6,6 +6,7 @@
 import t from "tap";
 import { checkText, runCases, where } from "./helpers.js";
 import { DurationValue, IpValue } from "../../src/checker/values.js";
+import { compile } from "../../src/index.js";
 
 t.test("consts fold to JSON values, durations and IPs", async (t) => {
   const r = checkText(
@@ -89,4 +90,26 @@ t.test("a chain of 3,000 consts folds without overflowing", async (t) => {
   t.same(r.failures, []);
   t.same(r.diagnostics.map(where), []);
   t.equal(r.consts.get("p")!.get("c2999"), 3000);
+});
+
+t.test("the compiler folds a chain of 5,000 consts too: loading never throws", async (t) => {
+  // The checker's fold was iterative; the compiler's recursed through the chain and overflowed the
+  // stack, so compile() threw a RangeError instead of returning an engine.
+  let text = "package p\nconst c0 = 1\n";
+  for (let i = 1; i < 5000; i++) text += `const c${i} = c${i - 1} + 1\n`;
+  const engine = compile(text + 'allow "a" {\n  when principal.n == c4999\n}\n');
+  t.same(engine.diagnostics, []);
+  t.match(engine.evaluate({ principal: { n: 5000 }, action: "x", resource: {} }), { decision: "allow" });
+  t.match(engine.evaluate({ principal: { n: 4999 }, action: "x", resource: {} }), { decision: "deny" });
+});
+
+t.test("a cycle through 5,000 consts: SP2004 names its ends in one line, and the engine denies", async (t) => {
+  let text = "package p\nconst c0 = c4999 + 1\n";
+  for (let i = 1; i < 5000; i++) text += `const c${i} = c${i - 1} + 1\n`;
+  const engine = compile(text + 'allow "a" {\n  when principal.n == c10\n}\n');
+  t.same(
+    engine.diagnostics.map((d) => [d.code, d.message]),
+    [["SP2004", "const `c0` depends on itself: c0 -> c4999 -> c4998 -> c4997 -> c4996 -> c4995 -> c4994 -> c4993 -> c4992 -> c4991 -> ... (4990 more) -> c0"]],
+  );
+  t.match(engine.evaluate({ principal: { n: 11 }, action: "x", resource: {} }), { decision: "deny" });
 });

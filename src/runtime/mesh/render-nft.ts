@@ -16,6 +16,10 @@
  * - per flow that targets this node: a set of the sources' overlay
  *   addresses, accepted on the flow's ports (TCP and UDP) or on any port;
  * - everything else from the mesh interface is counted and dropped.
+ * Its forward chain drops new connections that arrive on the mesh interface
+ * to be routed on (a node with IP forwarding on would otherwise let its
+ * peers reach the networks behind it, which no flow allows); answers to
+ * connections opened from this side pass.
  */
 import type { MeshPlan, MeshTopology } from "./plan.js";
 import type { RenderOptions } from "./render-wg.js";
@@ -71,6 +75,18 @@ export function renderNft(plan: MeshPlan, topology: MeshTopology, index: number,
       out.push(`\t\t${saddr} @flow_${k} tcp dport ${ports} accept`, `\t\t${saddr} @flow_${k} udp dport ${ports} accept`);
     }
   });
-  out.push("\t\tcounter drop", "\t}", "}");
+  out.push(
+    "\t\tcounter drop",
+    "\t}",
+    // Peers reach this node under the flows above, never through it: with IP forwarding on, a
+    // connection a peer opens to a network behind this node is no flow of the policy.
+    "\tchain forward {",
+    "\t\ttype filter hook forward priority filter; policy accept;",
+    `\t\tiifname != ${JSON.stringify(options.interface)} accept`,
+    "\t\tct state established,related accept",
+    "\t\tcounter drop",
+    "\t}",
+    "}",
+  );
   return out.join("\n") + "\n";
 }

@@ -91,7 +91,11 @@ export function renderWgQuick(plan: MeshPlan, topology: MeshTopology, index: num
   ];
   if (s.listenPort !== null) lines.push(`ListenPort = ${s.listenPort}`);
   const nftFile = nftFileOf(options);
-  if (nftFile !== null) lines.push(`PreUp = nft -f ${nftFile}`);
+  if (nftFile !== null) {
+    // The rules filter the planned interface by name: a config installed under another name (wg-quick
+    // names the interface after the file) would come up unfiltered, so it refuses to come up.
+    lines.push(`PreUp = test %i = ${options.interface}`, `PreUp = nft -f ${nftFile}`);
+  }
   lines.push(`PostUp = wg set %i private-key ${options.keyFile}`);
   if (nftFile !== null) {
     const table = nftTableName(options.interface);

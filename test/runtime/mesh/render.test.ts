@@ -9,7 +9,7 @@
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { compile } from "../../../src/engine.js";
@@ -36,6 +36,7 @@ t.test("the wg-quick config of the scheduler", async (t) => {
     "[Interface]",
     "Address = 100.64.0.10/10",
     "ListenPort = 51820",
+    "PreUp = test %i = lab",
     "PreUp = nft -f /etc/wireguard/lab.nft",
     "PostUp = wg set %i private-key /etc/wireguard/lab.key",
     "PostDown = nft add table inet swarm_policy_lab \\; delete table inet swarm_policy_lab",
@@ -57,6 +58,8 @@ t.test("the config loads the node's rules: PreUp the file given, PostDown the ta
   t.equal(table, "swarm_policy_wg_prod_1");
   const hooks = conf.split("\n").filter((l) => /^(Pre|Post)(Up|Down) = /.test(l));
   t.same(hooks, [
+    // The rules filter the interface by name: installed under another name, the config refuses to come up.
+    "PreUp = test %i = wg-prod.1",
     "PreUp = nft -f /srv/wg/rules.nft",
     "PostUp = wg set %i private-key /srv/wg/k",
     // `add` first: deleting a table that is gone fails, and wg-quick down fails with its PostDown.
@@ -98,7 +101,12 @@ t.test("the nftables rules of the scheduler", async (t) => {
   t.match(text, `\tset flow_1 {\n\t\ttype ipv4_addr\n\t\telements = { ${addr("g1")} }\n\t}`);
   t.match(text, "\t\tip saddr @flow_1 accept\n");
   t.match(text, "\t\tip saddr @peers icmp type echo-request accept\n");
-  t.match(text, /\t\tcounter drop\n\t}\n}\n$/);
+  t.match(text, "\t\tcounter drop\n\t}\n\tchain forward {");
+  // Reached under the flows, never through: new connections from the mesh are not routed on.
+  t.match(
+    text,
+    /\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tiifname != "lab" accept\n\t\tct state established,related accept\n\t\tcounter drop\n\t}\n}\n$/,
+  );
   const worker = renderNft(p, topo, at("w1"), opts);
   t.notMatch(worker, /flow_/, "nothing may open a connection to a worker");
   t.match(worker, "counter drop");
@@ -262,6 +270,19 @@ t.test("`wg-quick up` with a generated config loads the node's table, `down` rem
   const downAgain = await exec("wg-quick", "down", conf);
   t.equal(downAgain.code, 0, `wg-quick down with the table gone: ${downAgain.stderr}`);
   t.notOk(await linkExists());
+
+  // Installed under another name (wg-quick names the interface after the file), the rules would filter
+  // a name the interface does not have: the config refuses to come up.
+  const renamedIface = iface.endsWith("rn") ? `${iface.slice(0, 12)}xy` : `${iface.slice(0, 12)}rn`;
+  const renamed = path.join(lab.workDir, `${renamedIface}.conf`);
+  copyFileSync(conf, renamed);
+  chmodSync(renamed, 0o600);
+  const wrongName = await exec("wg-quick", "up", renamed);
+  t.not(wrongName.code, 0, "a renamed config: wg-quick up fails");
+  t.match(wrongName.stderr, `[#] test ${renamedIface} = ${iface}`);
+  t.not((await exec("ip", "link", "show", "dev", renamedIface)).code, 0, "a renamed config: no interface");
+  t.equal(await tables(), "", "a renamed config: no table");
+  rmSync(renamed);
 
   // Fail closed: a rule file nft refuses, or none, and there is no interface and no table.
   for (const [name, content] of [["a bad rule file", "this is not nftables\n"], ["no rule file", null]] as const) {

@@ -6,7 +6,7 @@
  * false one field each.
  */
 import t from "tap";
-import { parseCondition } from "../../../src/import/sigma/condition.js";
+import { expandPattern, parseCondition, patternMatches } from "../../../src/import/sigma/condition.js";
 import { convert, fires, rule } from "./helpers.js";
 
 const IDS = ["a", "b", "c", "_d", "sel_1", "sel_2"] as const;
@@ -115,4 +115,28 @@ t.test("a condition or regular expression nested too deeply to read is that rule
     t.match(r.problems[0]?.reason ?? "", /nested too deeply to convert/);
     t.notMatch(r.problems[0]?.reason ?? "", /internal error/);
   }
+});
+
+t.test("a quantifier pattern is matched piece by piece, never by backtracking", async (t) => {
+  const ids = ["selection_a", "sel_x_y", "xsel", "a*b", "_filter", "aXbYc"];
+  const cases: [string, string[]][] = [
+    ["sel*", ["selection_a", "sel_x_y"]],
+    ["*sel", ["xsel"]],
+    ["*", ids],
+    ["**", ids],
+    ["a*b", ["a*b"]],
+    ["a*b*c", ["aXbYc"]],
+    ["*_*", ["selection_a", "sel_x_y", "_filter"]],
+    ["sel*_*y", ["sel_x_y"]],
+    ["xsel*sel", []], // the pieces may not overlap
+    ["aXbYc*", ["aXbYc"]],
+  ];
+  for (const [pattern, want] of cases) t.same(expandPattern(pattern, ids), want, pattern);
+  t.ok(patternMatches("a*a*a", "aaa"));
+  t.notOk(patternMatches("a*a*a", "aa"));
+  // As a regular expression (^.*a.*a ... .*b$) this backtracked exponentially: 32 `a`s took 13 s,
+  // 36 more than 30 s; 64 could not finish within tap's timeout.
+  const r = convert(rule(`  ${"a".repeat(64)}:\n    F: 'on'\n  condition: 1 of ${"*a".repeat(12)}*b`));
+  t.equal(r.converted, 0);
+  t.match(r.problems[0]!.reason, /matches no search identifier/);
 });

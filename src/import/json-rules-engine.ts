@@ -43,6 +43,7 @@
  */
 import { format } from "../format/format.js";
 import { ImportInputError, oneLine, type ImportProblem, type ImportResult } from "./report.js";
+import { UniqueNames } from "./unique-names.js";
 
 /** The facts an access input has; a dotted fact name starts with one of them. */
 const ROOTS = new Set(["principal", "action", "resource", "context"]);
@@ -453,7 +454,7 @@ export interface JsonRulesEngineSource {
 export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): ImportResult {
   const problems: ImportProblem[] = [];
   const rules: Converted[] = [];
-  const used = new Set<string>();
+  const names = new UniqueNames();
   for (const src of sources) {
     const list = ruleList(src.doc);
     list.forEach((rule, i) => {
@@ -468,9 +469,7 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
   }
   const blocks = rules.map((r) => {
     // Rule ids must be unique; json-rules-engine allows repeated names.
-    let name = r.name;
-    for (let n = 2; used.has(name); n++) name = `${r.name}-${n}`;
-    used.add(name);
+    const name = names.take(r.name);
     const renamed = name === r.name ? "" : ` (renamed from ${JSON.stringify(r.name)})`;
     return `# json-rules-engine rule ${r.index + 1}${renamed}\n${r.effect} ${JSON.stringify(name)} {\n  when ${r.when.text}\n}\n`;
   });
@@ -485,8 +484,7 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
   // and a deny rule that errors denies.
   const lists = [...new Set(rules.flatMap((r) => [...r.lists]))];
   if (lists.length > 0) {
-    let name = "json-rules-engine-throws";
-    for (let n = 2; used.has(name); n++) name = `json-rules-engine-throws-${n}`;
+    const name = names.take("json-rules-engine-throws");
     blocks.push(
       `# json-rules-engine throws (no decision) when a list read by in/notIn is missing or not a list\n` +
         `deny ${JSON.stringify(name)} {\n  when not (${lists.map((l) => `${l} contains_all []`).join(" and ")})\n}\n`,

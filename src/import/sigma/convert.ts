@@ -12,6 +12,7 @@
  */
 import { format } from "../../format/format.js";
 import { oneLine, type ImportProblem, type ImportResult } from "../report.js";
+import { UniqueNames } from "../unique-names.js";
 import { convertCorrelation, type ConvertedDetection } from "./correlation.js";
 import { detectionCondition } from "./detection.js";
 import { and, leaf, render } from "./expr.js";
@@ -180,11 +181,9 @@ export function convertSigma(sources: readonly SigmaSource[], options: SigmaOpti
     conv.problems.push({ rule: ruleLabel(b.doc), reason: `the converted rule cannot be written as policy text: ${error}` });
     return false;
   });
-  const used = new Set<string>();
+  const names = new UniqueNames();
   const texts = blocks.map((b) => {
-    let name = b.name;
-    for (let n = 2; used.has(name); n++) name = `${b.name}-${n}`;
-    used.add(name);
+    const name = names.take(b.name);
     const renamed = name === b.name ? [] : [`# named ${JSON.stringify(name)}: another rule has the same title`];
     return detectBlock({ comments: [...b.comments, ...renamed], name, severity: severityOf(b.doc.body), tags: tagsOf(b.doc.body), clauses: b.clauses });
   });

@@ -110,12 +110,31 @@ function wrap(e: Expr, min: Prec): string {
   return e.prec >= min ? e.text : `(${e.text})`;
 }
 
+/** Longest run of one operator written flat; longer runs are split into parenthesised groups. */
+const CHAIN = 32;
+
+/**
+ * `a or b or c ...` is one level deeper per operand in the parsed tree, and
+ * the parser refuses a rule deeper than 1000 levels (SP1013): an `any` of
+ * 1,000 conditions could not be imported, and 1,100 rules reading in/notIn
+ * lists made the closing json-rules-engine-throws rule one such chain, so the
+ * whole import failed ('the generated policy does not parse'). Groups of at
+ * most CHAIN, nested, keep the depth logarithmic (as sigma/expr.ts does).
+ */
+function chain(texts: string[], sep: string): string {
+  if (texts.length <= CHAIN) return texts.join(sep);
+  const size = Math.ceil(texts.length / CHAIN);
+  const groups: string[] = [];
+  for (let k = 0; k < texts.length; k += size) groups.push(`(${chain(texts.slice(k, k + size), sep)})`);
+  return groups.join(sep);
+}
+
 function and(parts: Expr[]): Expr {
   if (parts.some((p) => p === FALSE)) return FALSE;
   const rest = parts.filter((p) => p !== TRUE);
   if (rest.length === 0) return TRUE;
   if (rest.length === 1) return rest[0]!;
-  return { text: rest.map((p) => wrap(p, Prec.And)).join(" and "), prec: Prec.And };
+  return { text: chain(rest.map((p) => wrap(p, Prec.And)), " and "), prec: Prec.And };
 }
 
 function or(parts: Expr[]): Expr {
@@ -123,7 +142,7 @@ function or(parts: Expr[]): Expr {
   const rest = parts.filter((p) => p !== FALSE);
   if (rest.length === 0) return FALSE;
   if (rest.length === 1) return rest[0]!;
-  return { text: rest.map((p) => wrap(p, Prec.Or)).join(" or "), prec: Prec.Or };
+  return { text: chain(rest.map((p) => wrap(p, Prec.Or)), " or "), prec: Prec.Or };
 }
 
 function not(e: Expr): Expr {
@@ -487,7 +506,7 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
     const name = names.take("json-rules-engine-throws");
     blocks.push(
       `# json-rules-engine throws (no decision) when a list read by in/notIn is missing or not a list\n` +
-        `deny ${JSON.stringify(name)} {\n  when not (${lists.map((l) => `${l} contains_all []`).join(" and ")})\n}\n`,
+        `deny ${JSON.stringify(name)} {\n  when not (${chain(lists.map((l) => `${l} contains_all []`), " and ")})\n}\n`,
     );
   }
   const text = `${header}\n${blocks.join("\n")}`;

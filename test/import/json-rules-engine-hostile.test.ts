@@ -119,3 +119,21 @@ t.test(`json-rules-engine import survives ${CASES} mutated rule sets (seed ${SEE
   t.ok(converted > CASES, `${converted} rules converted`);
   t.equal(failures, 0, `no failures in ${CASES} cases`);
 });
+
+t.test("long any/all lists and many in/notIn lists stay within the parser's nesting bound", async (t) => {
+  const cond = (i: number) => ({ fact: "principal", path: `$.a${i}`, operator: "equal", value: i });
+  // A flat chain `a or b or ...` is one level deeper per operand: 1,000 of them passed the parser's 1,000 levels (SP1013).
+  const wide = { name: "wide", conditions: { any: Array.from({ length: 3000 }, (_, i) => cond(i)) }, event: { type: "deny" } };
+  const all = { name: "all", conditions: { all: Array.from({ length: 3000 }, (_, i) => cond(i)) }, event: { type: "allow" } };
+  // 1,100 rules reading in/notIn lists made the closing json-rules-engine-throws rule such a chain: the whole import threw.
+  const lists = Array.from({ length: 1100 }, (_, i) => ({
+    name: `in-${i}`,
+    conditions: { all: [{ fact: "principal", path: `$.g${i}`, operator: "in", value: { fact: "resource", path: `$.l${i}` } }] },
+    event: { type: "allow" },
+  }));
+  const r = convertJsonRulesEngine([{ name: "long.json", doc: [wide, all, ...lists] }]);
+  t.same(r.problems, []);
+  t.equal(r.converted, 1102);
+  const result = analyze([new SourceText("long.policy", r.policy)]);
+  t.same(result.diagnostics.filter((d) => d.severity === "error"), []);
+});

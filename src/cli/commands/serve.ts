@@ -146,18 +146,27 @@ export function register(program: Command, cli: CliContext): void {
     )
     .action(
       cli.action(async (paths: string[], opts: ServeOptions) => {
-        const config = await resolveConfig(cli, opts);
-        await readPolicySources(cli, paths);
-        const mfa = await openMfa(cli, opts, config);
+        // A SIGHUP while starting (the first load and the listen take seconds on a large set) would
+        // end the process with the default action: it is noted, and the reload done once listening.
+        let hupWhileStarting = false;
+        const onEarlyHup = () => void (hupWhileStarting = true);
+        process.on("SIGHUP", onEarlyHup);
         let server;
+        let mfa: Awaited<ReturnType<typeof openMfa>> | undefined;
         try {
+          const config = await resolveConfig(cli, opts);
+          await readPolicySources(cli, paths);
+          mfa = await openMfa(cli, opts, config);
           server = await startServer({ paths: paths.map((p) => cli.resolve(p)), config, cwd: cli.io.cwd, mfaSecrets: mfa?.secrets ?? null, mfaState: mfa?.state ?? null });
         } catch (err) {
           mfa?.close();
           if (err instanceof ServerConfigError) throw new CliError(err.message);
           throw err;
+        } finally {
+          process.off("SIGHUP", onEarlyHup);
         }
         const running = server;
+        const openedMfa = mfa;
         await new Promise<void>((resolve) => {
           const onHup = () => void running.reload("signal");
           const onStop = () => {
@@ -166,12 +175,13 @@ export function register(program: Command, cli: CliContext): void {
             process.off("SIGINT", onStop);
             void running
               .close()
-              .finally(() => mfa?.close())
+              .finally(() => openedMfa?.close())
               .then(resolve, resolve);
           };
           process.on("SIGHUP", onHup);
           process.on("SIGTERM", onStop);
           process.on("SIGINT", onStop);
+          if (hupWhileStarting) onHup();
         });
         return 0;
       }),

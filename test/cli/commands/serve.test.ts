@@ -127,6 +127,22 @@ t.test("the process: listens, answers, reloads on SIGHUP, exits 0 on SIGTERM", a
   t.ok(lines.some((l) => l.msg === "closed"));
 });
 
+t.test("a SIGHUP while starting is not the end of the process: the reload is done once listening", async (t) => {
+  // Signalled as soon as the first load is logged, before the server listens (on a large set the two
+  // take seconds): the default action of SIGHUP would end the process with 129.
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const { child, logLine, exited } = spawnServe(t, cwd, ["a.policy", "--port", "0", "--no-watch"]);
+  const first = await logLine((l) => l.msg === "policy set loaded" && l.trigger === "start");
+  writeFileSync(path.join(cwd, "a.policy"), POLICY.replace('"read"', '"view"'));
+  child.kill("SIGHUP");
+  const reloaded = await Promise.race([logLine((l) => l.msg === "policy set loaded" && l.trigger === "signal"), exited.then((code) => ({ exited: code }))]);
+  t.not((reloaded as { exited?: unknown }).exited, 129, "the process was not ended by the signal");
+  t.not((reloaded as { version?: string }).version, first.version, "the edit made before the signal is loaded");
+  await logLine((l) => l.msg === "listening");
+  child.kill("SIGTERM");
+  t.equal(await exited, 0, "a graceful stop");
+});
+
 /** RFC 4648 base32 (the otpauth secret) to bytes. */
 function base32(text: string): Uint8Array {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -14,7 +14,8 @@
  * - ICMP echo requests from peers are accepted, so `ping` shows reachability
  *   between peers whatever the port lists say;
  * - per flow that targets this node: a set of the sources' overlay
- *   addresses, accepted on the flow's ports (TCP and UDP) or on any port;
+ *   addresses (one set for all flows from the same sources), accepted on
+ *   the flow's ports (TCP and UDP) or on any port;
  * - everything else from the mesh interface is counted and dropped.
  * Its forward chain drops new connections that arrive on the mesh interface
  * to be routed on (a node with IP forwarding on would otherwise let its
@@ -53,10 +54,21 @@ export function renderNft(plan: MeshPlan, topology: MeshTopology, index: number,
     `table inet ${table} {`,
   ];
   if (peers.length > 0) out.push("\tset peers {", `\t\ttype ${addrType}`, `\t\telements = { ${elements(peers)} }`, "\t}");
-  inbound.forEach((inb, k) => {
+  // Flows from the same sources share one set: n overlapping rules (`"t1" <-> "*"`, `"t2" <-> "*"`, ...)
+  // would otherwise list every peer n times in every node's file (nodes^2 x rules bytes in all).
+  const setOfSources = new Map<string, number>();
+  const setOfFlow: number[] = [];
+  for (const inb of inbound) {
     const addrs = inb.sources.map((j) => plan.nodes[j]!.address);
-    out.push(`\tset flow_${k} {`, `\t\ttype ${addrType}`, `\t\telements = { ${elements(addrs)} }`, "\t}");
-  });
+    const key = addrs.join(" ");
+    let k = setOfSources.get(key);
+    if (k === undefined) {
+      k = setOfSources.size;
+      setOfSources.set(key, k);
+      out.push(`\tset flow_${k} {`, `\t\ttype ${addrType}`, `\t\telements = { ${elements(addrs)} }`, "\t}");
+    }
+    setOfFlow.push(k);
+  }
   out.push(
     "\tchain input {",
     "\t\ttype filter hook input priority filter; policy accept;",
@@ -65,7 +77,8 @@ export function renderNft(plan: MeshPlan, topology: MeshTopology, index: number,
     "\t\tct state invalid drop",
   );
   if (peers.length > 0) out.push(`\t\t${saddr} @peers ${echo} accept`);
-  inbound.forEach((inb, k) => {
+  inbound.forEach((inb, i) => {
+    const k = setOfFlow[i]!;
     // Tags are quoted as rule.text quotes them: a newline in a tag must not end the comment.
     const direction = inb.flow.rule.bidirectional ? ` (${JSON.stringify(inb.flow.from)} to ${JSON.stringify(inb.flow.to)})` : "";
     out.push(`\t\t# ${inb.flow.rule.text}${direction}`);

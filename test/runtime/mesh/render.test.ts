@@ -123,6 +123,20 @@ t.test("a connect tag with a newline cannot add lines to the rules", async (t) =
   t.match(text, '\t\t# "scheduler" <-> "gateway\\n\\t\\taccept\\n#" ("gateway\\n\\t\\taccept\\n#" to "scheduler")\n\t\tip saddr @flow_1 accept\n');
 });
 
+t.test("flows from the same sources share one set: overlapping rules do not repeat every address", async (t) => {
+  // Nodes carrying several tags under rules such as `"t1" <-> "*"` ... `"t8" <-> "*"`: every flow into a
+  // node comes from every peer, and each flow's own set listed them all again (nodes^2 x rules in all).
+  const tags = Array.from({ length: 8 }, (_, i) => `t${i}`);
+  const rules = tags.map((tag, i) => `  connect "${tag}" <-> "*" ports [${7000 + i}]`).join("\n");
+  const e = compile(`mesh "m" {\n  network "100.64.0.0/10"\n${rules}\n}\n`);
+  const q = planMesh(e, Array.from({ length: 30 }, (_, i) => node(`n${i}`, tags)), { time: PLAN_TIME }) as MeshPlan;
+  const text = renderNft(q, MeshTopology.of(q), 0, defaultRenderOptions(q));
+  t.same(text.match(/^\tset flow_\d+ \{$/gm), ["\tset flow_0 {"], "one set for the 16 flows");
+  // Each address twice: in the peers set (ping) and in the one flow set.
+  t.equal((text.match(/100\.\d+\.\d+\.\d+/g) ?? []).length, 2 * 29 + 1, "the node's own address in the header, each peer twice");
+  t.equal((text.match(/ip saddr @flow_0 tcp dport 70\d\d accept/g) ?? []).length, 16, "every flow keeps its rule");
+});
+
 t.test("a re-plan that changes nothing for a node renders the same bytes", async (t) => {
   // Config management deploys on a change of bytes, and applying a config restarts the tunnels:
   // planning again an hour later (mesh plan without --time reads the clock) must not touch a file.

@@ -77,8 +77,20 @@ async function retire(cli: CliContext, version: string, opts: KeyringCliOptions 
   if (!/^[1-9][0-9]{0,9}$/.test(version) || n > 0xffffffff) throw new CliError(`version must be a positive integer, not "${version}"`);
   const ring = await openKeyring(cli, opts);
   const id = opts.id ?? ring.defaultId;
-  if (!opts.force) await refuseIfSealsMfaSecrets(ring, id, n);
-  printKek(cli, opts, "retired", ring, await ring.retire(id, n));
+  let retired: KekInfo;
+  try {
+    // Under the enrolment lock, which `mfa enroll` and `mfa rewrap` seal under (after reading the
+    // key files again): no secret is sealed under the version between the check and the retirement.
+    retired = await new KeyringEnrollments(ring).exclusive(async () => {
+      await ring.refresh();
+      if (!opts.force) await refuseIfSealsMfaSecrets(ring, id, n);
+      return ring.retire(id, n);
+    });
+  } catch (err) {
+    if (err instanceof MfaEnrollmentError && err.code === "busy") throw new CliError(`${err.message} (mfa enroll or mfa rewrap)`, 1);
+    throw err;
+  }
+  printKek(cli, opts, "retired", ring, retired);
   return 0;
 }
 

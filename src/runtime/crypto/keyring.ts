@@ -242,19 +242,42 @@ export class Keyring {
     const manifest = parseManifest(text, manifestFile);
     const unlock = await unlockKeyFor(abs, manifest.protection, options);
     const ring = new Keyring(abs, manifest, unlock, options);
-    const names = await readdir(abs).catch((e: unknown) => {
-      throw unreadable(abs, e);
+    await ring.refresh();
+    return ring;
+  }
+
+  /**
+   * Reads the key files again: versions another process added since (`keys rotate`) are loaded,
+   * versions it retired are erased here too. A long-running process (the server) opened the
+   * keyring once; without this it could not open a secret `mfa rewrap` moved to a new version,
+   * and kept opening those sealed under a version retired on disk. Enrolling and resealing call
+   * it under the enrolment lock, so they never seal under a version retired meanwhile.
+   */
+  async refresh(): Promise<void> {
+    const names = await readdir(this.dir).catch((e: unknown) => {
+      throw unreadable(this.dir, e);
     });
     for (const name of names.sort()) {
       const named = parseKeyFileName(name);
       if (named === undefined) continue; // temp files (dot files) and anything else are not ours
-      const file = path.join(abs, name);
+      const file = path.join(this.dir, name);
       const keyText = await readPrivateFile(file).catch((e: unknown) => {
         throw unreadable(file, e);
       });
-      ring.#load(parseKeyFile(keyText, file, named), file);
+      const parsed = parseKeyFile(keyText, file, named);
+      const known = this.#entries.get(entryKey(parsed.id, parsed.version));
+      if (known === undefined) {
+        this.#load(parsed, file);
+        continue;
+      }
+      // A version is never reused, so a known one can only have been retired since.
+      if (parsed.material.kind === "plain") parsed.material.key.fill(0);
+      if (parsed.material.kind === "erased" && known.key !== null) {
+        known.key.destroy();
+        known.key = null;
+        known.file = parsed;
+      }
     }
-    return ring;
   }
 
   #load(file: KeyFile, where: string): void {

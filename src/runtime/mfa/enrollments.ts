@@ -164,6 +164,15 @@ export class KeyringEnrollments implements TotpSecretSource {
     }
   }
 
+  /**
+   * Runs `fn` holding the enrolment lock that `enroll` and `reseal` seal under: `keys retire`
+   * checks that no secret needs a version and retires it inside, so no enrolment or reseal can
+   * seal a secret under that version between the check and the retirement.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#locked(fn);
+  }
+
   #file(user: string): string {
     return path.join(this.dir, `${createHash("sha256").update(user, "utf8").digest("hex")}.json`);
   }
@@ -187,6 +196,8 @@ export class KeyringEnrollments implements TotpSecretSource {
 
   async #enrollLocked(name: string, totp: Required<TotpOptions>, options: EnrollOptions): Promise<{ secret: SecretKey; enrollment: Enrollment; replaced: boolean }> {
     const file = this.#file(name);
+    // The primary as it is on disk now: `keys retire` checks and retires under this lock.
+    await this.#ring.refresh();
     let replaced: boolean;
     try {
       replaced = await this.isEnrolled(name);
@@ -312,6 +323,7 @@ export class KeyringEnrollments implements TotpSecretSource {
       );
       try {
         const result = await this.#locked(async () => {
+          await this.#ring.refresh();
           const d = await this.#readFile(file, undefined);
           if (d === null) return null;
           user = d["user"] as string;
@@ -338,6 +350,8 @@ export class KeyringEnrollments implements TotpSecretSource {
     const d = await this.#readDoc(name);
     if (d === null) return null;
     const { version, totp } = docSettings(d, this.#file(name));
+    // A server opened the keyring at start: versions rotated in or retired since by other processes.
+    await this.#ring.refresh();
     // Throws EnvelopeError / KeyringError when the file was tampered with (its settings too, from version 2), swapped, or its KEK retired.
     const bytes = this.#ring.openSecret(Buffer.from(d["sealed"] as string, "base64"), secretContext(version, name, totp));
     const secret = SecretKey.from(bytes);

@@ -1,7 +1,7 @@
 import t, { type Test } from "tap";
 import { ScureBase32Plugin } from "otplib";
 import QRCode from "qrcode";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { totpCode } from "../../../src/runtime/mfa/totp.js";
 import { run, type RunResult } from "../run.js";
@@ -222,6 +222,20 @@ t.test("rotate, mfa rewrap, keys retire: enrolled users still verify; retire ref
     t.equal(v.code, 0, `${user} verifies after version 1 is retired: ${v.stdout}${v.stderr}`);
   }
   for (const out of [early, r, again, retire]) for (const s of [alice, bob]) t.notOk((out.stdout + out.stderr).includes(base32.encode(s)), "no secret in any output");
+});
+
+t.test("keys retire checks and retires under the enrolment lock that mfa enroll and mfa rewrap seal under", async (t) => {
+  // Checked outside the lock, an enrolment sealing under version 1 meanwhile (its keyring opened
+  // before the rotation) wrote a secret nobody could open once the retirement went through.
+  const cwd = await keyring(t);
+  t.equal((await run(["keys", "rotate", "--keyring", "ring"], { cwd })).code, 0);
+  await mkdir(path.join(cwd, "ring", "mfa"), { recursive: true, mode: 0o700 });
+  await writeFile(path.join(cwd, "ring", "mfa", "enrollments.lock"), `${process.pid} enrolling\n`, { mode: 0o600 }); // a live owner
+  const r = await run(["keys", "retire", "--keyring", "ring", "1"], { cwd }); // waits for the lock (5 s), then gives up
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stderr, /are locked by another process; try again \(mfa enroll or mfa rewrap\)/);
+  const list = JSON.parse((await run(["keys", "list", "--keyring", "ring", "-f", "json"], { cwd })).stdout);
+  t.same(list.keks.map((k: { version: number; status: string }) => `${k.version}/${k.status}`), ["1/active", "2/primary"], "nothing retired");
 });
 
 t.test("keys retire --force retires anyway; mfa rewrap then reports the lost secret and exits 1", async (t) => {

@@ -276,3 +276,55 @@ t.test("a secret file that is a FIFO or a symbolic link is refused without hangi
   await symlink(file("alice"), file("carol"));
   await t.rejects(e.secretFor("carol"), { name: "MfaEnrollmentError", code: "malformed", message: /is a symbolic link/ });
 });
+
+t.test("another process's rotate and rewrap: a keyring opened before them opens the resealed secret", async (t) => {
+  // The server (`serve --keyring`) opens the keyring once, at start; `keys rotate` and `mfa rewrap`
+  // are other processes, modelled by a second Keyring opened on the directory.
+  const dir = path.join(t.testdir(), "ring");
+  const served = await Keyring.create(dir);
+  t.teardown(() => served.close());
+  const servedEnrollments = new KeyringEnrollments(served);
+  await servedEnrollments.enroll("alice");
+
+  const cli = await Keyring.open(dir);
+  t.teardown(() => cli.close());
+  await cli.rotate();
+  t.same((await new KeyringEnrollments(cli).reseal()).map((r) => r.status), ["resealed"]);
+  // The secret is now sealed under version 2, which the server never loaded: it still opens.
+  const after = await servedEnrollments.secretFor("alice");
+  t.ok(after, "alice still verifies at a server started before the rotation");
+  after?.secret.destroy();
+
+});
+
+t.test("a version retired by another process no longer opens at a keyring opened before", async (t) => {
+  const dir = path.join(t.testdir(), "ring");
+  const served = await Keyring.create(dir);
+  t.teardown(() => served.close());
+  const servedEnrollments = new KeyringEnrollments(served);
+  await servedEnrollments.enroll("alice");
+  const cli = await Keyring.open(dir);
+  t.teardown(() => cli.close());
+  await cli.rotate();
+  await cli.retire("kek", 1); // `keys retire --force`: alice must re-enrol, docs/mfa.md
+  await t.rejects(servedEnrollments.secretFor("alice"), { name: "KeyringError", code: "retired" }, "the erased key is not used from memory");
+  t.equal(served.list().find((k) => k.version === 1)?.status, "retired");
+});
+
+t.test("enroll by a process that opened the keyring before a rotate and retire seals under the current primary", async (t) => {
+  const dir = path.join(t.testdir(), "ring");
+  const early = await Keyring.create(dir); // `mfa enroll` started (keyring opened, passphrase typed)...
+  t.teardown(() => early.close());
+  const other = await Keyring.open(dir); // ...while `keys rotate` and `keys retire 1` ran
+  t.teardown(() => other.close());
+  await other.rotate();
+  await other.retire("kek", 1);
+  await new KeyringEnrollments(early).enroll("bob");
+  const fresh = await Keyring.open(dir);
+  t.teardown(() => fresh.close());
+  const [listed] = await new KeyringEnrollments(fresh).list();
+  t.same(listed?.kek, { id: "kek", version: 2 }, "not sealed under the retired version 1");
+  const opened = await new KeyringEnrollments(fresh).secretFor("bob");
+  t.ok(opened, "bob can verify");
+  opened?.secret.destroy();
+});

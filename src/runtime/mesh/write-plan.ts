@@ -15,10 +15,17 @@
  * written or removed through a symbolic link at `nodes` or `nodes/<id>`.
  * On a failed write the error is returned once every writer has stopped;
  * plan.json is not written, so DIR mixes both plans until a run succeeds.
+ *
+ * Two runs into one DIR take turns: the whole write, from reading the
+ * previous plan.json to writing the new one, holds `DIR/.plan.json.lock`
+ * (file-lock.ts). Interleaved, the run that finished last wrote a plan.json
+ * that did not list the other's node files (a stale config of a node it
+ * rejects, never removed) or listed files holding the other's configs.
  */
 import { lstat, mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { OutputIsSymlinkError, writeFileAtomic } from "../atomic-file.js";
+import { withFileLock, type FileLockOptions } from "../file-lock.js";
 import { readStateFile } from "../state-file.js";
 import { MeshTopology, type MeshPlan } from "./plan.js";
 import { PLAN_FORMAT, planToJson, type PlanJson } from "./plan-json.js";
@@ -80,11 +87,24 @@ async function refuseLinkedDirs(dir: string, relativeDir: string): Promise<void>
   }
 }
 
-/** Write the plan's configs, rules and plan.json into `dir` (created if missing). */
-export async function writePlan(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
+/** The lock a run holds on DIR, a dot file so that tools copying DIR's configs pass it by. */
+export const PLAN_LOCK = ".plan.json.lock";
+/**
+ * A large plan takes seconds to write: wait up to a minute for another run, and take its lock
+ * over only when its process is gone or after 10 minutes (the default 30 s would break a live one).
+ */
+const PLAN_LOCK_OPTIONS: FileLockOptions = { timeoutMs: 60_000, staleMs: 600_000 };
+
+/** Write the plan's configs, rules and plan.json into `dir` (created if missing). `lock`: tests. */
+export async function writePlan(plan: MeshPlan, dir: string, options: RenderOptions, lock: FileLockOptions = PLAN_LOCK_OPTIONS): Promise<WriteResult> {
   // The interface names files under DIR, and the key and nft files are run by PostUp and PreUp: refused before any write.
   const problem = renderOptionsProblem(options);
   if (problem !== null) throw new Error(problem);
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+  return withFileLock(path.join(dir, PLAN_LOCK), () => writeLocked(plan, dir, options), lock);
+}
+
+async function writeLocked(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
   const topology = MeshTopology.of(plan);
   const old = await previousFiles(dir);
   const files: string[] = [];
@@ -107,7 +127,6 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.nft`), renderNft(plan, topology, i, options), { mode: 0o644 });
     }
   };
-  await mkdir(dir, { recursive: true, mode: DIR_MODE });
   const settled = await Promise.allSettled(
     Array.from({ length: Math.min(PARALLEL, plan.nodes.length) }, () =>
       worker().catch((err: unknown) => {

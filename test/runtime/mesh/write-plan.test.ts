@@ -100,3 +100,46 @@ t.test("a plan.json that is a FIFO is refused, without hanging on reading the pr
   await t.rejects(writePlan(plan, dir, defaultRenderOptions(plan)), { name: "OutputNotRegularFileError" });
   t.ok(statSync(path.join(dir, "plan.json")).isFIFO(), "still a FIFO");
 });
+
+t.test("two runs into one directory take turns: plan.json lists exactly the node files there", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const engine = compile(MESH_POLICY, { file: "lab.policy" });
+  const small = planMesh(engine, [node("n1", ["worker"]), node("n2", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+  const large = planMesh(engine, [node("n1", ["worker"]), node("n2", ["worker"]), node("n3", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+  // The small run is held at its first write (it has read the directory's previous plan.json)...
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let held = false;
+  const writeFileAtomic: typeof atomic.writeFileAtomic = async (file, data, options) => {
+    if (!held && file.includes(`${path.sep}n1${path.sep}`)) {
+      held = true;
+      await gate;
+    }
+    await atomic.writeFileAtomic(file, data, options);
+  };
+  const { writePlan } = await t.mockImport<typeof import("../../../src/runtime/mesh/write-plan.js")>("../../../src/runtime/mesh/write-plan.js", {
+    "../../../src/runtime/atomic-file.js": { ...atomic, writeFileAtomic },
+  });
+  const first = writePlan(small, dir, defaultRenderOptions(small));
+  while (!held) await new Promise((resolve) => setImmediate(resolve));
+  // ...while the large one runs: unlocked, it wrote all its files and its plan.json meanwhile.
+  const second = writePlan(large, dir, defaultRenderOptions(large), { timeoutMs: 30_000 });
+  await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 500))]);
+  release();
+  await Promise.all([first, second]);
+  const json = JSON.parse(readFileSync(path.join(dir, "plan.json"), "utf8")) as { files: string[] };
+  const onDisk = readdirSync(path.join(dir, "nodes")).flatMap((n) => readdirSync(path.join(dir, "nodes", n)).map((f) => `nodes/${n}/${f}`));
+  t.same(onDisk.sort(), [...json.files].sort(), "no node file that plan.json does not list");
+  t.notOk(readdirSync(dir).includes(".plan.json.lock"), "the lock is released");
+});
+
+t.test("a run waits for the directory's lock and gives up when it is held", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const plan = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("n1", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+  writeFileSync(path.join(dir, ".plan.json.lock"), `${process.pid} another-run\n`, { mode: 0o600 }); // a live owner
+  const { writePlan } = await import("../../../src/runtime/mesh/write-plan.js");
+  await t.rejects(writePlan(plan, dir, defaultRenderOptions(plan), { timeoutMs: 100 }), { name: "FileLockTimeout" });
+  t.same(readdirSync(dir), [".plan.json.lock"], "nothing written");
+});

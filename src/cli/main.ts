@@ -10,6 +10,7 @@ import { Command, CommanderError } from "commander";
 import { OutputIsSymlinkError, OutputNotRegularFileError, shouldColor } from "../index.js";
 import { CliContext, CliError, processIO, type CliIO, type VerbModule } from "./context.js";
 import { printable } from "./printable.js";
+import { refuseMistakenOptionValues } from "./option-values.js";
 
 const COMMANDS_DIR = new URL("./commands/", import.meta.url);
 
@@ -62,6 +63,7 @@ export async function buildProgram(cli: CliContext): Promise<Command> {
     })
     .addHelpText("after", "\nExample:\n  $ swarm-policy lint --strict policies/\n");
   for (const verb of await loadVerbs()) verb.register(program, cli);
+  program.hook("preAction", (_program, actionCommand) => refuseMistakenOptionValues(actionCommand));
   return program;
 }
 

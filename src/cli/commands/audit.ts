@@ -22,6 +22,7 @@ import {
 import { loadEngineOrReport } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { parseTimeOption } from "../time-option.js";
+import { parseWholeNumberOption } from "../number-option.js";
 import { readPolicySources } from "../sources.js";
 
 const FORMATS = ["text", "json", "html"] as const;
@@ -39,8 +40,7 @@ function parseNow(raw: string | undefined): number | undefined {
 }
 
 function parseMaxDetails(raw: string): number {
-  if (!/^\d{1,7}$/.test(raw)) throw new CliError(`--max-details must be a whole number from 0 to 9999999, got ${JSON.stringify(raw)}`);
-  return Number(raw);
+  return parseWholeNumberOption("--max-details", raw, 0, 9_999_999);
 }
 
 export function register(program: Command, cli: CliContext): void {

@@ -22,6 +22,7 @@ import { MemoryRiskStore } from "../../evaluator/stores.js";
 import { CliError, type CliContext } from "../context.js";
 import { fsReason } from "../fs-reason.js";
 import { checkOutputFile } from "../output-path.js";
+import { parseDurationOption } from "../duration-option.js";
 import { readPolicySources } from "../sources.js";
 import { jsonLines } from "../json-lines.js";
 import type { Alert, DetectorStats } from "../../index.js";
@@ -29,18 +30,13 @@ import { pruneEvents } from "../../runtime/siem/nesting.js";
 import { notJsonReason } from "../../diagnostics/json-syntax.js";
 import { printable } from "../printable.js";
 
-const DURATION = /^(\d+)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PROGRESS_EVERY = 50_000;
 const MAX_REPORTED = 20;
 /** A longer line is skipped as malformed, and never held whole. */
 export const MAX_LINE_BYTES = 16 * 2 ** 20;
 
 function parseLateness(raw: string | undefined): number {
-  if (raw === undefined) return 0;
-  const m = DURATION.exec(raw);
-  if (!m) throw new CliError(`--lateness must be a duration such as 500ms, 30s or 5m, got ${JSON.stringify(raw)}`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
+  return raw === undefined ? 0 : parseDurationOption("--lateness", raw, { positive: false });
 }
 
 /**

@@ -6,7 +6,7 @@
  * written; OUT appears only when complete (temp file + rename).
  */
 import { Option, type Command } from "commander";
-import { AtomicFile, Engine, hasErrors, planEncryption, sealStream, type EncryptionPlan } from "../../index.js";
+import { AtomicFile, Engine, hasErrors, MAX_CHUNK_SIZE, planEncryption, sealStream, type EncryptionPlan } from "../../index.js";
 import { CliError, type CliContext } from "../context.js";
 import { reportPolicyErrors } from "../engine.js";
 import { readPolicySources } from "../sources.js";
@@ -14,6 +14,7 @@ import { addKeyringOptions, openKeyring, withCryptoErrors, type KeyringCliOption
 import { loadAttestation, openInput, readAttrs } from "../crypto-inputs.js";
 import { checkOutputFile } from "../output-path.js";
 import { ProgressBar } from "../progress-bar.js";
+import { parseWholeNumberOption } from "../number-option.js";
 
 interface EncryptOptions extends KeyringCliOptions {
   attrs: string;
@@ -42,8 +43,7 @@ async function encrypt(cli: CliContext, args: string[], opts: EncryptOptions): P
   if (args.length < 3) throw new CliError("encrypt needs PATH... IN OUT: policy files or directories, then the input and output files");
   const paths = args.slice(0, -2);
   const [inName, outName] = args.slice(-2) as [string, string];
-  const chunkSize = opts.chunkSize === undefined ? undefined : Number(opts.chunkSize);
-  if (chunkSize !== undefined && !Number.isInteger(chunkSize)) throw new CliError(`--chunk-size must be a whole number of bytes`);
+  const chunkSize = opts.chunkSize === undefined ? undefined : parseWholeNumberOption("--chunk-size", opts.chunkSize, 1, MAX_CHUNK_SIZE);
   const attrs = await readAttrs(cli, opts.attrs);
   const sources = await readPolicySources(cli, paths);
   const engine = new Engine(sources, []);

@@ -16,7 +16,6 @@ import {
   generateKeyPair,
   meshInventoryProblemText,
   parseMeshInventory,
-  parseDuration,
   parsePrivateKey,
   parseWgDump,
   planMesh,
@@ -35,6 +34,7 @@ import { loadEngineOrReport } from "../engine.js";
 import { RISK_OPTION_HELP, readRiskOption } from "../risk-file.js";
 import { CliError, type CliContext } from "../context.js";
 import { parseTimeOption } from "../time-option.js";
+import { parseDurationOption } from "../duration-option.js";
 import { readJsonFile, readText } from "../json-input.js";
 import { withCryptoErrors } from "../keyring-options.js";
 import { removingTempFilesOnInterrupt } from "../interrupts.js";
@@ -206,11 +206,7 @@ function registerVerify(mesh: Command, cli: CliContext): void {
       cli.action(async (paths: string[], opts: VerifyCliOptions) => {
         if (opts.dump === "-" && opts.nodes === "-") throw new CliError("--dump and --nodes cannot both read standard input");
         let handshakeWithinMs: number | undefined;
-        if (opts.handshakeWithin !== undefined) {
-          const ms = parseDuration(opts.handshakeWithin);
-          if (ms === null || ms <= 0) throw new CliError(`--handshake-within ${JSON.stringify(opts.handshakeWithin)} is not a duration (e.g. 5m, 1h30m)`);
-          handshakeWithinMs = ms;
-        }
+        if (opts.handshakeWithin !== undefined) handshakeWithinMs = parseDurationOption("--handshake-within", opts.handshakeWithin, { positive: true });
         const dumpText = await readText(cli, opts.dump, "dump");
         const plan = await planFromCli(cli, paths, opts);
         if (plan === null) return 1;

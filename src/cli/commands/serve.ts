@@ -30,6 +30,7 @@ import {
 import { CliError, type CliContext } from "../context.js";
 import { addKeyringOptions, KEYRING_ENV, unlockOptions, type KeyringCliOptions } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
+import { parseWholeNumberOption } from "../number-option.js";
 
 interface ServeOptions extends KeyringCliOptions {
   port?: string;
@@ -43,10 +44,6 @@ interface ServeOptions extends KeyringCliOptions {
   logLevel?: ServerConfig["log"]["level"];
 }
 
-function parsePort(raw: string): number {
-  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new CliError(`--port must be a number from 0 to 65535, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
 
 /** The config file (or the defaults) with the flags applied over it. */
 async function resolveConfig(cli: CliContext, opts: ServeOptions): Promise<ServerConfig> {
@@ -57,7 +54,7 @@ async function resolveConfig(cli: CliContext, opts: ServeOptions): Promise<Serve
     if (err instanceof ServerConfigError) throw new CliError(err.message);
     throw err;
   }
-  if (opts.port !== undefined) config.port = parsePort(opts.port);
+  if (opts.port !== undefined) config.port = parseWholeNumberOption("--port", opts.port, 0, 65535);
   if (opts.host !== undefined) config.host = opts.host;
   if (opts.decisionLog !== undefined) config.decisionLog.path = opts.decisionLog === "-" ? "-" : cli.resolve(opts.decisionLog);
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) {

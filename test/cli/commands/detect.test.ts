@@ -110,6 +110,28 @@ t.test("errors: unreadable events exit 2, broken policies exit 1, bad --lateness
   t.equal(lateness.code, 2);
 });
 
+t.test("--lateness: the policy language's durations; malformed or overflowing values refused (exit 2, no alerts)", async (t) => {
+  const cwd = t.testdir({ "a.policy": POLICY, "snap.json": "" });
+  const stdin = [ev(0, "alice"), ev(10, "alice"), ev(20, "alice")].join("\n");
+  // 10^42 hours was Infinity milliseconds: no event was ever late and no window ever closed, without a word.
+  const huge = "9".repeat(42) + "h";
+  for (const value of ["5", "5 m", "1h30", "-5s", "1.5s", "", " ", huge, "9007199254740993ms"]) {
+    const r = await run(["detect", "a.policy", "--events", "-", "--lateness", value], { cwd, stdin });
+    t.equal(r.code, 2, value);
+    t.equal(r.stdout, "", value);
+    t.match(r.stderr, /^swarm-policy: (--lateness must be a duration such as 500ms, 30s, 5m or 1h30m \(units ms s m h d w\), got "|option '--lateness <duration>' must not be empty or blank)/, value);
+  }
+  for (const value of ["0s", "1h30m", "2d"]) {
+    const r = await run(["detect", "a.policy", "--events", "-", "--lateness", value], { cwd, stdin });
+    t.equal(r.code, 0, value);
+    t.equal(r.stdout.trim().split("\n").length, 1, `${value}: one alert`);
+  }
+  // A forgotten value: --risk-out took "--lateness" and "5m" became a policy path.
+  const flag = await run(["detect", "a.policy", "--events", "-", "--risk-out", "--lateness", "5m"], { cwd, stdin });
+  t.equal(flag.code, 2);
+  t.match(flag.stderr, /^swarm-policy: option '--risk-out <file>' got "--lateness" as its value/);
+});
+
 t.test("a progress line on a terminal (stderr), none otherwise", async (t) => {
   const lines = Array.from({ length: 100_001 }, (_, i) => ev(i, `u${i % 1000}`, "success"));
   const cwd = t.testdir({ "a.policy": POLICY });

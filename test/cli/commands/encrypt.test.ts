@@ -126,7 +126,15 @@ t.test("bad usage and unreadable input: exit 2, nothing written", async (t) => {
     [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "missing.bin", "out/x"], /cannot read missing\.bin: no such file or directory/],
     [["encrypt", "p.policy", "--keyring", "nowhere", "--attrs", conf, "in.bin", "out/x"], /keyring directory .*nowhere does not exist/],
     [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--attestation", "notprovider.mjs", "in.bin", "out/x"], /does not export an attestation provider/],
-    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--chunk-size", "0", "in.bin", "out/x"], /chunk size must be an integer from 1/],
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--chunk-size", "0", "in.bin", "out/x"], /--chunk-size must be a whole number from 1 to 16777216, got "0"/],
+    // Number() read these as 16, 1000 and 0: each value is refused as given, naming the option.
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--chunk-size", "0x10", "in.bin", "out/x"], /--chunk-size must be a whole number from 1 to 16777216, got "0x10"/],
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--chunk-size", "1e3", "in.bin", "out/x"], /--chunk-size must be a whole number from 1 to 16777216, got "1e3"/],
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--chunk-size", "1.5", "in.bin", "out/x"], /--chunk-size must be a whole number/],
+    // An empty --kek was taken as no --kek: the default KEK wrapped the data.
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--kek", "", "in.bin", "out/x"], /^swarm-policy: option '--kek <id>' must not be empty or blank/],
+    // A forgotten value: --kek took "--format" and "json" became a policy path.
+    [["encrypt", "p.policy", "--keyring", "ring", "--attrs", conf, "--kek", "--format", "json", "in.bin", "out/x"], /option '--kek <id>' got "--format" as its value/],
     [["encrypt", "nope.policy", "--keyring", "ring", "--attrs", conf, "in.bin", "out/x"], /cannot read nope\.policy/],
   ];
   for (const [args, message] of cases) {

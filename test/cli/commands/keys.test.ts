@@ -99,6 +99,20 @@ t.test("list --policies: ages against key_age limits", async (t) => {
   t.match(bad.stderr, /the policies have errors/);
 });
 
+t.test("list --policies \"\" and check \"\": an empty path is refused, not read as the working directory", async (t) => {
+  const cwd = t.testdir({ "p.policy": POLICY });
+  const init = await run(["keys", "init", "--keyring", "ring"], { cwd });
+  t.equal(init.code, 0, init.stderr);
+  // "" resolved to the working directory, so every policy below it was read (p.policy's limits were listed).
+  const empty = await run(["keys", "list", "--keyring", "ring", "--policies", ""], { cwd });
+  t.equal(empty.code, 2);
+  t.equal(empty.stdout, "");
+  t.equal(empty.stderr, "swarm-policy: option '--policies <paths...>' must not be empty or blank (add --help for usage)\n");
+  const check = await run(["check", ""], { cwd });
+  t.equal(check.code, 2);
+  t.equal(check.stderr, "swarm-policy: a policy path must not be empty or blank\n");
+});
+
 t.test("list --policies: a primary dated in the future has no known age, and is not within any limit", async (t) => {
   const cwd = t.testdir({ "p.policy": POLICY });
   await Keyring.create(path.join(cwd, "ring"), { clock: () => Date.now() + 30 * DAY });

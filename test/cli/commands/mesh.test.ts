@@ -143,6 +143,33 @@ t.test("mesh plan: custom interface, key file and nft file; bad options and inve
   t.match(blocked.stderr, /^swarm-policy: cannot write the plan to file: /);
 });
 
+t.test("mesh plan --out and mesh keys gen --out: an empty value, or a flag taken as the value, is refused and nothing is written", async (t) => {
+  const cwd = workspace(t);
+  const before = readdirSync(cwd).sort();
+  // "" resolved to the working directory: the plan (nodes/, plan.json) was written there, "wrote 11 files to ".
+  for (const out of ["", " "]) {
+    const r = await run(["mesh", "plan", "lab.policy", "--nodes", "nodes.json", "--out", out, "--time", TIME], { cwd });
+    t.equal(r.code, 2, JSON.stringify(out));
+    t.equal(r.stdout, "");
+    t.equal(r.stderr, "swarm-policy: option '-o, --out <dir>' must not be empty or blank (add --help for usage)\n");
+  }
+  // `--out --force`: commander gives --out its next word, so the private key went to a file named --force.
+  for (const args of [["--out", "--force"], ["--out=--force"], ["-o", "-f"]]) {
+    const r = await run(["mesh", "keys", "gen", ...args], { cwd });
+    t.equal(r.code, 2, args.join(" "));
+    t.equal(r.stdout, "", "no key printed");
+    t.match(r.stderr, /^swarm-policy: option '-o, --out <file>' got "(--force|-f)" as its value: give --out a value/);
+  }
+  const plan = await run(["mesh", "plan", "lab.policy", "--nodes", "nodes.json", "--out", "--format", "json", "--time", TIME], { cwd });
+  t.equal(plan.code, 2);
+  t.match(plan.stderr, /option '-o, --out <dir>' got "--format" as its value/);
+  t.same(readdirSync(cwd).sort(), before, "nothing written");
+  // A file really named like a flag is still reachable.
+  const named = await run(["mesh", "keys", "gen", "--out", "./--force"], { cwd });
+  t.equal(named.code, 0, named.stderr);
+  t.ok(existsSync(path.join(cwd, "--force")));
+});
+
 t.test("mesh keys gen and pub", async (t) => {
   const cwd = workspace(t);
   const plain = await run(["mesh", "keys", "gen"], { cwd });
@@ -280,7 +307,10 @@ t.test("mesh verify: clean, drift, JSON, stdin, bad input", async (t) => {
   t.equal(fresh.code, 0, "handshakes 1,000 s before the verification time are within 30m");
   const bad: [string[], RegExp][] = [
     [[...base, "-d", "nope.txt"], /^swarm-policy: cannot read dump nope\.txt: no such file or directory\n$/],
-    [[...base, "-d", "clean.txt", "--handshake-within", "soon"], /--handshake-within "soon" is not a duration/],
+    [[...base, "-d", "clean.txt", "--handshake-within", "soon"], /--handshake-within must be a duration above zero such as 500ms, 30s, 5m or 1h30m \(units ms s m h d w\), got "soon"/],
+    [[...base, "-d", "clean.txt", "--handshake-within", "0s"], /--handshake-within must be a duration above zero/],
+    // 10^42 hours was Infinity: no handshake was ever stale, the check off without a word.
+    [[...base, "-d", "clean.txt", "--handshake-within", "9".repeat(42) + "h"], /--handshake-within must be a duration above zero .*got "9{42}h"/],
     [["mesh", "verify", "lab.policy", "-n", "-", "-d", "-"], /cannot both read standard input/],
   ];
   for (const [args, stderr] of bad) {

@@ -32,10 +32,14 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
     "ok.yaml": "port: 0\n",
   });
   const cases: [string[], RegExp][] = [
-    [["serve", "a.policy", "--port", "http"], /--port must be a number from 0 to 65535/],
-    [["serve", "a.policy", "--port", "70000"], /--port must be a number/],
+    [["serve", "a.policy", "--port", "http"], /--port must be a whole number from 0 to 65535/],
+    [["serve", "a.policy", "--port", "70000"], /--port must be a whole number/],
     [["serve", "nope.policy"], /cannot read nope\.policy: no such file or directory/],
     [["serve", "a.policy", "--host", "0.0.0.0"], /refusing to listen on 0\.0\.0\.0 without authentication/],
+    // An empty host listened on every interface ([::]) where the config file refuses it: named as the option's mistake.
+    [["serve", "a.policy", "--host", ""], /^swarm-policy: option '-H, --host <host>' must not be empty or blank/],
+    [["serve", "a.policy", "--port", "1.5"], /--port must be a whole number from 0 to 65535, got "1\.5"/],
+    [["serve", "a.policy", "--port", "--host", "::1"], /option '-p, --port <port>' got "--host" as its value/],
     [["serve", "a.policy", "--config", "missing.yaml"], /cannot read config .*missing\.yaml: no such file or directory/],
     [["serve", "a.policy", "--config", "bad.yaml"], /bad\.yaml: limits\.body_bytes: must be integer/],
     [["serve", "a.policy", "--config", "unknown.yaml"], /unknown\.yaml: limits\.bodybytes: unknown field/],

@@ -277,34 +277,33 @@ t.test("a secret file that is a FIFO or a symbolic link is refused without hangi
   await t.rejects(e.secretFor("carol"), { name: "MfaEnrollmentError", code: "malformed", message: /is a symbolic link/ });
 });
 
-t.test("another process's rotate and rewrap: a keyring opened before them opens the resealed secret", async (t) => {
-  // The server (`serve --keyring`) opens the keyring once, at start; `keys rotate` and `mfa rewrap`
-  // are other processes, modelled by a second Keyring opened on the directory.
+/**
+ * A keyring opened once, as `serve --keyring` opens it at start, with alice enrolled, and a second
+ * Keyring on the same directory standing for other processes (`keys rotate`, `mfa rewrap`, `keys retire`).
+ */
+async function servedAndOther(t: Test): Promise<{ served: Keyring; servedEnrollments: KeyringEnrollments; cli: Keyring }> {
   const dir = path.join(t.testdir(), "ring");
   const served = await Keyring.create(dir);
   t.teardown(() => served.close());
   const servedEnrollments = new KeyringEnrollments(served);
   await servedEnrollments.enroll("alice");
-
   const cli = await Keyring.open(dir);
   t.teardown(() => cli.close());
+  return { served, servedEnrollments, cli };
+}
+
+t.test("another process's rotate and rewrap: a keyring opened before them opens the resealed secret", async (t) => {
+  const { servedEnrollments, cli } = await servedAndOther(t);
   await cli.rotate();
   t.same((await new KeyringEnrollments(cli).reseal()).map((r) => r.status), ["resealed"]);
   // The secret is now sealed under version 2, which the server never loaded: it still opens.
   const after = await servedEnrollments.secretFor("alice");
   t.ok(after, "alice still verifies at a server started before the rotation");
   after?.secret.destroy();
-
 });
 
 t.test("a version retired by another process no longer opens at a keyring opened before", async (t) => {
-  const dir = path.join(t.testdir(), "ring");
-  const served = await Keyring.create(dir);
-  t.teardown(() => served.close());
-  const servedEnrollments = new KeyringEnrollments(served);
-  await servedEnrollments.enroll("alice");
-  const cli = await Keyring.open(dir);
-  t.teardown(() => cli.close());
+  const { served, servedEnrollments, cli } = await servedAndOther(t);
   await cli.rotate();
   await cli.retire("kek", 1); // `keys retire --force`: alice must re-enrol, docs/mfa.md
   await t.rejects(servedEnrollments.secretFor("alice"), { name: "KeyringError", code: "retired" }, "the erased key is not used from memory");

@@ -29,7 +29,7 @@
  * as gone): a shared store (Redis) is the answer there.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, constants as fsc, fstatSync, openSync, readFileSync, readSync, unlinkSync } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { readStateFile } from "./state-file.js";
@@ -151,6 +151,35 @@ async function takeOverIfStale(file: string, staleMs: number): Promise<void> {
 }
 
 /** Runs `fn` holding the lock `file`; the lock is released however `fn` ends. */
+/** Locks this process holds now (path → token), for releaseLocksSync. */
+const heldLocks = new Map<string, string>();
+
+/**
+ * Removes, synchronously, every lock this process holds (only while it still holds our token);
+ * for a signal handler about to end the process (cli/interrupts.ts), which runs no `finally`.
+ * A lock left behind would be taken over later as its owner's (the pid is gone), but it would
+ * stay in the directory until then: `mesh plan` interrupted left `DIR/.plan.json.lock`.
+ */
+export function releaseLocksSync(): void {
+  for (const [file, token] of heldLocks) {
+    try {
+      // No link followed and no blocking open (a FIFO put there is never read), as readStateFile.
+      const fd = openSync(file, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+      try {
+        if (!fstatSync(fd).isFile()) continue;
+        const buf = Buffer.alloc(MAX_LOCK_BYTES);
+        const n = readSync(fd, buf, 0, MAX_LOCK_BYTES, 0);
+        if (buf.toString("utf8", 0, n) === token) unlinkSync(file);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      // on the way out: nothing more to do
+    }
+  }
+  heldLocks.clear();
+}
+
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const staleMs = options.staleMs ?? 30_000;
@@ -177,9 +206,11 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
     if (performance.now() - started > timeoutMs) throw new FileLockTimeout(file);
     await sleep(Math.min(50, 2 + attempt * 3) + Math.random() * 5);
   }
+  heldLocks.set(file, token);
   try {
     return await fn();
   } finally {
+    heldLocks.delete(file);
     const held = await readStateFile(file, MAX_LOCK_BYTES).catch(() => null);
     if (held === token) await rm(file, { force: true });
   }

@@ -25,9 +25,16 @@
 import type { MeshPlan, MeshTopology } from "./plan.js";
 import type { RenderOptions } from "./render-wg.js";
 
-/** The table name for an interface: nft identifiers are letters, digits and `_`. */
+/**
+ * The table name for an interface. nft identifiers are letters, digits and
+ * `_`, so the other characters wg-quick allows in a name (`=+.-`) are escaped
+ * as `_x` and two hex digits, and `_` itself as `__`: one interface, one table.
+ * (Replacing each of them by `_` gave wg-0, wg.0 and wg_0 the same table, and
+ * one interface's PostDown then deleted the other's rules.)
+ */
 export function nftTableName(iface: string): string {
-  return `swarm_policy_${iface.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  const escaped = iface.replace(/[^A-Za-z0-9]/g, (c) => (c === "_" ? "__" : `_x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+  return `swarm_policy_${escaped}`;
 }
 
 function elements(addresses: readonly string[]): string {

@@ -49,13 +49,23 @@ t.test("the wg-quick config of the scheduler", async (t) => {
   t.notMatch(text, /PrivateKey/, "the plan never holds a private key");
 });
 
+t.test("every interface name wg-quick allows gets a table of its own", async (t) => {
+  // wg-0, wg.0, wg_0, wg=0 and wg+0 once all became swarm_policy_wg_0: `wg-quick down wg-0` deleted wg.0's rules.
+  const names = ["wg-0", "wg.0", "wg_0", "wg=0", "wg+0", "wg__0", "wg_x2d0", "wg0", "WG0", "_", "__", "-", "wg_-0", "wg-_0"];
+  const tables = names.map(nftTableName);
+  t.equal(new Set(tables).size, names.length, tables.join(" "));
+  for (const table of tables) t.match(table, /^swarm_policy_[A-Za-z0-9_]+$/, "an nft identifier");
+  t.equal(nftTableName("wg0"), "swarm_policy_wg0", "letters and digits as they are");
+  t.equal(nftTableName("swarm"), "swarm_policy_swarm");
+});
+
 t.test("the config loads the node's rules: PreUp the file given, PostDown the table the file names", async (t) => {
-  // An interface whose name nft cannot take as is: the table is swarm_policy_wg_prod_1.
+  // An interface whose name nft cannot take as is: `-` and `.` escaped in the table's name.
   const o = defaultRenderOptions(p, { interface: "wg-prod.1", keyFile: "/srv/wg/k", nftFile: "/srv/wg/rules.nft" });
   t.same(o, { interface: "wg-prod.1", keyFile: "/srv/wg/k", nftFile: "/srv/wg/rules.nft" });
   const conf = renderWgQuick(p, topo, at("w1"), o);
   const table = /^table inet (\w+) \{$/m.exec(renderNft(p, topo, at("w1"), o))![1]!;
-  t.equal(table, "swarm_policy_wg_prod_1");
+  t.equal(table, "swarm_policy_wg_x2dprod_x2e1");
   const hooks = conf.split("\n").filter((l) => /^(Pre|Post)(Up|Down) = /.test(l));
   t.same(hooks, [
     // The rules filter the interface by name: installed under another name, the config refuses to come up.

@@ -27,6 +27,7 @@ import {
   type ServerConfig,
   type TotpSecretSource,
 } from "../../index.js";
+import { takeEarlyHangup } from "../early-hangup.js";
 import { CliError, type CliContext } from "../context.js";
 import { addKeyringOptions, KEYRING_ENV, unlockOptions, type KeyringCliOptions } from "../keyring-options.js";
 import { readPolicySources } from "../sources.js";
@@ -148,6 +149,8 @@ export function register(program: Command, cli: CliContext): void {
         let hupWhileStarting = false;
         const onEarlyHup = () => void (hupWhileStarting = true);
         process.on("SIGHUP", onEarlyHup);
+        // Held by bin.ts while the CLI's modules loaded.
+        if (takeEarlyHangup()) hupWhileStarting = true;
         let server;
         let mfa: Awaited<ReturnType<typeof openMfa>> | undefined;
         try {

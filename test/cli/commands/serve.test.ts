@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { run } from "../run.js";
 import { totpCode } from "../../../src/index.js";
 
@@ -143,6 +143,44 @@ t.test("a SIGHUP while starting is not the end of the process: the reload is don
   t.not((reloaded as { exited?: unknown }).exited, 129, "the process was not ended by the signal");
   t.not((reloaded as { version?: string }).version, first.version, "the edit made before the signal is loaded");
   await logLine((l) => l.msg === "listening");
+  child.kill("SIGTERM");
+  t.equal(await exited, 0, "a graceful stop");
+});
+
+t.test("a SIGHUP while the CLI's modules load is held for serve and becomes the first reload", async (t) => {
+  // bin.ts holds hangups before it loads the rest; the preload stops the load of main.js until
+  // told, so the signal lands in that window every time (it once ended the process with 129).
+  const cwd = t.testdir({ "a.policy": POLICY, gate: {} });
+  const gate = path.join(cwd, "gate");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--import", path.join(repoRoot, "test/support/gate-main.mjs"), path.join(repoRoot, "src/cli/bin.ts"), "serve", "a.policy", "--port", "0", "--no-watch"],
+    { cwd, env: { ...process.env, GATE_DIR: gate }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  t.teardown(() => void child.kill("SIGKILL"));
+  const lines: Record<string, unknown>[] = [];
+  const seen = new Promise<void>((resolve) =>
+    createInterface({ input: child.stderr! }).on("line", (text) => {
+      try {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        lines.push({ text });
+      }
+      if (lines.some((l) => l.msg === "listening") && lines.some((l) => l.trigger === "signal")) resolve();
+    }),
+  );
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal === null ? null : 128))));
+  while (!existsSync(path.join(gate, "loading"))) await new Promise((r) => setTimeout(r, 10));
+  child.kill("SIGHUP");
+  await new Promise((r) => setTimeout(r, 200)); // the signal is delivered while main.js is still held
+  writeFileSync(path.join(gate, "go"), "");
+  const first = await Promise.race([seen.then(() => "served"), exited]);
+  t.equal(first, "served", `the process lived on: ${JSON.stringify(lines)}`);
+  t.same(
+    lines.filter((l) => l.msg === "policy set loaded").map((l) => l.trigger),
+    ["start", "signal"],
+    "the held hangup is one reload, after the first load",
+  );
   child.kill("SIGTERM");
   t.equal(await exited, 0, "a graceful stop");
 });

@@ -11,7 +11,7 @@ import type { BinaryExpr, Expr } from "../parser/ast.js";
 import { parseIp, IpValue } from "./ip-value.js";
 import { compileRegex, globToRegExp } from "./patterns.js";
 import { isNode } from "./sites.js";
-import { DurationValue, instantOf, isPlainObject, valuesEqual, WEEKDAYS, type ConstValue } from "./values.js";
+import { DurationValue, instantOf, isPlainObject, lowerText, valuesEqual, WEEKDAYS, type ConstValue } from "./values.js";
 
 export const NOT_CONSTANT: unique symbol = Symbol("not constant");
 export type Folded = ConstValue | typeof NOT_CONSTANT;
@@ -110,7 +110,7 @@ function foldCall(callee: string, args: Folded[]): Folded {
       if (isPlainObject(x)) return Object.keys(x).length;
       return NC;
     case "lower":
-      return typeof x === "string" ? x.toLowerCase() : NC;
+      return typeof x === "string" ? lowerText(x) : NC;
     case "upper":
       return typeof x === "string" ? x.toUpperCase() : NC;
     case "type":

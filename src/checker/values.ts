@@ -90,6 +90,21 @@ const UNITS: [string, number][] = [
 ];
 
 /** `5400000` -> `1h30m`; `0` -> `0s`. */
+/**
+ * `lower(s)`: each character's Unicode lowercase, whatever stands next to it.
+ * JavaScript's toLowerCase makes a capital sigma at the end of a word the
+ * final form ς, so a string holding another did not hold it lowered:
+ * "ΟΔΟΣΚΑΛΗ" lowered did not start with "ΟΔΟΣ" lowered ("οδος"), and a Sigma
+ * rule's case-insensitive `contains` missed the very text it names. Σ, σ and
+ * ς all become σ (what Unicode case folding does), so two spellings that
+ * differ only in case lower alike. Shared by constant folding, the
+ * evaluator and the Sigma importer, which lowers its patterns with it.
+ */
+export function lowerText(s: string): string {
+  const l = s.toLowerCase();
+  return l.indexOf("\u03c2") < 0 ? l : l.replace(/\u03c2/g, "\u03c3");
+}
+
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms === 0) return "0s";

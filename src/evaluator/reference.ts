@@ -216,7 +216,8 @@ class Interp {
         if (plainObject(x)) return Object.keys(x).filter((k) => x[k] !== undefined).length;
         return wrong("a list, a string or an object");
       case "lower":
-        return typeof x === "string" ? x.toLowerCase() : wrong("a string");
+        // Character by character, every sigma as σ (spec choice in docs/language.md).
+        return typeof x === "string" ? Array.from(x, (c) => (c === "\u03a3" || c === "\u03c2" ? "\u03c3" : c.toLowerCase())).join("") : wrong("a string");
       case "upper":
         return typeof x === "string" ? x.toUpperCase() : wrong("a string");
       case "type":

@@ -5,9 +5,11 @@
  * Choices where the spec is silent:
  * - `size(s)` counts Unicode code points ("é" and "😀" are 1); `size(list)`
  *   counts elements; `size(object)` counts keys. Anything else is an error.
- * - `lower`/`upper` use the locale-independent Unicode mappings.
+ * - `lower`/`upper` use the locale-independent Unicode mappings, character
+ *   by character: `lower` never gives the word-final ς (see lowerText).
  * - `starts_with`/`ends_with` are case-sensitive; both sides must be strings.
  */
+import { lowerText } from "../checker/values.js";
 
 export function codePointLength(s: string): number {
   let n = 0;
@@ -24,7 +26,7 @@ export function codePointLength(s: string): number {
 }
 
 export function lower(s: string): string {
-  return s.toLowerCase();
+  return lowerText(s);
 }
 
 export function upper(s: string): string {

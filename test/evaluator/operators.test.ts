@@ -13,6 +13,7 @@ const INPUT = {
     roles: ["ops", "dev"],
     clearance: 3,
     name: "Alice",
+    greek: "ΟΔΟΣΚΑΛΗ",
     nothing: null,
     tags: { team: "infra" },
     "x-y": 7,
@@ -273,6 +274,15 @@ table("builtins", [
   ["lower(principal.name)", v("alice")],
   ["upper(principal.name)", v("ALICE")],
   ["lower(1)", err("`lower` needs a string, found number")],
+  // Per character: Σ is σ wherever it stands, and final ς is σ too (case folding), so a
+  // string that holds another holds it lowered as well (JavaScript's toLowerCase makes a
+  // word-final Σ a ς: "ΟΔΟΣΚΑΛΗ" lowered did not start with "ΟΔΟΣ" lowered).
+  ["lower(principal.greek)", v("οδοσκαλη")],
+  ['lower(principal.greek) starts_with lower("ΟΔΟΣ")', v(true)],
+  ['lower("ΟΔΟΣ")', v("οδοσ")],
+  ['lower("οδος") == lower("ΟΔΟΣ")', v(true)],
+  ['lower("İ")', v("i\u0307")],
+  ['upper("straße")', v("STRASSE")],
   ["upper(principal.roles)", err("`upper` needs a string, found list")],
   ["type(principal.name)", v("string")],
   ["type(principal.clearance)", v("number")],

@@ -16,6 +16,7 @@
  *   A|fieldref: B                       both present and A == B
  */
 import { parseIp } from "../../checker/ip-value.js";
+import { lowerText } from "../../checker/values.js";
 import { and, call, compare, not, numberText, or, str, term, type Cond, type Term } from "./expr.js";
 import { absentOrNull, hasType, present, read, readOr, type FieldPath } from "./fields.js";
 import { fail } from "./model.js";
@@ -115,7 +116,7 @@ function plainAtom(plain: string, cased: boolean): Atom {
   const n = numericText(plain);
   if (n !== undefined) return { kind: "eq", lits: [plain, n] };
   if (cased || !hasCase(plain)) return { kind: "eq", lits: [plain] };
-  return { kind: "str", op: "==", value: plain.toLowerCase(), fold: true };
+  return { kind: "str", op: "==", value: lowerText(plain), fold: true };
 }
 
 /**

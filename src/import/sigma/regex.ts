@@ -18,6 +18,7 @@
  *   stops at `\r`, `\u2028`, `\u2029`; `\s` also matches Unicode spaces; `$`
  *   matches only at the very end (PCRE also before a final newline).
  */
+import { lowerText } from "../../checker/values.js";
 import { fail } from "./model.js";
 import { parseSigmaRegex, type ClassItem, type RNode } from "./regex-parse.js";
 
@@ -47,7 +48,7 @@ function classCharOut(c: string): string {
 
 /** Lowercase a single character; fails when the lowercase form is longer (a class cannot hold it). */
 function lowerChar(c: string): string {
-  const l = c.toLowerCase();
+  const l = lowerText(c);
   if ([...l].length !== 1) fail(`regular expression: \`${c}\` has no single-character lowercase form`);
   return l;
 }
@@ -66,7 +67,7 @@ function foldClass(items: ClassItem[]): ClassItem[] {
     if (hi - lo > 0x30000) continue; // a range this wide already holds the lowercase letters it needs
     for (let cp = lo; cp <= hi; cp++) {
       const ch = String.fromCodePoint(cp);
-      const l = ch.toLowerCase();
+      const l = lowerText(ch);
       if (l !== ch && [...l].length === 1) {
         const lc = l.codePointAt(0)!;
         if (lc < lo || lc > hi) extra.add(lc);

@@ -15,11 +15,13 @@
  *   `?` or a windash dash    lower(F) matches "^v.w$"    (regular expression, anchored where no `*` is)
  *
  * `lower()` is left out when the value has no letter that has case, so
- * `"\\"` or `"4624"` compare without it. Case folding is `toLowerCase` on
- * both sides, which is Unicode's full lowercase mapping: it agrees with
+ * `"\\"` or `"4624"` compare without it. Case folding is the language's
+ * `lower` on both sides (lowerText): Unicode's full lowercase mapping, one
+ * character at a time, with every sigma as σ. It agrees with
  * case-insensitive comparison except for a few special letters (e.g.
  * German sharp s against "SS").
  */
+import { lowerText } from "../../checker/values.js";
 import { numberText } from "./expr.js";
 import { fail } from "./model.js";
 
@@ -125,7 +127,7 @@ export function piecesHaveCase(p: Piece[]): boolean {
 }
 
 export function lowerPieces(p: Piece[]): Piece[] {
-  return p.map((x) => ("lit" in x ? { lit: x.lit.toLowerCase() } : x));
+  return p.map((x) => ("lit" in x ? { lit: lowerText(x.lit) } : x));
 }
 
 /** The value's text when it has no wildcard at all (an equality test). */

@@ -135,6 +135,14 @@ const ROWS: Row[] = [
     no: [{ F: "ace" }, { F: "xacxe" }],
   },
   {
+    // lower() gave a word-final capital sigma the final form: "ΟΔΟΣ" lowered to "οδος" while
+    // "ΟΔΟΣΚΑΛΗ" lowered to "οδοσκαλη", so the rule missed the very text it names.
+    name: "Greek sigma: Σ, σ and final ς are one letter to a case-insensitive test, wherever it stands",
+    detection: "  a:\n    F|contains: 'ΟΔΟΣ'\n  b:\n    G|startswith: 'ΟΔΟΣ'\n  c:\n    H: 'ΟΔΟΣ'\n  condition: a and b and c",
+    yes: [{ F: "ΟΔΟΣΚΑΛΗ", G: "ΟΔΟΣΤΡΩΜΑ", H: "ΟΔΟΣ" }, { F: "η οδος", G: "οδοσ", H: "οδος" }, { F: "ΟΔΟΣ ΚΑΛΗ", G: "Οδος", H: "Οδοσ" }],
+    no: [{ F: "ΟΔΟ", G: "ΟΔΟΣ", H: "ΟΔΟΣ" }, { F: "ΟΔΟΣ", G: "ΟΔΟ", H: "ΟΔΟΣ" }, { F: "ΟΔΟΣ", G: "ΟΔΟΣ", H: "ΟΔΟ" }],
+  },
+  {
     name: "cased: case-sensitive",
     detection: "  sel:\n    F|cased|contains: Foo\n  condition: sel",
     yes: [{ F: "xFoo" }],

@@ -6,10 +6,12 @@
 import t from "tap";
 import { translateRegex } from "../../../src/import/sigma/regex.js";
 import { Unconvertible } from "../../../src/import/sigma/model.js";
+import { lowerText } from "../../../src/checker/values.js";
 
 function matches(pattern: string, flags: { i?: boolean; m?: boolean; s?: boolean }, input: string): boolean {
   const r = translateRegex(pattern, flags);
-  return new RegExp(r.pattern, "u").test(r.fold ? input.toLowerCase() : input);
+  // lowerText is what the engine's lower(F) does to the event's field.
+  return new RegExp(r.pattern, "u").test(r.fold ? lowerText(input) : input);
 }
 
 t.test("written form: PCRE literals become what strict ECMAScript accepts", async (t) => {
@@ -60,6 +62,11 @@ t.test("matching follows PCRE", async (t) => {
     ["a{,2}b", {}, "aab", true],
     [String.raw`\p{Lu}\d`, {}, "É1", true],
     [String.raw`\p{Lu}\d`, {}, "é1", false],
+    ["ΟΔΟΣ", { i: true }, "οδος", true], // PCRE folds Σ, σ and ς together
+    ["ΟΔΟΣ", { i: true }, "ΟΔΟΣΚΑΛΗ", true],
+    ["οδος$", { i: true }, "ΟΔΟΣ", true],
+    ["[ς]", { i: true }, "Σ", true],
+    ["[^ς]", { i: true }, "σ", false],
     ["Straße", { i: true }, "STRASSE", false], // a documented difference: PCRE folds too, not to "ss"
   ];
   for (const [pattern, flags, input, want] of rows) t.equal(matches(pattern, flags, input), want, `${pattern} ${JSON.stringify(flags)} on ${JSON.stringify(input)}`);

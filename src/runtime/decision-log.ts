@@ -14,7 +14,8 @@
  *
  * Writes never block and never throw into the request path: `append` formats
  * the line and queues it; a flush runs on the next turn of the event loop
- * (or at once when 64 KiB are queued), one write at a time. Past
+ * (or at once when 64 KiB are queued), one write at a time, with at most one
+ * more waiting behind it (it takes everything queued by then). Past
  * `maxQueuedBytes` (8 MiB) lines are DROPPED and counted rather than growing
  * memory without bound behind a slow disk. A write or rotation error is
  * counted and reported to `onError`; the lines of that write are lost and the
@@ -253,6 +254,8 @@ export class DecisionLog {
   private queue: string[] = [];
   private queuedBytes = 0;
   private flushing: Promise<void> | null = null;
+  /** The one flush waiting for the running write to end (see `flush`). */
+  private flushNext: Promise<void> | null = null;
   private scheduled = false;
   private fh: DecisionLogFile | null = null;
   private readonly openLogFile: (path: string) => Promise<DecisionLogFile>;
@@ -340,7 +343,16 @@ export class DecisionLog {
 
   /** Write everything queued so far; resolves when written or failed, never rejects. */
   flush(): Promise<void> {
-    if (this.flushing !== null) return this.flushing.then(() => this.flush());
+    // While a write runs, every caller waits for ONE flush behind it, which takes all that is queued
+    // by then. A chain per caller grew by a promise for each decision logged past FLUSH_BYTES during
+    // a slow write, and each of them ran (and chained again) at the end of every later write.
+    if (this.flushing !== null) {
+      this.flushNext ??= this.flushing.then(() => {
+        this.flushNext = null;
+        return this.flush();
+      });
+      return this.flushNext;
+    }
     if (this.queue.length === 0) return Promise.resolve();
     const lines = this.queue;
     this.queue = [];

@@ -189,6 +189,57 @@ t.test("bounded queue: lines past the cap are dropped and counted", async (t) =>
   t.equal(readFileSync(file, "utf8").trim().split("\n").length, log.stats.written);
 });
 
+t.test("a slow disk: decisions logged during a write wait behind it as one flush, not one chained flush each", async (t) => {
+  // Every write is held until the test releases it: a disk as slow as the test says, no timing.
+  const held: (() => void)[] = [];
+  let writeStarted: () => void = () => undefined;
+  const file: DecisionLogFile = {
+    write: (_buffer, _offset, length) =>
+      new Promise((resolve) => {
+        held.push(() => resolve({ bytesWritten: length }));
+        writeStarted();
+      }),
+    truncate: async () => undefined,
+    stat: async () => ({ size: 0 }),
+    close: async () => undefined,
+  };
+  const nextWrite = () => new Promise<void>((resolve) => (writeStarted = resolve));
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const log = new DecisionLog({ path: "unused.jsonl", openFile: async () => file });
+  await log.open();
+  // Counts every flush, the log's own included (it calls this.flush()).
+  let flushes = 0;
+  const flush = log.flush.bind(log);
+  log.flush = () => {
+    flushes++;
+    return flush();
+  };
+  const line = (i: number) => log.append("access", { n: i, pad: "x".repeat(100) }, { version: "v", decision: "deny" });
+  let started = nextWrite();
+  line(0);
+  await started; // the first write, held
+  // 200 KB while it is held: past the 64 KiB that asks for a flush at once, under the 8 MiB cap.
+  for (let i = 1; i <= 1500; i++) line(i);
+  flushes = 0;
+  started = nextWrite();
+  held.shift()!();
+  await started;
+  await turn();
+  // Each decision logged past 64 KiB chained a flush of its own onto the running write, and every
+  // one of them ran again (and chained again) at the end of each write: 1,500 decisions, ~1,000
+  // flushes a write for as long as the disk stayed slow, and a promise each held in memory.
+  t.ok(flushes <= 2, `the next write started by one flush (${flushes} flushes)`);
+  flushes = 0;
+  held.shift()!();
+  await turn();
+  await turn();
+  t.ok(flushes <= 2, `nothing left waiting behind it (${flushes} flushes)`);
+  t.equal(held.length, 0, "everything queued went in the second write");
+  const closed = log.close();
+  await closed;
+  t.same(log.stats, { written: 1501, dropped: 0, errors: 0, rotations: 0 });
+});
+
 t.test("a write error is counted and reported, never thrown; the log goes on", async (t) => {
   const errors: Error[] = [];
   const log = new DecisionLog({ path: path.join(tempDir(t), "no", "such", "dir", "d.jsonl"), onError: (e) => errors.push(e) });

@@ -30,10 +30,19 @@
  * the process calls `removeTempFilesSync` from its signal handler (the CLI's
  * key verbs do, on SIGINT, SIGTERM and SIGHUP), so an interrupted `decrypt`
  * leaves no half-written plaintext behind.
+ *
+ * A process killed outright (SIGKILL, the OOM killer, a power cut) cleans up
+ * nothing: its temporary files stay, dot files the readers of these files
+ * never take for the real one. The next write of the same target removes
+ * them (`removeStaleTemps`: the temporary files of that target whose process
+ * is gone). That matters beyond tidiness: an exclusive creation killed
+ * between its link and the removal of the temporary file leaves a second
+ * name for the new file's inode, so a key file later retired (replaced by
+ * one without key material) kept its key under that name.
  */
 import { randomBytes } from "node:crypto";
 import { rmSync, type Stats } from "node:fs";
-import { link, lstat, open, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { link, lstat, open, readdir, realpath, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /** Temporary files of AtomicFiles neither committed nor aborted yet. */
@@ -112,6 +121,53 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+/** What follows `.<target's name>.` in the name of one of its temporary files (tempName). */
+const TEMP_SUFFIX = /^(\d{1,10})\.[0-9a-f]{12}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes the temporary files of `target` (named as tempName names them) left by processes that
+ * are gone, killed before they could commit or abort; returns the names removed. Our own pid
+ * counts as gone for a temporary file this process does not hold (an earlier process with our
+ * pid: a restarted container is pid 1 again). Best effort: a directory that cannot be listed or a
+ * file that cannot be removed is left as it is. Not across pid namespaces: a process of another
+ * container sharing the directory looks gone, and its write in flight would fail (not corrupt).
+ */
+export async function removeStaleTemps(target: string): Promise<string[]> {
+  const dir = path.dirname(target);
+  const prefix = `.${path.basename(target)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = TEMP_SUFFIX.exec(name.slice(prefix.length));
+    if (m === null) continue;
+    const temp = path.join(dir, name);
+    const pid = Number(m[1]);
+    if (liveTemps.has(temp) || (pid !== process.pid && processAlive(pid))) continue;
+    try {
+      await rm(temp); // not recursive: only a file (or a link, itself) goes
+      removed.push(name);
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
 /** Make a rename or link durable; some platforms cannot open a directory, which only costs durability. */
 export async function syncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;
@@ -165,9 +221,17 @@ export class AtomicFile {
     if (what !== undefined) throw new OutputNotRegularFileError(target, what);
     if (st !== undefined) existingMode = st.mode & 0o7777;
     const mode = options.mode ?? existingMode;
+    await removeStaleTemps(resolved);
     const temp = tempName(resolved);
-    const handle = await open(temp, "wx", mode ?? 0o666);
+    // Known as live before it exists, so a sweep running meanwhile in this process never takes it.
     liveTemps.add(temp);
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, "wx", mode ?? 0o666);
+    } catch (err) {
+      liveTemps.delete(temp);
+      throw err;
+    }
     try {
       if (mode !== undefined) await handle.chmod(mode); // open()'s mode is filtered by the umask
     } catch (err) {

@@ -148,3 +148,35 @@ t.test("a target that is a device, a FIFO or a directory is refused before anyth
   t.same(readdirSync(dir).filter((n) => n.startsWith(".")), [], "no temporary file left");
   t.ok(new OutputNotRegularFileError("x", "a FIFO") instanceof Error);
 });
+
+/** The pid of a process that has exited (run and waited for). */
+function deadPid(): number {
+  return Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }));
+}
+
+t.test("temporary files of the target left by a killed process go at the next write; others stay", async (t) => {
+  const dir = t.testdir({ "state.json": "old\n", "other.json": "x\n" });
+  const dead = deadPid();
+  const names = {
+    deadOwner: `.state.json.${dead}.0123456789ab.tmp`,
+    ourPidEarlier: `.state.json.${process.pid}.0123456789ab.tmp`, // an earlier process with our pid (a restarted container)
+    liveOwner: `.state.json.${process.ppid}.0123456789ab.tmp`, // a writer still running
+    otherTarget: `.other.json.${dead}.0123456789ab.tmp`,
+    notATemp: `.state.json.${dead}.notours.tmp`,
+  };
+  for (const n of Object.values(names)) writeFileSync(path.join(dir, n), "partial");
+  await writeFileAtomic(path.join(dir, "state.json"), "new\n");
+  t.equal(readFileSync(path.join(dir, "state.json"), "utf8"), "new\n");
+  t.same(readdirSync(dir).sort(), [names.notATemp, names.otherTarget, names.liveOwner, "other.json", "state.json"].sort());
+});
+
+t.test("a sweep never takes the temporary file of a write in flight in this process", async (t) => {
+  const dir = t.testdir({});
+  const target = path.join(dir, "f.json");
+  const first = await AtomicFile.create(target);
+  await first.write("one\n");
+  await writeFileAtomic(target, "two\n"); // sweeps f.json's temporary files
+  await first.commit();
+  t.equal(readFileSync(target, "utf8"), "one\n");
+  t.same(readdirSync(dir), ["f.json"]);
+});

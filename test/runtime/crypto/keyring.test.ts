@@ -8,7 +8,7 @@ import t from "tap";
 import type { Test } from "tap";
 import path from "node:path";
 import { inspect } from "node:util";
-import { chmodSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { Keyring, KeyringError, SECRET_CONTEXT_FIELD, parseUnlockKey } from "../../../src/runtime/crypto/keyring.js";
 import { openEnvelope, sealEnvelope, readEnvelopeHeader, EnvelopeError } from "../../../src/runtime/crypto/envelope.js";
@@ -379,4 +379,17 @@ t.test("a key file or manifest that is a FIFO, a symbolic link or far too large 
     t.equal(err.code, "insecure", c.what);
     t.match(err.message, c.message, c.what);
   }
+});
+
+t.test("a key file created by a process killed before it removed its temporary name loses its key when retired", async (t) => {
+  const dir = path.join(t.testdir({}), "ring");
+  const ring = await Keyring.create(dir, { clock, id: "data" });
+  const key = Buffer.from(ring.key("data", 1).exposeBytes()).toString("base64");
+  // What a SIGKILL between exclusive creation's link(temp, kek) and rm(temp) leaves: a second name for the key file.
+  const dead = Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }));
+  linkSync(path.join(dir, "data.v1.kek"), path.join(dir, `.data.v1.kek.${dead}.0123456789ab.tmp`));
+  await ring.rotate();
+  await ring.retire("data", 1);
+  for (const f of readdirSync(dir)) t.notOk(readFileSync(path.join(dir, f), "utf8").includes(key), `${f} does not hold the retired key`);
+  t.same(readdirSync(dir).sort(), ["data.v1.kek", "data.v2.kek", "keyring.json"]);
 });

@@ -16,6 +16,16 @@
  * On a failed write the error is returned once every writer has stopped;
  * plan.json is not written, so DIR mixes both plans until a run succeeds.
  *
+ * A run that never finishes (killed, the machine down, a full disk) wrote
+ * node files that no plan.json lists, and the next run removes only what the
+ * previous plan.json listed: the config of a node it rejects would stay in
+ * DIR for good. So before the first node file a run writes
+ * `DIR/.plan.json.pending`, every file DIR may then hold (the previous
+ * plan's, an unfinished run's, this run's), and removes it after plan.json:
+ * the next run removes what plan.json and the pending list name and it does
+ * not write. A pending list that cannot be read is an error (exit 2), never
+ * an empty list that would leave those files behind.
+ *
  * Two runs into one DIR take turns: the whole write, from reading the
  * previous plan.json to writing the new one, holds `DIR/.plan.json.lock`
  * (file-lock.ts). Interleaved, the run that finished last wrote a plan.json
@@ -24,7 +34,7 @@
  */
 import { lstat, mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { OutputIsSymlinkError, writeFileAtomic } from "../atomic-file.js";
+import { OutputIsSymlinkError, removeStaleTemps, writeFileAtomic } from "../atomic-file.js";
 import { withFileLock, type FileLockOptions } from "../file-lock.js";
 import { readStateFile } from "../state-file.js";
 import { MeshTopology, type MeshPlan } from "./plan.js";
@@ -70,6 +80,35 @@ async function previousFiles(dir: string): Promise<string[]> {
   }
 }
 
+/** The files a run may have written before it wrote plan.json: present only while a run is unfinished. */
+export const PLAN_PENDING = ".plan.json.pending";
+const PENDING_FORMAT = "swarm-policy-mesh-plan-pending";
+
+/** The files an unfinished run listed in DIR/.plan.json.pending; none when there is no such file. */
+async function pendingFiles(dir: string): Promise<string[]> {
+  const file = path.join(dir, PLAN_PENDING);
+  const damaged = (why: string) =>
+    new Error(`${file} (the files of a mesh plan run that did not finish) ${why}: check DIR/nodes for configs of nodes the plan no longer admits, then remove it`);
+  let text: string;
+  try {
+    text = await readStateFile(file, MAX_PLAN_JSON_BYTES);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw damaged(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let doc: { format?: unknown; files?: unknown };
+  try {
+    doc = JSON.parse(text) as { format?: unknown; files?: unknown };
+  } catch {
+    throw damaged("is not JSON");
+  }
+  if (typeof doc !== "object" || doc === null || doc.format !== PENDING_FORMAT || !Array.isArray(doc.files) || !doc.files.every((f) => typeof f === "string")) {
+    throw damaged("is not a pending list");
+  }
+  // Only names this writer could have made: never a path out of DIR.
+  return (doc.files as string[]).filter((f) => OWN_FILE.test(f));
+}
+
 /**
  * Refuse a symbolic link at `nodes` or `nodes/<id>` below DIR: writeFileAtomic refuses a link at
  * the file itself, and a planted directory link must not redirect a write or a removal either.
@@ -106,9 +145,12 @@ export async function writePlan(plan: MeshPlan, dir: string, options: RenderOpti
 
 async function writeLocked(plan: MeshPlan, dir: string, options: RenderOptions): Promise<WriteResult> {
   const topology = MeshTopology.of(plan);
-  const old = await previousFiles(dir);
+  const old = [...new Set([...(await previousFiles(dir)), ...(await pendingFiles(dir))])];
   const files: string[] = [];
   for (const n of plan.nodes) files.push(`nodes/${n.id}/${options.interface}.conf`, `nodes/${n.id}/${options.interface}.nft`);
+  // Before any node file: if this run never finishes, the next one knows what DIR may hold.
+  const pending = path.join(dir, PLAN_PENDING);
+  await writeFileAtomic(pending, JSON.stringify({ format: PENDING_FORMAT, files: [...new Set([...old, ...files])] }) + "\n", { mode: 0o644 });
 
   // After the first failure no worker takes another node, and the error is returned only when
   // every worker has stopped: nothing is written into DIR after the caller hears of the failure.
@@ -143,12 +185,20 @@ async function writeLocked(plan: MeshPlan, dir: string, options: RenderOptions):
   for (const f of old) {
     if (keep.has(f)) continue;
     await refuseLinkedDirs(dir, path.posix.dirname(f));
-    await rm(path.join(dir, f), { force: true });
-    removed.push(f);
+    const there = await rm(path.join(dir, f)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === "ENOENT") return false; // an unfinished run's file it never wrote, or removed by hand
+        throw err;
+      },
+    );
+    await removeStaleTemps(path.join(dir, f)); // a killed run's half-written one, so the directory can go
+    if (there) removed.push(f);
     await rmdir(path.dirname(path.join(dir, f))).catch(() => undefined); // only when now empty
   }
 
   const json = planToJson(plan, options.interface, files);
   await writeFileAtomic(path.join(dir, "plan.json"), JSON.stringify(json, null, 2) + "\n", { mode: 0o644 });
+  await rm(pending, { force: true });
   return { written: [...files, "plan.json"], removed, json };
 }

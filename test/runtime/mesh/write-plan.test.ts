@@ -143,3 +143,51 @@ t.test("a run waits for the directory's lock and gives up when it is held", asyn
   await t.rejects(writePlan(plan, dir, defaultRenderOptions(plan), { timeoutMs: 100 }), { name: "FileLockTimeout" });
   t.same(readdirSync(dir), [".plan.json.lock"], "nothing written");
 });
+
+/** Node files under DIR/nodes, relative to DIR, sorted (dot files too). */
+function nodeFiles(dir: string): string[] {
+  return readdirSync(path.join(dir, "nodes")).flatMap((n) => readdirSync(path.join(dir, "nodes", n)).map((f) => `nodes/${n}/${f}`)).sort();
+}
+
+t.test("a run that never wrote plan.json: the next run removes the node files it wrote and the new plan leaves out", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const engine = compile(MESH_POLICY, { file: "lab.policy" });
+  const plan = (ids: string[]) => planMesh(engine, ids.map((id) => node(id, ["worker"])), { time: PLAN_TIME }) as MeshPlan;
+  const { writePlan } = await import("../../../src/runtime/mesh/write-plan.js");
+  const p1 = plan(["n1", "n2"]);
+  await writePlan(p1, dir, defaultRenderOptions(p1));
+  // The second run wrote n3's files, then failed (a full disk; a kill leaves the same) before plan.json.
+  const writeFileAtomic: typeof atomic.writeFileAtomic = async (file, data, options) => {
+    if (path.basename(file) === "plan.json") throw new Error("disk full");
+    await atomic.writeFileAtomic(file, data, options);
+  };
+  const failing = await t.mockImport<typeof import("../../../src/runtime/mesh/write-plan.js")>("../../../src/runtime/mesh/write-plan.js", {
+    "../../../src/runtime/atomic-file.js": { ...atomic, writeFileAtomic },
+  });
+  const p2 = plan(["n1", "n2", "n3"]);
+  await t.rejects(failing.writePlan(p2, dir, defaultRenderOptions(p2)), { message: "disk full" });
+  t.ok(nodeFiles(dir).includes("nodes/n3/lab.conf"), "n3's config was written");
+  // n3 is not in the next plan: its config must not stay behind, unlisted.
+  const p3 = plan(["n1"]);
+  const result = await writePlan(p3, dir, defaultRenderOptions(p3));
+  const json = JSON.parse(readFileSync(path.join(dir, "plan.json"), "utf8")) as { files: string[] };
+  t.same(nodeFiles(dir), [...json.files].sort(), "no node file that plan.json does not list");
+  t.same(result.removed.sort(), ["nodes/n2/lab.conf", "nodes/n2/lab.nft", "nodes/n3/lab.conf", "nodes/n3/lab.nft"]);
+  t.same(readdirSync(dir).sort(), ["nodes", "plan.json"], "no pending list after a run that finished");
+});
+
+t.test("a pending list that cannot be read stops the run before anything is written or removed", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { writePlan, PLAN_PENDING } = await import("../../../src/runtime/mesh/write-plan.js");
+  const p1 = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("n1", ["worker"]), node("n2", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+  await writePlan(p1, dir, defaultRenderOptions(p1));
+  const before = nodeFiles(dir);
+  const planJson = readFileSync(path.join(dir, "plan.json"), "utf8");
+  writeFileSync(path.join(dir, PLAN_PENDING), '{"format":"swarm-policy-mesh-plan-pen');
+  const p2 = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("n3", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+  await t.rejects(writePlan(p2, dir, defaultRenderOptions(p2)), { message: new RegExp(`${PLAN_PENDING.replace(/\./g, "\\.")} .*is not JSON`) });
+  t.same(nodeFiles(dir), before, "no node file written or removed");
+  t.equal(readFileSync(path.join(dir, "plan.json"), "utf8"), planJson);
+});

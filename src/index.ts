@@ -9,6 +9,8 @@ export type { Diagnostic } from "./diagnostics/diagnostic.js";
 export { hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
 /** Diagnostics as rustc-like text with source frames; `shouldColor` decides ANSI colour for a stream. */
 export { renderText, renderDiagnostic, summaryLine, shouldColor, type TextRenderOptions } from "./diagnostics/render-text.js";
+/** Text safe for a terminal: control, line-separating and bidirectional characters as `\u001b` escapes. */
+export { escapeUnsafe } from "./diagnostics/escape-text.js";
 /** Diagnostics as a JSON report `{ diagnostics, errors, warnings }`; how files are named in output. */
 export {
   renderJson,

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { EnvelopeError, KEYRING_KEY_ENV, Keyring, KeyringError, OutputIsSymlinkError, OutputNotRegularFileError, PolicyRefusal, parseUnlockKey, type KeyringOptions } from "../index.js";
+import { EnvelopeError, escapeUnsafe, KEYRING_KEY_ENV, Keyring, KeyringError, OutputIsSymlinkError, OutputNotRegularFileError, PolicyRefusal, parseUnlockKey, type KeyringOptions } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
 import { removingTempFilesOnInterrupt } from "./interrupts.js";
 
@@ -67,14 +67,12 @@ const LOCKED_HINT: Record<string, string> = {
 };
 
 /**
- * `message` with control characters written as \u escapes. Messages quote
+ * `message` with control and bidi characters written as \u escapes. Messages quote
  * what an encrypted file's header says (its KEK id, read before anything is
  * authenticated), so a crafted file must not reach the terminal with escape
  * sequences that move the cursor, rewrite earlier lines or set the title.
  */
-function printable(message: string): string {
-  return message.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+const printable = escapeUnsafe;
 
 const UNPARSABLE: ReadonlySet<string> = new Set(["malformed", "unsupported-version", "unknown-cipher"]);
 const REFUSALS: ReadonlySet<string> = new Set([

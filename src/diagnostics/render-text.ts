@@ -15,6 +15,7 @@
  */
 import type { Span, SourceText } from "../parser/span.js";
 import type { Diagnostic } from "./diagnostic.js";
+import { escapeUnsafe } from "./escape-text.js";
 import type { Severity } from "./codes.js";
 import { countSeverities, displayPath, type RenderPathOptions } from "./render-json.js";
 
@@ -44,9 +45,7 @@ function visibleSource(s: string): string {
 }
 
 /** Message text (which quotes names and strings from the policy) with control and bidi characters as `\u001b` escapes. */
-function visibleText(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+const visibleText = escapeUnsafe;
 
 const ANSI = {
   reset: "\x1b[0m",

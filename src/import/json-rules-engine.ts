@@ -42,6 +42,7 @@
  * type mismatch an evaluation error, which fails closed.
  */
 import { format } from "../format/format.js";
+import { escapeUnsafe } from "../diagnostics/escape-text.js";
 import { ImportInputError, oneLine, type ImportProblem, type ImportResult } from "./report.js";
 import { UniqueNames } from "./unique-names.js";
 
@@ -494,7 +495,7 @@ export function convertJsonRulesEngine(sources: JsonRulesEngineSource[]): Import
   });
   const header =
     // One line: a line break in a file name would end the comment and make the rest policy text.
-    `# Imported from json-rules-engine: ${sources.map((s) => s.name).join(", ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")}\n` +
+    `# Imported from json-rules-engine: ${escapeUnsafe(sources.map((s) => s.name).join(", ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " "))}\n` +
     "# Decisions: deny if a deny rule applies, else allow if an allow rule applies, else deny.\n" +
     "# Each attribute is guarded with `has` so that missing data decides as json-rules-engine does.\n";
   // json-rules-engine evaluates every rule, and every condition of a group,

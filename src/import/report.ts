@@ -3,6 +3,8 @@
  * convert, and one problem per source rule it could not (never dropped
  * silently: the CLI prints each as `rule NAME: cannot convert: WHY`).
  */
+import { escapeUnsafe } from "../diagnostics/escape-text.js";
+
 export interface ImportProblem {
   /** The source rule's name as the importer would have named it. */
   rule: string;
@@ -20,11 +22,11 @@ export interface ImportResult {
 
 /**
  * A reason as one line: line breaks and other control characters (a Sigma
- * title, a json-rules-engine fact may hold any) as \u escapes, so that a
+ * title, a json-rules-engine fact may hold any) and bidi controls as \u escapes, so that a
  * caller printing one problem per line prints no line the input wrote.
  */
 export function oneLine(reason: string): string {
-  return reason.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escapeUnsafe(reason);
 }
 
 /** The input as a whole is not what the importer reads (the CLI exits 2). */

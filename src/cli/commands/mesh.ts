@@ -13,6 +13,7 @@
 import { Option, type Command } from "commander";
 import {
   defaultRenderOptions,
+  escapeUnsafe,
   generateKeyPair,
   meshInventoryProblemText,
   parseMeshInventory,
@@ -41,10 +42,8 @@ import { removingTempFilesOnInterrupt } from "../interrupts.js";
 import { checkOutputDirectory, checkOutputFile } from "../output-path.js";
 import { readPolicySources } from "../sources.js";
 
-/** Text for the terminal: C0/C1 control characters (from the policy or the inventory) as \u escapes. */
-function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+/** Text for the terminal: control and bidi characters (from the policy or the inventory) as \u escapes. */
+const printable = escapeUnsafe;
 
 /** Options every planning subcommand shares. */
 interface PlanningOptions {

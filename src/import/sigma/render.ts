@@ -14,6 +14,7 @@
  *   end the comment and become policy text.
  */
 import { isMap, text, type SigmaDoc } from "./model.js";
+import { escapeUnsafe } from "../../diagnostics/escape-text.js";
 
 const SEVERITY: Record<string, string> = { informational: "low", low: "low", medium: "medium", high: "high", critical: "critical" };
 
@@ -37,9 +38,12 @@ export function tagsOf(body: Record<string, unknown>): string[] {
   return [...new Set(out)];
 }
 
-/** One comment line: line breaks and control characters (C0, DEL, C1) become spaces. */
+/**
+ * One comment line: line breaks and control characters (C0, DEL, C1) become spaces, bidi controls
+ * `\u202e` text (raw, a title's U+202E would reorder the comment wherever the policy is reviewed).
+ */
 export function commentLine(s: string): string {
-  return `# ${s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim()}`.trimEnd();
+  return `# ${escapeUnsafe(s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim())}`.trimEnd();
 }
 
 function listOf(v: unknown): string[] {

@@ -9,11 +9,10 @@
  * recolour or retitle a terminal.
  */
 import type { AuditReport } from "./audit.js";
+import { escapeUnsafe } from "../../diagnostics/escape-text.js";
 
-/** `s` with C0/C1 control characters (and DEL) written as \u escapes. */
-export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+/** `s` with C0/C1 control characters, DEL and bidi controls written as \u escapes. */
+export const printable = escapeUnsafe;
 
 /** Rows under a header; the first column left-aligned, the numbers right-aligned. */
 function table(header: string[], rows: (string | number)[][]): string[] {

@@ -26,11 +26,11 @@ const MAX_REJECTED_SHOWN = 100;
 
 /**
  * Mermaid entity codes: quotes, backticks (markdown strings), angle brackets, `#` itself, and
- * control characters (a policy's reason, an inventory value quoted in one), which would
+ * control and bidi characters (a policy's reason, an inventory value quoted in one), which would
  * otherwise reach the file or terminal raw.
  */
 function mermaidText(s: string): string {
-  return s.replace(/[#"`<>&\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `#${c.charCodeAt(0)};`);
+  return s.replace(/[#"`<>&\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
 /** A DOT string; control characters other than a newline are shown as `\u001b` text. */
@@ -39,7 +39,7 @@ function dotText(s: string): string {
     .replace(/\\/g, "\\\\")
     .replace(/"/g, '\\"')
     .replace(/\n/g, "\\n")
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return `"${escaped}"`;
 }
 

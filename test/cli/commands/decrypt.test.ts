@@ -243,12 +243,12 @@ t.test("interrupted (SIGINT, SIGTERM, SIGHUP) while writing: the half-written pl
 t.test("a crafted header's KEK id cannot put escape sequences on the terminal (decrypt, rewrap)", async (t) => {
   const cwd = t.testdir(FIXTURE);
   await setup(cwd);
-  const kekId = "evil\u001b]0;pwned\u0007\u001b[2J\r\u009b1A";
+  const kekId = "evil\u001b]0;pwned\u0007\u001b[2J\r\u009b1A\u202e";
   const crafted = await collectBytes(sealStream([new Uint8Array(10)], { cipher: "aes-256-gcm", kek: { id: kekId, version: 1, key: SecretKey.generate() } }));
   writeFileSync(path.join(cwd, "crafted.spev"), crafted);
   const d = await run(["decrypt", "--keyring", "ring", "crafted.spev", "out.bin"], { cwd });
   t.equal(d.code, 1);
-  t.equal(d.stderr, `swarm-policy: KEK "evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u009b1A" version 1 is not in keyring ${path.join(cwd, "ring")}\n`);
+  t.equal(d.stderr, `swarm-policy: KEK "evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000d\\u009b1A\\u202e" version 1 is not in keyring ${path.join(cwd, "ring")}\n`);
   const r = await run(["rewrap", "--keyring", "ring", "crafted.spev"], { cwd });
   t.equal(r.code, 1, "its KEK is not in the keyring: a refusal, as for decrypt");
   t.notOk(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(r.stderr), JSON.stringify(r.stderr));

@@ -213,13 +213,14 @@ t.test("mesh keys gen and pub", async (t) => {
 
 t.test("text output escapes control characters from the inventory, the policy and the dump", async (t) => {
   const cwd = workspace(t);
-  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
-  // An unreadable key_created_at is quoted in the rejection; a C1 CSI (U+009B) survives JSON quoting.
-  writeFileSync(path.join(cwd, "nodes.json"), JSON.stringify([...fixtureInventory(), node("z1", ["worker"], { key_created_at: "x\u009b2J\u001b]0;owned\u0007" })]));
+  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  // An unreadable key_created_at is quoted in the rejection; a C1 CSI (U+009B) and a bidi override
+  // (U+202E, which would reorder the rest of the line) survive JSON quoting.
+  writeFileSync(path.join(cwd, "nodes.json"), JSON.stringify([...fixtureInventory(), node("z1", ["worker"], { key_created_at: "x\u009b2J\u001b]0;owned\u0007\u202e" })]));
   const planned = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "out", "--time", TIME], { cwd });
   t.equal(planned.code, 0, planned.stderr);
   t.notMatch(planned.stdout, raw, "plan: no raw control character");
-  t.match(planned.stdout, '  rejected z1: evaluation error; rejected to fail closed; `node.key_created_at` must be an RFC 3339 time or epoch seconds, found "x\\u009b2J\\u001b]0;owned\\u0007"\n');
+  t.match(planned.stdout, '  rejected z1: evaluation error; rejected to fail closed; `node.key_created_at` must be an RFC 3339 time or epoch seconds, found "x\\u009b2J\\u001b]0;owned\\u0007\\u202e"\n');
   // A dump's interface name is the dump's text.
   const w1 = keyFor("w1");
   writeFileSync(path.join(cwd, "dump.txt"), [`wg\u001b[2J`, w1.privateText, w1.publicKey, "51999", "off"].join("\t") + "\n");

@@ -29,6 +29,16 @@ t.test("a logsource value with line breaks does not break the reason's line", as
   t.match(r.problems[0]!.reason, /product=windows\\u000arule forged/);
 });
 
+t.test("bidi controls in a title are written as escapes in the generated comment", async (t) => {
+  // Raw, U+202E reorders the rest of the comment line wherever the generated policy is reviewed
+  // (Trojan Source); the rule's name is a string, which the formatter escapes.
+  const yaml = `title: "evil \\u202eexe.txt \\u2066x\\u2069"\nlogsource:\n  product: test\ndetection:\n  sel:\n    Image: x\n  condition: sel\n`;
+  const r = convert(yaml);
+  t.equal(r.problems.length, 0, JSON.stringify(r.problems));
+  t.notMatch(r.policy, /[\u202a-\u202e\u2066-\u2069]/, "no raw bidi control in the policy text");
+  t.match(r.policy, "# Sigma: evil \\u202eexe.txt \\u2066x\\u2069 (rule.yml)\n");
+});
+
 t.test("a collection as a map key is the rule's problem, without a Node warning on stderr", async (t) => {
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(w.message);

@@ -49,6 +49,8 @@ t.test("text: verdict, tables, objects and invalid records", async (t) => {
   t.match(ok.split("\n")[1], /^COMPLIANT: 1 record, 1 compliant, 0 non-compliant, 0 invalid \(0 violations\)$/);
   t.match(renderAuditText(await report([])), /holds no records: nothing was verified/);
   t.equal(printable("a\u0000b\u009bc\u2028"), "a\\u0000b\\u009bc\\u2028");
+  // Bidi controls too: raw, U+202E in a record id reorders the rest of its line (Trojan Source).
+  t.equal(printable("a\u202eb\u2066c\u200f"), "a\\u202eb\\u2066c\\u200f");
 });
 
 t.test("text: control characters from the policies are escaped too (framework, rule ids)", async (t) => {

@@ -60,17 +60,17 @@ t.test("escaping: quotes and backslashes in ids and reasons", async (t) => {
 
 t.test("escaping: control characters from the policy and the inventory never reach the output raw", async (t) => {
   // A reason from the policy (ESC, a newline) and one quoting an inventory value (a C1 CSI).
-  const e = compile('mesh "m" {\n  network "100.64.0.0/16"\n  require node.ok else "bad\\u001b[2J\\nnext"\n  require key_age within 30d\n  connect "a" -> "b"\n}\n');
+  const e = compile('mesh "m" {\n  network "100.64.0.0/16"\n  require node.ok else "bad\\u001b[2J\\nnext\\u202e"\n  require key_age within 30d\n  connect "a" -> "b"\n}\n');
   const p = planMesh(e, [node("a", ["a"], { ok: false }), node("b", ["b"], { ok: true, key_created_at: "x\u009b2J" })], { time: PLAN_TIME }) as MeshPlan;
-  t.equal(p.rejected[0]!.reasons[0], "bad\u001b[2J\nnext");
-  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+  t.equal(p.rejected[0]!.reasons[0], "bad\u001b[2J\nnext\u202e");
+  const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
   for (const format of ["mermaid", "dot"] as const) {
     const text = renderGraph(p, { format }) as string;
     t.notMatch(text, raw, `${format}: no raw control character`);
     t.equal(text.split("\n").filter((l) => /^\s+r0\b/.test(l)).length, 1, `${format}: the reason stays on its box's line`);
   }
-  t.match(renderGraph(p, { format: "mermaid" }) as string, 'r0["a<br/>bad#27;[2J#10;next"]');
-  t.match(renderGraph(p, { format: "dot" }) as string, 'r0 [label="a\\nbad\\\\u001b[2J\\nnext", color=red];');
+  t.match(renderGraph(p, { format: "mermaid" }) as string, 'r0["a<br/>bad#27;[2J#10;next#8238;"]');
+  t.match(renderGraph(p, { format: "dot" }) as string, 'r0 [label="a\\nbad\\\\u001b[2J\\nnext\\\\u202e", color=red];');
 });
 
 t.test("a per-node drawing of a huge mesh is refused; by tag it is fine", async (t) => {

@@ -208,8 +208,15 @@ interface RoleSplit {
 
 const OTHER = Symbol("other");
 type Slot = string | typeof OTHER;
-/** Cached candidate lists are bounded by the policy's literals; cap them anyway. */
-const CACHE_LIMIT = 50_000;
+/**
+ * What the candidate caches may hold, in rule references (a list slot, 8 bytes): every cached
+ * list's rules, plus ENTRY_COST per entry and a role key's length / 8. Role combinations come
+ * from requests, and one entry can hold most of the rules; a cap on entries (it was 50,000) let
+ * 2,000 rules keyed by 40 roles hold 515 MB. Past the budget the caches are emptied (counted in
+ * `cacheStats.resets`) and fill again with what requests ask for.
+ */
+export const CANDIDATE_CACHE_BUDGET = 2_000_000;
+const ENTRY_COST = 16;
 
 function split_(rules: CompiledAccessRule[], indexed: boolean): Candidates {
   return { deny: rules.filter((r) => r.effect === "deny"), allow: rules.filter((r) => r.effect === "allow"), indexed };
@@ -224,13 +231,19 @@ export class RuleIndex {
   private readonly knownActions = new Set<string>();
   private readonly knownTypes = new Set<string>();
   private readonly cache = new Map<Slot, Map<Slot, Candidates>>();
-  private cached = 0;
+  /** Rule references the caches hold (see CANDIDATE_CACHE_BUDGET). */
+  private cachedCost = 0;
+  private cachedEntries = 0;
+  private cacheResets = 0;
+  private readonly cacheBudget: number;
   /** Role keys by rule order (null: no role test). */
   private readonly roleKeys: (Set<string> | null)[];
   /** Rules keyed by at least one field (for tests and the benchmark). */
   readonly keyed: number;
 
-  constructor(rules: CompiledAccessRule[], keys: IndexKey[]) {
+  /** `cacheBudget`: see CANDIDATE_CACHE_BUDGET (tests give a small one). */
+  constructor(rules: CompiledAccessRule[], keys: IndexKey[], cacheBudget = CANDIDATE_CACHE_BUDGET) {
+    this.cacheBudget = cacheBudget;
     this.all = split_(rules, false);
     this.roleKeys = keys.map((k) => k.roles);
     let keyed = 0;
@@ -263,10 +276,20 @@ export class RuleIndex {
    */
   candidates(action: unknown, type: unknown, roles?: unknown): Candidates {
     if (typeof action !== "string" || typeof type !== "string") return this.all;
+    // Emptied before a lookup, never between a bucket's lookup and its role split's, so an entry
+    // is always added to a cache that is kept: held at most the budget plus one entry.
+    if (this.cachedCost > this.cacheBudget) this.resetCaches();
     const base = this.bucket(action, type);
     if (!Array.isArray(roles)) return base;
     let split = base.roleSplit;
-    if (split === undefined) split = base.roleSplit = this.splitByRole(base);
+    if (split === undefined) {
+      split = base.roleSplit = this.splitByRole(base);
+      if (split !== null) {
+        let refs = 2 * split.free.length;
+        for (const l of split.byRole.values()) refs += l.length + ENTRY_COST;
+        this.cachedCost += refs;
+      }
+    }
     if (split === null) return base;
     let first: string | null = null;
     let several = false;
@@ -284,12 +307,24 @@ export class RuleIndex {
     if (hit === undefined) {
       const lists = [split.free, ...key.split("\n").map((r) => split!.byRole.get(r)!)];
       hit = split_(mergeUnique(lists), true);
-      if (this.cached < CACHE_LIMIT) {
-        split.cache.set(key, hit);
-        this.cached++;
-      }
+      split.cache.set(key, hit);
+      this.cachedCost += costOf(hit) + Math.ceil(key.length / 8);
+      this.cachedEntries++;
     }
     return hit;
+  }
+
+  /** What the candidate caches hold now, and how often they were emptied to stay within their budget. */
+  get cacheStats(): { entries: number; cost: number; resets: number } {
+    return { entries: this.cachedEntries, cost: this.cachedCost, resets: this.cacheResets };
+  }
+
+  /** Empties the caches (the role splits hang on the buckets' entries, so they go too). */
+  private resetCaches(): void {
+    this.cache.clear();
+    this.cachedCost = 0;
+    this.cachedEntries = 0;
+    this.cacheResets++;
   }
 
   private splitByRole(c: Candidates): RoleSplit | null {
@@ -328,13 +363,17 @@ export class RuleIndex {
       if (z) lists.push(z);
     }
     const out = split_(mergeUnique(lists), true);
-    if (this.cached < CACHE_LIMIT) {
-      if (!row) this.cache.set(a, (row = new Map()));
-      row.set(t, out);
-      this.cached++;
-    }
+    if (!row) this.cache.set(a, (row = new Map()));
+    row.set(t, out);
+    this.cachedCost += costOf(out);
+    this.cachedEntries++;
     return out;
   }
+}
+
+/** A cached entry's cost in rule references (see CANDIDATE_CACHE_BUDGET). */
+function costOf(c: Candidates): number {
+  return c.deny.length + c.allow.length + ENTRY_COST;
 }
 
 /** The rules of several lists, each once, in load order. */

@@ -4,9 +4,9 @@
  * index would change a decision. The oracle test covers the rest at random.
  */
 import t from "tap";
-import { indexKeyOf } from "../../src/evaluator/rule-index.js";
+import { CANDIDATE_CACHE_BUDGET, indexKeyOf } from "../../src/evaluator/rule-index.js";
 import { ExprCompiler } from "../../src/evaluator/compile-expr.js";
-import { ACCESS_ROOTS, ConstTable } from "../../src/evaluator/compile.js";
+import { ACCESS_ROOTS, ConstTable, compilePolicySet } from "../../src/evaluator/compile.js";
 import type { AccessRule } from "../../src/parser/ast.js";
 import { access, evaluator, parseOk } from "./helpers.js";
 
@@ -137,4 +137,32 @@ allow "e" { when true require principal.x == 5 else "e" }
   const d = access(ev, { principal: { x: 0 }, action: "go", resource: { type: "t" } });
   t.same(d.reasons.map((r) => r.message), ["a", "b", "c", "d", "e"]);
   t.equal(d.rule, "t/a");
+});
+
+t.test("the candidate caches stay within their budget when requests bring ever new combinations of roles", async (t) => {
+  // 2,000 rules, 50 for each of 40 roles: a combination of k roles has 50k candidates.
+  const rules: string[] = [];
+  for (let i = 0; i < 2000; i++) rules.push(`allow "a${i}" { when action == "read" and principal.roles contains "r${i % 40}" and resource.owner == "o${i}" }`);
+  const { index } = compilePolicySet([parseOk(rules.join("\n"))]);
+  let most = 0;
+  for (let i = 1; i <= 3000; i++) {
+    // Every role but those of i's bits (i < 2^13): a new combination each time, ~34 roles.
+    const roles: string[] = [];
+    for (let k = 0; k < 40; k++) if (k >= 13 || ((i >> k) & 1) === 0) roles.push(`r${k}`);
+    const c = index.candidates("read", "doc", roles);
+    if (c.allow.length !== 50 * roles.length) t.fail(`request ${i}: ${c.allow.length} candidates for ${roles.length} roles`);
+    most = Math.max(most, index.cacheStats.cost);
+  }
+  // Held at most: the budget, plus the entry that crossed it (2,000 rules at most) and a role split.
+  t.ok(most <= CANDIDATE_CACHE_BUDGET + 5000, `at most ${most} rule references held`);
+  const { entries, resets } = index.cacheStats;
+  t.ok(resets >= 1, `emptied ${resets} times`);
+  // Each entry held ~1,700 rules: about 1,200 fit the budget. Capped at 50,000 entries, these 3,000 were all kept (515 MB at 50,000).
+  t.ok(entries < 1500, `${entries} entries kept of 3,000 combinations`);
+  // Emptied, the caches answer as before.
+  const again = index.candidates("read", "doc", ["r0", "r39"]);
+  t.same(
+    again.allow.map((r) => r.order),
+    Array.from({ length: 2000 }, (_, i) => i).filter((i) => i % 40 === 0 || i % 40 === 39),
+  );
 });

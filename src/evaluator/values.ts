@@ -116,7 +116,9 @@ export function isInheritedName(key: string): boolean {
 
 /** Deep equality: same type and same value; lists and objects compared deeply. */
 export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return typeof a !== "number" || Number.isFinite(a);
+  // Not for lists and objects: one holding a non-finite number (JSON's 1e400) is unequal to itself,
+  // as to a copy, so `x == x` must walk it like any other pair.
+  if (a === b && (typeof a !== "object" || a === null)) return typeof a !== "number" || Number.isFinite(a);
   if (a instanceof Special) return a.equals(b);
   if (b instanceof Special) return b.equals(a);
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;

@@ -40,3 +40,19 @@ t.test("two attributes: NaN, or Infinity against Infinity, is an error in genera
   }
   t.equal(access(ev, { principal: { clearance: 4 }, action: "a", resource: { level: 3 } }).decision, "allow");
 });
+
+// Found by the spec differential (test/evaluator/spec-differential.test.ts): `==` answered true
+// for a list or object holding Infinity when both sides were the same object (`x == x`, or
+// `(x ?? []) == x`), by identity, while a copy of it was unequal (a non-finite number equals
+// nothing, not even itself). `when context == context` held for a context carrying `1e400`.
+t.test("a list or object holding a non-finite number is unequal to itself, as to a copy", async (t) => {
+  const exprs = ["principal.x == principal.x", "principal.x == (principal.x ?? [])", "not (principal.x != principal.x)", "[principal.x] contains principal.x", "principal.x in [principal.x]"];
+  const values: unknown[] = [JSON.parse("[1e400]"), JSON.parse('{"level": -1e400}'), [["x", NaN]], { a: [Infinity] }];
+  for (const expr of exprs) {
+    const ev = evaluator(`deny "d" {\n  unless ${expr}\n}\nallow "a" {\n  when true\n}\n`);
+    for (const explain of [false, true]) {
+      for (const x of values) t.equal(access(ev, { principal: { x }, action: "a", resource: {} }, explain).decision, "deny", `${expr} with ${JSON.stringify(x)}, explain ${explain}`);
+      t.equal(access(ev, { principal: { x: ["a", 1, { b: [2] }] }, action: "a", resource: {} }, explain).decision, "allow", `${expr}: finite values equal themselves`);
+    }
+  }
+});

@@ -25,6 +25,7 @@ import { utf8Problem } from "./parser/utf8.js";
 import { checkSteps, type CheckOptions, type CheckResult } from "./checker/check.js";
 import { runSteps, type Steps } from "./steps.js";
 import { sortDiagnostics, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { constErrors } from "./evaluator/const-errors.js";
 
 export interface ReadError {
   path: string;
@@ -159,5 +160,13 @@ export function* analyzeSteps(sources: readonly SourceText[], options: AnalyzeOp
   // another of its package. Lint warnings wait until every file parses.
   const syntaxErrors = diagnostics.some((d) => d.severity === "error");
   diagnostics.push(...(syntaxErrors ? checked.diagnostics.filter((d) => !d.code.startsWith("SP3")) : checked.diagnostics));
+  // Consts fold as evaluation will fold them; only a set without errors is folded (SP2033).
+  if (!diagnostics.some((d) => d.severity === "error")) {
+    try {
+      diagnostics.push(...constErrors(files));
+    } catch {
+      // analyze never throws; compiling the set folds the same consts and fails closed on its own
+    }
+  }
   return { files, diagnostics: sortDiagnostics(diagnostics), sources: byName, checked };
 }

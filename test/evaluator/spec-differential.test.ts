@@ -10,7 +10,7 @@
  * counted, and must be rare.
  *
  * SPEC_DIFF_SEED (default fixed, printed) and SPEC_DIFF_POLICIES (default
- * 400, each with 12 requests) tune it: `SPEC_DIFF_POLICIES=20000 npx tap
+ * 300, each with 12 requests) tune it: `SPEC_DIFF_POLICIES=20000 npx tap
  * test/evaluator/spec-differential.test.ts` for a long run. A failure
  * prints the seed, the policy and the request, shrunk to the rules and
  * request fields that still disagree.
@@ -22,7 +22,7 @@ import { comparable, decide, evalNode, RErr, type RefDecision, type RefPolicy } 
 import { CLOCK, Rand, STORE, randomPolicy, randomRequest, type GeneratedPolicy } from "../support/spec-policy-gen.js";
 
 const SEED = Number(process.env["SPEC_DIFF_SEED"] ?? 0x5bec0de);
-const POLICIES = Number(process.env["SPEC_DIFF_POLICIES"] ?? 400);
+const POLICIES = Number(process.env["SPEC_DIFF_POLICIES"] ?? 300);
 const REQUESTS = 12;
 
 function store(): MemoryRiskStore {

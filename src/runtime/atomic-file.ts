@@ -121,6 +121,22 @@ function tempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
+/**
+ * A fresh temporary name beside `target`, held as live until `releaseTempName`: a signal handler's
+ * `removeTempFilesSync` removes it, and no `removeStaleTemps` of this process takes it meanwhile.
+ * For writers that move a temporary file into place themselves (file-lock.ts).
+ */
+export function reserveTempName(target: string): string {
+  const temp = tempName(target);
+  liveTemps.add(temp);
+  return temp;
+}
+
+/** The temporary name is no longer in use (the file was moved into place or removed). */
+export function releaseTempName(temp: string): void {
+  liveTemps.delete(temp);
+}
+
 /** What follows `.<target's name>.` in the name of one of its temporary files (tempName). */
 const TEMP_SUFFIX = /^(\d{1,10})\.[0-9a-f]{12}\.tmp$/;
 
@@ -222,9 +238,8 @@ export class AtomicFile {
     if (st !== undefined) existingMode = st.mode & 0o7777;
     const mode = options.mode ?? existingMode;
     await removeStaleTemps(resolved);
-    const temp = tempName(resolved);
     // Known as live before it exists, so a sweep running meanwhile in this process never takes it.
-    liveTemps.add(temp);
+    const temp = reserveTempName(resolved);
     let handle: FileHandle;
     try {
       handle = await open(temp, "wx", mode ?? 0o666);

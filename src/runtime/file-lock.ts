@@ -23,6 +23,16 @@
  * link) is never read through a blocking open and never broken: waiters time
  * out, as for a live owner, until someone removes it.
  *
+ * The lock appears whole: its line is written to a temporary file, which is
+ * then hard-linked to the lock path (link(2) fails if the lock exists, as
+ * O_EXCL does). Created empty and then written, a lock whose owner was killed
+ * between the two (SIGKILL, the OOM killer) named no owner, so it was judged
+ * by age only: every `mfa verify` failed as "locked by another process" for
+ * 30 s, every `mesh plan` into that DIR for 10 minutes. A file system without
+ * hard links gets the old create-then-write. The temporary files a killed
+ * process leaves are removed by the next holder (atomic-file.ts
+ * `removeStaleTemps`).
+ *
  * Release removes the file only while it still holds our token, so a lock
  * taken over from us is never removed by us. Not a lock across machines
  * (NFS) or pid namespaces (containers sharing a volume see each other's pids
@@ -30,7 +40,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, constants as fsc, fstatSync, openSync, readFileSync, readSync, unlinkSync } from "node:fs";
-import { open, rm, stat } from "node:fs/promises";
+import { link, open, rm, stat } from "node:fs/promises";
+import { releaseTempName, removeStaleTemps, reserveTempName } from "./atomic-file.js";
 import { hostname } from "node:os";
 import { readStateFile } from "./state-file.js";
 
@@ -150,7 +161,52 @@ async function takeOverIfStale(file: string, staleMs: number): Promise<void> {
   }
 }
 
-/** Runs `fn` holding the lock `file`; the lock is released however `fn` ends. */
+/** link(2) errors of a file system that has no hard links. */
+const NO_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS"]);
+
+/** Creates the lock holding `token`, whole; false when it exists (held by someone). */
+async function createLock(file: string, token: string): Promise<boolean> {
+  const temp = reserveTempName(file);
+  try {
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      await handle.writeFile(token);
+    } finally {
+      await handle.close();
+    }
+    await link(temp, file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (code !== undefined && NO_LINKS.has(code)) return createLockInPlace(file, token);
+    throw err;
+  } finally {
+    await rm(temp, { force: true });
+    releaseTempName(temp);
+  }
+}
+
+/** Create-then-write, where hard links are not supported: a crash between the two leaves an empty lock, stale by age only. */
+async function createLockInPlace(file: string, token: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(token);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await rm(file, { force: true }); // an empty lock would hold everyone off until it is stale
+    throw err;
+  }
+  await handle.close();
+  return true;
+}
+
 /** Locks this process holds now (path → token), for releaseLocksSync. */
 const heldLocks = new Map<string, string>();
 
@@ -180,6 +236,7 @@ export function releaseLocksSync(): void {
   heldLocks.clear();
 }
 
+/** Runs `fn` holding the lock `file`; the lock is released however `fn` ends. */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const staleMs = options.staleMs ?? 30_000;
@@ -188,26 +245,14 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   // Elapsed time on the monotonic clock: a wall clock stepped back would stretch the wait by the step.
   const started = performance.now();
   for (let attempt = 0; ; attempt++) {
-    try {
-      const handle = await open(file, "wx", 0o600);
-      try {
-        await handle.writeFile(token);
-      } catch (err) {
-        await handle.close().catch(() => undefined);
-        await rm(file, { force: true }); // an empty lock would hold everyone off until it is stale
-        throw err;
-      }
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
+    if (await createLock(file, token)) break;
     await takeOverIfStale(file, staleMs);
     if (performance.now() - started > timeoutMs) throw new FileLockTimeout(file);
     await sleep(Math.min(50, 2 + attempt * 3) + Math.random() * 5);
   }
   heldLocks.set(file, token);
   try {
+    await removeStaleTemps(file); // of lock attempts killed before their link
     return await fn();
   } finally {
     heldLocks.delete(file);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { BREAK_STALE_MS, withFileLock } from "../../src/runtime/file-lock.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -167,4 +167,54 @@ t.test("a FIFO at the lock path times out as a held lock, without hanging", asyn
   let ran = false;
   await t.rejects(withFileLock(lock, async () => void (ran = true), { timeoutMs: 200 }), { name: "FileLockTimeout" });
   t.notOk(ran);
+});
+
+t.test("a process killed (SIGKILL) while taking the lock leaves no lock that holds others off", async (t) => {
+  const dir = t.testdir();
+  const lock = path.join(dir, "state.json.lock");
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--import",
+      pathToFileURL(path.join(repoRoot, "test/support/hang-write-file.mjs")).href,
+      "--input-type=module",
+      "-e",
+      `const { withFileLock } = await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, "src/runtime/file-lock.ts")).href)});
+       await withFileLock(${JSON.stringify(lock)}, async () => undefined);`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes("writefile-hangs")) resolve();
+    });
+    child.on("exit", () => reject(new Error(`ended before taking the lock: ${err}`)));
+  });
+  child.kill("SIGKILL"); // between creating its lock (or temporary) file and writing its line
+  await exited;
+  // The default staleness (30 s) is far past this timeout: only an owner named and gone lets us in.
+  let ran = false;
+  await withFileLock(lock, async () => void (ran = true), { timeoutMs: 3000 });
+  t.ok(ran, "the next process takes the lock");
+  t.same(await readdir(dir), [], "neither the lock nor the killed process's temporary file stays");
+});
+
+t.test("on a file system without hard links the lock is created in place", async (t) => {
+  const fsp = await import("node:fs/promises");
+  const link = async () => {
+    throw Object.assign(new Error("operation not permitted"), { code: "EPERM" });
+  };
+  const { withFileLock: lockNoLinks } = await t.mockImport<typeof import("../../src/runtime/file-lock.js")>("../../src/runtime/file-lock.js", {
+    "node:fs/promises": { ...fsp, link },
+  });
+  const dir = t.testdir();
+  const lock = path.join(dir, "x.lock");
+  const seen = await lockNoLinks(lock, async () => readFile(lock, "utf8"));
+  t.match(seen, new RegExp(`^${process.pid} [0-9a-f]{24} `), "the lock names its owner");
+  t.same(await readdir(dir), [], "released, no temporary file");
 });

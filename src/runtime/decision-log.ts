@@ -28,6 +28,10 @@
  * when even that fails, the complete lines that did reach the file are
  * counted as written and the next write starts with a newline, so the
  * fragment stands on a line of its own and never merges with the next line.
+ * A file found ending without a newline when it is opened (left so by a
+ * process killed between the parts of a short write, a full disk it could not
+ * cut back, a power cut) is treated the same way: the fragment keeps a line
+ * of its own, and the first line this process writes is whole.
  *
  * Rotation: when a write would take the file past `maxBytes`, file.keep is
  * deleted, file.(keep-1) ... file.1 move up one, the file becomes file.1 and
@@ -83,10 +87,18 @@ export interface DecisionLogFile {
   truncate(len: number): Promise<void>;
   stat(): Promise<{ size: number }>;
   close(): Promise<void>;
+  /** Reads the last byte at open, to find a line a crash left unfinished (a `FileHandle` has it; without it none is looked for). */
+  read?(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
 }
 
 // 0600: decisions name principals and resources even with secrets redacted.
-const openAppend = (file: string): Promise<DecisionLogFile> => open(file, "a", 0o600);
+// "a+", not "a": the last byte is read at open (a line a crash left unfinished). A file we may
+// append to but not read is appended to without that check.
+const openAppend = (file: string): Promise<DecisionLogFile> =>
+  open(file, "a+", 0o600).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "EACCES") return open(file, "a", 0o600);
+    throw err;
+  });
 
 /** The decision fields the log reads (access, encryption and mesh decisions all fit). */
 export interface LoggedDecision {
@@ -389,11 +401,12 @@ export class DecisionLog {
 
   /** Appends `chunk` whole (looping over short writes), or leaves the file ending with a whole line. */
   private async writeFile(lines: string[], chunk: string): Promise<void> {
-    let bytes = Buffer.from(this.fragment ? "\n" + chunk : chunk, "utf8");
+    let bytes = Buffer.alloc(0);
     let start = 0;
     let done = 0;
     try {
-      if (this.fh === null) await this.openFile();
+      if (this.fh === null) await this.openFile(); // first: it may find the file ending in a fragment
+      bytes = Buffer.from(this.fragment ? "\n" + chunk : chunk, "utf8");
       if (this.size > 0 && this.size + bytes.length > this.maxBytes) {
         await this.rotate();
         if (this.fragment) {
@@ -445,6 +458,12 @@ export class DecisionLog {
   private async openFile(): Promise<void> {
     this.fh = await this.openLogFile(this.path);
     this.size = (await this.fh.stat()).size;
+    if (this.size > 0 && this.fh.read !== undefined) {
+      const last = Buffer.alloc(1);
+      // Best effort: a file that cannot be read back is appended to as before.
+      const { bytesRead } = await this.fh.read(last, 0, 1, this.size - 1).catch(() => ({ bytesRead: 0 }));
+      if (bytesRead === 1 && last[0] !== 0x0a) this.fragment = true;
+    }
   }
 
   private async rotate(): Promise<void> {

@@ -5,7 +5,7 @@
  * principal collects many denials (issue 6).
  */
 import t from "tap";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -454,4 +454,28 @@ t.test("when the cut-back fails too, the fragment stays on its own line and the 
   t.equal(bad.length, 1, "only the fragment itself does not parse");
   t.equal(bad[0]?.length, 30);
   t.same(lines.filter((l) => !bad.includes(l)).map((l) => JSON.parse(l).input.n), [0, 1, 4], "the lines around it are whole");
+});
+
+t.test("a file that an earlier process left ending in part of a line: the next process's first line stays whole", async (t) => {
+  const file = path.join(tempDir(t), "d.jsonl");
+  const earlier = new DecisionLog({ path: file });
+  earlier.append("access", { n: 0 }, { version: "v", decision: "allow" });
+  await earlier.close();
+  const fragment = '{"id":"5f0c","time":"2026-';
+  for (const opened of [true, false]) {
+    // What a process killed between the parts of a short write (or a full disk it could not cut back) leaves.
+    appendFileSync(file, fragment);
+    const log = new DecisionLog({ path: file });
+    if (opened) await log.open(); // a service opens at start; the CLI opens at the first write
+    log.append("access", { n: opened ? 1 : 2 }, { version: "v", decision: "deny" });
+    await log.close();
+  }
+  const later = new DecisionLog({ path: file }); // after a file that ends with a newline, no empty line
+  later.append("access", { n: 3 }, { version: "v", decision: "deny" });
+  await later.close();
+  const lines = readFileSync(file, "utf8").split("\n");
+  t.equal(lines.pop(), "", "the file ends with a newline");
+  t.same([lines[1], lines[3]], [fragment, fragment], "each fragment keeps a line of its own");
+  t.same([lines[0], lines[2], lines[4], lines[5]].map((l) => (JSON.parse(l!) as { input: { n: number } }).input.n), [0, 1, 2, 3], "every line written whole parses");
+  t.equal(lines.length, 6);
 });

@@ -21,6 +21,7 @@ import { lintMeshConnect } from "./lint-mesh-connect.js";
 import { lintNeverApplies } from "./lint-never-applies.js";
 import { lintAllowWithoutWhen, lintMfaWindow, lintUnusedConsts, lintUntaggedRules } from "./lint-rules.js";
 import { lintMeshNetwork } from "./lint-mesh-network.js";
+import { lintHiddenCharacters } from "./lint-hidden-characters.js";
 import { checkMesh } from "./mesh.js";
 import { checkNames } from "./names.js";
 import { checkRuleIds } from "./rule-ids.js";
@@ -68,6 +69,7 @@ const LINT_PASSES: Pass[] = [
   ["mesh network", lintMeshNetwork],
   ["untagged rules", lintUntaggedRules],
   ["duplicate conditions", lintDuplicateConditions],
+  ["hidden characters", lintHiddenCharacters],
 ];
 
 /** The lint passes' names (their failures lose warnings only, so they are not SP2031). */

@@ -456,6 +456,19 @@ export interface Comment {
   trailing?: boolean;
 }
 
+/**
+ * A character written raw in a string or a comment that does not show as
+ * itself: a bidirectional control, a zero-width or non-ASCII space, a line
+ * separator (lint SP3012).
+ */
+export interface HiddenChar {
+  /** The character. */
+  char: string;
+  /** Where it stands (one character). */
+  span: Span;
+  place: "string" | "comment";
+}
+
 /** One parsed .policy file. */
 export interface PolicyFile {
   kind: "File";
@@ -464,6 +477,8 @@ export interface PolicyFile {
   items: Item[];
   comments: Comment[];
   span: Span;
+  /** Raw characters in strings and comments that do not show as themselves; absent when there are none. */
+  hidden?: HiddenChar[];
 }
 
 /** The rule-like items that get an id `package/name`. */

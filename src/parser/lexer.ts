@@ -10,7 +10,7 @@
  * and reports nothing more about them; the parser decodes literal values.
  */
 import type { IToken } from "chevrotain";
-import type { Comment } from "./ast.js";
+import type { Comment, HiddenChar } from "./ast.js";
 import type { Span } from "./span.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import {
@@ -47,6 +47,32 @@ export interface LexResult {
   tokens: IToken[];
   comments: Comment[];
   diagnostics: Diagnostic[];
+  /** Raw characters in strings and comments that do not show as themselves (lint SP3012). */
+  hidden: HiddenChar[];
+}
+
+/**
+ * Characters that, written raw in a string, do not show as themselves: C0
+ * (but tab) and C1 controls, DEL, format characters (bidi overrides and
+ * isolates, zero-width spaces and joiners, the BOM, tag characters), line and
+ * paragraph separators, and spaces other than U+0020. A reviewer reads
+ * `"root\u200b"` as `"root"` and a deny rule on it never matches root; a
+ * bidi override reorders the rest of the line (Trojan Source,
+ * CVE-2021-42574). `fmt` writes all of them as escapes (docs/fmt.md).
+ */
+const HIDDEN_IN_STRING = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]|(?! )\p{Zs}/gu;
+/** In a comment, only what changes how the code around it reads: bidi controls, and line separators an editor may show as a line break (the rest of the comment would look like code). */
+const HIDDEN_IN_COMMENT = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+/** A quick test that an image holds anything outside printable ASCII (the usual case is no). */
+const NOT_PLAIN = /[^\t\x20-\x7e]/;
+
+function findHidden(file: string, t: IToken, re: RegExp, place: HiddenChar["place"], out: HiddenChar[]): void {
+  if (!NOT_PLAIN.test(t.image)) return;
+  re.lastIndex = 0;
+  for (let m = re.exec(t.image); m !== null; m = re.exec(t.image)) {
+    if (m[0] === "\t") continue;
+    out.push({ char: m[0], span: subSpan(file, t, m.index, m[0].length), place });
+  }
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
@@ -202,6 +228,7 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
 
   const tokens = result.tokens;
   const comments: Comment[] = [];
+  const hidden: HiddenChar[] = [];
   // Tokens and comments are both in source order and never cross a line, so
   // one pass tells which comments have code before them on their line.
   let ti = 0;
@@ -209,6 +236,7 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
   for (const c of result.groups["comments"] ?? []) {
     while (ti < tokens.length && tokens[ti]!.startOffset < c.startOffset) lastCodeLine = tokens[ti++]!.startLine ?? lastCodeLine;
     comments.push({ text: c.image, span: tokenSpan(file, c), trailing: lastCodeLine === c.startLine });
+    findHidden(file, c, HIDDEN_IN_COMMENT, "comment", hidden);
   }
 
   let depth = 0;
@@ -231,9 +259,11 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
       }
     } else if (type === StringLiteral) {
       if (t.image.indexOf("\\") >= 0) checkEscapes(file, t, true, diagnostics);
+      findHidden(file, t, HIDDEN_IN_STRING, "string", hidden);
     } else if (type === UnterminatedString) {
       diagnostics.push(diagnostic("SP1002", tokenSpan(file, t)));
       if (t.image.indexOf("\\") >= 0) checkEscapes(file, t, false, diagnostics);
+      findHidden(file, t, HIDDEN_IN_STRING, "string", hidden);
     } else if (type === MalformedNumber) {
       const hint = /^\d+(\.\d+){3}$/.test(t.image) ? `an IP address is a string: \`ip("${t.image}")\`` : undefined;
       diagnostics.push(diagnostic("SP1004", tokenSpan(file, t), { text: t.image }, hint !== undefined ? { hint } : {}));
@@ -256,5 +286,5 @@ export function lex(text: string, file: string, maxNesting = MAX_NESTING): LexRe
     }
     if (kept !== null && cutDepth === 0) kept.push(t);
   }
-  return { tokens: kept ?? tokens, comments, diagnostics };
+  return { tokens: kept ?? tokens, comments, diagnostics, hidden };
 }

@@ -153,5 +153,6 @@ function parseWith(text: string, file: string, maxNesting: number): ParseResult 
   const kept = checkDepth(items, p.bigItems, diagnostics);
   const whole = fileSpan(text, file, tokens, lexed.comments);
   const ast: A.PolicyFile = { kind: "File", file, package: pkg, items: kept, comments: lexed.comments, span: whole };
+  if (lexed.hidden.length > 0) ast.hidden = lexed.hidden;
   return { ast, diagnostics: sortDiagnostics(diagnostics) };
 }

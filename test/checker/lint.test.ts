@@ -77,6 +77,27 @@ runCases(t, [
     ],
   },
   {
+    // Raw, "root\u200b" reads as "root" (the deny rule never matches root), and a bidi override
+    // reorders the rest of the line as shown (Trojan Source); escapes and plain non-ASCII say nothing.
+    name: "SP3012 characters written raw in strings and comments that do not show as themselves",
+    lint: true,
+    text:
+      `deny "no-root" {\n  when principal.id == "root\u200b"\n}\n` +
+      `# ok \u202e } \u2066 x\n` +
+      `deny "b" {\n  when principal.id in ["a\u00a0b", "c\u2028d", "\\u200b", "Jos\u00e9", "\u{1F600}", "e\u0301"]\n}\n` +
+      `# a comment may hold a zero\u200bwidth space, \u00e9 and \u{1F600}\n` +
+      `deny "c" {\n  when principal.id == "tab\there" # a trailing comment \u2028 x\n}\n` +
+      `# lint:ignore SP3012\ndeny "d" {\n  when principal.id == "\u202e"\n}\n`,
+    want: [
+      { at: "SP3012@2:29-2:30", message: "string holds `\\u200b` written raw: it does not show", hint: "write it as the escape `\\u200b`" },
+      { at: "SP3012@4:6-4:7", message: "comment holds `\\u202e` written raw: a bidirectional control reorders", hint: "remove it" },
+      { at: "SP3012@4:10-4:11", message: "comment holds `\\u2066`" },
+      { at: "SP3012@6:27-6:28", message: "string holds `\\u00a0`" },
+      { at: "SP3012@6:34-6:35", message: "string holds `\\u2028` written raw: an editor may show it as a line break" },
+      { at: "SP3012@10:56-10:57", message: "comment holds `\\u2028`" },
+    ],
+  },
+  {
     name: "SP3005 connect naming a tag no when admits",
     lint: true,
     text:

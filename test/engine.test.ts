@@ -185,3 +185,11 @@ t.test("batch", async (t) => {
   const inputs = [{ principal: {}, action: "read", resource: {} }, { kind: "encryption", data: {} }, 5];
   t.same(e.evaluateBatch(inputs), inputs.map((i) => e.evaluate(i)));
 });
+
+t.test("compile(): a leading byte-order mark shifts no column of line 1", async (t) => {
+  const withBom = compile('\ufeffallow "x" { when pricipal.id == "a" }\n');
+  const without = compile('allow "x" { when pricipal.id == "a" }\n');
+  const at = (e: typeof withBom) => e.diagnostics.filter((d) => d.code === "SP2001").map((d) => [d.span.line, d.span.column, d.span.endColumn]);
+  t.same(at(withBom), [[1, 18, 26]]);
+  t.same(at(withBom), at(without));
+});

@@ -35,13 +35,40 @@ const TAB = "    ";
  * pictures, C1 as U+FFFD), so the carets below stay aligned. So are the
  * bidirectional controls (Trojan Source, CVE-2021-42574): raw, they reorder
  * the rest of the line wherever the log is viewed (a browser shows CI logs),
- * and being invisible they would shift the carets by one each.
+ * and being invisible they would shift the carets by one each. Other format
+ * characters (zero-width spaces and joiners, tag characters) and the line and
+ * paragraph separators are shown as U+FFFD too: the caret of a lint warning
+ * about one (SP3012) then points at something.
  */
 function visibleSource(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
     const n = c.charCodeAt(0);
     return n < 0x20 ? String.fromCharCode(0x2400 + n) : n === 0x7f ? "\u2421" : "\ufffd";
   });
+}
+
+/** Characters a terminal draws two cells wide: East Asian wide and fullwidth forms, emoji presentation. */
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\ua960-\ua97f\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]|\p{Emoji_Presentation}/u;
+/** Characters drawn on the cell before them: combining marks. */
+const ZERO_WIDTH = /[\p{Mn}\p{Me}]/u;
+
+/**
+ * Terminal cells `s` takes (after visibleSource), so carets go under the
+ * characters as shown: a span's column counts UTF-16 code units (docs/cli.md),
+ * and a line holding 用户 (two code units, four cells), e plus a combining
+ * accent (two units, one cell) or 𝐀 (two units, one cell) put the carets
+ * that many cells off. East Asian ambiguous characters count one, as most
+ * terminals draw them outside East Asian locales.
+ */
+function cellWidth(s: string): number {
+  let n = 0;
+  for (const c of s) {
+    const cp = c.codePointAt(0)!;
+    if (cp < 0x300) n++;
+    else if (ZERO_WIDTH.test(c)) continue;
+    else n += WIDE.test(c) ? 2 : 1;
+  }
+  return n;
 }
 
 /** Message text (which quotes names and strings from the policy) with control and bidi characters as `\u001b` escapes. */
@@ -125,8 +152,8 @@ function frameLines(span: Span, source: SourceText): { text: string; pad: string
   const under = expand(line.slice(startIndex, startIndex + width));
   return {
     text: lead + expand(line.slice(from, to)) + tail,
-    pad: " ".repeat(before.length),
-    carets: "^".repeat(Math.max(1, under.length)),
+    pad: " ".repeat(cellWidth(before)),
+    carets: "^".repeat(Math.max(1, cellWidth(under))),
   };
 }
 

@@ -9,6 +9,7 @@
 import { parse } from "../parser/parse.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { printPolicy } from "./print.js";
+import { withoutBom } from "../parser/span.js";
 
 export { printPolicy, FORMAT_WIDTH } from "./print.js";
 
@@ -23,14 +24,18 @@ export interface FormatResult {
   internalError?: string;
 }
 
-/** Format one policy file's text. Never throws. */
+/**
+ * Format one policy file's text. Never throws. A leading byte-order mark is
+ * not part of the text: positions do not count it and the output has none.
+ */
 export function format(text: string, file: string): FormatResult {
   try {
-    const normalized = normalizeNewlines(text);
+    const body = withoutBom(text);
+    const normalized = normalizeNewlines(body);
     const parsed = parse(normalized, file);
     if (hasErrors(parsed.diagnostics)) {
       // Report positions in the text as given, not in its normalised copy.
-      const original = normalized === text ? parsed : parse(text, file);
+      const original = normalized === body ? parsed : parse(body, file);
       return { output: text, changed: false, diagnostics: original.diagnostics };
     }
     const output = printPolicy(parsed.ast, normalized);

@@ -16,6 +16,11 @@ export interface Span {
   endColumn: number;
 }
 
+/** `text` without a leading byte-order mark (U+FEFF), which is not part of a policy's text. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** A span covering `a` through `b` (both in the same file). */
 export function joinSpans(a: Span, b: Span): Span {
   const first = a.start <= b.start ? a : b;
@@ -33,7 +38,9 @@ export function joinSpans(a: Span, b: Span): Span {
 
 /**
  * A source text with its line table, for turning offsets into line/column and
- * for rendering source frames under diagnostics.
+ * for rendering source frames under diagnostics. A leading byte-order mark is
+ * not part of the text (`text` is without it): counted, it moved every
+ * column of line 1 one to the right of where an editor shows it.
  */
 export class SourceText {
   readonly file: string;
@@ -42,6 +49,7 @@ export class SourceText {
 
   constructor(file: string, text: string) {
     this.file = file;
+    text = withoutBom(text);
     this.text = text;
     const starts = [0];
     for (let i = 0; i < text.length; i++) {

@@ -171,3 +171,36 @@ t.test("bidirectional controls (Trojan Source) are shown, not obeyed: they would
   t.equal(lines[3], '1 | const a = "x\ufffdb\ufffdc" + zz');
   t.equal(lines[4], "  | " + " ".repeat(20) + "^^", "one visible character per code unit, so carets line up");
 });
+
+t.test("carets go under the characters as a terminal draws them: wide, combining and beyond-BMP text before the span", async (t) => {
+  // Columns count UTF-16 code units; the frame's padding counted them too, so the caret sat 4
+  // cells left of `zz` after 用户管理 (4 units, 8 cells), 3 right after three e + U+0301
+  // (6 units, 3 cells) and 2 right after two 𝐀 (4 units, 2 cells).
+  for (const [label, text] of [
+    ["wide", "用户管理"],
+    ["combining", "e\u0301e\u0301e\u0301"],
+    ["beyond the BMP", "\u{1d400}\u{1d400}"],
+    ["emoji", "😀x"],
+  ] as const) {
+    const src = `const a = "${text}" + zz\n`;
+    const s = new SourceText("/repo/w.policy", src);
+    const start = src.indexOf("zz");
+    const lines = renderDiagnostic(diagnostic("SP2001", s.span(start, start + 2), { name: "zz" }), new Map([[s.file, s]])).split("\n");
+    const cells = `const a = "`.length + { wide: 8, combining: 3, "beyond the BMP": 2, emoji: 3 }[label] + `" + `.length;
+    t.equal(lines[4], "  | " + " ".repeat(cells) + "^^", label);
+  }
+  // A span over wide text gets a caret per cell.
+  const src = 'const a = "用户" + 1\n';
+  const s = new SourceText("/repo/w.policy", src);
+  const lines = renderDiagnostic(diagnostic("SP2001", s.span(10, 14), { name: "x" }), new Map([[s.file, s]])).split("\n");
+  t.equal(lines[4], "  | " + " ".repeat(10) + "^".repeat(6));
+});
+
+t.test("zero-width characters and line separators in a source line are shown, so a caret under one points at something", async (t) => {
+  const src = 'const a = "root\u200b" + "a\u2028b" + zz\n';
+  const s = new SourceText("/repo/z.policy", src);
+  const start = src.indexOf("zz");
+  const lines = renderDiagnostic(diagnostic("SP2001", s.span(start, start + 2), { name: "zz" }), new Map([[s.file, s]])).split("\n");
+  t.equal(lines[3], '1 | const a = "root\ufffd" + "a\ufffdb" + zz');
+  t.equal(lines[4], "  | " + " ".repeat(lines[3]!.indexOf("zz") - 4) + "^^");
+});

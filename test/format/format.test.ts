@@ -445,3 +445,12 @@ t.test("parentheses the printer adds break like the author's", async (t) => {
     "inserted parentheses",
   );
 });
+
+t.test("a leading byte-order mark is not part of the text: not counted in columns, not written", async (t) => {
+  const bad = format('\ufeffallow "x" { when x == @ }\n', "b.policy");
+  t.equal(bad.diagnostics[0]?.code, "SP1001");
+  t.equal(bad.diagnostics[0]?.span.column, 23, "the `@` is column 23, as without the BOM (it was 24)");
+  const good = format('\ufeffconst a = 1\n', "b.policy");
+  t.equal(good.output, "const a = 1\n");
+  t.equal(good.changed, true, "the BOM is dropped");
+});

@@ -5,15 +5,17 @@
 import type { PolicyFile } from "../../src/parser/ast.js";
 
 /**
- * A deep copy of `node` without spans or the spelling of keys (`quoted`),
- * which the formatter may change; everything else must survive formatting.
+ * A deep copy of `node` without spans, the spelling of keys (`quoted`) or the
+ * characters written raw that do not show (`hidden`: the formatter writes
+ * those in strings as escapes), which formatting may change; everything
+ * else must survive formatting.
  */
 export function stripSpans(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(stripSpans);
   if (node === null || typeof node !== "object") return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === "span" || key.endsWith("Span") || key === "quoted" || key === "comments") continue;
+    if (key === "span" || key.endsWith("Span") || key === "quoted" || key === "comments" || key === "hidden") continue;
     out[key] = stripSpans(value);
   }
   return out;

@@ -102,3 +102,35 @@ t.test("policy checks and the memory store", async (t) => {
   t.same([(await bounded.get("a"))?.failures, await bounded.get("b"), (await bounded.get("c"))?.failures], [2, undefined, 1], "the least recently updated goes first");
   t.throws(() => new MemoryLockoutStore(() => now, { maxRecords: 0 }), RangeError);
 });
+
+t.test("a full bounded store evicts one record for a new name, without walking the others", async (t) => {
+  // Records count the reads of their forgetAt: each read is a record looked at.
+  let reads = 0;
+  const record = (): LockoutState => {
+    const state = { failures: 1, lockedUntil: 0, lastFailureAt: 0 };
+    return Object.defineProperty(state, "forgetAt", { get: () => (reads++, 1e12), enumerable: true }) as LockoutState;
+  };
+  const store = new MemoryLockoutStore(() => 0, { maxRecords: 1000 });
+  for (let i = 0; i < 1000; i++) await store.update(`fill-${i}`, record);
+  reads = 0;
+  for (let i = 0; i < 5000; i++) await store.update(`new-${i}`, record);
+  t.equal(store.size, 1000);
+  t.equal(store.evictions, 5000, "each new name evicted one record still in force");
+  // One read per eviction, plus the prune after each 1,024 updates (1,000 records each time). Every
+  // new name walked the full store before: 5,000,000 reads.
+  t.ok(reads <= 5000 + 5 * 1000, `${reads} records looked at`);
+  t.equal(await store.get("new-3999"), undefined, "the least recently updated went first");
+  t.ok(await store.get("new-4000"));
+  await store.update("new-4000", record); // updated again: now the most recent
+  await store.update("one-more", record);
+  t.ok(await store.get("new-4000"), "a record updated again is not the next to go");
+  t.equal(await store.get("new-4001"), undefined, "the least recently updated is");
+
+  let now = 0;
+  const expiring = new MemoryLockoutStore(() => now, { maxRecords: 2 });
+  await expiring.update("a", () => ({ failures: 1, lockedUntil: 0, lastFailureAt: 0, forgetAt: 10 }));
+  await expiring.update("b", () => ({ failures: 1, lockedUntil: 0, lastFailureAt: 0, forgetAt: 10 }));
+  now = 11;
+  await expiring.update("c", () => ({ failures: 1, lockedUntil: 0, lastFailureAt: 11, forgetAt: 20 }));
+  t.equal(expiring.evictions, 0, "a record past its forgetAt is not counted as evicted");
+});

@@ -9,7 +9,7 @@ import t from "tap";
 import { execFileSync, spawn } from "node:child_process";
 import { chmod, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { FileMfaStateStore, MfaStateError, MFA_STATE_FILE } from "../../../src/runtime/mfa/file-state-store.js";
 import { withFileLock, FileLockTimeout } from "../../../src/runtime/file-lock.js";
 import { afterFailure, DEFAULT_LOCKOUT_POLICY } from "../../../src/runtime/mfa/lockout.js";
@@ -153,4 +153,46 @@ t.test("a state file that is a FIFO or a symbolic link is an error, without hang
   await rm(path.join(dir, MFA_STATE_FILE));
   await symlink(path.join(dir, "elsewhere.json"), path.join(dir, MFA_STATE_FILE));
   await t.rejects(store.claim("alice", step, (step + 2) * 30), { name: "MfaStateError", message: /is a symbolic link/ });
+});
+
+t.test("killed (SIGKILL) while writing its claim: the next process starts at once, nothing acknowledged is lost, nothing is left behind", async (t) => {
+  const dir = path.join(t.testdir(), "mfa");
+  const first = new FileMfaStateStore(dir, { now: () => NOW });
+  t.equal(await first.claim("alice", step, (step + 2) * 30), true, "a claim acknowledged before the kill");
+  // A process whose second claim hangs in the state file's fsync (temporary file written, lock held), then is killed.
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--import",
+      pathToFileURL(path.join(repoRoot, "test/support/hang-fsync.mjs")).href,
+      "--input-type=module",
+      "-e",
+      `const { FileMfaStateStore } = await import(${JSON.stringify(pathToFileURL(path.join(repoRoot, "src/runtime/mfa/file-state-store.ts")).href)});
+       await new FileMfaStateStore(${JSON.stringify(dir)}, { now: () => ${NOW} }).claim("alice", ${step + 1}, ${(step + 3) * 30});
+       process.stdout.write("acknowledged");`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes("fsync-hangs")) resolve();
+    });
+    child.on("exit", () => reject(new Error(`ended before the write: ${err}`)));
+  });
+  child.kill("SIGKILL");
+  await exited;
+  t.equal(out, "", "the killed claim was never acknowledged");
+  t.ok((await readdir(dir)).some((f) => f.startsWith(`.${MFA_STATE_FILE}.`)), "it left its temporary file");
+  // Its lock names a dead owner (taken over at once, well before the 30 s staleness), its temporary file is not the state.
+  const next = new FileMfaStateStore(dir, { now: () => NOW, timeoutMs: 3000 });
+  t.equal(await next.claim("alice", step, (step + 2) * 30), false, "the code acknowledged before the kill stays used");
+  t.equal(await next.claim("alice", step + 1, (step + 3) * 30), true, "the killed claim was never made");
+  t.same(await readdir(dir), [MFA_STATE_FILE], "no lock and no temporary file stays");
 });

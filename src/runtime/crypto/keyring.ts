@@ -204,7 +204,11 @@ export class Keyring {
     checkPrivate(await stat(abs), abs, "directory");
     if (made === undefined) {
       const names = await readdir(abs);
-      if (names.includes(MANIFEST_FILE)) throw new KeyringError("exists", `${abs} is already a keyring`);
+      if (names.includes(MANIFEST_FILE)) {
+        // The manifest is written first: a creation killed before its first KEK leaves just that.
+        const unfinished = !names.some((n) => parseKeyFileName(n) !== undefined);
+        throw new KeyringError("exists", `${abs} is already a keyring${unfinished ? " without any KEK (a creation that did not finish?): rotate it (keys rotate) to make its first KEK" : ""}`);
+      }
       if (names.some((n) => parseKeyFileName(n) !== undefined)) throw new KeyringError("exists", `${abs} holds KEK files but no ${MANIFEST_FILE}`);
     }
     const manifest: Manifest = { defaultId: id, protection };

@@ -393,3 +393,15 @@ t.test("a key file created by a process killed before it removed its temporary n
   for (const f of readdirSync(dir)) t.notOk(readFileSync(path.join(dir, f), "utf8").includes(key), `${f} does not hold the retired key`);
   t.same(readdirSync(dir).sort(), ["data.v1.kek", "data.v2.kek", "keyring.json"]);
 });
+
+t.test("a creation killed after the manifest, before the first KEK: creating again says how to finish it, and rotate does", async (t) => {
+  const dir = path.join(t.testdir({}), "ring");
+  (await Keyring.create(dir, { clock, id: "data" })).close();
+  rmSync(path.join(dir, "data.v1.kek")); // what a kill between the manifest and the first key file leaves
+  const again = await rejection(Keyring.create(dir, { clock, id: "data" }));
+  t.equal(again.code, "exists");
+  t.match(again.message, /without any KEK .*keys rotate/);
+  const ring = await Keyring.open(dir, { clock });
+  t.equal((await ring.rotate()).version, 1, "rotate makes the default id's first version");
+  t.equal(ring.primary().version, 1);
+});

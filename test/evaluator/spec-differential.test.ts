@@ -118,7 +118,17 @@ t.test(`the engine decides as the spec reference does (SPEC_DIFF_SEED=${SEED}, $
       const input = JSON.parse(requests[r]!) as Record<string, unknown>;
       const want = decide(gp.policy, input, CLOCK, STORE);
       for (const e of es) {
-        const got = comparable(e.run(input));
+        const raw = e.run(input);
+        // Fail closed, whatever the reference says: no allow or challenge from an errored rule, none past an errored deny rule.
+        if (raw.decision !== "deny") {
+          const errored = new Set(raw.errors.map((x) => x.rule));
+          const denyErrored = gp.policy.rules.some((x) => x.effect === "deny" && errored.has(x.id));
+          if (errored.has(raw.rule) || denyErrored || raw.reasons.some((x) => x.rule === null)) {
+            t.fail(`${e.how}: ${raw.decision} despite errors (SPEC_DIFF_SEED=${SEED}, policy ${n}, request ${r}): ${JSON.stringify(raw.errors)}\n${gp.text}\n${requests[r]}`);
+            return;
+          }
+        }
+        const got = comparable(raw);
         if (same(got, want)) continue;
         const differs = (p: GeneratedPolicy, i: unknown) => {
           const x = engines(p.text).find((y) => y.how === e.how)!;

@@ -72,6 +72,7 @@ const DURS: { ms: number; raw: string }[] = [
 ];
 const TIMES = ["2026-01-01T11:00:00Z", "2026-01-01T12:05:00Z", "2026-01-01T12:05:00.000+00:00", "2025-12-31T23:59:60Z", "2026-01-01T13:00:00+01:00", "2026-01-01t12:00:00z", "2026-01-01 11:59:59.999Z", "2000-02-29T00:00:00Z"];
 const NETS = ["10.0.0.0/8", "192.168.0.0/16", "fd00::/8", "::ffff:10.0.0.0/104", "0.0.0.0/0", "10.1.2.3", "2001:db8::/32", "::/0"];
+const OBJ_KEYS = ["tier", "x-y", "limit", "absent", "__proto__", "constructor"];
 const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 /** `a.b["x"][0]` as a tree. */
@@ -116,6 +117,15 @@ export class ExprGen {
     if (g.chance(0.12)) {
       const c = this.constOf(ty);
       if (c !== null) return c;
+    }
+    // A const object read by key, or an input list or object read at a computed position.
+    if (!pure && depth > 0 && (ty === "str" || ty === "num") && g.chance(0.08)) {
+      const o = this.constOf("obj");
+      if (o !== null && g.chance(0.5)) {
+        const key = g.pick(OBJ_KEYS);
+        return g.chance(0.5) && /^[A-Za-z_]\w*$/.test(key) ? { k: "member", obj: o, name: key } : { k: "index", obj: o, index: g.chance(0.5) ? str(key) : this.expr("str", depth + 1) };
+      }
+      return g.chance(0.5) ? { k: "index", obj: attr("list"), index: this.expr("num", depth + 1) } : { k: "index", obj: attr("obj"), index: this.expr("str", depth + 1) };
     }
     switch (ty) {
       case "bool":
@@ -337,6 +347,8 @@ export class Printer {
         return n.raw;
       case "list":
         return `[${n.items.map((i) => this.print(i)).join(", ")}]`;
+      case "obj":
+        return `{ ${n.entries.map(([k, v]) => `${/^[A-Za-z_]\w*$/.test(k) && this.g.chance(0.5) ? k : JSON.stringify(k)}: ${this.print(v)}`).join(", ")} }`;
       case "root":
       case "const":
         return n.name;
@@ -390,9 +402,10 @@ export function randomPolicy(g: Rand): GeneratedPolicy {
   const consts = new Map<string, Node>();
   const nConsts = g.int(6);
   for (let i = 0; i < nConsts; i++) {
-    const ty = g.pick<Ty>(["list", "list", "num", "str", "dur", "bool", "ip", "time"]);
+    const ty = g.pick<Ty>(["list", "list", "num", "str", "dur", "bool", "ip", "time", "obj"]);
     let node: Node;
-    if (ty === "list" && g.chance(0.3)) node = { k: "list", items: Array.from({ length: 12 + g.int(12) }, (_, j) => str(j % 3 === 0 ? g.pick(ROLES) : `g${g.int(40)}`)) };
+    if (ty === "obj") node = { k: "obj", entries: OBJ_KEYS.slice(0, 3 + g.int(3)).filter(() => g.chance(0.8)).map((k) => [k, x.literal(g.pick(["str", "num", "list"] as Ty[]))] as [string, Node]) };
+    else if (ty === "list" && g.chance(0.3)) node = { k: "list", items: Array.from({ length: 12 + g.int(12) }, (_, j) => str(j % 3 === 0 ? g.pick(ROLES) : `g${g.int(40)}`)) };
     else if (ty === "list" && g.chance(0.3)) node = { k: "list", items: [call("ip", str(g.pick(NETS))), call("ip", str(g.pick(NETS)))] };
     else node = x.expr(ty, 1, true);
     const name = `c${i}`;

@@ -18,6 +18,7 @@ export type Node =
   | { k: "bool"; v: boolean }
   | { k: "dur"; ms: number; raw: string }
   | { k: "list"; items: Node[] }
+  | { k: "obj"; entries: [string, Node][] }
   | { k: "root"; name: string }
   | { k: "const"; name: string }
   | { k: "now" }
@@ -305,6 +306,15 @@ export function evalNode(e: Node, env: Env, depth = 0): V | RErr {
         const v = ev(it);
         if (v instanceof RErr) return v;
         out.push(v);
+      }
+      return out;
+    }
+    case "obj": {
+      const out: Record<string, V> = {};
+      for (const [key, it] of e.entries) {
+        const v = ev(it);
+        if (v instanceof RErr) return v;
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       }
       return out;
     }

@@ -44,6 +44,9 @@ const eventsOption = () => new Option("--events <file>", "append security events
  * Where security events go. The file is opened (append, 0600) before the
  * operation, so an unwritable log fails the command before a code is used
  * up or a secret replaced; events are written, in order, when it ends.
+ * A file found ending in part of a line (a process killed between the parts
+ * of a short write, a full disk) gets a newline first, so the first event
+ * written is a line of its own rather than the end of an unreadable one.
  */
 class EventOutput {
   readonly events: MfaEvent[] = [];
@@ -52,19 +55,39 @@ class EventOutput {
     private readonly cli: CliContext,
     private readonly where: string,
     private readonly handle: FileHandle | null,
+    private readonly endsInFragment: boolean,
   ) {}
 
   static async open(cli: CliContext, where: string): Promise<EventOutput> {
-    if (where === "-") return new EventOutput(cli, where, null);
+    if (where === "-") return new EventOutput(cli, where, null, false);
+    const file = cli.resolve(where);
+    let handle: FileHandle;
     try {
-      return new EventOutput(cli, where, await open(cli.resolve(where), "a", 0o600));
+      // a+ to read the last byte; a file we may append to but not read is appended to unchecked.
+      handle = await open(file, "a+", 0o600).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "EACCES") return open(file, "a", 0o600);
+        throw err;
+      });
     } catch (err) {
       throw new CliError(`cannot append events to ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
+    let fragment = false;
+    try {
+      const { size } = await handle.stat();
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        const { bytesRead } = await handle.read(last, 0, 1, size - 1);
+        fragment = bytesRead === 1 && last[0] !== 0x0a;
+      }
+    } catch {
+      // not readable back (opened "a", a FIFO): appended to as before
+    }
+    return new EventOutput(cli, where, handle, fragment);
   }
 
   async close(): Promise<void> {
-    const text = this.events.map((e) => JSON.stringify(e) + "\n").join("");
+    const lines = this.events.map((e) => JSON.stringify(e) + "\n").join("");
+    const text = this.endsInFragment && this.handle !== null && lines !== "" ? "\n" + lines : lines;
     if (this.handle === null) {
       this.cli.io.stderr(text);
       return;

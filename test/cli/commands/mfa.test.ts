@@ -135,6 +135,19 @@ detect "mfa-brute-force" {
   t.same(alerts.map((a) => [a.rule, a.group]), [["mfa-brute-force", { "user.name": "dave" }]]);
 });
 
+t.test("--events FILE left ending in part of a line (a killed writer, a full disk): the next event is a line of its own", async (t) => {
+  const cwd = await keyring(t);
+  const fragment = '{"@timestamp":"2026-';
+  await writeFile(path.join(cwd, "mfa.jsonl"), fragment, { mode: 0o600 });
+  const { bytes } = secretOf(await run(["mfa", "enroll", "erin", "--keyring", "ring", "--events", "mfa.jsonl"], { cwd }));
+  const r = await run(["mfa", "verify", "erin", wrongCode(bytes), "--keyring", "ring", "--events", "mfa.jsonl"], { cwd });
+  t.equal(r.code, 1);
+  const lines = (await readFile(path.join(cwd, "mfa.jsonl"), "utf8")).split("\n");
+  t.equal(lines.pop(), "", "the file ends with a newline");
+  t.equal(lines[0], fragment, "the fragment keeps a line of its own");
+  t.same(lines.slice(1).map((l) => (JSON.parse(l) as { event: { action: string } }).event.action), ["mfa-enroll", "mfa-verify"], "every event parses");
+});
+
 t.test("exit 2: no keyring, not a keyring, bad user name; never a secret in an error", async (t) => {
   const cwd = await keyring(t);
   const cases: Array<[string[], RegExp]> = [

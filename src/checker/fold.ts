@@ -8,7 +8,7 @@
  * would compute.
  */
 import type { BinaryExpr, Expr } from "../parser/ast.js";
-import { parseIp, IpValue } from "./ip-value.js";
+import { parseIpLiteral, IpValue } from "./ip-value.js";
 import { compileRegex, globToRegExp } from "./patterns.js";
 import { isNode } from "./sites.js";
 import { DurationValue, instantOf, isPlainObject, lowerText, valuesEqual, WEEKDAYS, type ConstValue } from "./values.js";
@@ -101,7 +101,7 @@ function foldCall(callee: string, args: Folded[]): Folded {
   switch (callee) {
     case "ip": {
       if (typeof x !== "string") return NC;
-      const v = parseIp(x);
+      const v = parseIpLiteral(x);
       return v instanceof IpValue ? v : NC;
     }
     case "size":
@@ -147,10 +147,11 @@ function ordered(a: ConstValue, b: ConstValue): [number, number] | undefined {
   return undefined;
 }
 
+/** The left of `in` against IP ranges, as evaluation takes it: an ip() value or an address string (never a range in a string). */
 function asIp(v: ConstValue): IpValue | undefined {
   if (v instanceof IpValue) return v;
-  if (typeof v === "string") {
-    const p = parseIp(v);
+  if (typeof v === "string" && !v.includes("/")) {
+    const p = parseIpLiteral(v);
     return p instanceof IpValue ? p : undefined;
   }
   return undefined;
@@ -163,6 +164,8 @@ function member(x: ConstValue, list: ConstValue): boolean | undefined {
   }
   if (!Array.isArray(list)) return undefined;
   const ip = x instanceof IpValue || typeof x === "string" ? asIp(x) : undefined;
+  // A list holding a range needs an address on the left; anything else is an evaluation error, not false.
+  if (ip === undefined && list.some((item) => item instanceof IpValue)) return undefined;
   for (const item of list) {
     if (valuesEqual(x, item)) return true;
     if (ip && item instanceof IpValue && item.contains(ip)) return true;

@@ -52,6 +52,14 @@ export class IpValue {
     return `${formatBytes(b, this.version)}/${this.prefix}`;
   }
 
+  /**
+   * `==` as evaluation reads it (src/evaluator/cidr.ts): family, prefix and
+   * network; the host bits of a range do not count (10.1.2.3/8 is 10.0.0.0/8).
+   */
+  sameNetwork(other: IpValue): boolean {
+    return other.version === this.version && other.prefix === this.prefix && prefixEqual(this.bytes, other.bytes, this.prefix);
+  }
+
   equals(other: IpValue): boolean {
     return other.version === this.version && other.prefix === this.prefix && prefixEqual(this.bytes, other.bytes, this.bytes.length * 8);
   }
@@ -166,4 +174,20 @@ export function parseIp(raw: string): IpValue | { error: string } {
     if (prefix > max) return { error: `prefix length ${prefix} is above ${max}` };
   }
   return new IpValue(text, isV6 ? 6 : 4, bytes, prefix, slash >= 0);
+}
+
+/**
+ * An `ip("...")` argument as evaluation reads it (src/evaluator/cidr.ts
+ * parseIp), for the checker's literal check (SP2020) and constant folding:
+ * nothing trimmed (evaluation refuses " 10.0.0.0/8", so a rule with it
+ * would error on every request), and an IPv4-mapped IPv6 address or range
+ * (::ffff:a.b.c.d, /96 and longer) is the IPv4 one it carries.
+ */
+export function parseIpLiteral(text: string): IpValue | { error: string } {
+  if (/\s/.test(text)) return { error: "whitespace in the address" };
+  const v = parseIp(text);
+  if (!(v instanceof IpValue) || v.version !== 6 || v.prefix < 96) return v;
+  const b = v.bytes;
+  if (!b.subarray(0, 10).every((x) => x === 0) || b[10] !== 0xff || b[11] !== 0xff) return v;
+  return new IpValue(v.text, 4, b.slice(12), v.prefix - 96, v.isRange);
 }

@@ -12,7 +12,7 @@ import type { BinaryExpr, CallExpr, Expr } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
 import { constValueOf, report, type CheckContext } from "./context.js";
 import { fold, NOT_CONSTANT, type Folded } from "./fold.js";
-import { IpValue, parseIp } from "./ip-value.js";
+import { IpValue, parseIpLiteral } from "./ip-value.js";
 import { compileRegex } from "./patterns.js";
 import { ambiguousRepeat } from "./regex-repeats.js";
 import { BLOCK_ROOTS, BUILTINS, isBuiltin } from "./scopes.js";
@@ -162,7 +162,7 @@ class TypeWalker {
     if (e.callee === "ip" && args.length === 1 && types[0] === "string") {
       const v = this.folded(args[0]!);
       if (typeof v === "string") {
-        const p = parseIp(v);
+        const p = parseIpLiteral(v);
         if (!(p instanceof IpValue)) {
           report(this.ctx, diagnostic("SP2020", args[0]!.span, { text: v }, { hint: `${p.error}; write e.g. "10.0.0.0/8" or "fd00::1"` }));
         }

@@ -65,7 +65,7 @@ export function valuesEqual(a: ConstValue, b: ConstValue): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object") return false;
   if (a instanceof DurationValue) return b instanceof DurationValue && a.ms === b.ms;
-  if (a instanceof IpValue) return b instanceof IpValue && a.equals(b);
+  if (a instanceof IpValue) return b instanceof IpValue && a.sameNetwork(b);
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) if (!valuesEqual(a[i]!, b[i]!)) return false;

@@ -57,6 +57,12 @@ export interface ServerConfig {
    * caller cannot pick a time at which a stale MFA is fresh.
    */
   evaluate: { inputTime: "accept" | "refuse" };
+  /**
+   * `stateFile`: where the risk store (quarantines, risk raises) is kept, so a
+   * restart does not lift them (src/server/risk-state.ts); null: memory only.
+   * `saveIntervalMs`: from a change to its save.
+   */
+  risk: { stateFile: string | null; saveIntervalMs: number };
 }
 
 export class ServerConfigError extends Error {
@@ -91,6 +97,7 @@ export function defaultServerConfig(): ServerConfig {
     log: { level: "info" },
     mfa: { keyring: null },
     evaluate: { inputTime: "accept" },
+    risk: { stateFile: null, saveIntervalMs: 1000 },
   };
 }
 
@@ -168,6 +175,7 @@ const SCHEMA = {
     },
     mfa: { type: "object", additionalProperties: false, required: ["keyring"], properties: { keyring: text } },
     evaluate: { type: "object", additionalProperties: false, properties: { input_time: { enum: ["accept", "refuse"] } } },
+    risk: { type: "object", additionalProperties: false, properties: { state_file: text, save_interval_ms: timerMs } },
   },
 } as const;
 
@@ -261,6 +269,8 @@ export function resolveServerConfig(raw: unknown, file: string, baseDir: string)
   if (c.log?.level !== undefined) out.log.level = c.log.level;
   if (c.mfa !== undefined) out.mfa.keyring = abs(c.mfa.keyring);
   if (c.evaluate?.input_time !== undefined) out.evaluate.inputTime = c.evaluate.input_time;
+  if (c.risk?.state_file !== undefined) out.risk.stateFile = abs(c.risk.state_file);
+  if (c.risk?.save_interval_ms !== undefined) out.risk.saveIntervalMs = c.risk.save_interval_ms;
   return out;
 }
 

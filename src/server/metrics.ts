@@ -143,6 +143,7 @@ export class ServerMetrics {
   readonly overloaded = new Counter("swarm_policy_overload_rejections_total", "Requests answered 503 overloaded: the bound on concurrent evaluations was reached.", []);
   readonly mfa = new Counter("swarm_policy_mfa_verifications_total", "MFA verifications, by result.", ["result"]);
   readonly decisionLog = new Counter("swarm_policy_decision_log_errors_total", "Decision log write or rotation errors.", []);
+  readonly riskState = new Counter("swarm_policy_risk_state_errors_total", "Risk state file saves that failed (the store in memory still holds; retried at the next change).", []);
   /** Read at render time: decision log counts, concurrent evaluations. */
   decisionLogStats: (() => { written: number; dropped: number }) | null = null;
   inflight: () => number = () => 0;
@@ -172,6 +173,7 @@ export class ServerMetrics {
     this.overloaded.render(out);
     this.mfa.render(out);
     this.decisionLog.render(out);
+    this.riskState.render(out);
     if (this.decisionLogStats !== null) {
       const s = this.decisionLogStats();
       header(out, "swarm_policy_decision_log_lines_total", "Decision log lines, by result (written, dropped).", "counter");

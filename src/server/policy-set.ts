@@ -79,6 +79,8 @@ export interface PolicySetOptions {
   detector?: Omit<DetectorOptions, "risk">;
   /** Engine clock (tests). */
   clock?: () => number;
+  /** The risk store every set shares (default: a new in-memory one swept at `clock`). */
+  risk?: MemoryRiskStore;
   /**
    * While a set is served, check reloads in a worker thread first, so a
    * broken set never pauses the event loop (default true). The first load,
@@ -118,7 +120,7 @@ export class PolicySet {
 
   constructor(options: PolicySetOptions) {
     this.options = options;
-    this.risk = new MemoryRiskStore({ clock: options.clock ?? Date.now });
+    this.risk = options.risk ?? new MemoryRiskStore({ clock: options.clock ?? Date.now });
     this.cwd = options.cwd ?? process.cwd();
     this.paths = options.paths.map((p) => path.resolve(this.cwd, p));
   }

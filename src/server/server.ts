@@ -23,6 +23,7 @@ import { defaultServerConfig, ServerConfigError, type ServerConfig } from "./con
 import { createMfaService } from "./mfa.js";
 import { ServerMetrics } from "./metrics.js";
 import { PolicySet, type ReloadAttempt, type ReloadTrigger } from "./policy-set.js";
+import { ObservedRiskStore, RiskStateError, RiskStateFile } from "./risk-state.js";
 
 export interface StartServerOptions {
   /** Policy files and directories. */
@@ -145,7 +146,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   );
   const metrics = new ServerMetrics();
   const handle = new ServerHandle(() => policies);
+  const clock = options.clock ?? Date.now;
+  const risk = new ObservedRiskStore({ clock });
   const policies = new PolicySet({
+    risk,
     paths: options.paths,
     cwd: options.cwd ?? process.cwd(),
     debounceMs: config.reload.debounceMs,
@@ -238,6 +242,31 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
   }
 
+  // Read before the first decision, written back before listening: a state the service cannot read
+  // or write refuses the start (serving with nobody quarantined would fail open).
+  let riskState: RiskStateFile | null = null;
+  if (config.risk.stateFile !== null) {
+    riskState = new RiskStateFile({
+      path: config.risk.stateFile,
+      store: risk,
+      saveIntervalMs: config.risk.saveIntervalMs,
+      clock,
+      onError: (err) => {
+        metrics.riskState.inc();
+        log.error({ err: { message: err.message } }, "risk state write failed");
+      },
+    });
+    try {
+      const loaded = await riskState.start();
+      log.info({ risk_state: config.risk.stateFile, ...loaded }, "risk state loaded");
+    } catch (err) {
+      policies.close();
+      await ctx.decisionLog?.close();
+      if (err instanceof RiskStateError) throw new ServerConfigError(`risk.state_file: ${err.message}`);
+      throw err;
+    }
+  }
+
   await policies.reload("start");
   if (config.reload.watch) await policies.watch();
   const { app } = buildApp(ctx, https);
@@ -246,6 +275,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (err) {
     policies.close();
     await ctx.decisionLog?.close();
+    await riskState?.close();
     await app.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "EADDRINUSE" ? "the address is in use" : code === "EACCES" ? "permission denied" : (err as Error).message;
@@ -260,6 +290,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     policies.close();
     await app.close();
     await ctx.decisionLog?.close();
+    await riskState?.close();
     log.info("closed");
     log.flush?.();
   });

@@ -52,6 +52,9 @@ mfa:
   keyring: ring
 evaluate:
   input_time: refuse
+risk:
+  state_file: state/risk.json
+  save_interval_ms: 250
 `;
 
 t.test("every field, from YAML; relative paths from the file's directory", async (t) => {
@@ -75,6 +78,7 @@ t.test("every field, from YAML; relative paths from the file's directory", async
     log: { level: "warn" },
     mfa: { keyring: path.join(dir, "ring") },
     evaluate: { inputTime: "refuse" },
+    risk: { stateFile: path.join(dir, "state/risk.json"), saveIntervalMs: 250 },
   });
 });
 
@@ -100,6 +104,9 @@ t.test("mistakes: one line naming the file and the field", async (t) => {
     ["limits: {keep_alive_timeout_ms: 3000000000}", /^c\.yaml: limits\.keep_alive_timeout_ms: must be <= 2147483647$/],
     ["limits: {request_timeout_ms: 3000000000}", /^c\.yaml: limits\.request_timeout_ms: must be <= 2147483647$/],
     ["reload: {debounce_ms: 3000000000}", /^c\.yaml: reload\.debounce_ms: must be <= 2147483647$/],
+    ["risk: {save_interval_ms: 0}", /^c\.yaml: risk\.save_interval_ms: must be >= 1$/],
+    ["risk: {state_file: ''}", /^c\.yaml: risk\.state_file: must NOT have fewer than 1 characters$/],
+    ["risk: {statefile: x}", /^c\.yaml: risk\.statefile: unknown field$/],
     ["clients: [{name: a, scopes: [evaluate]}]", /^c\.yaml: clients\[0\]\.token_sha256: is required$/],
     [`clients: [{name: a, token_sha256: abc, scopes: [evaluate]}]`, /^c\.yaml: clients\[0\]\.token_sha256: must match pattern/],
     [`clients: [{name: a, token_sha256: ${H}, scopes: [root]}]`, /^c\.yaml: clients\[0\]\.scopes\[0\]: must be one of evaluate, events, admin$/],

@@ -38,6 +38,7 @@ interface ServeOptions extends KeyringCliOptions {
   host?: string;
   config?: string;
   decisionLog?: string;
+  riskState?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -58,6 +59,7 @@ async function resolveConfig(cli: CliContext, opts: ServeOptions): Promise<Serve
   if (opts.port !== undefined) config.port = parseWholeNumberOption("--port", opts.port, 0, 65535);
   if (opts.host !== undefined) config.host = opts.host;
   if (opts.decisionLog !== undefined) config.decisionLog.path = opts.decisionLog === "-" ? "-" : cli.resolve(opts.decisionLog);
+  if (opts.riskState !== undefined) config.risk.stateFile = cli.resolve(opts.riskState);
   if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) {
     if (opts.tlsCert === undefined || opts.tlsKey === undefined) throw new CliError("--tls-cert and --tls-key go together");
     config.tls = { cert: cli.resolve(opts.tlsCert), key: cli.resolve(opts.tlsKey) };
@@ -126,6 +128,7 @@ export function register(program: Command, cli: CliContext): void {
     .option("-H, --host <host>", "address to listen on (default: 127.0.0.1, or the config file's)")
     .option("-c, --config <file>", "config file, YAML or JSON: tokens, TLS, limits, decision log (docs/operations.md)")
     .option("--decision-log <file>", "append every decision as a JSON line to this file, or - for stdout")
+    .option("--risk-state <file>", "keep quarantines and risk raises in this file, so a restart does not lift them (read at start, saved within a second of a change)")
     .option("--tls-cert <file>", "serve HTTPS with this PEM certificate (chain)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--tls-client-ca <file>", "require client certificates signed by this PEM CA (mutual TLS)")

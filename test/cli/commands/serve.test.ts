@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { run } from "../run.js";
 import { totpCode } from "../../../src/index.js";
 
@@ -18,7 +18,7 @@ const POLICY = 'package demo\n\nallow "read-docs" {\n  when action == "read" and
 t.test("--help documents the flags with an example", async (t) => {
   const r = await run(["serve", "--help"], { cwd: repoRoot });
   t.equal(r.code, 0);
-  for (const flag of ["--port", "--host", "--config", "--decision-log", "--tls-cert", "--tls-key", "--tls-client-ca", "--no-watch", "--log-level", "Examples:"]) {
+  for (const flag of ["--port", "--host", "--config", "--decision-log", "--risk-state", "--tls-cert", "--tls-key", "--tls-client-ca", "--no-watch", "--log-level", "Examples:"]) {
     t.match(r.stdout, flag);
   }
 });
@@ -54,6 +54,9 @@ t.test("refusals: exit 2 before listening, one clear line", async (t) => {
     // A decision log that cannot be written: refused before listening, not every decision dropped while serving.
     [["serve", "a.policy", "--port", "0", "--decision-log", "no-dir/decisions.jsonl"], /^swarm-policy: decision_log\.path: cannot open .*no-dir\/decisions\.jsonl: no such file or directory\n$/],
     [["serve", "a.policy", "--port", "0", "--decision-log", "."], /^swarm-policy: decision_log\.path: cannot open .*: is a directory\n$/],
+    // A risk state the server cannot trust: refused, never served with nobody quarantined.
+    [["serve", "a.policy", "--port", "0", "--risk-state", "bad.yaml"], /^swarm-policy: risk\.state_file: .*bad\.yaml is not valid JSON/],
+    [["serve", "a.policy", "--port", "0", "--risk-state", "no-dir/risk.json"], /^swarm-policy: risk\.state_file: cannot write .*no-dir\/risk\.json: no such file or directory\n$/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args, { cwd });
@@ -183,6 +186,41 @@ t.test("a SIGHUP while the CLI's modules load is held for serve and becomes the 
   );
   child.kill("SIGTERM");
   t.equal(await exited, 0, "a graceful stop");
+});
+
+t.test("--risk-state: a quarantine raised before a SIGKILL holds after the restart", async (t) => {
+  const policy = `detect "spray" {
+  where event.action == "login" and event.outcome == "failure"
+  then quarantine host.name for 1h
+}
+deny "quarantined" { when quarantined(resource.id) }
+allow "read" { when action == "read" }
+`;
+  const cwd = t.testdir({ "q.policy": policy });
+  const state = path.join(cwd, "risk.json");
+  const decide = async (url: string) => {
+    const r = await fetch(`${url}/v1/evaluate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ principal: { id: "a" }, action: "read", resource: { id: "h1" } }) });
+    return ((await r.json()) as { decision: string }).decision;
+  };
+  const first = spawnServe(t, cwd, ["q.policy", "--port", "0", "--no-watch", "--risk-state", "risk.json"]);
+  const url1 = (await first.logLine((l) => l.msg === "listening")).url as string;
+  t.equal(await decide(url1), "allow");
+  const event = { "@timestamp": new Date().toISOString(), event: { action: "login", outcome: "failure" }, host: { name: "h1" } };
+  const pushed = await fetch(`${url1}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(event) });
+  t.equal(((await pushed.json()) as { alerts: unknown[] }).alerts.length, 1);
+  t.equal(await decide(url1), "deny");
+  // Saved within the interval (1 s), without a stop.
+  const since = Date.now();
+  while (!readFileSync(state, "utf8").includes('"h1"') && Date.now() - since < 15_000) await new Promise((r) => setTimeout(r, 50));
+  first.child.kill("SIGKILL");
+  await first.exited;
+
+  const second = spawnServe(t, cwd, ["q.policy", "--port", "0", "--no-watch", "--risk-state", "risk.json"]);
+  t.match(await second.logLine((l) => l.msg === "risk state loaded"), { quarantines: 1 });
+  const url2 = (await second.logLine((l) => l.msg === "listening")).url as string;
+  t.equal(await decide(url2), "deny", "still quarantined after the crash and restart (memory only, it was allowed)");
+  second.child.kill("SIGTERM");
+  t.equal(await second.exited, 0);
 });
 
 /** RFC 4648 base32 (the otpauth secret) to bytes. */

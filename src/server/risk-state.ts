@@ -1,0 +1,206 @@
+/**
+ * The server's risk store kept in a file (`risk.state_file`, `serve
+ * --risk-state FILE`), so a restart or a crash does not lift the quarantines
+ * and risk raises the correlation engine wrote.
+ *
+ * - At start the file, when it exists, is read into the store before
+ *   anything is answered; a file that cannot be read or is not a risk
+ *   snapshot (src/runtime/risk-snapshot.ts, the format `detect --risk-out`
+ *   writes and `--risk` reads), or one group or others may write, refuses the
+ *   start: serving with nobody quarantined would be failing open. Then the
+ *   state is written once, so a path the service cannot write refuses the
+ *   start too rather than every later save failing.
+ * - A change to the store schedules a save `saveIntervalMs` later (one save
+ *   per interval however many changes); saves never overlap, and a change
+ *   during one is saved by the next. Each save writes what is in force at the
+ *   clock, atomically (temporary file, fsync, rename) with mode 0600.
+ * - A failed save is reported (`onError`) and retried at the next change or
+ *   at close; the store in memory holds regardless.
+ * - `close()` saves what changed since the last save. A SIGKILL loses at most
+ *   the changes of the last interval.
+ *
+ * One server per file: two writing one file would each overwrite the other's
+ * entries.
+ */
+import type { Stats } from "node:fs";
+import { MemoryRiskStore, type MemoryRiskStoreOptions } from "../evaluator/stores.js";
+import { writeFileAtomic } from "../runtime/atomic-file.js";
+import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../runtime/risk-snapshot.js";
+import { readStateFile, StateFileError } from "../runtime/state-file.js";
+
+/** A snapshot larger than this is refused at start (about 500,000 entries). */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
+
+/** A MemoryRiskStore that says when it was written to. */
+export class ObservedRiskStore extends MemoryRiskStore {
+  /** Called after every write (raise, quarantine, release, clear). */
+  onChange: () => void = () => undefined;
+
+  constructor(options: MemoryRiskStoreOptions = {}) {
+    super(options);
+  }
+
+  override raiseUntil(id: string, amount: number, until: number): void {
+    super.raiseUntil(id, amount, until);
+    this.onChange();
+  }
+
+  override raise(id: string, amount: number, now: number, forMs?: number): void {
+    super.raise(id, amount, now, forMs);
+    this.onChange();
+  }
+
+  override quarantineUntil(id: string, until: number): void {
+    super.quarantineUntil(id, until);
+    this.onChange();
+  }
+
+  override release(id: string): void {
+    super.release(id);
+    this.onChange();
+  }
+
+  override clear(id: string): void {
+    super.clear(id);
+    this.onChange();
+  }
+}
+
+export class RiskStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RiskStateError";
+  }
+}
+
+export interface RiskStateOptions {
+  /** Absolute path of the state file. */
+  path: string;
+  /** How the file is named in errors (default `path`). */
+  name?: string;
+  store: ObservedRiskStore;
+  /** Delay from a change to its save, ms. */
+  saveIntervalMs: number;
+  /** Epoch ms: a save writes what is in force at this time. */
+  clock: () => number;
+  /** A save that failed (the message names the file; the store holds no secret). */
+  onError: (err: Error) => void;
+}
+
+const why = (err: unknown): string => {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "is a directory";
+  return (err as Error).message;
+};
+
+export class RiskStateFile {
+  private readonly options: RiskStateOptions;
+  private timer: NodeJS.Timeout | null = null;
+  private saving: Promise<void> | null = null;
+  /** Changes not yet in a save that succeeded (or started). */
+  private dirty = false;
+  private closed = false;
+  /** Saves that completed, for tests and metrics. */
+  saves = 0;
+
+  constructor(options: RiskStateOptions) {
+    this.options = options;
+  }
+
+  private get name(): string {
+    return this.options.name ?? this.options.path;
+  }
+
+  /**
+   * Read the file into the store (a missing file is a first start), write the state back, then
+   * follow the store's changes. RiskStateError names the file and the problem.
+   */
+  async start(): Promise<{ raises: number; quarantines: number }> {
+    const { store } = this.options;
+    let text: string | null = null;
+    try {
+      text = await readStateFile(this.options.path, MAX_STATE_BYTES, (st: Stats) => {
+        if (process.platform !== "win32" && st.isFile() && (st.mode & 0o022) !== 0) {
+          const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+          throw new RiskStateError(`${this.name} has mode ${mode}: group or others may write it, and so lift its quarantines (chmod 600 ${this.name})`);
+        }
+      });
+    } catch (err) {
+      if (err instanceof RiskStateError) throw err;
+      if (err instanceof StateFileError) throw new RiskStateError(err.message.replace(this.options.path, this.name));
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new RiskStateError(`cannot read ${this.name}: ${why(err)}`);
+    }
+    let loaded = { raises: 0, quarantines: 0 };
+    if (text !== null) {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new RiskStateError(`${this.name} is not valid JSON (a risk snapshot is expected)`);
+      }
+      let read: MemoryRiskStore;
+      try {
+        read = storeFromSnapshot(json);
+      } catch (err) {
+        if (err instanceof RiskSnapshotError) throw new RiskStateError(`${this.name}: ${err.message}`);
+        throw err;
+      }
+      const { raises, quarantines } = read.entries(this.options.clock());
+      for (const r of raises) store.raiseUntil(r.id, r.amount, r.until);
+      for (const q of quarantines) store.quarantineUntil(q.id, q.until);
+      loaded = { raises: raises.length, quarantines: quarantines.length };
+    }
+    try {
+      await this.write();
+    } catch (err) {
+      throw new RiskStateError(`cannot write ${this.name}: ${why(err)}`);
+    }
+    store.onChange = () => this.changed();
+    return loaded;
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    if (this.timer !== null || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.save();
+    }, this.options.saveIntervalMs);
+    this.timer.unref();
+  }
+
+  private write(): Promise<void> {
+    const snapshot = riskSnapshot(this.options.store, this.options.clock(), this.options.clock());
+    return writeFileAtomic(this.options.path, JSON.stringify(snapshot) + "\n", { mode: 0o600 });
+  }
+
+  /** Write the store now unless nothing changed; waits for a save in flight first. */
+  async save(): Promise<void> {
+    while (this.saving !== null) await this.saving;
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.saving = this.write().then(
+      () => void this.saves++,
+      (err: unknown) => {
+        this.dirty = true; // retried by the next change's save, or at close
+        this.options.onError(new RiskStateError(`cannot write ${this.name}: ${why(err)}`));
+      },
+    );
+    try {
+      await this.saving;
+    } finally {
+      this.saving = null;
+    }
+  }
+
+  /** Stop following changes and save what changed since the last save. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.options.store.onChange = () => undefined;
+    await this.save();
+  }
+}

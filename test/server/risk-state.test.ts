@@ -1,0 +1,172 @@
+/**
+ * `risk.state_file` (src/server/risk-state.ts): quarantines and risk raises
+ * the correlation engine wrote survive a restart and a crash; a state file the
+ * server cannot read or write refuses the start (never serving with nobody
+ * quarantined); saves follow changes, one per interval.
+ */
+import t from "tap";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { startServer } from "../../src/server/server.js";
+import { ServerConfigError } from "../../src/server/config.js";
+import { ObservedRiskStore, RiskStateFile } from "../../src/server/risk-state.js";
+import { call, LogCapture, policyDir, tempDir, testConfig, type Tap } from "./harness.js";
+
+const T0 = Date.parse("2026-03-10T09:00:00Z");
+
+const POLICY = `detect "spray" {
+  where event.action == "login" and event.outcome == "failure"
+  then risk user.name + 60 for 1h
+  then quarantine host.name for 1h
+}
+deny "risky" {
+  when risk(principal.id) >= 50
+}
+deny "quarantined" {
+  when quarantined(resource.id)
+}
+allow "read" {
+  when action == "read"
+}
+`;
+
+const failure = (user: string, host: string, ms: number) => ({
+  "@timestamp": new Date(ms).toISOString(),
+  event: { action: "login", outcome: "failure" },
+  user: { name: user },
+  host: { name: host },
+});
+const read = (user: string, host: string) => ({ principal: { id: user }, action: "read", resource: { id: host } });
+
+async function serve(t: Tap, dir: string, stateFile: string, clock: () => number, saveIntervalMs = 1000) {
+  const logs = new LogCapture();
+  const server = await startServer({
+    paths: [dir],
+    config: testConfig((c) => {
+      c.risk.stateFile = stateFile;
+      c.risk.saveIntervalMs = saveIntervalMs;
+    }),
+    logStream: logs,
+    clock,
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await server.close();
+  };
+  t.teardown(close);
+  return { server, url: server.url, logs, close };
+}
+
+t.test("a restart keeps the quarantines and risk raised before it; lapsed ones are not brought back", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const state = path.join(tempDir(t), "risk.json");
+  let now = T0;
+  const first = await serve(t, dir, state, () => now);
+  t.equal((await call(first.url, "/v1/evaluate", { body: read("ann", "h1") })).json.decision, "allow");
+  const pushed = await call(first.url, "/v1/events", { body: failure("ann", "h1", T0) });
+  t.equal(pushed.json.alerts.length, 1);
+  t.equal((await call(first.url, "/v1/evaluate", { body: read("ann", "h2") })).json.decision, "deny", "ann's risk");
+  t.equal((await call(first.url, "/v1/evaluate", { body: read("bob", "h1") })).json.decision, "deny", "h1 quarantined");
+  await first.close();
+  t.equal(statSync(state).mode & 0o777, 0o600, "names users and machines: 0600");
+  const saved = JSON.parse(readFileSync(state, "utf8"));
+  t.match(saved, { version: 1, raises: [{ id: "ann", amount: 60 }], quarantines: [{ id: "h1" }] });
+
+  // A restart half an hour later: both still in force (without the file, both were lifted).
+  now = T0 + 30 * 60_000;
+  const second = await serve(t, dir, state, () => now);
+  t.match(second.logs.lines.find((l) => l.msg === "risk state loaded"), { raises: 1, quarantines: 1 });
+  t.equal((await call(second.url, "/v1/evaluate", { body: read("ann", "h2") })).json.decision, "deny", "ann's risk survived the restart");
+  t.equal((await call(second.url, "/v1/evaluate", { body: read("bob", "h1") })).json.decision, "deny", "h1's quarantine survived the restart");
+  t.equal((await call(second.url, "/v1/evaluate", { body: read("bob", "h2") })).json.decision, "allow");
+  await second.close();
+
+  // Two hours after the events: both lapsed, and the next start neither loads nor writes them.
+  now = T0 + 2 * 3600_000;
+  const third = await serve(t, dir, state, () => now);
+  t.match(third.logs.lines.find((l) => l.msg === "risk state loaded"), { raises: 0, quarantines: 0 });
+  t.equal((await call(third.url, "/v1/evaluate", { body: read("ann", "h1") })).json.decision, "allow");
+  t.match(JSON.parse(readFileSync(state, "utf8")), { raises: [], quarantines: [] });
+});
+
+t.test("changes are saved within the interval, so a crash keeps what was raised before it", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const state = path.join(tempDir(t), "risk.json");
+  const { url, server } = await serve(t, dir, state, () => T0, 20);
+  t.same(JSON.parse(readFileSync(state, "utf8")).quarantines, [], "written at start");
+  const events = Array.from({ length: 50 }, (_, i) => failure(`u${i}`, `h${i}`, T0 + i));
+  t.equal((await call(url, "/v1/events", { body: events })).json.alerts.length, 50);
+  const waited = Date.now();
+  while (JSON.parse(readFileSync(state, "utf8")).quarantines.length < 50) {
+    if (Date.now() - waited > 10_000) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // The server is not closed: what a SIGKILL now would leave.
+  const saved = JSON.parse(readFileSync(state, "utf8"));
+  t.equal(saved.quarantines.length, 50, "saved without a close");
+  t.equal(saved.raises.length, 50);
+  const metrics = (await call(url, "/metrics")).text;
+  t.match(metrics, /^swarm_policy_risk_state_errors_total 0$/m);
+  void server;
+});
+
+t.test("a state file that cannot be trusted or written refuses the start", async (t) => {
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const tmp = tempDir(t);
+  const attempt = (stateFile: string) =>
+    startServer({ paths: [dir], config: testConfig((c) => (c.risk.stateFile = stateFile)), logStream: new LogCapture(), clock: () => T0 }).then(
+      async (s) => {
+        await s.close();
+        return "started";
+      },
+      (err: unknown) => (err instanceof ServerConfigError ? err.message : `unexpected: ${String(err)}`),
+    );
+  const damaged = path.join(tmp, "damaged.json");
+  const half = '{"version":1,"taken_at":"2026-03-10T09:00:00Z","raises":[],"quar';
+  writeFileSync(damaged, half, { mode: 0o600 });
+  t.match(await attempt(damaged), /^risk\.state_file: .*damaged\.json is not valid JSON/);
+  t.equal(readFileSync(damaged, "utf8"), half, "left as it was, for the operator to look at");
+
+  const wrong = path.join(tmp, "wrong.json");
+  writeFileSync(wrong, JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [{ id: "ann", amount: -5, until: null }], quarantines: [] }), { mode: 0o600 });
+  t.match(await attempt(wrong), /^risk\.state_file: .*wrong\.json: raises\[0\]/);
+
+  const open = path.join(tmp, "open.json");
+  writeFileSync(open, JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [], quarantines: [] }));
+  chmodSync(open, 0o666);
+  t.match(await attempt(open), /group or others may write it/);
+
+  t.match(await attempt(path.join(tmp, "no-such-dir", "risk.json")), /^risk\.state_file: cannot write .*: no such file or directory/);
+  const asDir = path.join(tmp, "a-dir");
+  mkdirSync(asDir);
+  t.match(await attempt(asDir), /^risk\.state_file: .*not a regular file/);
+
+  const fresh = path.join(tmp, "fresh.json");
+  t.equal(await attempt(fresh), "started", "a missing file is a first start");
+  t.ok(existsSync(fresh), "and is written");
+});
+
+t.test("a save that fails is reported and retried; close saves what is left", async (t) => {
+  const tmp = tempDir(t);
+  const dir = path.join(tmp, "state");
+  mkdirSync(dir);
+  const file = path.join(dir, "risk.json");
+  const store = new ObservedRiskStore({ clock: () => T0 });
+  const errors: string[] = [];
+  const state = new RiskStateFile({ path: file, store, saveIntervalMs: 60_000, clock: () => T0, onError: (e) => errors.push(e.message) });
+  t.same(await state.start(), { raises: 0, quarantines: 0 });
+  store.quarantine("h1", T0, 3600_000);
+  renameSync(dir, `${dir}.gone`); // the directory disappears under the server
+  await state.save();
+  t.equal(errors.length, 1);
+  t.match(errors[0], /cannot write .*risk\.json: no such file or directory/);
+  renameSync(`${dir}.gone`, dir);
+  store.raise("ann", 70, T0, 3600_000);
+  await state.close();
+  t.match(JSON.parse(readFileSync(file, "utf8")), { raises: [{ id: "ann", amount: 70 }], quarantines: [{ id: "h1" }] }, "both, the failed save's change too");
+  store.quarantine("h2", T0);
+  await state.save();
+  t.notMatch(readFileSync(file, "utf8"), /h2/, "closed: no longer followed");
+});

@@ -9,6 +9,12 @@ export type { Diagnostic } from "./diagnostics/diagnostic.js";
 export { hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
 /** Diagnostics as rustc-like text with source frames; `shouldColor` decides ANSI colour for a stream. */
 export { renderText, renderDiagnostic, summaryLine, shouldColor, type TextRenderOptions } from "./diagnostics/render-text.js";
+/**
+ * Why bytes are not UTF-8 (`not valid UTF-8 (byte 0xe9 at line 2, column 30)`), or undefined;
+ * firstBadUtf8 gives the place as data. Inputs that decide (policies, JSON inputs) are refused
+ * rather than decoded with U+FFFD, which would silently change the strings rules compare.
+ */
+export { utf8Problem, firstBadUtf8, type Utf8Fault } from "./parser/utf8.js";
 /** Text safe for a terminal: control, line-separating and bidirectional characters as `\u001b` escapes. */
 export { escapeUnsafe } from "./diagnostics/escape-text.js";
 /** Diagnostics as a JSON report `{ diagnostics, errors, warnings }`; how files are named in output. */

@@ -11,6 +11,7 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
+import { utf8Problem } from "../index.js";
 
 export interface CliIO {
   stdout(text: string): void;
@@ -103,7 +104,11 @@ export function processIO(): CliIO {
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString("utf8");
+      const bytes = Buffer.concat(chunks);
+      // Inputs are UTF-8: decoded with U+FFFD, a Latin-1 "josé" would be a name no rule names.
+      const bad = utf8Problem(bytes);
+      if (bad !== undefined) throw new Error(bad);
+      return bytes.toString("utf8");
     },
     stdinStream: () => process.stdin,
     stdoutReady: () => {

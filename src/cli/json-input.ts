@@ -5,7 +5,7 @@
  */
 import { open } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { displayPath } from "../index.js";
+import { displayPath, utf8Problem } from "../index.js";
 import { CliError, type CliContext } from "./context.js";
 import { fsReason } from "./fs-reason.js";
 import { jsonSyntaxProblem } from "../diagnostics/json-syntax.js";
@@ -27,11 +27,18 @@ export async function readText(cli: CliContext, where: string, what: string, che
     const handle = await open(cli.resolve(where), "r");
     try {
       refused = check?.(await handle.stat(), where);
-      if (refused === undefined) return await handle.readFile("utf8");
+      if (refused === undefined) {
+        // JSON inputs are UTF-8 (RFC 8259): decoded with U+FFFD, a Latin-1 value would silently be another.
+        const bytes = await handle.readFile();
+        refused = utf8Problem(bytes);
+        if (refused === undefined) return bytes.toString("utf8");
+        throw new CliError(`cannot read ${what} ${where}: ${refused}`);
+      }
     } finally {
       await handle.close();
     }
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError(`cannot read ${what} ${where}: ${fsReason(err)}`);
   }
   throw new CliError(`${what} ${where}: ${refused}`);

@@ -20,7 +20,7 @@ import { performance } from "node:perf_hooks";
 import type { ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from "fastify";
 import type { Logger } from "pino";
-import type { DecisionLog } from "../index.js";
+import { utf8Problem, type DecisionLog } from "../index.js";
 import type { TokenAuth, Scope } from "./auth.js";
 import type { ServerConfig } from "./config.js";
 import { classify, clientErrorHandler, errorHandler, sendError } from "./errors.js";
@@ -153,6 +153,19 @@ export function buildApp(ctx: ServerContext, https: Record<string, unknown> | nu
   app.decorateRequest("client", null);
   // Bodies are JSON (or NDJSON for events); fastify's default text/plain parser would let a string through as a body.
   app.removeContentTypeParser("text/plain");
+  // JSON bodies must be UTF-8 (RFC 8259 8.1). Decoded leniently, a Latin-1 "josé" from a client
+  // became "jos\ufffd": a deny rule naming josé did not apply, while the service acting on the
+  // decision reads josé. Such a body is refused (400 invalid_json) with the place of the first bad byte.
+  const jsonParser = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const bad = utf8Problem(body as Buffer);
+    if (bad !== undefined) {
+      done(Object.assign(new Error(bad), { statusCode: 400 }), undefined);
+      return;
+    }
+    jsonParser(request, (body as Buffer).toString("utf8"), done);
+  });
   app.setErrorHandler(errorHandler(limits.bodyBytes));
 
   const auth = ctx.auth;

@@ -10,7 +10,7 @@
  * GET /v1/alerts, counted per rule and returned in the answer.
  */
 import type { FastifyInstance } from "fastify";
-import { parseRfc3339, type Alert, type StreamProblem } from "../index.js";
+import { firstBadUtf8, parseRfc3339, type Alert, type StreamProblem } from "../index.js";
 import type { ServerContext } from "./app.js";
 import type { StoredAlert } from "./alerts.js";
 import { sendError } from "./errors.js";
@@ -64,17 +64,24 @@ function poisonedKey(value: unknown): string | null {
   return null;
 }
 
-function parseNdjson(text: string): unknown[] {
+function parseNdjson(body: Buffer): unknown[] {
   const items: unknown[] = [];
   const lines: number[] = [];
   let n = 0;
   // A leading UTF-8 BOM (Windows tools write one) is not part of the first event, as the detect CLI reads files.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  for (const raw of text.split("\n")) {
+  let at = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
+  while (at <= body.length) {
+    const nl = body.indexOf(10, at);
+    const end = nl < 0 ? body.length : nl;
+    const bytes = body.subarray(at, end > at && body[end - 1] === 13 ? end - 1 : end);
+    at = end + 1;
     n++;
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") continue;
-    items.push(parseLine(line));
+    // A line that is not UTF-8 is malformed, by its line, as a line that is not JSON: decoded with
+    // U+FFFD it would be an event other than the one sent (a Latin-1 user.name no rule names).
+    const bad = firstBadUtf8(bytes);
+    const line = bad === undefined ? bytes.toString("utf8") : "";
+    if (bad === undefined && line.trim() === "") continue;
+    items.push(bad !== undefined ? new BadLine(`not valid UTF-8 (byte 0x${bad.byte.toString(16).padStart(2, "0")} at column ${bad.column})`) : parseLine(line));
     lines.push(n);
   }
   ndjsonLines.set(items, lines);
@@ -109,8 +116,8 @@ export function storeAlerts(ctx: ServerContext, alerts: readonly Alert[]): Store
 
 export function registerEventRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { metrics, policies } = ctx;
-  app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
-    done(null, parseNdjson(body as string));
+  app.addContentTypeParser("application/x-ndjson", { parseAs: "buffer" }, (_request, body, done) => {
+    done(null, parseNdjson(body as Buffer));
   });
 
   app.post(

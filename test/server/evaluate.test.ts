@@ -80,13 +80,16 @@ t.test("malformed requests: 4xx with a stable code, and the server goes on", asy
   const dir = policyDir(t, { "a.policy": POLICY });
   const { url } = await start(t, [dir], { config: testConfig((c) => (c.limits.bodyBytes = 2048, c.limits.batchMaxItems = 3)) });
   const json = { "content-type": "application/json" };
-  const cases: { name: string; path: string; body?: string; headers?: Record<string, string>; method?: string; status: number; code: string; message?: RegExp }[] = [
+  // A Latin-1 "josé" (0xe9): decoded with U+FFFD it was "jos\ufffd", a name no rule names.
+  const latin1 = Buffer.concat([Buffer.from('{"principal":{"id":"jos'), Buffer.from([0xe9]), Buffer.from('"}}')]);
+  const cases: { name: string; path: string; body?: string | Buffer; headers?: Record<string, string>; method?: string; status: number; code: string; message?: RegExp }[] = [
     { name: "not JSON", path: "/v1/evaluate", body: "{nope", headers: json, status: 400, code: "invalid_json" },
     { name: "empty JSON body", path: "/v1/evaluate", body: "", headers: json, status: 400, code: "empty_body" },
     { name: "JSON but not an object", path: "/v1/evaluate", body: "[1,2]", headers: json, status: 400, code: "invalid_body", message: /body must be object/ },
     { name: "a string", path: "/v1/evaluate", body: '"allow me"', headers: json, status: 400, code: "invalid_body" },
     { name: "unknown kind", path: "/v1/evaluate", body: '{"kind":"nuclear"}', headers: json, status: 400, code: "invalid_body", message: /kind/ },
     { name: "prototype poisoning", path: "/v1/evaluate", body: '{"__proto__":{"admin":true}}', headers: json, status: 400, code: "invalid_json" },
+    { name: "not UTF-8", path: "/v1/evaluate", body: latin1, headers: json, status: 400, code: "invalid_json", message: /not valid UTF-8 \(byte 0xe9 at line 1, column 24\)/ },
     { name: "text/plain", path: "/v1/evaluate", body: "hello", headers: { "content-type": "text/plain" }, status: 415, code: "unsupported_media_type" },
     { name: "no content type", path: "/v1/evaluate", body: "{}", headers: {}, status: 415, code: "unsupported_media_type" },
     { name: "too large", path: "/v1/evaluate", body: JSON.stringify({ pad: "x".repeat(4096) }), headers: json, status: 413, code: "body_too_large", message: /2048 bytes/ },

@@ -42,6 +42,21 @@ t.test("JSON, arrays and NDJSON reach the detector; alerts are answered and stor
   t.equal(nd.json.alerts.length, 1, "the third failure for ann within 5m fires");
   t.match(nd.json.alerts[0], { id: 1, rule: "many-login-failures", severity: "medium", group: { "user.name": "ann" }, count: 3, tags: ["MITRE:T1110"] });
 
+  // A line that is not UTF-8 is malformed by its line, as one that is not JSON (it was read with U+FFFD).
+  const latin1 = Buffer.concat([
+    Buffer.from("\ufeff" + JSON.stringify(login("cy", "failure", 10)) + "\r\n"),
+    Buffer.from(JSON.stringify(login("cy", "failure", 11)).replace('"cy"', '"jos?"').replace("?", "\u0000")),
+    Buffer.from("\r\n" + JSON.stringify(login("cy", "failure", 12)) + "\n"),
+  ]);
+  latin1[latin1.indexOf(0)] = 0xe9;
+  const nl = await call(url, "/v1/events", { body: latin1, headers: { "content-type": "application/x-ndjson" } });
+  t.equal(nl.status, 200, nl.text);
+  t.match(nl.json, { received: 3, accepted: 2, malformed: 1 });
+  t.match(nl.json.problems, [{ index: 2, line: 2, kind: "malformed", message: /^not valid UTF-8 \(byte 0xe9 at column \d+\)$/ }]);
+  const whole = await call(url, "/v1/events", { body: Buffer.from([0x5b, 0x22, 0xe9, 0x22, 0x5d]), headers: { "content-type": "application/json" } });
+  t.equal(whole.status, 400);
+  t.equal(whole.json.error.code, "invalid_json");
+
   const bad = await call(url, "/v1/events", { body: "[1, {}]", headers: { "content-type": "application/json" } });
   t.match(bad.json, { received: 2, malformed: 2 });
   const notJson = await call(url, "/v1/events", { body: "{", headers: { "content-type": "application/json" } });
@@ -52,7 +67,7 @@ t.test("JSON, arrays and NDJSON reach the detector; alerts are answered and stor
 
   const metrics = (await call(url, "/metrics")).text;
   t.match(metrics, /^swarm_policy_alerts_total\{rule="many-login-failures",severity="medium"\} 1$/m);
-  t.match(metrics, /^swarm_policy_events_total\{result="malformed"\} 4$/m);
+  t.match(metrics, /^swarm_policy_events_total\{result="malformed"\} 5$/m);
 });
 
 t.test("an event nested 100,000 levels deep: its alert is answered and stays queryable", async (t) => {

@@ -24,7 +24,7 @@ import { fsReason } from "../fs-reason.js";
 import { checkOutputFile } from "../output-path.js";
 import { parseDurationOption } from "../duration-option.js";
 import { readPolicySources } from "../sources.js";
-import { jsonLines } from "../json-lines.js";
+import { jsonLines, NotUtf8Line } from "../json-lines.js";
 import type { Alert, DetectorStats } from "../../index.js";
 import { pruneEvents } from "../../runtime/siem/nesting.js";
 import { notJsonReason } from "../../diagnostics/json-syntax.js";
@@ -161,7 +161,7 @@ export function register(program: Command, cli: CliContext): void {
         };
         const lines = jsonLines(input as AsyncIterable<Buffer | string>, MAX_LINE_BYTES);
         for (;;) {
-          let next: IteratorResult<string | null>;
+          let next: IteratorResult<string | null | NotUtf8Line>;
           try {
             next = await lines.next();
           } catch (err) {
@@ -173,6 +173,11 @@ export function register(program: Command, cli: CliContext): void {
           if (text === null) {
             badLines++;
             note(`line ${line}: longer than ${MAX_LINE_BYTES} bytes`);
+            continue;
+          }
+          if (text instanceof NotUtf8Line) {
+            badLines++;
+            note(`line ${line}: ${text.message}`);
             continue;
           }
           if (text.trim() === "") continue;

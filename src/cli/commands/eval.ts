@@ -9,7 +9,7 @@
  */
 import { Option, type Command } from "commander";
 import { readFile } from "node:fs/promises";
-import { Engine, hasErrors } from "../../index.js";
+import { Engine, hasErrors, utf8Problem } from "../../index.js";
 import { reportPolicyErrors } from "../engine.js";
 import { CliError, type CliContext } from "../context.js";
 import { fsReason } from "../fs-reason.js";
@@ -28,7 +28,14 @@ interface EvalOptions {
 async function readInput(cli: CliContext, where: string): Promise<unknown> {
   let text: string;
   try {
-    text = where === "-" ? await cli.io.readStdin() : await readFile(cli.resolve(where), "utf8");
+    if (where === "-") text = await cli.io.readStdin();
+    else {
+      // The input decides: decoded with U+FFFD, a Latin-1 "josé" would not be the josé a deny rule names.
+      const bytes = await readFile(cli.resolve(where));
+      const bad = utf8Problem(bytes);
+      if (bad !== undefined) throw new Error(bad);
+      text = bytes.toString("utf8");
+    }
   } catch (err) {
     throw new CliError(`cannot read input ${where}: ${fsReason(err)}`);
   }

@@ -1,5 +1,7 @@
 import t from "tap";
 import { Readable } from "node:stream";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { run } from "../run.js";
 import { main } from "../../../src/cli/main.js";
 import type { CliIO } from "../../../src/cli/context.js";
@@ -179,6 +181,22 @@ t.test("a leading BOM, CRLF line ends and a last line without a newline are read
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout.trim().split("\n").length, 1, "the first line counts");
   t.match(r.stderr, /^3 events, 1 alerts, 0 lines skipped, 0 late$/m);
+});
+
+t.test("a line that is not UTF-8 is reported by its line and skipped, as POST /v1/events does; it was read with U+FFFD", async (t) => {
+  // Line 2 holds a Latin-1 é, line 4 an overlong encoding of "/" (C0 AF); both were events with U+FFFD in them.
+  const cwd = t.testdir({ "a.policy": POLICY });
+  const latin1 = Buffer.from(ev(5, "jos?")).toString("latin1").replace("?", "\u00e9");
+  writeFileSync(
+    path.join(cwd, "events.jsonl"),
+    Buffer.concat([Buffer.from("\ufeff" + ev(0, "alice") + "\r\n"), Buffer.from(latin1, "latin1"), Buffer.from("\r\n" + ev(10, "alice") + "\n"), Buffer.from('{"x":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}\n' + ev(20, "alice") + "\n")]),
+  );
+  const r = await run(["detect", "a.policy", "--events", "events.jsonl"], { cwd });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /^3 events, 1 alerts, 2 lines skipped, 0 late$/m);
+  const column = ev(5, "jos?").indexOf("?") + 1;
+  t.match(r.stderr, `  line 2: not valid UTF-8 (byte 0xe9 at column ${column})\n`);
+  t.match(r.stderr, "  line 4: not valid UTF-8 (byte 0xc0 at column 7)\n");
 });
 
 t.test("a line longer than the limit is reported as malformed without being held; the stream goes on", async (t) => {

@@ -1,4 +1,6 @@
 import t from "tap";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { run } from "../run.js";
 
 const POLICY = `package demo
@@ -71,6 +73,16 @@ t.test("an input with a leading UTF-8 byte-order mark is read (file and stdin), 
   const stdin = await run(["eval", "a.policy", "--input", "-"], { cwd, stdin: "\ufeff" + JSON.stringify(READ) });
   t.equal(stdin.code, 0, stdin.stderr);
   t.equal(JSON.parse(stdin.stdout).decision, "allow");
+});
+
+t.test("an input that is not UTF-8 is refused with the place of the first bad byte, not read with U+FFFD", async (t) => {
+  // A Latin-1 "josé" read leniently was "jos\ufffd": a deny rule naming josé did not apply to it.
+  const cwd = t.testdir({ "a.policy": POLICY });
+  writeFileSync(path.join(cwd, "latin1.json"), Buffer.concat([Buffer.from('{\n "principal": { "id": "jos'), Buffer.from([0xe9]), Buffer.from('" } }\n')]));
+  const r = await run(["eval", "a.policy", "--input", "latin1.json"], { cwd });
+  t.equal(r.code, 2);
+  t.equal(r.stdout, "");
+  t.equal(r.stderr, "swarm-policy: cannot read input latin1.json: not valid UTF-8 (byte 0xe9 at line 2, column 27)\n");
 });
 
 t.test("policy errors: the decision still fails closed, exit 1", async (t) => {

@@ -211,6 +211,17 @@ t.test("mesh keys gen and pub", async (t) => {
   t.equal(bad.stderr, "swarm-policy: standard input: not a WireGuard private key (32 bytes of base64)\n");
 });
 
+t.test("an inventory that is not UTF-8 is refused (exit 2), not read with U+FFFD", async (t) => {
+  const cwd = workspace(t);
+  const text = JSON.stringify([...fixtureInventory(), node("z1", ["worker"], { owner: "jos?" })]);
+  const bytes = Buffer.from(text);
+  bytes[bytes.indexOf("jos?") + 3] = 0xe9;
+  writeFileSync(path.join(cwd, "nodes.json"), bytes);
+  const r = await run(["mesh", "plan", "lab.policy", "-n", "nodes.json", "-o", "out", "--time", TIME], { cwd });
+  t.equal(r.code, 2);
+  t.match(r.stderr, /^swarm-policy: cannot read (inventory|nodes) nodes\.json: not valid UTF-8 \(byte 0xe9 at line 1, column \d+\)\n$/);
+});
+
 t.test("text output escapes control characters from the inventory, the policy and the dump", async (t) => {
   const cwd = workspace(t);
   const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;

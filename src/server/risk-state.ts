@@ -14,8 +14,9 @@
  *   per interval however many changes); saves never overlap, and a change
  *   during one is saved by the next. Each save writes what is in force at the
  *   clock, atomically (temporary file, fsync, rename) with mode 0600.
- * - A failed save is reported (`onError`) and retried at the next change or
- *   at close; the store in memory holds regardless.
+ * - A failed save is reported (`onError`) and retried `saveIntervalMs` later
+ *   (and at close), whether or not anything changed meanwhile; the store in
+ *   memory holds regardless.
  * - `close()` saves what changed since the last save. A SIGKILL loses at most
  *   the changes of the last interval.
  *
@@ -184,8 +185,10 @@ export class RiskStateFile {
     this.saving = this.write().then(
       () => void this.saves++,
       (err: unknown) => {
-        this.dirty = true; // retried by the next change's save, or at close
         this.options.onError(new RiskStateError(`cannot write ${this.name}: ${why(err)}`));
+        // Retried an interval later, change or not: waiting for the next change left a quarantine
+        // whose save failed out of the file while nothing else happened (a SIGKILL then lifted it).
+        this.changed();
       },
     );
     try {

@@ -170,3 +170,30 @@ t.test("a save that fails is reported and retried; close saves what is left", as
   await state.save();
   t.notMatch(readFileSync(file, "utf8"), /h2/, "closed: no longer followed");
 });
+
+t.test("a failed save is retried on its own: a change with no change after it still reaches the file", async (t) => {
+  // It was retried only at the next change or at close: a quarantine whose save failed once (a full
+  // disk, a directory briefly gone) stayed out of the file while nothing else changed, and a SIGKILL
+  // then lifted it, however long the disk had been back.
+  const tmp = tempDir(t);
+  const dir = path.join(tmp, "state");
+  mkdirSync(dir);
+  const file = path.join(dir, "risk.json");
+  const store = new ObservedRiskStore({ clock: () => T0 });
+  const errors: string[] = [];
+  const state = new RiskStateFile({ path: file, store, saveIntervalMs: 20, clock: () => T0, onError: (e) => errors.push(e.message) });
+  t.teardown(() => state.close());
+  await state.start();
+  renameSync(dir, `${dir}.gone`);
+  store.quarantine("h1", T0, 3600_000);
+  const until = async (what: () => boolean) => {
+    const started = Date.now();
+    while (!what() && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+  };
+  await until(() => errors.length > 0);
+  t.match(errors[0], /cannot write .*risk\.json: no such file or directory/, "the timer's save failed");
+  renameSync(`${dir}.gone`, dir);
+  const saved = () => JSON.parse(readFileSync(file, "utf8")).quarantines.length === 1;
+  await until(saved);
+  t.ok(saved(), "saved by a retry, with no further change and no close");
+});

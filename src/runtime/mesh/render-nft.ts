@@ -33,7 +33,13 @@ import type { RenderOptions } from "./render-wg.js";
  * one interface's PostDown then deleted the other's rules.)
  */
 export function nftTableName(iface: string): string {
-  const escaped = iface.replace(/[^A-Za-z0-9]/g, (c) => (c === "_" ? "__" : `_x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+  // A fixed width after each escape's letter keeps it decodable (injective) for any string a library
+  // caller passes (renderNft checks no name): _x and 2 hex digits up to U+00FF, _u and 4 past it.
+  const escaped = iface.replace(/[^A-Za-z0-9]/g, (c) => {
+    if (c === "_") return "__";
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `_x${code.toString(16).padStart(2, "0")}` : `_u${code.toString(16).padStart(4, "0")}`;
+  });
   return `swarm_policy_${escaped}`;
 }
 

@@ -57,6 +57,12 @@ t.test("every interface name wg-quick allows gets a table of its own", async (t)
   for (const table of tables) t.match(table, /^swarm_policy_[A-Za-z0-9_]+$/, "an nft identifier");
   t.equal(nftTableName("wg0"), "swarm_policy_wg0", "letters and digits as they are");
   t.equal(nftTableName("swarm"), "swarm_policy_swarm");
+  // nftTableName and renderNft are exported and check no name: past U+00FF a two-digit escape grew
+  // to three or four digits, so U+0100 and U+0010 followed by "0" were both _x100.
+  const wide = ["\u0100", "\u00100", "\u1000", "\u0010" + "00", "\u00ff", "\u{1F600}", "\ud83d"];
+  const wideTables = wide.map(nftTableName);
+  t.equal(new Set(wideTables).size, wide.length, wideTables.join(" "));
+  for (const table of wideTables) t.match(table, /^swarm_policy_[A-Za-z0-9_]+$/, "an nft identifier");
 });
 
 t.test("the config loads the node's rules: PreUp the file given, PostDown the table the file names", async (t) => {

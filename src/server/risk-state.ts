@@ -29,8 +29,14 @@ import { writeFileAtomic } from "../runtime/atomic-file.js";
 import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../runtime/risk-snapshot.js";
 import { readStateFile, StateFileError } from "../runtime/state-file.js";
 
-/** A snapshot larger than this is refused at start (about 500,000 entries). */
-const MAX_STATE_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest state file, read or written: 500 MiB, below V8's longest string (2^29 - 24 code
+ * units), which the JSON text must fit in both ways (some millions of entries). A save whose
+ * state is larger fails as a save (reported, retried, the file keeps the last state that fit):
+ * it was written, and the next start refused the file (64 MiB then, about 500,000 entries with
+ * ids of 100 characters), so the server could not come back after a restart.
+ */
+export const MAX_STATE_BYTES = 500 * 1024 * 1024;
 
 /** A MemoryRiskStore that says when it was written to. */
 export class ObservedRiskStore extends MemoryRiskStore {
@@ -86,6 +92,8 @@ export interface RiskStateOptions {
   clock: () => number;
   /** A save that failed (the message names the file; the store holds no secret). */
   onError: (err: Error) => void;
+  /** Largest file read or written (default MAX_STATE_BYTES; tests). */
+  maxBytes?: number;
 }
 
 const why = (err: unknown): string => {
@@ -110,6 +118,10 @@ export class RiskStateFile {
     this.options = options;
   }
 
+  private get maxBytes(): number {
+    return this.options.maxBytes ?? MAX_STATE_BYTES;
+  }
+
   private get name(): string {
     return this.options.name ?? this.options.path;
   }
@@ -122,7 +134,7 @@ export class RiskStateFile {
     const { store } = this.options;
     let text: string | null = null;
     try {
-      text = await readStateFile(this.options.path, MAX_STATE_BYTES, (st: Stats) => {
+      text = await readStateFile(this.options.path, this.maxBytes, (st: Stats) => {
         if (process.platform !== "win32" && st.isFile() && (st.mode & 0o022) !== 0) {
           const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
           throw new RiskStateError(`${this.name} has mode ${mode}: group or others may write it, and so lift its quarantines (chmod 600 ${this.name})`);
@@ -172,9 +184,15 @@ export class RiskStateFile {
     this.timer.unref();
   }
 
-  private write(): Promise<void> {
+  private async write(): Promise<void> {
     const snapshot = riskSnapshot(this.options.store, this.options.clock(), this.options.clock());
-    return writeFileAtomic(this.options.path, JSON.stringify(snapshot) + "\n", { mode: 0o600 });
+    const text = JSON.stringify(snapshot) + "\n";
+    // Never a file the next start refuses: the start would then not come back at all.
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.maxBytes) {
+      throw new Error(`the risk state is ${bytes} bytes, more than the ${this.maxBytes} a start reads (not written; the file keeps the last state saved)`);
+    }
+    await writeFileAtomic(this.options.path, text, { mode: 0o600 });
   }
 
   /** Write the store now unless nothing changed; waits for a save in flight first. */

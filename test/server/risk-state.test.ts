@@ -197,3 +197,26 @@ t.test("a failed save is retried on its own: a change with no change after it st
   await until(saved);
   t.ok(saved(), "saved by a retry, with no further change and no close");
 });
+
+t.test("a state larger than a start reads is not written: the file keeps the last state that fit, and a restart reads it", async (t) => {
+  // It was written, and the next start refused the file as too large (exit 2): after a flood of
+  // alerts with long ids (500,000 entries of 110 characters made 77 MiB, over the 64 MiB limit),
+  // the server could not be restarted.
+  const file = path.join(tempDir(t), "risk.json");
+  const maxBytes = 600;
+  const errors: string[] = [];
+  const store = new ObservedRiskStore({ clock: () => T0 });
+  const state = new RiskStateFile({ path: file, store, saveIntervalMs: 60_000, clock: () => T0, onError: (e) => errors.push(e.message), maxBytes });
+  await state.start();
+  store.quarantine("h1", T0, 3600_000);
+  await state.save();
+  t.same(errors, []);
+  for (let i = 0; i < 20; i++) store.quarantine(`host-${i}-${"x".repeat(40)}`, T0, 3600_000);
+  await state.close();
+  t.equal(errors.length, 1);
+  t.match(errors[0], /cannot write .*risk\.json: the risk state is \d+ bytes, more than the 600 a start reads/);
+  t.match(JSON.parse(readFileSync(file, "utf8")).quarantines, [{ id: "h1" }], "the last state that fit");
+  const again = new RiskStateFile({ path: file, store: new ObservedRiskStore({ clock: () => T0 }), saveIntervalMs: 60_000, clock: () => T0, onError: () => undefined, maxBytes });
+  t.same(await again.start(), { raises: 0, quarantines: 1 }, "the restart reads it");
+  await again.close();
+});

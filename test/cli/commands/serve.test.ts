@@ -223,6 +223,30 @@ allow "read" { when action == "read" }
   t.equal(await second.exited, 0);
 });
 
+t.test("--risk-state: SIGTERM and SIGINT save what the interval has not yet saved before the process ends", async (t) => {
+  const policy = `detect "spray" {
+  where event.action == "login" and event.outcome == "failure"
+  then quarantine host.name for 1h
+}
+allow "read" { when action == "read" }
+`;
+  // An interval no test waits for: only the stop can have written the quarantine.
+  const cwd = t.testdir({ "q.policy": policy, "c.yaml": "risk:\n  save_interval_ms: 3600000\n" });
+  const state = path.join(cwd, "risk.json");
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    rmSync(state, { force: true });
+    const child = spawnServe(t, cwd, ["q.policy", "--port", "0", "--no-watch", "--config", "c.yaml", "--risk-state", "risk.json"]);
+    const url = (await child.logLine((l) => l.msg === "listening")).url as string;
+    const event = { "@timestamp": new Date().toISOString(), event: { action: "login", outcome: "failure" }, host: { name: `h-${signal}` } };
+    const pushed = await fetch(`${url}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(event) });
+    t.equal(((await pushed.json()) as { alerts: unknown[] }).alerts.length, 1);
+    t.same(JSON.parse(readFileSync(state, "utf8")).quarantines, [], `${signal}: not saved yet`);
+    child.child.kill(signal);
+    t.equal(await child.exited, 0, `${signal}: a graceful stop`);
+    t.match(JSON.parse(readFileSync(state, "utf8")).quarantines, [{ id: `h-${signal}` }], `${signal}: saved at the stop`);
+  }
+});
+
 /** RFC 4648 base32 (the otpauth secret) to bytes. */
 function base32(text: string): Uint8Array {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

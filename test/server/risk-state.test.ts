@@ -148,14 +148,19 @@ t.test("a state file that cannot be trusted or written refuses the start", async
   t.ok(existsSync(fresh), "and is written");
 });
 
-t.test("a save that fails is reported and retried; close saves what is left", async (t) => {
-  const tmp = tempDir(t);
-  const dir = path.join(tmp, "state");
+/** A RiskStateFile over a fresh store, its file in a directory of its own (`dir`), errors collected. */
+function stateFile(t: Tap, saveIntervalMs: number, maxBytes?: number) {
+  const dir = path.join(tempDir(t), "state");
   mkdirSync(dir);
   const file = path.join(dir, "risk.json");
   const store = new ObservedRiskStore({ clock: () => T0 });
   const errors: string[] = [];
-  const state = new RiskStateFile({ path: file, store, saveIntervalMs: 60_000, clock: () => T0, onError: (e) => errors.push(e.message) });
+  const state = new RiskStateFile({ path: file, store, saveIntervalMs, clock: () => T0, onError: (e) => errors.push(e.message), ...(maxBytes === undefined ? {} : { maxBytes }) });
+  return { dir, file, store, errors, state };
+}
+
+t.test("a save that fails is reported and retried; close saves what is left", async (t) => {
+  const { dir, file, store, errors, state } = stateFile(t, 60_000);
   t.same(await state.start(), { raises: 0, quarantines: 0 });
   store.quarantine("h1", T0, 3600_000);
   renameSync(dir, `${dir}.gone`); // the directory disappears under the server
@@ -175,13 +180,7 @@ t.test("a failed save is retried on its own: a change with no change after it st
   // It was retried only at the next change or at close: a quarantine whose save failed once (a full
   // disk, a directory briefly gone) stayed out of the file while nothing else changed, and a SIGKILL
   // then lifted it, however long the disk had been back.
-  const tmp = tempDir(t);
-  const dir = path.join(tmp, "state");
-  mkdirSync(dir);
-  const file = path.join(dir, "risk.json");
-  const store = new ObservedRiskStore({ clock: () => T0 });
-  const errors: string[] = [];
-  const state = new RiskStateFile({ path: file, store, saveIntervalMs: 20, clock: () => T0, onError: (e) => errors.push(e.message) });
+  const { dir, file, store, errors, state } = stateFile(t, 20);
   t.teardown(() => state.close());
   await state.start();
   renameSync(dir, `${dir}.gone`);
@@ -202,11 +201,8 @@ t.test("a state larger than a start reads is not written: the file keeps the las
   // It was written, and the next start refused the file as too large (exit 2): after a flood of
   // alerts with long ids (500,000 entries of 110 characters made 77 MiB, over the 64 MiB limit),
   // the server could not be restarted.
-  const file = path.join(tempDir(t), "risk.json");
   const maxBytes = 600;
-  const errors: string[] = [];
-  const store = new ObservedRiskStore({ clock: () => T0 });
-  const state = new RiskStateFile({ path: file, store, saveIntervalMs: 60_000, clock: () => T0, onError: (e) => errors.push(e.message), maxBytes });
+  const { file, store, errors, state } = stateFile(t, 60_000, maxBytes);
   await state.start();
   store.quarantine("h1", T0, 3600_000);
   await state.save();

@@ -40,7 +40,8 @@ interface Directive {
   trailing: boolean;
 }
 
-const DIRECTIVE = /^(\s*#?\s*)lint:ignore\b/;
+// Followed by a space or the end: `lint:ignore-free` or `lint:ignored` starts an ordinary comment.
+const DIRECTIVE = /^(\s*#?\s*)lint:ignore(?=\s|$)/;
 
 function parseDirective(
   file: PolicyFile,

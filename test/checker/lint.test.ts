@@ -275,4 +275,12 @@ runCases(t, [
     text: `# lint:ignore SP3001\nallow "a" {\n  when zz\n}\n`,
     want: ["SP3008@1:15-1:21", "SP2001@3:8-3:10"],
   },
+  {
+    // A comment that only starts like one ("lint:ignore-free", "lint:ignored") was read as a directive
+    // naming "-free" or "d...", and warned as SP3008.
+    name: "a word that starts with lint:ignore is no directive",
+    lint: true,
+    text: `# lint:ignore-free zone: nothing below is silenced\n# lint:ignored SP3003 once\nconst unused = 1\n`,
+    want: ["SP3003@3:7-3:13"],
+  },
 ]);

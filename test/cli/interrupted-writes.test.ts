@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { INTERRUPTS } from "../support/interrupts.js";
+import { INTERRUPTS, signalAtMarker } from "../support/interrupts.js";
 import { fixtureInventory, MESH_POLICY } from "../support/mesh-fixture.js";
 import { POLICIES } from "./run.js";
 
@@ -31,15 +31,7 @@ async function interrupted(cwd: string, args: string[], signal: NodeJS.Signals):
     { cwd, stdio: ["ignore", "ignore", "pipe"] },
   );
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("fsync-hangs")) resolve();
-    });
-    child.on("exit", () => reject(new Error(`ended before writing: ${err}`)));
-  });
-  child.kill(signal);
+  await signalAtMarker(child, "fsync-hangs", signal, "before writing");
   return exited;
 }
 

@@ -9,6 +9,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { signalAtMarker } from "../support/interrupts.js";
 import { fixtureInventory, MESH_POLICY } from "../support/mesh-fixture.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -29,15 +30,7 @@ async function killed(cwd: string, args: string[], syncsFirst: number): Promise<
     env: { ...process.env, HANG_FSYNC_AFTER: String(syncsFirst) },
   });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("fsync-hangs")) resolve();
-    });
-    child.on("exit", () => reject(new Error(`ended before the hang: ${err}`)));
-  });
-  child.kill("SIGKILL");
+  await signalAtMarker(child, "fsync-hangs", "SIGKILL", "before the hang");
   return exited;
 }
 

@@ -11,6 +11,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { BREAK_STALE_MS, withFileLock } from "../../src/runtime/file-lock.js";
+import { signalAtMarker } from "../support/interrupts.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -187,15 +188,8 @@ t.test("a process killed (SIGKILL) while taking the lock leaves no lock that hol
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   const exited = new Promise((resolve) => child.on("exit", resolve));
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("writefile-hangs")) resolve();
-    });
-    child.on("exit", () => reject(new Error(`ended before taking the lock: ${err}`)));
-  });
-  child.kill("SIGKILL"); // between creating its lock (or temporary) file and writing its line
+  // Killed between creating its lock (or temporary) file and writing its line.
+  await signalAtMarker(child, "writefile-hangs", "SIGKILL", "before taking the lock");
   await exited;
   // The default staleness (30 s) is far past this timeout: only an owner named and gone lets us in.
   let ran = false;

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { run } from "../run.js";
 import { fixtureInventory, keyFor, MESH_POLICY, node } from "../../support/mesh-fixture.js";
 import type { PlanJson } from "../../../src/runtime/mesh/plan-json.js";
-import { INTERRUPTS } from "../../support/interrupts.js";
+import { INTERRUPTS, signalAtMarker } from "../../support/interrupts.js";
 
 const TIME = "2026-01-10T00:00:00Z";
 
@@ -251,15 +251,8 @@ t.test("mesh keys gen --out interrupted while writing: no temporary key file sta
       { cwd, stdio: ["ignore", "ignore", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    // Wait (a condition, not a time) until the key is in its temporary file and fsync hangs.
-    await new Promise<void>((resolve) => {
-      let err = "";
-      child.stderr.on("data", (d: Buffer) => {
-        err += d.toString();
-        if (err.includes("fsync-hangs")) resolve();
-      });
-    });
-    child.kill(signal);
+    // Once the key is in its temporary file and fsync hangs.
+    await signalAtMarker(child, "fsync-hangs", signal, "before writing the key");
     t.equal(await exited, want, `${signal}: exit ${want}`);
     t.same(readdirSync(cwd), [], `${signal}: no key file and no temporary file holding the private key`);
   }

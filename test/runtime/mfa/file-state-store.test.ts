@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { FileMfaStateStore, MfaStateError, MFA_STATE_FILE } from "../../../src/runtime/mfa/file-state-store.js";
 import { withFileLock, FileLockTimeout } from "../../../src/runtime/file-lock.js";
 import { afterFailure, DEFAULT_LOCKOUT_POLICY } from "../../../src/runtime/mfa/lockout.js";
+import { signalAtMarker } from "../../support/interrupts.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const NOW = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -178,15 +179,7 @@ t.test("killed (SIGKILL) while writing its claim: the next process starts at onc
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise((resolve) => child.on("exit", resolve));
-  await new Promise<void>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("fsync-hangs")) resolve();
-    });
-    child.on("exit", () => reject(new Error(`ended before the write: ${err}`)));
-  });
-  child.kill("SIGKILL");
+  await signalAtMarker(child, "fsync-hangs", "SIGKILL", "before the write");
   await exited;
   t.equal(out, "", "the killed claim was never acknowledged");
   t.ok((await readdir(dir)).some((f) => f.startsWith(`.${MFA_STATE_FILE}.`)), "it left its temporary file");

@@ -52,6 +52,42 @@ export function riskSnapshot(store: MemoryRiskStore, takenAt: number, since = -I
   };
 }
 
+/**
+ * `riskSnapshot(store, takenAt, since)` as JSON text (one line and its newline), in pieces of the
+ * entries of about `size` entities, unsorted: for a writer that lets other work run between pieces
+ * (the server's state file, src/server/risk-state.ts). Entities changed while the pieces are taken
+ * are read as MemoryRiskStore.raiseSlices says; the writer saves again after a change.
+ */
+export function* riskSnapshotText(store: MemoryRiskStore, takenAt: number, since: number, size = 2048): Generator<string> {
+  // Raises written by one alert share their end: one RFC 3339 formatting for a run of them.
+  let lastMs = NaN;
+  let lastText: string | null = null;
+  const until = (ms: number): string | null => {
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastText = untilText(ms);
+    }
+    return lastText;
+  };
+  yield `{"version":1,"taken_at":${JSON.stringify(formatInstant(takenAt))},"raises":[`;
+  let first = true;
+  for (const slice of store.raiseSlices(since, size)) {
+    if (slice.length === 0) continue;
+    const text = slice.map((r) => JSON.stringify({ id: r.id, amount: r.amount, until: until(r.until) })).join(",");
+    yield first ? text : `,${text}`;
+    first = false;
+  }
+  yield `],"quarantines":[`;
+  first = true;
+  for (const slice of store.quarantineSlices(since, size)) {
+    if (slice.length === 0) continue;
+    const text = slice.map((q) => JSON.stringify({ id: q.id, until: until(q.until) })).join(",");
+    yield first ? text : `,${text}`;
+    first = false;
+  }
+  yield "]}\n";
+}
+
 /** A store holding a snapshot's entries; RiskSnapshotError (naming the entry) when `json` is not a snapshot. */
 export function storeFromSnapshot(json: unknown): MemoryRiskStore {
   const fail = (where: string, what: string): never => {

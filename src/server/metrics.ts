@@ -143,7 +143,7 @@ export class ServerMetrics {
   readonly overloaded = new Counter("swarm_policy_overload_rejections_total", "Requests answered 503 overloaded: the bound on concurrent evaluations was reached.", []);
   readonly mfa = new Counter("swarm_policy_mfa_verifications_total", "MFA verifications, by result.", ["result"]);
   readonly decisionLog = new Counter("swarm_policy_decision_log_errors_total", "Decision log write or rotation errors.", []);
-  readonly riskState = new Counter("swarm_policy_risk_state_errors_total", "Risk state file saves that failed (the store in memory still holds; retried every save interval until one succeeds).", []);
+  readonly riskState = new Counter("swarm_policy_risk_state_errors_total", "Risk state file saves that failed (the store in memory still holds; retried until one succeeds, backing off to once a minute).", []);
   /** Read at render time: decision log counts, concurrent evaluations. */
   decisionLogStats: (() => { written: number; dropped: number }) | null = null;
   inflight: () => number = () => 0;

@@ -14,9 +14,13 @@
  *   per interval however many changes); saves never overlap, and a change
  *   during one is saved by the next. Each save writes what is in force at the
  *   clock, atomically (temporary file, fsync, rename) with mode 0600.
+ * - A save writes the file a slice of entries at a time and lets the event
+ *   loop turn between slices, so a large store does not hold answers up for
+ *   the whole save (500,000 entries held it for seconds).
  * - A failed save is reported (`onError`) and retried `saveIntervalMs` later
- *   (and at close), whether or not anything changed meanwhile; the store in
- *   memory holds regardless.
+ *   (and at close), whether or not anything changed meanwhile; while saves
+ *   keep failing the wait doubles, up to a minute (never less than the
+ *   interval); the store in memory holds regardless.
  * - `close()` saves what changed since the last save. A SIGKILL loses at most
  *   the changes of the last interval.
  *
@@ -25,8 +29,8 @@
  */
 import type { Stats } from "node:fs";
 import { MemoryRiskStore, type MemoryRiskStoreOptions } from "../evaluator/stores.js";
-import { writeFileAtomic } from "../runtime/atomic-file.js";
-import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../runtime/risk-snapshot.js";
+import { AtomicFile } from "../runtime/atomic-file.js";
+import { RiskSnapshotError, riskSnapshotText, storeFromSnapshot } from "../runtime/risk-snapshot.js";
 import { readStateFile, StateFileError } from "../runtime/state-file.js";
 
 /**
@@ -96,6 +100,22 @@ export interface RiskStateOptions {
   maxBytes?: number;
 }
 
+/** The longest wait before retrying a save that failed (unless the interval is longer). */
+export const MAX_RETRY_MS = 60_000;
+
+/** Entities serialized between two turns of the event loop. */
+const SLICE = 2048;
+
+/**
+ * The wait before the next save after `failures` failed saves in a row: the interval, then doubling
+ * from it (a full disk fails every save: one report a second for hours helps nobody), at most
+ * MAX_RETRY_MS, never less than the interval.
+ */
+export function retryDelayMs(intervalMs: number, failures: number): number {
+  if (failures === 0) return intervalMs;
+  return Math.max(intervalMs, Math.min(intervalMs * 2 ** failures, MAX_RETRY_MS));
+}
+
 const why = (err: unknown): string => {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return "no such file or directory";
@@ -111,6 +131,8 @@ export class RiskStateFile {
   /** Changes not yet in a save that succeeded (or started). */
   private dirty = false;
   private closed = false;
+  /** Saves that failed since the last one that succeeded. */
+  private failures = 0;
   /** Saves that completed, for tests and metrics. */
   saves = 0;
 
@@ -160,7 +182,7 @@ export class RiskStateFile {
         if (err instanceof RiskSnapshotError) throw new RiskStateError(`${this.name}: ${err.message}`);
         throw err;
       }
-      const { raises, quarantines } = read.entries(this.options.clock());
+      const { raises, quarantines } = read.entriesUnsorted(this.options.clock());
       for (const r of raises) store.raiseUntil(r.id, r.amount, r.until);
       for (const q of quarantines) store.quarantineUntil(q.id, q.until);
       loaded = { raises: raises.length, quarantines: quarantines.length };
@@ -177,22 +199,34 @@ export class RiskStateFile {
   private changed(): void {
     this.dirty = true;
     if (this.timer !== null || this.closed) return;
+    const delay = retryDelayMs(this.options.saveIntervalMs, this.failures);
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.save();
-    }, this.options.saveIntervalMs);
+    }, delay);
     this.timer.unref();
   }
 
   private async write(): Promise<void> {
-    const snapshot = riskSnapshot(this.options.store, this.options.clock(), this.options.clock());
-    const text = JSON.stringify(snapshot) + "\n";
-    // Never a file the next start refuses: the start would then not come back at all.
-    const bytes = Buffer.byteLength(text);
-    if (bytes > this.maxBytes) {
-      throw new Error(`the risk state is ${bytes} bytes, more than the ${this.maxBytes} a start reads (not written; the file keeps the last state saved)`);
+    const now = this.options.clock();
+    const out = await AtomicFile.create(this.options.path, { mode: 0o600 });
+    try {
+      let bytes = 0;
+      // Each piece is awaited into the file, so the event loop turns between slices of entries.
+      for (const piece of riskSnapshotText(this.options.store, now, now, SLICE)) {
+        const data = Buffer.from(piece, "utf8");
+        bytes += data.length;
+        // Never a file the next start refuses: the start would then not come back at all.
+        if (bytes > this.maxBytes) {
+          throw new Error(`the risk state is more than the ${this.maxBytes} bytes a start reads (not written; the file keeps the last state saved)`);
+        }
+        await out.write(data);
+      }
+    } catch (err) {
+      await out.abort();
+      throw err;
     }
-    await writeFileAtomic(this.options.path, text, { mode: 0o600 });
+    await out.commit();
   }
 
   /** Write the store now unless nothing changed; waits for a save in flight first. */
@@ -201,8 +235,12 @@ export class RiskStateFile {
     if (!this.dirty) return;
     this.dirty = false;
     this.saving = this.write().then(
-      () => void this.saves++,
+      () => {
+        this.saves++;
+        this.failures = 0;
+      },
       (err: unknown) => {
+        this.failures++;
         this.options.onError(new RiskStateError(`cannot write ${this.name}: ${why(err)}`));
         // Retried an interval later, change or not: waiting for the next change left a quarantine
         // whose save failed out of the file while nothing else happened (a SIGKILL then lifted it).

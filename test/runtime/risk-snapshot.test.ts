@@ -5,7 +5,7 @@
  */
 import t from "tap";
 import { MemoryRiskStore } from "../../src/evaluator/stores.js";
-import { RiskSnapshotError, riskSnapshot, storeFromSnapshot } from "../../src/runtime/risk-snapshot.js";
+import { RiskSnapshotError, riskSnapshot, riskSnapshotText, storeFromSnapshot } from "../../src/runtime/risk-snapshot.js";
 
 const T = Date.parse("2026-03-10T09:00:00Z");
 const MIN = 60_000;
@@ -79,4 +79,29 @@ t.test("an end past year 9999 is written so the file reads back, the entry still
   t.equal(b.quarantined("gw-1", Date.parse("9999-12-31T23:59:59Z")), true);
   t.equal(b.risk("ann", Date.parse("9999-12-31T23:59:59Z")), 60);
   t.equal(b.quarantined("w-2", Date.parse("9999-12-31T23:59:00Z")), false);
+});
+
+t.test("the snapshot in pieces (the server's state file) is the same snapshot, unsorted, whatever the slice size", async (t) => {
+  const a = new MemoryRiskStore();
+  const late = Date.parse("9999-12-31T23:00:00Z");
+  for (let i = 0; i < 25; i++) a.raise(`u-${(i * 7) % 25}`, 10 + i, T, (i % 3) * 30 * MIN); // some lapsed at T + 1m: for 0m
+  a.raise("u-3", 5, T, 90 * MIN); // a second raise of one entity
+  a.raise("ann", 60, late, 2 * 60 * MIN); // past year 9999: null
+  a.raise("bob", 90, T); // no end: null
+  for (let i = 0; i < 12; i++) a.quarantine(`h-${i}`, T, i === 0 ? undefined : i * 10 * MIN);
+  a.quarantine("gw-\u202e\"1", late, 2 * 60 * MIN); // a name JSON must escape
+  const want = riskSnapshot(a, T + MIN, T + MIN);
+  const byId = (x: { id: string; until: string | null }, y: { id: string; until: string | null }) => (x.id < y.id ? -1 : x.id > y.id ? 1 : String(x.until) < String(y.until) ? -1 : 1);
+  for (const size of [1, 2, 5, 2048]) {
+    const pieces = [...riskSnapshotText(a, T + MIN, T + MIN, size)];
+    const text = pieces.join("");
+    t.ok(text.endsWith("}\n") && !text.slice(0, -1).includes("\n"), `size ${size}: one line and its newline`);
+    const got = JSON.parse(text);
+    t.equal(got.taken_at, want.taken_at);
+    t.same([...got.raises].sort(byId), want.raises, `size ${size}: the raises`);
+    t.same([...got.quarantines].sort(byId), want.quarantines, `size ${size}: the quarantines`);
+    if (size === 1) t.ok(pieces.length > 30, "one entity a piece");
+  }
+  const empty = JSON.parse([...riskSnapshotText(new MemoryRiskStore(), T, T)].join(""));
+  t.same(empty, { version: 1, taken_at: "2026-03-10T09:00:00.000Z", raises: [], quarantines: [] }, "an empty store");
 });

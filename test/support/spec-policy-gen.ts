@@ -42,10 +42,17 @@ export const STORE: RefStore = {
 
 // ---------------------------------------------------------------- vocabulary
 
-type Ty = "bool" | "str" | "num" | "list" | "time" | "dur" | "ip" | "obj";
+export type Ty = "bool" | "str" | "num" | "list" | "time" | "dur" | "ip" | "obj";
 const TYPES: Ty[] = ["bool", "str", "num", "list", "time", "dur", "ip", "obj"];
 
-const ATTRS: Record<Exclude<Ty, "dur" | "ip">, string[]> = {
+/** Attribute paths by the type they usually hold, string literals and `has` names: what the expressions of one kind of block read. */
+export interface Vocab {
+  attrs: Record<Exclude<Ty, "dur" | "ip">, string[]>;
+  strs: string[];
+  hasNames: string[];
+}
+
+const ATTRS: Vocab["attrs"] = {
   str: ["principal.id", "principal.dept", "resource.env", "resource.owner", "resource.type", "action", "context.ip", 'resource["x-y"]', "principal.profile.name.first", "principal.roles[0]", "resource.default", "context.geo.country"],
   num: ["principal.clearance", "resource.size", "context.score", "principal.profile.level", "resource.labels[1]"],
   list: ["principal.roles", "resource.tags", "principal.groups", "resource.labels"],
@@ -75,6 +82,9 @@ const NETS = ["10.0.0.0/8", "192.168.0.0/16", "fd00::/8", "::ffff:10.0.0.0/104",
 const OBJ_KEYS = ["tier", "x-y", "limit", "absent", "__proto__", "constructor"];
 const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
+/** What access rules read. */
+export const ACCESS_VOCAB: Vocab = { attrs: ATTRS, strs: STRS, hasNames: HAS_NAMES };
+
 /** `a.b["x"][0]` as a tree. */
 export function pathNode(text: string): Node {
   const m = /^[A-Za-z_]\w*/.exec(text)!;
@@ -99,7 +109,10 @@ const call = (fn: string, arg: Node): Node => ({ k: "call", fn, arg });
 export class ExprGen {
   /** Consts declared so far, by type. */
   readonly consts: { name: string; ty: Ty; node: Node }[] = [];
-  constructor(readonly g: Rand) {}
+  constructor(
+    readonly g: Rand,
+    readonly vocab: Vocab = ACCESS_VOCAB,
+  ) {}
 
   private constOf(ty: Ty): Node | null {
     const cs = this.consts.filter((c) => c.ty === ty);
@@ -110,10 +123,10 @@ export class ExprGen {
   expr(ty: Ty, depth: number, pure = false): Node {
     const g = this.g;
     // A value of another type: an attribute, whose type the checker cannot know (a literal would be SP2012).
-    if (!pure && depth > 0 && g.chance(0.07)) return pathNode(g.pick(Object.values(ATTRS).flat()));
+    if (!pure && depth > 0 && g.chance(0.07)) return pathNode(g.pick(Object.values(this.vocab.attrs).flat()));
     if (g.chance(0.01) && depth > 0) ty = g.pick(TYPES);
     const leaf = depth >= 3;
-    const attr = (t: keyof typeof ATTRS): Node => (pure ? this.literal(t === "obj" ? "list" : t) : pathNode(g.pick(ATTRS[t])));
+    const attr = (t: keyof Vocab["attrs"]): Node => (pure ? this.literal(t === "obj" ? "list" : t) : pathNode(g.pick(this.vocab.attrs[t])));
     if (g.chance(0.12)) {
       const c = this.constOf(ty);
       if (c !== null) return c;
@@ -224,7 +237,7 @@ export class ExprGen {
       case "bool":
         return { k: "bool", v: g.chance(0.5) };
       case "str":
-        return str(g.pick(STRS));
+        return str(g.pick(this.vocab.strs));
       case "num":
         return num(g.pick(NUMS));
       case "dur": {
@@ -262,7 +275,7 @@ export class ExprGen {
         const right = g.pick<() => Node>([
           () => call("ip", str(g.pick(NETS))),
           () => ({ k: "list", items: [call("ip", str(g.pick(NETS))), call("ip", str(g.pick(NETS)))] }),
-          () => ({ k: "list", items: [call("ip", str(g.pick(NETS))), str(g.pick(STRS))] }),
+          () => ({ k: "list", items: [call("ip", str(g.pick(NETS))), str(g.pick(this.vocab.strs))] }),
           () => nets ?? call("ip", str("10.0.0.0/8")),
         ])();
         return bin("in", g.chance(0.7) ? e("str") : e("ip"), right);
@@ -274,7 +287,7 @@ export class ExprGen {
       case 6:
         return bin(g.pick(["like", "like", "starts_with", "ends_with"]), e("str"), g.chance(0.8) ? str(g.pick(GLOBS)) : e("str"));
       case 7:
-        return { k: "has", obj: e("obj"), name: g.pick(HAS_NAMES) };
+        return { k: "has", obj: e("obj"), name: g.pick(this.vocab.hasNames) };
       case 8:
         return { k: "not", e: e("bool") };
       case 9:
@@ -395,10 +408,8 @@ function indexTest(g: Rand): Node {
   ])();
 }
 
-export function randomPolicy(g: Rand): GeneratedPolicy {
-  const x = new ExprGen(g);
-  const pr = new Printer(g);
-  const lines = ["package p"];
+/** Up to five consts of random types, declared on `lines` and known to `x`. */
+export function declareConsts(g: Rand, x: ExprGen, pr: Printer, lines: string[], prefix = "c"): Map<string, Node> {
   const consts = new Map<string, Node>();
   const nConsts = g.int(6);
   for (let i = 0; i < nConsts; i++) {
@@ -408,11 +419,19 @@ export function randomPolicy(g: Rand): GeneratedPolicy {
     else if (ty === "list" && g.chance(0.3)) node = { k: "list", items: Array.from({ length: 12 + g.int(12) }, (_, j) => str(j % 3 === 0 ? g.pick(ROLES) : `g${g.int(40)}`)) };
     else if (ty === "list" && g.chance(0.3)) node = { k: "list", items: [call("ip", str(g.pick(NETS))), call("ip", str(g.pick(NETS)))] };
     else node = x.expr(ty, 1, true);
-    const name = `c${i}`;
+    const name = `${prefix}${i}`;
     consts.set(name, node);
     x.consts.push({ name, ty, node });
     lines.push(`const ${name} = ${pr.print(node)}`);
   }
+  return consts;
+}
+
+export function randomPolicy(g: Rand): GeneratedPolicy {
+  const x = new ExprGen(g);
+  const pr = new Printer(g);
+  const lines = ["package p"];
+  const consts = declareConsts(g, x, pr, lines);
   const rules: RefRule[] = [];
   const n = 1 + g.int(6);
   for (let i = 0; i < n; i++) {
@@ -460,16 +479,16 @@ export function randomPolicy(g: Rand): GeneratedPolicy {
 // ---------------------------------------------------------------- requests
 
 /** A number written as JSON text the way a client may send it; JSON.parse decides what it becomes. */
-class Raw {
+export class Raw {
   constructor(readonly text: string) {}
 }
-const RAW_NUMBERS = ["1e400", "-1e400", "-0", "1e-400", "9007199254740993", "1E2", "0.30000000000000004", "1e308", "5e-324", "-1", "1767268800"];
-const WEIRD: unknown[] = ["", "ADMIN", "2026-01-01T12:00:00Z", "10.1.2.3/8", true, false, [], {}, [[]], [null], { k: 1 }, 0, ...RAW_NUMBERS.map((t) => new Raw(t))];
+export const RAW_NUMBERS = ["1e400", "-1e400", "-0", "1e-400", "9007199254740993", "1E2", "0.30000000000000004", "1e308", "5e-324", "-1", "1767268800"];
+export const WEIRD: unknown[] = ["", "ADMIN", "2026-01-01T12:00:00Z", "10.1.2.3/8", true, false, [], {}, [[]], [null], { k: 1 }, 0, ...RAW_NUMBERS.map((t) => new Raw(t))];
 const IPS = ["10.1.2.3", "10.0.0.1", "192.168.1.1", "8.8.8.8", "::ffff:10.0.0.1", "::ffff:8.8.8.8", "fd00::1", "2001:db8::5", "010.1.2.3", "10.1.2", "256.1.1.1", "10.1.2.3/8", "garbage", "", "::1", "fe80::1%eth0", "::10.1.2.3", "FD00::A"];
 const INPUT_TIMES = ["2026-01-01T12:00:00Z", "2026-01-01T13:00:00Z", "2026-01-01T12:59:59.999Z", "2026-01-01T12:30:00+00:30", "2026-01-01T12:30:00Z", "2026-01-01T12:29:59.999999Z", "2026-02-29T12:00:00Z", "yesterday", "2026-01-01T24:00:00Z"];
 const MFA_TIMES = ["2026-01-01T11:50:00Z", "2026-01-01T11:00:00Z", "2026-01-01T12:04:00Z", "2026-01-01T11:45:00Z", "2026-01-01T12:10:00Z", "2026-01-01T11:50:00.000-00:00", "not a time", "2026-13-01T00:00:00Z"];
 
-function serialize(v: unknown): string {
+export function serialize(v: unknown): string {
   if (v instanceof Raw) return v.text;
   if (Array.isArray(v)) return `[${v.map(serialize).join(",")}]`;
   if (typeof v === "object" && v !== null) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${serialize(x)}`).join(",")}}`;

@@ -22,6 +22,7 @@ import { lintNeverApplies } from "./lint-never-applies.js";
 import { lintAllowWithoutWhen, lintMfaWindow, lintUnusedConsts, lintUntaggedRules } from "./lint-rules.js";
 import { lintMeshNetwork } from "./lint-mesh-network.js";
 import { lintHiddenCharacters } from "./lint-hidden-characters.js";
+import { lintEvaluationErrors } from "./lint-evaluation-errors.js";
 import { checkMesh } from "./mesh.js";
 import { checkNames } from "./names.js";
 import { checkRuleIds } from "./rule-ids.js";
@@ -70,6 +71,7 @@ const LINT_PASSES: Pass[] = [
   ["untagged rules", lintUntaggedRules],
   ["duplicate conditions", lintDuplicateConditions],
   ["hidden characters", lintHiddenCharacters],
+  ["evaluation errors", lintEvaluationErrors],
 ];
 
 /** The lint passes' names (their failures lose warnings only, so they are not SP2031). */

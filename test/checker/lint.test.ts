@@ -202,6 +202,35 @@ runCases(t, [
   },
 ]);
 
+runCases(t, [
+  {
+    // `check` passed these and every request reaching the rule got an evaluation error: the deny
+    // rule denied everything it was reached for, the allow rule never allowed, the detect rule never fired.
+    name: "SP3013 an expression in a rule that reads no input and cannot be evaluated; the innermost failing part is named once",
+    lint: true,
+    text:
+      `const zero = 0\nconst obj = {a: 1}\n` +
+      `deny "d" {\n  when context.age > 5m / zero * 2\n}\n` +
+      `allow "a" {\n  when action == "read"\n  when principal.id == "x" or "prod" in ip("10.0.0.0/8")\n}\n` +
+      `detect "det" {\n  severity low\n  where event.bytes > 1 / 0 and foo.bar == "x"\n}\n` +
+      `encryption "e" {\n  when data.size > 5 / 0\n  require cipher \"aes-256-gcm\"\n}\n` +
+      `deny "fine" {\n  when context.n == (obj.b ?? 3) and context.m > 10 / 2\n}\n`,
+    want: [
+      { at: "SP3013@4:22-4:31", message: "rule `d`: `5m / zero` cannot be evaluated: division by zero", hint: "a deny rule reached denies" },
+      { at: "SP3013@8:31-8:57", message: "rule `a`: `\"prod\" in ip(\"10.0.0.0/8\")` cannot be evaluated: `in` needs an IP address" },
+      { at: "SP3013@12:23-12:28", message: "rule `det`: `1 / 0`" },
+      { at: "SP3013@15:20-15:25", message: "rule `e`: `5 / 0`" },
+    ],
+  },
+  {
+    // The const's own SP2033 (an error, from the load: test/evaluator/const-errors.test.ts) says it.
+    name: "SP3013 not at a rule that fails only because a const it reads does",
+    lint: true,
+    text: `const bad = 5m / 0\ndeny "d" {\n  when context.age > bad * 2\n}\n`,
+    want: [],
+  },
+], { lint: true });
+
 t.test("lint off: no SP3xxx at all", async (t) => {
   const r = checkText(`const unused = 1\n# lint:ignore SP3001\nallow "a" {\n  require mfa within 48h\n}\n`, { lint: false });
   t.same(r.diagnostics.map(where), []);

@@ -234,3 +234,38 @@ t.test("bad requests and errors never carry key material", async (t) => {
   t.ok(messages.length === env.length);
   t.notOk(messages.some((m) => m.includes(hex) || m.includes(b64) || m.includes(hex.slice(0, 16))), "no KEK bytes in any error");
 });
+
+t.test("a provider failure that is not an authentication failure reaches the caller, never a result", async (t) => {
+  const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields, attributes });
+  const broken = { ...nodeAead, name: "broken", open: () => {
+    throw new Error("hardware module unavailable");
+  } };
+  t.throws(() => openEnvelope(env, { resolveKek, attributes, provider: broken }), { message: "hardware module unavailable" });
+});
+
+t.test("keys made for one envelope are wiped once it is sealed or opened", async (t) => {
+  // The provider sees the data key twice on each side: wrapping or unwrapping it under the KEK, then
+  // sealing or opening the payload under it.
+  const dataKeys: SecretKey[] = [];
+  const unwrapped: Uint8Array[] = [];
+  const recording = {
+    ...nodeAead,
+    name: "recording",
+    seal: (...a: Parameters<typeof nodeAead.seal>) => {
+      if (a[1] !== kek.key) dataKeys.push(a[1]);
+      return nodeAead.seal(...a);
+    },
+    open: (...a: Parameters<typeof nodeAead.open>) => {
+      const out = nodeAead.open(...a);
+      if (a[1] === kek.key) unwrapped.push(out);
+      else dataKeys.push(a[1]);
+      return out;
+    },
+  };
+  const env = sealEnvelope(text("secret"), { cipher: "aes-256-gcm", kek, aadFields, attributes, provider: recording });
+  t.equal(new TextDecoder().decode(openEnvelope(env, { resolveKek, attributes, provider: recording })), "secret");
+  t.equal(dataKeys.length, 2, "one data key sealed, one opened");
+  for (const k of dataKeys) t.throws(() => k.exposeBytes(), { message: "secret key was destroyed" });
+  t.equal(unwrapped.length, 1);
+  t.ok(unwrapped[0]!.length === 32 && unwrapped[0]!.every((b) => b === 0), "the unwrapped key bytes are zeroed");
+});

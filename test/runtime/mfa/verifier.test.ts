@@ -56,6 +56,31 @@ t.test("memory store: records expire once their step is out of every window", as
   t.equal(store.size, 0, "dropped when step+2 begins");
 });
 
+t.test("memory store: its default clock is the wall clock in seconds", async (t) => {
+  const store = new MemoryReplayStore();
+  const wall = Date.now() / 1000;
+  t.ok(await store.claim("alice", 1, wall + 600));
+  t.ok(await store.claim("alice", 2, wall - 600));
+  store.prune();
+  t.equal(store.size, 1, "the expired record goes, the live one stays");
+  t.notOk(await store.claim("alice", 1, wall + 600), "the live record still refuses its step");
+});
+
+t.test("memory store: a store nobody prunes drops expired records every 1,024 claims", async (t) => {
+  let clock = 0;
+  const store = new MemoryReplayStore(() => clock);
+  const round = async (first: number) => {
+    await store.claim("expired", first, 10);
+    clock += 100;
+    for (let i = 1; i < 1023; i++) await store.claim("live", first + i, clock + 1000);
+    t.equal(store.size, 1023 + (first === 0 ? 0 : 1023), `round ${first}: nothing dropped after 1,023 claims`);
+    await store.claim("live", first + 1023, clock + 1000);
+    t.equal(store.size, 1023 + (first === 0 ? 0 : 1023), `round ${first}: the 1,024th claim dropped the expired record`);
+  };
+  await round(0);
+  await round(1024);
+});
+
 t.test("options: 8 digits, SHA-256, 60-second period", async (t) => {
   const seed = new TextEncoder().encode("12345678901234567890123456789012");
   const v = new TotpVerifier({ totp: { digits: 8, algorithm: "sha256", period: 60 } });

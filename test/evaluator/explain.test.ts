@@ -35,6 +35,8 @@ t.test("always on: the first failing clause of each candidate that did not apply
   t.notOk("explain" in d, "no full trace unless asked");
   const again = access(ev, { principal: { id: "u", roles: ["reader"] }, action: "read", resource: { type: "doc", secret: true, owner: "v" } });
   t.equal(again.notApplied[0], d.notApplied[0], "precomputed objects, shared across decisions");
+  const explained = access(ev, { principal: { id: "u", roles: ["reader"] }, action: "read", resource: { type: "doc", secret: true, owner: "v" } }, true);
+  t.same(explained.notApplied, d.notApplied, "explain: true names the same clauses");
   // The index kept no-prod-delete out: it cannot apply to "read", so it is not a candidate.
   t.notOk(d.notApplied.some((n) => n.rule === "p/no-prod-delete"));
 });
@@ -80,6 +82,9 @@ t.test("explain does not change the decision", async (t) => {
     { principal: { id: "u", level: 3 }, action: "x", resource: { owner: "u" }, context: { mfa: { verified_at: 1 } } },
     { principal: { id: "u" }, action: "delete", resource: { env: "prod" } },
     { principal: {}, action: 7, resource: {} },
+    // Candidates that do not apply: a `when` that fails, an `unless` that holds (notApplied names the clause).
+    { principal: { id: "u", roles: [] }, action: "read", resource: { owner: "v" } },
+    { principal: { id: "u", roles: ["reader"] }, action: "read", resource: { secret: true, owner: "v" } },
   ];
   for (const input of inputs) {
     const { explain, ...withExplain } = access(ev, input, true);

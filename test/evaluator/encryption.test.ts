@@ -151,6 +151,16 @@ t.test("audit: a key date in the future is no proof of a young key", async (t) =
   t.equal(at("2026-01-01T00:05:01Z").compliant, false, "beyond the skew allowed");
 });
 
+t.test("audit: a clock that gives no valid time leaves a key age unjudged, and the data non-compliant", async (t) => {
+  for (const clock of [() => Number.NaN, () => 1e17]) {
+    const broken = evaluator(POLICY, { clock });
+    const r = encryption(broken, { kind: "encryption", data: { classification: "public", encryption: { cipher: "aes-256-gcm", key_created_at: "2025-12-01T00:00:00Z" } } });
+    t.equal(r.compliant, false, String(clock()));
+    t.same(r.violations, []);
+    t.match(r.errors, [{ rule: "swarm.encryption/default", message: "`now` is not a valid time (check the input's `time` or the engine clock)" }]);
+  }
+});
+
 t.test("audit: a rule that names no cipher still requires the data to be encrypted", async (t) => {
   // No default: the only rule requires a TEE and AAD, and says nothing of the cipher.
   const noCipher = evaluator(`package p

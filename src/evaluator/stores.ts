@@ -199,6 +199,16 @@ export class MemoryRiskStore implements RiskStore {
     }
   }
 
+  /** Entities with a raise in force at `now`, and entities quarantined at `now` (for metrics). */
+  inForceCounts(now: number): { raised: number; quarantined: number } {
+    let raised = 0;
+    // Lists are sorted latest end first: one in force if its first is.
+    for (const list of this.raises.values()) if (list.length > 0 && now < list[0]!.until) raised++;
+    let quarantined = 0;
+    for (const until of this.quarantines.values()) if (now < until) quarantined++;
+    return { raised, quarantined };
+  }
+
   release(id: string): void {
     this.quarantines.delete(id);
   }

@@ -144,8 +144,11 @@ export class ServerMetrics {
   readonly mfa = new Counter("swarm_policy_mfa_verifications_total", "MFA verifications, by result.", ["result"]);
   readonly decisionLog = new Counter("swarm_policy_decision_log_errors_total", "Decision log write or rotation errors.", []);
   readonly riskState = new Counter("swarm_policy_risk_state_errors_total", "Risk state file saves that failed (the store in memory still holds; retried until one succeeds, backing off to once a minute).", []);
-  /** Read at render time: decision log counts, concurrent evaluations. */
+  /** Read at render time: decision log counts, concurrent evaluations, the risk store, its file. */
   decisionLogStats: (() => { written: number; dropped: number }) | null = null;
+  riskEntities: (() => { raised: number; quarantined: number }) | null = null;
+  /** Epoch ms of the risk state file's last good save (null before one); absent without a file. */
+  riskStateSavedAt: (() => number | null) | null = null;
   inflight: () => number = () => 0;
   /** The served set; null before the first good set. */
   policy: { version: string; loadedAtMs: number } | null = null;
@@ -174,6 +177,16 @@ export class ServerMetrics {
     this.mfa.render(out);
     this.decisionLog.render(out);
     this.riskState.render(out);
+    if (this.riskStateSavedAt !== null) {
+      const at = this.riskStateSavedAt();
+      header(out, "swarm_policy_risk_state_last_save_timestamp_seconds", "When the risk state file was last saved whole (it holds what was in force then).", "gauge");
+      if (at !== null) out.push(`swarm_policy_risk_state_last_save_timestamp_seconds ${at / 1000}`);
+    }
+    if (this.riskEntities !== null) {
+      const r = this.riskEntities();
+      header(out, "swarm_policy_risk_entities", "Entities with risk raised (kind=raise) or quarantined (kind=quarantine) now.", "gauge");
+      out.push(`swarm_policy_risk_entities{kind="raise"} ${r.raised}`, `swarm_policy_risk_entities{kind="quarantine"} ${r.quarantined}`);
+    }
     if (this.decisionLogStats !== null) {
       const s = this.decisionLogStats();
       header(out, "swarm_policy_decision_log_lines_total", "Decision log lines, by result (written, dropped).", "counter");

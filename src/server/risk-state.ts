@@ -135,6 +135,8 @@ export class RiskStateFile {
   private failures = 0;
   /** Saves that completed, for tests and metrics. */
   saves = 0;
+  /** The clock (epoch ms) the last completed save wrote as of; null before one. */
+  savedAt: number | null = null;
 
   constructor(options: RiskStateOptions) {
     this.options = options;
@@ -209,6 +211,11 @@ export class RiskStateFile {
 
   private async write(): Promise<void> {
     const now = this.options.clock();
+    await this.writeAt(now);
+    this.savedAt = now;
+  }
+
+  private async writeAt(now: number): Promise<void> {
     const out = await AtomicFile.create(this.options.path, { mode: 0o600 });
     try {
       let bytes = 0;

@@ -148,6 +148,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const handle = new ServerHandle(() => policies);
   const clock = options.clock ?? Date.now;
   const risk = new ObservedRiskStore({ clock });
+  metrics.riskEntities = () => risk.inForceCounts(clock());
   const policies = new PolicySet({
     risk,
     paths: options.paths,
@@ -259,6 +260,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     try {
       const loaded = await riskState.start();
       log.info({ risk_state: config.risk.stateFile, ...loaded }, "risk state loaded");
+      const file = riskState;
+      metrics.riskStateSavedAt = () => file.savedAt;
     } catch (err) {
       policies.close();
       await ctx.decisionLog?.close();

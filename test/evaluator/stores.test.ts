@@ -101,3 +101,21 @@ t.test("with a clock, a flood of distinct ids raised for a while is swept once l
   for (let i = 0; i < 3000; i++) noClock.quarantine(`host-${i}`, T, MIN);
   t.equal(noClock.size, 3000, "without a clock nothing lapsed is dropped (a CLI run's snapshot keeps every entry)");
 });
+
+t.test("inForceCounts counts entities in force at a time, lapsed ones not (the server's risk metrics)", async (t) => {
+  const s = new MemoryRiskStore();
+  const T = Date.parse("2026-03-10T09:00:00Z");
+  s.raise("ann", 10, T, 60_000);
+  s.raise("ann", 20, T, 120_000); // one entity, two raises
+  s.raise("bob", 5, T); // no end
+  s.raise("cy", 5, T, 30_000);
+  s.quarantine("h1", T, 60_000);
+  s.quarantine("h2", T);
+  t.same(s.inForceCounts(T), { raised: 3, quarantined: 2 });
+  t.same(s.inForceCounts(T + 30_000), { raised: 2, quarantined: 2 }, "cy's raise lapsed");
+  t.same(s.inForceCounts(T + 90_000), { raised: 2, quarantined: 1 }, "ann's later raise holds; h1 lapsed");
+  t.same(s.inForceCounts(T + 120_000), { raised: 1, quarantined: 1 });
+  s.release("h2");
+  s.clear("bob");
+  t.same(s.inForceCounts(T), { raised: 2, quarantined: 1 });
+});

@@ -58,6 +58,8 @@ t.test("metrics: decisions by kind and outcome, histograms, reloads, inflight", 
   t.match(m, /^swarm_policy_reload_failures_total 0$/m);
   t.match(m, /^swarm_policy_last_reload_duration_seconds \d+(\.\d+)?(e-\d+)?$/m);
   t.match(m, /^swarm_policy_inflight_requests 0$/m);
+  t.match(m, /^swarm_policy_risk_entities\{kind="quarantine"\} 0$/m);
+  t.notMatch(m, /swarm_policy_risk_state_last_save/, "no risk state file: no save time");
   t.match(m, new RegExp(`^swarm_policy_info\\{version="${server.version}"\\} 1$`, "m"));
   t.match(m, /^process_resident_memory_bytes \d+$/m);
   // Histogram buckets are cumulative and end at the count.

@@ -44,7 +44,7 @@ function generatedSet(g: Rand): { files: Record<string, string>; enc: EncPolicy;
       enc.rules.push(...f.policy.rules);
     }
     for (let i = 0; i < 2; i++) {
-      const f = randomMeshPolicy(g, { pkg: `m${i}` });
+      const f = randomMeshPolicy(g, { pkg: `m${i}`, admissive: true });
       files[`m${i}.policy`] = f.text;
       for (const [k, v] of f.policy.consts) mesh.consts.set(k, v);
       mesh.meshes.push(...f.policy.meshes);

@@ -18,7 +18,7 @@
 import { Buffer } from "node:buffer";
 import type { Node } from "./spec-reference.js";
 import type { EncClause, EncPolicy, EncRule } from "./spec-reference-encryption.js";
-import type { MeshClause, MeshPolicy, RefMesh } from "./spec-reference-mesh.js";
+import type { MeshClause, MeshPolicy, RefConnect, RefMesh } from "./spec-reference-mesh.js";
 import { declareConsts, ExprGen, pathNode, Printer, Raw, RAW_NUMBERS, serialize, WEIRD, type Rand, type Vocab } from "./spec-policy-gen.js";
 import { CLOCK } from "./spec-policy-gen.js";
 
@@ -109,6 +109,8 @@ export interface FileOptions {
   pkg?: string;
   mayHoldDefault?: boolean;
   groupCipher?: string[];
+  /** Mesh blocks with few random conditions, so most nodes are admitted (plans need peers). */
+  admissive?: boolean;
 }
 
 /** Each group's cipher: any (with no default, the checker lets disjoint groups differ). */
@@ -302,7 +304,11 @@ export function randomEncryptionInput(g: Rand): string {
 // ---------------------------------------------------------------- mesh
 
 const MESH_NAMES = ["swarm", "lab"];
-const NETWORKS = ["100.64.0.0/10", "100.96.0.0/16", "fd00:64::/64"];
+const NETWORKS = ["100.64.0.0/10", "100.96.0.0/16", "100.64.7.0/24", "fd00:64::/64"];
+const CONNECT_TAGS = ["worker", "scheduler", "gateway", "dns", "*"];
+/** Ports a connect rule may list; PROBE_PORTS adds one none lists. */
+const PORT_LISTS = [[53], [7000, 7001], [22, 7000]];
+export const PROBE_PORTS = [53, 7000, 7001, 22, 443];
 const TAGS = ["worker", "scheduler", "gateway", "dns", "laptop"];
 
 export function randomMeshPolicy(g: Rand, o: FileOptions = {}): GeneratedBlocks<MeshPolicy> {
@@ -317,28 +323,34 @@ export function randomMeshPolicy(g: Rand, o: FileOptions = {}): GeneratedBlocks<
     const name = MESH_NAMES[i]!;
     lines.push(`mesh "${name}" {`);
     if (g.chance(0.3)) lines.push('  tags ["ISO27001:A.8.20"]');
-    lines.push(`  network "${g.pick(NETWORKS)}"`);
+    const network = g.pick(NETWORKS);
+    lines.push(`  network "${network}"`);
     if (g.chance(0.5)) lines.push("  listen_port 51820");
     if (g.chance(0.4)) lines.push("  keepalive 25s");
     const pending: Pending<MeshClause>[] = [];
     const cond = (k: "when" | "unless" | "require", e: Node, message: string | null = null) =>
       pending.push({ line: `${k} ${pr.print(e)}${message === null ? "" : ` else ${JSON.stringify(message)}`}`, clause: k === "require" ? { k, e, message } : { k, e } });
     if (g.chance(0.6)) cond("when", pathNode("node.attested"));
-    if (g.chance(0.5)) cond("when", { k: "bin", op: "contains_any", l: pathNode("node.tags"), r: { k: "list", items: TAGS.filter(() => g.chance(0.5)).map(str) } });
+    if (g.chance(0.5)) cond("when", { k: "bin", op: "contains_any", l: pathNode("node.tags"), r: { k: "list", items: TAGS.filter((x) => (o.admissive ? x !== "laptop" : g.chance(0.5))).map(str) } });
     if (g.chance(0.5)) cond("unless", { k: "call", fn: "quarantined", arg: pathNode("node.id") });
     if (g.chance(0.6)) {
-      const d = g.pick(KEY_AGES);
+      const d = o.admissive ? { ms: 365 * 86_400_000, raw: "365d" } : g.pick(KEY_AGES);
       const message = g.chance(0.5) ? "WireGuard key too old" : null;
       pending.push({ line: `require key_age within ${d.raw}${message === null ? "" : ` else ${JSON.stringify(message)}`}`, clause: { k: "key_age", ...d, message } });
     }
-    if (g.chance(0.4)) cond("when", x.condition(0));
-    if (g.chance(0.2)) cond("unless", x.condition(0));
-    for (let j = g.int(3); j > 0; j--) cond("require", x.condition(0), g.chance(0.5) ? `need ${j}` : null);
+    const few = o.admissive ? 0.25 : 1;
+    if (g.chance(0.4 * few)) cond("when", x.condition(0));
+    if (g.chance(0.2 * few)) cond("unless", x.condition(0));
+    for (let j = g.chance(few) ? g.int(3) : 0; j > 0; j--) cond("require", x.condition(0), g.chance(0.5) ? `need ${j}` : null);
     const clauses = place<MeshClause>(g, lines, pending, g.chance(0.4));
-    if (g.chance(0.6)) lines.push(`  connect "worker" -> "scheduler" ports [7000, 7001]`);
-    if (g.chance(0.4)) lines.push(`  connect "*" <-> "gateway"`);
+    const connects: RefConnect[] = [];
+    for (let j = g.int(4); j > 0; j--) {
+      const c: RefConnect = { from: g.pick(CONNECT_TAGS), to: g.pick(CONNECT_TAGS), both: g.chance(0.4), ports: g.chance(0.5) ? null : g.pick(PORT_LISTS) };
+      connects.push(c);
+      lines.push(`  connect ${JSON.stringify(c.from)} ${c.both ? "<->" : "->"} ${JSON.stringify(c.to)}${c.ports === null ? "" : ` ports [${c.ports.join(", ")}]`}`);
+    }
     lines.push("}");
-    meshes.push({ id: `${pkg}/${name}`, name, clauses });
+    meshes.push({ id: `${pkg}/${name}`, name, clauses, network, connects });
   }
   return { text: `${lines.join("\n")}\n`, policy: { consts, meshes } };
 }
@@ -385,4 +397,41 @@ export function randomMeshInput(g: Rand, ids: string[]): string {
   input["node"] = g.chance(0.98) ? node : g.pick<unknown>([null, [], "n1"]);
   if (time !== undefined) input["time"] = time;
   return serialize(input);
+}
+
+// ---------------------------------------------------------------- inventories
+
+/** Pins per network: usable ones, its network and broadcast addresses, and addresses outside it. */
+const PINS: Record<string, string[]> = {
+  "100.64.0.0/10": ["100.64.0.1", "100.64.0.2", "100.100.3.4", "100.64.0.0", "100.127.255.255", "100.128.0.1", "10.0.0.1"],
+  "100.96.0.0/16": ["100.96.0.1", "100.96.0.2", "100.96.3.4", "100.96.0.0", "100.96.255.255", "100.97.0.1"],
+  "100.64.7.0/24": ["100.64.7.1", "100.64.7.2", "100.64.7.200", "100.64.7.0", "100.64.7.255", "100.64.8.1"],
+  "fd00:64::/64": ["fd00:64::1", "fd00:64::2", "fd00:64::ffff:ffff:ffff:ffff", "fd00:64::", "fd00:65::1", "100.64.0.1"],
+};
+
+/**
+ * An inventory the inventory schema takes (docs/mesh.md): ids n0..., a few
+ * nodes sharing a key or with a malformed one, pins on every sort of address.
+ */
+export function randomInventory(g: Rand, network: string, now: number): Record<string, unknown>[] {
+  const keys: string[] = [];
+  return Array.from({ length: 2 + g.int(10) }, (_, i) => {
+    const node: Record<string, unknown> = { id: `n${i}` };
+    const k = g.chance(0.85) ? Buffer.from(Array.from({ length: 32 }, () => g.int(256))).toString("base64") : publicKey(g);
+    node["public_key"] = keys.length > 0 && g.chance(0.08) ? g.pick(keys) : typeof k === "string" ? k : "not a key";
+    keys.push(node["public_key"] as string);
+    node["tags"] = TAGS.filter(() => g.chance(0.35));
+    if (g.chance(0.8) && !(node["tags"] as string[]).some((x) => x !== "laptop")) (node["tags"] as string[]).push(g.pick(TAGS.slice(0, 4)));
+    if (g.chance(0.3)) node["address"] = g.pick(PINS[network]!);
+    if (g.chance(0.4)) node["endpoint"] = g.pick(["198.18.0.1:51820", "[2001:db8::1]:51820", "node.example:51820"]);
+    const at = g.chance(0.8) ? spell(g, now - g.int(300) * 86_400_000) : keyDate(g, now);
+    if (g.chance(0.85) && (typeof at === "string" || (typeof at === "number" && at >= 0))) node["key_created_at"] = at;
+    field(g, node, "attested", () => g.chance(0.9), 0.95);
+    field(g, node, "tee", () => g.chance(0.5), 0.5);
+    field(g, node, "region", () => g.pick(["eu", "us"]), 0.5);
+    field(g, node, "cpu", () => num(g), 0.4);
+    field(g, node, "roles", () => list(g, ["ops", "worker", "x"]), 0.3);
+    field(g, node, "hw", () => ({ vendor: g.pick(["amd", "intel"]), cores: g.int(64), secure_boot: g.chance(0.5) }), 0.3);
+    return node;
+  });
 }

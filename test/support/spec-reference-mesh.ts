@@ -25,10 +25,21 @@ export type MeshClause =
   | { k: "require"; e: Node; message: string | null; line: number }
   | { k: "key_age"; ms: number; raw: string; message: string | null; line: number };
 
+/** `connect "from" -> "to" [ports [...]]`; `both` for `<->`. */
+export interface RefConnect {
+  from: string;
+  to: string;
+  both: boolean;
+  ports: number[] | null;
+}
+
 export interface RefMesh {
   id: string;
   name: string;
   clauses: MeshClause[];
+  /** The overlay network, as written. */
+  network: string;
+  connects: RefConnect[];
 }
 
 export interface MeshPolicy {

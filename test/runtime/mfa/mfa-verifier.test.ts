@@ -259,6 +259,44 @@ t.test("events: ECS shape, and never the code or the secret", async (t) => {
   t.notMatch(all, new RegExp(Buffer.from(SEED).toString("hex")), "no hex secret");
 });
 
+t.test("events: a failure names the source address as a success does", async (t) => {
+  const s = setup();
+  await s.verifier.verify("alice", "999999", { sourceIp: "198.51.100.7" });
+  await s.verifier.verify("alice", "999999");
+  t.match(s.events[0], { event: { outcome: "failure" }, source: { ip: "198.51.100.7" } });
+  t.notOk("source" in s.events[1]!, "no address given, none written");
+});
+
+t.test("the default replay store refuses a used code however many claims came since, and each secret is destroyed", async (t) => {
+  // Enough verifications to make the store prune itself (every 1,024 claims): records still in a window stay.
+  const handed: SecretKey[] = [];
+  const anyone: TotpSecretSource = {
+    async secretFor() {
+      const secret = SecretKey.from(SEED);
+      handed.push(secret);
+      return { secret, totp: { algorithm: "sha1", digits: 6, period: 30 } };
+    },
+  };
+  const s = setup({ secrets: anyone });
+  const code = s.code();
+  t.equal((await s.verifier.verify("alice", code)).valid, true);
+  for (let i = 0; i < 1100; i++) await s.verifier.verify(`user${i}`, code);
+  s.advance(20_000);
+  t.same(await s.verifier.verify("alice", code), { valid: false, reason: "replay" });
+  t.equal(handed.length, 1102);
+  t.notOk(
+    handed.some((k) => {
+      try {
+        k.exposeBytes();
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+    "every secret handed out was destroyed",
+  );
+});
+
 t.test("a store that fails makes verify reject: never a success", async (t) => {
   const broken: ReplayStore = { claim: async () => Promise.reject(new Error("replay store down")) };
   const s = setup({ replay: broken });

@@ -79,6 +79,10 @@ t.test("key age: too old, missing, unreadable", async (t) => {
   t.same(bad.errors.map((e) => e.message), ['`node.key_created_at` must be an RFC 3339 time or epoch seconds, found "soon"']);
   const epoch = mesh(ev, { kind: "mesh", node: { ...node, key_created_at: NOW / 1000 - 86400 } });
   t.equal(epoch.decision, "admit");
+  // Exactly D old is not older than D.
+  const at = (ms: number) => mesh(ev, { kind: "mesh", node: { ...node, key_created_at: new Date(ms).toISOString() } });
+  t.equal(at(NOW - 30 * 86_400_000).decision, "admit", "exactly 30 days old");
+  t.same(at(NOW - 30 * 86_400_000 - 1).reasons.map((r) => r.message), ["WireGuard key older than 30 days"], "a millisecond more");
 });
 
 t.test("key age: a key dated after now (beyond 5 minutes of clock skew) has no known age and rejects", async (t) => {
@@ -90,6 +94,8 @@ t.test("key age: a key dated after now (beyond 5 minutes of clock skew) has no k
   }
   // Within the allowed skew a key is brand new.
   t.equal(mesh(ev, { kind: "mesh", node: { ...node, key_created_at: new Date(NOW + 4 * 60_000).toISOString() } }).decision, "admit");
+  t.equal(mesh(ev, { kind: "mesh", node: { ...node, key_created_at: new Date(NOW + 5 * 60_000).toISOString() } }).decision, "admit", "exactly the skew allowed");
+  t.equal(mesh(ev, { kind: "mesh", node: { ...node, key_created_at: new Date(NOW + 5 * 60_000 + 1).toISOString() } }).decision, "reject", "a millisecond more");
 });
 
 t.test("require with else; errors reject", async (t) => {

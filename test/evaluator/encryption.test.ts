@@ -205,3 +205,23 @@ t.test("explain lists every rule with its clause values", async (t) => {
     ],
   );
 });
+
+t.test("decided: a default's when is a condition; equal key ages keep the first spelling (docs/language.md section 5)", async (t) => {
+  const p = evaluator(`
+encryption "logs" {
+  when data.kind == "log"
+  require key_age within 2w
+}
+encryption default {
+  when data.kind != "scratch"
+  require cipher "aes-256-gcm"
+  require key_age within 14d
+}
+`);
+  const log = encryption(p, { kind: "encryption", data: { kind: "log" } });
+  t.same([log.rules, log.maxKeyAge], [["t/logs", "t/default"], "2w"], "2w and 14d are one limit: the first rule's spelling");
+  const scratch = encryption(p, { kind: "encryption", data: { kind: "scratch" } });
+  t.same([scratch.required, scratch.rules, scratch.cipher], [false, [], null], "where the default's when is false it contributes nothing");
+  const unknown = encryption(p, { kind: "encryption", data: {} });
+  t.same([unknown.rules, unknown.errors.map((e) => e.rule)], [["t/logs", "t/default"], ["t/logs", "t/default"]], "where it errors it contributes (fail closed)");
+});

@@ -152,3 +152,21 @@ t.test("explain: the key check and each clause reached", async (t) => {
   );
   t.equal(d.explain!.rules[0]!.outcome, "unmet");
 });
+
+t.test("decided: the first failing clause rejects with its one reason; later clauses are not evaluated (docs/language.md section 6)", async (t) => {
+  const p = evaluator(`package m
+mesh "m" {
+  network "100.64.0.0/10"
+  require node.tee ?? false else "needs a TEE"
+  when node.attested
+  require key_age within 30d
+}
+`, { clock: () => NOW });
+  // Unmet first, then a false when, then a key date that would error: only the first is reported.
+  const d = mesh(p, { kind: "mesh", node: { ...node, attested: false, key_created_at: "soon" } });
+  t.same([d.decision, d.reasons, d.errors], ["reject", [{ rule: "m/m", message: "needs a TEE" }], []]);
+  const bad = mesh(p, { kind: "mesh", node: { ...node, public_key: "short", tee: "yes" } });
+  t.same([bad.reasons.map((r) => r.message), bad.errors], [["public key is not 32 bytes of base64"], []], "the key is checked before any clause");
+  const exact = mesh(p, { kind: "mesh", node: { ...node, tee: true, key_created_at: NOW / 1000 - 30 * 86400 } });
+  t.equal(exact.decision, "admit", "a key exactly 30d old is young enough");
+});

@@ -1,14 +1,15 @@
 /**
  * Keyrings, streams and version-1 envelopes written by earlier versions (test/fixtures/compat/)
- * are read by this one: every protection decrypts its stream, an envelope opens only with the
- * attributes it binds, and an old keyring goes through the documented rotation (keys rotate,
- * rewrap, mfa rewrap, keys retire) with nothing lost and no wrap counted twice or forgotten.
+ * are read by this one: every protection decrypts its stream, a stream that requires a TEE still
+ * opens only in one, an envelope opens only with the attributes it binds, and an old keyring goes
+ * through the documented rotation (keys rotate, rewrap, mfa rewrap, keys retire) with nothing
+ * lost and no wrap counted twice or forgotten.
  */
 import t from "tap";
 import path from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { run } from "../cli/run.js";
-import { EnvelopeError, Keyring, KeyringEnrollments, openEnvelope } from "../../src/index.js";
+import { EnvelopeError, Keyring, KeyringEnrollments, collectBytes, openEnvelope, openStream, type AttestationProvider } from "../../src/index.js";
 import { OLD_VERSIONS, UNLOCK_KEY, oldFiles } from "./old-files.js";
 
 const env = { SWARM_POLICY_KEYRING_KEY: UNLOCK_KEY };
@@ -37,6 +38,20 @@ for (const version of OLD_VERSIONS) {
     const opened = openEnvelope(sealed, { resolveKek: ring.resolveKek, attributes: { tenant_id: "acme", record_id: "r-1" } });
     t.equal(new TextDecoder().decode(opened), "version-1 envelope payload");
     t.throws(() => openEnvelope(sealed, { resolveKek: ring.resolveKek, attributes: { tenant_id: "acme", record_id: "r-2" } }), EnvelopeError);
+  });
+
+  t.test(`${version}: a stream that requires a TEE is refused without attestation`, async (t) => {
+    const dir = oldFiles(t, version);
+    const ring = await Keyring.open(path.join(dir, "ring"));
+    t.teardown(() => ring.close());
+    const sealed = readFileSync(path.join(dir, "stream-tee.spev"));
+    await t.rejects(collectBytes(openStream([sealed], { resolveKek: ring.resolveKek })), { code: "not-attested" });
+    const r = await run(["decrypt", "--keyring", "ring", "stream-tee.spev", "tee.out"], { cwd: dir });
+    t.equal(r.code, 1, "decrypt refuses");
+    t.notOk(existsSync(path.join(dir, "tee.out")));
+    const attested: AttestationProvider = { name: "test", attest: () => ({ attested: true, provider: "test" }) };
+    const plain = await collectBytes(openStream([sealed], { resolveKek: ring.resolveKek, attestation: attested, attributes: { tenant_id: "acme", n: 7 } }));
+    t.equal(new TextDecoder().decode(plain), "tee-bound payload", "opened in an attested TEE, bound values as sealed");
   });
 
   t.test(`${version}: keys rotate, rewrap, mfa rewrap and keys retire over the old keyring`, async (t) => {

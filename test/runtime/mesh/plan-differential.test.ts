@@ -8,7 +8,8 @@
  * network, no two alike, a pin kept; each node's [Peer] sections exactly
  * its peers, each with that peer's key and AllowedIPs its overlay address
  * alone; and, for every pair of planned nodes and probe port, whether the
- * receiver's nftables rules accept a new connection from the sender.
+ * receiver's nftables rules accept a new connection from the sender. The
+ * same inventory in another order must give the same plan.
  *
  * SPEC_DIFF_SEED (default fixed, printed) and SPEC_DIFF_PLANS (default 300)
  * tune it. A failure prints the seed, the policy and the inventory.
@@ -89,6 +90,14 @@ t.test(`mesh plans are the spec reference's (SPEC_DIFF_SEED=${SEED}, ${PLANS} pl
     const got = plan.nodes.map((x) => x.id);
     if (JSON.stringify(got) !== JSON.stringify([...want.keys()].sort())) {
       t.same(got, [...want.keys()].sort(), `the planned nodes differ from the spec reference's ${where}`);
+      return;
+    }
+    // Stable addresses (spec section 6): the same inventory in another order is the same plan.
+    const shuffled = [...parsed.nodes].sort(() => g.next() - 0.5);
+    const again = planMesh(engine, shuffled, { time: now, ...(gp.policy.meshes.length > 1 ? { mesh: mesh.id } : {}) });
+    const summary = (p: typeof plan | string) => (typeof p === "string" ? p : JSON.stringify({ nodes: p.nodes.map((x) => [x.id, x.address]), rejected: p.rejected.map((x) => x.id) }));
+    if (summary(again) !== summary(plan)) {
+      t.same(summary(again), summary(plan), `the plan depends on the inventory's order ${where}`);
       return;
     }
     const network = parseIpRef(mesh.network)!;

@@ -40,7 +40,9 @@ t.test("WireGuard key format: 32 bytes of base64", async (t) => {
   t.notOk(isWireGuardKey(KEY.slice(0, -1)), "no padding");
   t.notOk(isWireGuardKey(KEY.replace("x", "-")), "URL-safe alphabet");
   t.notOk(isWireGuardKey(42));
-  for (const bad of ["short", KEY + "A", 42, null]) {
+  t.notOk(isWireGuardKey("A" + KEY), "a valid key after something else is not a key");
+  t.notOk(isWireGuardKey(`${KEY}\n`), "nor one with a line end");
+  for (const bad of ["short", KEY + "A", "AAAA" + KEY, 42, null]) {
     const d = mesh(ev, { kind: "mesh", node: { ...node, public_key: bad } });
     t.equal(d.decision, "reject");
     t.same(d.reasons, [{ rule: "swarm.mesh/swarm", message: "public key is not 32 bytes of base64" }]);

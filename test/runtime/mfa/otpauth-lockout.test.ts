@@ -61,6 +61,9 @@ t.test("lockout arithmetic", async (t) => {
   t.equal(lockRemainingMs(undefined, now), 0);
   const later = afterFailure(s, now + 20_000, policy);
   t.same([later.failures, later.lockedUntil], [1, 0], "a counter idle past forgetAfterMs starts over");
+  const one = afterFailure(undefined, 0, policy);
+  t.equal(afterFailure(one, 10_000 - 1, policy).failures, 2, "counted until forgetAfterMs has passed");
+  t.equal(afterFailure(one, 10_000, policy).failures, 1, "forgotten once it has");
   t.equal(s!.forgetAt, now - 5000 + 10_000);
 });
 
@@ -80,6 +83,13 @@ t.test("policy checks and the memory store", async (t) => {
   t.throws(() => lockoutPolicy({ baseLockMs: -1 }), RangeError);
   t.throws(() => lockoutPolicy({ baseLockMs: 10, maxLockMs: 5 }), RangeError);
   t.throws(() => lockoutPolicy({ forgetAfterMs: Number.NaN }), RangeError);
+  // The bounds themselves are allowed: one failure may lock; times from 0 to 100 years.
+  const hundredYears = 100 * 365.25 * 86_400_000;
+  t.same(lockoutPolicy({ maxFailures: 1, baseLockMs: 0, maxLockMs: 0, forgetAfterMs: 0 }), { maxFailures: 1, baseLockMs: 0, maxLockMs: 0, forgetAfterMs: 0 });
+  t.same(lockoutPolicy({ baseLockMs: hundredYears, maxLockMs: hundredYears, forgetAfterMs: hundredYears }).maxLockMs, hundredYears);
+  for (const key of ["baseLockMs", "maxLockMs", "forgetAfterMs"] as const) {
+    t.throws(() => lockoutPolicy({ baseLockMs: 0, maxLockMs: hundredYears, [key]: hundredYears + 1 }), RangeError, `${key} past 100 years`);
+  }
   // Lock ends must stay dates: now + 1e300 ms made the lock-starting attempt throw (its event's
   // locked_until has no ISO form) and a Retry-After of "1e+297".
   for (const key of ["baseLockMs", "maxLockMs", "forgetAfterMs"] as const) {

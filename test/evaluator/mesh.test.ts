@@ -153,6 +153,10 @@ t.test("explain: the key check and each clause reached", async (t) => {
     ],
   );
   t.equal(d.explain!.rules[0]!.outcome, "unmet");
+  const outcome = (n: Record<string, unknown>) => mesh(ev, { kind: "mesh", node: { ...node, ...n } }, true).explain!.rules[0]!.outcome;
+  t.equal(outcome({}), "applies", "admitted");
+  t.equal(outcome({ public_key: "short" }), "unmet", "a bad key");
+  t.equal(outcome({ key_created_at: "soon" }), "errored", "an unreadable key date");
 });
 
 t.test("decided: the first failing clause rejects with its one reason; later clauses are not evaluated (docs/language.md section 6)", async (t) => {

@@ -19,7 +19,7 @@ import { applyLintIgnores } from "./lint-ignore.js";
 import { lintDuplicateConditions } from "./lint-duplicate-conditions.js";
 import { lintMeshConnect } from "./lint-mesh-connect.js";
 import { lintNeverApplies } from "./lint-never-applies.js";
-import { lintAllowWithoutWhen, lintMfaWindow, lintUnusedConsts, lintUntaggedRules } from "./lint-rules.js";
+import { lintAllowWithoutWhen, lintMfaWindow, lintConditionalDefault, lintUnusedConsts, lintUntaggedRules } from "./lint-rules.js";
 import { lintMeshNetwork } from "./lint-mesh-network.js";
 import { lintHiddenCharacters } from "./lint-hidden-characters.js";
 import { lintEvaluationErrors } from "./lint-evaluation-errors.js";
@@ -66,6 +66,7 @@ const LINT_PASSES: Pass[] = [
   ["never applies", lintNeverApplies],
   ["unused consts", lintUnusedConsts],
   ["mfa window", lintMfaWindow],
+  ["conditional default", lintConditionalDefault],
   ["mesh connect", lintMeshConnect],
   ["mesh network", lintMeshNetwork],
   ["untagged rules", lintUntaggedRules],

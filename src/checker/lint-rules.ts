@@ -5,7 +5,10 @@
  *          const switch left on: `when maintenance or ...`);
  *   SP3003 a const nobody reads;
  *   SP3004 `require mfa within` longer than a day;
- *   SP3006 an untagged rule in a file whose other rules map to controls.
+ *   SP3006 an untagged rule in a file whose other rules map to controls;
+ *   SP3014 a `when` or `unless` in `encryption default`, the baseline for all
+ *          data: where it does not hold the default contributes nothing, and
+ *          data no named rule covers needs no encryption at all.
  */
 import type { Expr, PolicyFile } from "../parser/ast.js";
 import { diagnostic } from "../diagnostics/diagnostic.js";
@@ -31,6 +34,16 @@ export function lintAllowWithoutWhen(ctx: CheckContext): void {
     const first = whens[0]!;
     if (whens.every((c) => c.kind === "When" && always(c.expr, true)) && first.kind === "When" && isNode(first.expr)) {
       report(ctx, diagnostic("SP3010", first.expr.span, { name: ruleName(rule) }));
+    }
+  }
+}
+
+export function lintConditionalDefault(ctx: CheckContext): void {
+  for (const { rule } of allRules(ctx)) {
+    if (rule.kind !== "EncryptionRule" || rule.name !== null) continue;
+    for (const c of Array.isArray(rule.clauses) ? rule.clauses : []) {
+      if (!isNode(c) || (c.kind !== "When" && c.kind !== "Unless") || !isNode(c.expr)) continue;
+      report(ctx, diagnostic("SP3014", c.expr.span, { clause: c.kind === "When" ? "when" : "unless" }));
     }
   }
 }

@@ -231,6 +231,22 @@ runCases(t, [
   },
 ], { lint: true });
 
+runCases(t, [
+  {
+    // The default is the baseline the spec adds to every decision; with a condition it dropped out
+    // silently, and data outside the condition that no named rule covered needed no encryption.
+    name: "SP3014 a when or unless in encryption default; named rules may have them",
+    lint: true,
+    text:
+      `encryption default {\n  when data.kind != "scratch"\n  unless data.public ?? false\n  require cipher "aes-256-gcm"\n}\n` +
+      `encryption "phi" {\n  when data.kind == "phi"\n  unless data.test ?? false\n  require cipher "aes-256-gcm"\n}\n`,
+    want: [
+      { at: "SP3014@2:8-2:30", message: "`encryption default` has a `when`: where it does not hold, the default contributes nothing", hint: "put the condition in a named rule" },
+      { at: "SP3014@3:10-3:30", message: "has a `unless`" },
+    ],
+  },
+], { lint: true });
+
 t.test("lint off: no SP3xxx at all", async (t) => {
   const r = checkText(`const unused = 1\n# lint:ignore SP3001\nallow "a" {\n  require mfa within 48h\n}\n`, { lint: false });
   t.same(r.diagnostics.map(where), []);

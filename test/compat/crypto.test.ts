@@ -9,12 +9,26 @@ import t from "tap";
 import path from "node:path";
 import { existsSync, readFileSync } from "node:fs";
 import { run } from "../cli/run.js";
-import { EnvelopeError, Keyring, KeyringEnrollments, collectBytes, openEnvelope, openStream, type AttestationProvider } from "../../src/index.js";
-import { OLD_VERSIONS, UNLOCK_KEY, oldFiles } from "./old-files.js";
+import { EnvelopeError, Keyring, KeyringEnrollments, SecretKey, collectBytes, openEnvelope, openStream, type AttestationProvider } from "../../src/index.js";
+import { COMPAT_DIR, OLD_VERSIONS, UNLOCK_KEY, oldFiles } from "./old-files.js";
 
 const env = { SWARM_POLICY_KEYRING_KEY: UNLOCK_KEY };
 const usage = (dir: string): Record<string, number> | null =>
   existsSync(path.join(dir, "ring", "usage.json")) ? (JSON.parse(readFileSync(path.join(dir, "ring", "usage.json"), "utf8")) as { reserved: Record<string, number> }).reserved : null;
+
+t.test("2026-11-25-f7f9531: version-1 envelopes binding every kind of value open with those values", async (t) => {
+  // The oldest envelopes (no keyring yet): a change in how values are bound would lock them out.
+  const key = SecretKey.from(Uint8Array.from({ length: 32 }, (_, i) => i));
+  const resolveKek = (id: string, version: number) => (id === "k1" && version === 3 ? key : undefined);
+  const attributes = { tenant: "acme", n: 42, f: -1.5, t: true, s: "Zoë ✓ 𝔸", e: "", z: 0 };
+  for (const cipher of ["aes-256-gcm", "aes-256-gcm-siv"]) {
+    const sealed = readFileSync(path.join(COMPAT_DIR, "2026-11-25-f7f9531", `envelope-${cipher}.bin`));
+    t.equal(new TextDecoder().decode(openEnvelope(sealed, { resolveKek, attributes })), `payload ${cipher}`);
+    for (const [field, other] of [["n", "42"], ["t", "true"], ["s", "Zoë ✓ 𝔸".normalize("NFD")], ["z", -0.5]] as const) {
+      t.throws(() => openEnvelope(sealed, { resolveKek, attributes: { ...attributes, [field]: other } }), { code: "not-authentic" }, `${cipher}: ${field} as ${JSON.stringify(other)}`);
+    }
+  }
+});
 
 for (const version of OLD_VERSIONS) {
   t.test(`${version}: each protection's keyring decrypts its stream`, async (t) => {

@@ -48,6 +48,18 @@ t.test("what the store keeps short changes no score at any time", async (t) => {
   }
 });
 
+t.test("every raise counts, small ones too, and a raise is dropped only behind later ones that reach 100", async (t) => {
+  const store = new MemoryRiskStore();
+  store.raise("e", 1, T, HOUR);
+  t.equal(store.risk("e", T), 1);
+  store.raise("e", 1, T, HOUR);
+  t.equal(store.risk("e", T), 2, "two raises of 1 ending together add up");
+  store.raise("f", 99, T, 2 * HOUR);
+  store.raise("f", 5, T, HOUR);
+  t.equal(store.risk("f", T), 100, "99 and 5 in force");
+  t.equal(store.risk("f", T + HOUR), 99, "the 5 lapsed first");
+});
+
 t.test("tiny raises without end: the list is capped and the score never reads lower", async (t) => {
   const store = new MemoryRiskStore();
   const all: { amount: number; until: number }[] = [];
@@ -96,6 +108,14 @@ t.test("with a clock, a flood of distinct ids raised for a while is swept once l
   t.equal(store.size, 2, "only the entries without end remain");
   t.equal(store.quarantined("forever", clock), true);
   t.equal(store.risk("forever", clock), 80);
+
+  // Quarantines alone count as writes too: a flood of them is swept as well.
+  const quarantines = new MemoryRiskStore({ clock: () => clock });
+  for (let i = 0; i < 50_000; i++) {
+    clock += 100;
+    quarantines.quarantine(`host-${i}`, clock, MIN);
+  }
+  t.ok(quarantines.size < 10_000, `${quarantines.size} quarantines held after 50,000`);
 
   const noClock = new MemoryRiskStore();
   for (let i = 0; i < 3000; i++) noClock.quarantine(`host-${i}`, T, MIN);

@@ -70,6 +70,7 @@ t.test("lockout arithmetic", async (t) => {
 t.test("beginAttempt: refuses while locked without counting; counts otherwise", async (t) => {
   const locked = { failures: 3, lockedUntil: 5000, lastFailureAt: 4000, forgetAt: 14_000 };
   t.same(beginAttempt(locked, 4500, policy), { state: locked, locked: true, lockedNow: false });
+  t.same(beginAttempt(locked, 4999, policy), { state: locked, locked: true, lockedNow: false }, "locked to the last millisecond");
   const after = beginAttempt(locked, 5000, policy);
   t.same([after.locked, after.lockedNow, after.state!.failures, after.state!.lockedUntil], [false, true, 4, 7000]);
   const ahead = beginAttempt({ ...locked, lockedUntil: 86_400_000 }, 4500, policy);
@@ -111,6 +112,9 @@ t.test("policy checks and the memory store", async (t) => {
   t.equal(bounded.size, 2, "at most maxRecords");
   t.same([(await bounded.get("a"))?.failures, await bounded.get("b"), (await bounded.get("c"))?.failures], [2, undefined, 1], "the least recently updated goes first");
   t.throws(() => new MemoryLockoutStore(() => now, { maxRecords: 0 }), RangeError);
+  const single = new MemoryLockoutStore(() => now, { maxRecords: 1 });
+  for (const user of ["a", "b"]) await single.update(user, (s) => afterFailure(s, now, policy));
+  t.same([single.size, await single.get("a"), (await single.get("b"))?.failures], [1, undefined, 1], "maxRecords 1 keeps the latest");
 });
 
 t.test("a full bounded store evicts one record for a new name, without walking the others", async (t) => {

@@ -137,6 +137,16 @@ t.test("the CLI counts in the keyring: encrypt, rewrap and mfa enroll; a spent K
   t.equal((await run(["encrypt", "p.policy", "--keyring", "ring", "--attrs", "{}", "in.txt", "b.spev"], { cwd })).code, 0);
 });
 
+t.test("the default limit is 2^32 wraps per KEK version: the last one is allowed, the next refused", async (t) => {
+  const dir = path.join(t.testdir({}), "ring");
+  await Keyring.create(dir);
+  writeFileSync(path.join(dir, USAGE_FILE), JSON.stringify({ format: "swarm-policy-kek-usage", version: 1, reserved: { "kek.v1": 2 ** 32 - 1 } }), { mode: 0o600 });
+  const ring = await Keyring.open(dir);
+  await ring.sealSecret(text("seed"), "mfa:alice");
+  t.same(reservedIn(dir), { "kek.v1": 2 ** 32 });
+  await t.rejects(ring.sealSecret(text("seed"), "mfa:bob"), { code: "key-limit" });
+});
+
 t.test("fail closed: a damaged, exposed or locked counter file refuses", async (t) => {
   const cases: Array<[string, string]> = [
     ["not JSON", "{"],

@@ -109,12 +109,15 @@ t.test("with a clock, a flood of distinct ids raised for a while is swept once l
   t.equal(store.quarantined("forever", clock), true);
   t.equal(store.risk("forever", clock), 80);
 
-  // Quarantines alone count as writes too: a flood of them is swept as well.
+  // Raises alone and quarantines alone count as writes too: a flood of either is swept as well.
+  const raises = new MemoryRiskStore({ clock: () => clock });
   const quarantines = new MemoryRiskStore({ clock: () => clock });
   for (let i = 0; i < 50_000; i++) {
     clock += 100;
+    raises.raise(`user-${i}`, 40, clock, MIN);
     quarantines.quarantine(`host-${i}`, clock, MIN);
   }
+  t.ok(raises.size < 10_000, `${raises.size} raised ids held after 50,000`);
   t.ok(quarantines.size < 10_000, `${quarantines.size} quarantines held after 50,000`);
 
   const noClock = new MemoryRiskStore();

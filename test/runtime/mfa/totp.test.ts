@@ -61,6 +61,14 @@ t.test("window: previous, current and next step only, at any offset in the step"
   t.equal(matchTotp(secret, totpCode(secret, 31), 10), 1, "next step from step 0");
 });
 
+t.test("secrets of 16 bytes (RFC 4226's minimum) and of 64 bytes (the longest) verify", async (t) => {
+  const now = 1_700_000_000;
+  for (const n of [16, 64]) {
+    const seed = new Uint8Array(n).fill(7);
+    t.equal(matchTotp(seed, totpCode(seed, now), now), totpTimeStep(now), `${n} bytes`);
+  }
+});
+
 t.test("malformed input is a clean false, never a throw", async (t) => {
   const good = seedOf("SHA1");
   const now = 1_700_000_000;

@@ -200,6 +200,45 @@ t.test("a failed save is retried on its own: a change with no change after it st
   t.ok(saved(), "saved by a retry, with no further change and no close");
 });
 
+t.test("every kind of write to the observed store reaches the file with no close", async (t) => {
+  const { file, store, state } = stateFile(t, 20);
+  t.teardown(() => state.close());
+  await state.start();
+  const saved = () => JSON.parse(readFileSync(file, "utf8")) as { raises: { id: string }[]; quarantines: { id: string }[] };
+  const until = async (what: () => boolean, message: string) => {
+    const started = Date.now();
+    while (!what() && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 10));
+    t.ok(what(), message);
+  };
+  store.raise("ann", 70, T0, 3600_000); // what `then risk` calls
+  await until(() => saved().raises.some((r) => r.id === "ann"), "a raise is saved");
+  store.raiseUntil("bob", 5, T0 + 3600_000); // what loading a snapshot calls
+  await until(() => saved().raises.some((r) => r.id === "bob"), "a raise until a time is saved");
+  store.quarantine("h1", T0, 3600_000);
+  await until(() => saved().quarantines.some((q) => q.id === "h1"), "a quarantine is saved");
+  store.release("h1");
+  t.equal(store.quarantined("h1", T0), false, "released");
+  await until(() => saved().quarantines.length === 0, "a release is saved");
+  store.clear("ann");
+  t.equal(store.risk("ann", T0), 0, "cleared");
+  await until(() => !saved().raises.some((r) => r.id === "ann"), "a clear is saved");
+});
+
+t.test("a state file group or others may write refuses the start, whichever of the two may", async (t) => {
+  for (const mode of [0o620, 0o602]) {
+    const { file, store, state } = stateFile(t, 60_000);
+    writeFileSync(file, JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [], quarantines: [] }));
+    chmodSync(file, mode);
+    await t.rejects(state.start(), { name: "RiskStateError", message: `${file} has mode 0${mode.toString(8)}: group or others may write it, and so lift its quarantines (chmod 600 ${file})` });
+    t.equal(store.size, 0);
+  }
+  const { file, state } = stateFile(t, 60_000);
+  writeFileSync(file, JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [], quarantines: [] }));
+  chmodSync(file, 0o644);
+  await t.resolves(state.start(), "readable by others is not a way to lift a quarantine");
+  await state.close();
+});
+
 t.test("a state larger than a start reads is not written: the file keeps the last state that fit, and a restart reads it", async (t) => {
   // It was written, and the next start refused the file as too large (exit 2): after a flood of
   // alerts with long ids (500,000 entries of 110 characters made 77 MiB, over the 64 MiB limit),

@@ -112,17 +112,30 @@ async function pendingFiles(dir: string): Promise<string[]> {
 /**
  * Refuse a symbolic link at `nodes` or `nodes/<id>` below DIR: writeFileAtomic refuses a link at
  * the file itself, and a planted directory link must not redirect a write or a removal either.
- * Missing is fine (nothing to go through).
+ * Refuse those directories, and DIR, when group or others may write them (without the sticky
+ * bit): whoever can write there can replace a node's config, whose PostUp runs as root. This
+ * writer never makes such directories, but they are left as they are when they exist (an earlier
+ * version made them 0777 under umask 000; a shared directory). Missing is fine.
  */
-async function refuseLinkedDirs(dir: string, relativeDir: string): Promise<void> {
-  const parts = relativeDir.split("/");
-  for (let i = 1; i <= parts.length; i++) {
+async function refuseUnsafeDirs(dir: string, relativeDir: string): Promise<void> {
+  const parts = relativeDir === "" ? [] : relativeDir.split("/");
+  for (let i = 0; i <= parts.length; i++) {
     const p = path.join(dir, ...parts.slice(0, i));
     const st = await lstat(p).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return undefined;
       throw err;
     });
-    if (st?.isSymbolicLink()) throw new OutputIsSymlinkError(p);
+    if (st === undefined) continue;
+    if (st.isSymbolicLink()) {
+      if (i === 0) continue; // DIR itself is the user's to link (the CLI resolves it)
+      throw new OutputIsSymlinkError(p);
+    }
+    if (process.platform !== "win32" && st.isDirectory() && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, "0");
+      throw new Error(
+        `${p} has mode ${mode}: group or others may write it, and so replace a node's config, whose PostUp runs as root (chmod go-w it: \`chmod go-w DIR DIR/nodes DIR/nodes/*\` for the whole plan)`,
+      );
+    }
   }
 }
 
@@ -148,6 +161,10 @@ async function writeLocked(plan: MeshPlan, dir: string, options: RenderOptions):
   const old = [...new Set([...(await previousFiles(dir)), ...(await pendingFiles(dir))])];
   const files: string[] = [];
   for (const n of plan.nodes) files.push(`nodes/${n.id}/${options.interface}.conf`, `nodes/${n.id}/${options.interface}.nft`);
+  // Every directory the run writes or removes in, before anything is written or removed (each is
+  // checked again as it is used, against one planted meanwhile).
+  await refuseUnsafeDirs(dir, "nodes");
+  for (const d of new Set([...files, ...old].map((f) => path.posix.dirname(f)))) await refuseUnsafeDirs(dir, d);
   // Before any node file: if this run never finishes, the next one knows what DIR may hold.
   const pending = path.join(dir, PLAN_PENDING);
   await writeFileAtomic(pending, JSON.stringify({ format: PENDING_FORMAT, files: [...new Set([...old, ...files])] }) + "\n", { mode: 0o644 });
@@ -162,9 +179,9 @@ async function writeLocked(plan: MeshPlan, dir: string, options: RenderOptions):
       if (failed || i >= plan.nodes.length) return;
       const node = plan.nodes[i]!;
       const nodeDir = path.join(dir, "nodes", node.id);
-      await refuseLinkedDirs(dir, `nodes/${node.id}`);
+      await refuseUnsafeDirs(dir, `nodes/${node.id}`);
       await mkdir(nodeDir, { recursive: true, mode: DIR_MODE });
-      await refuseLinkedDirs(dir, `nodes/${node.id}`); // and not one planted meanwhile
+      await refuseUnsafeDirs(dir, `nodes/${node.id}`); // and not one planted meanwhile
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.conf`), renderWgQuick(plan, topology, i, options), { mode: 0o600 });
       await writeFileAtomic(path.join(nodeDir, `${options.interface}.nft`), renderNft(plan, topology, i, options), { mode: 0o644 });
     }
@@ -184,7 +201,7 @@ async function writeLocked(plan: MeshPlan, dir: string, options: RenderOptions):
   const removed: string[] = [];
   for (const f of old) {
     if (keep.has(f)) continue;
-    await refuseLinkedDirs(dir, path.posix.dirname(f));
+    await refuseUnsafeDirs(dir, path.posix.dirname(f));
     const there = await rm(path.join(dir, f)).then(
       () => true,
       (err: NodeJS.ErrnoException) => {

@@ -5,7 +5,7 @@
  * caller (the CLI's error message) is told.
  */
 import t from "tap";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -88,6 +88,38 @@ t.test("directories the plan creates are not group or other writable, even under
     t.equal(statSync(d).mode & 0o777, 0o755, `${path.relative(root, d)} is 0755`);
   }
   t.equal(statSync(path.join(out, "nodes", "w1", "lab.conf")).mode & 0o777, 0o600, "the config stays 0600");
+});
+
+t.test("a directory group or others may write (an earlier version's under umask 000) is refused before anything is written", async (t) => {
+  // A re-plan left such directories as they were and wrote into them: any local user could then
+  // swap nodes/<id>/lab.conf for one whose PostUp runs as root, between the plan and its rollout.
+  const { writePlan } = await import("../../../src/runtime/mesh/write-plan.js");
+  const plan = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("w1", ["worker"]), node("s1", ["scheduler"])], { time: PLAN_TIME }) as MeshPlan;
+  const opts = defaultRenderOptions(plan);
+  for (const [where, mode] of [["", 0o777], ["nodes", 0o777], ["nodes/w1", 0o777], ["nodes/s1", 0o775], ["nodes/w1", 0o757]] as const) {
+    const root = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+    t.teardown(() => rmSync(root, { recursive: true, force: true }));
+    const out = path.join(root, "out");
+    await writePlan(plan, out, opts);
+    const before = readFileSync(path.join(out, "nodes", "w1", "lab.conf"), "utf8");
+    const planBefore = readFileSync(path.join(out, "plan.json"), "utf8");
+    chmodSync(path.join(out, where), mode);
+    const other = planMesh(compile(MESH_POLICY, { file: "lab.policy" }), [node("w1", ["worker"]), node("w2", ["worker"])], { time: PLAN_TIME }) as MeshPlan;
+    const shown = path.join(out, where);
+    await t.rejects(writePlan(other, out, defaultRenderOptions(other)), { message: `${shown} has mode 0${mode.toString(8)}: group or others may write it` }, `${where || "DIR"} ${mode.toString(8)}`);
+    t.equal(readFileSync(path.join(out, "nodes", "w1", "lab.conf"), "utf8"), before, "w1's config untouched");
+    t.equal(readFileSync(path.join(out, "plan.json"), "utf8"), planBefore, "plan.json untouched");
+    t.ok(statSync(path.join(out, "nodes", "s1", "lab.conf")).isFile(), "s1 (not in the new plan) not removed");
+    t.notOk(readdirSync(path.join(out, "nodes")).includes("w2"), "w2 not written");
+  }
+  // The sticky bit (as /tmp has) keeps others from replacing what is not theirs: allowed.
+  const root = mkdtempSync(path.join(os.tmpdir(), "sp-write-plan-"));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const out = path.join(root, "out");
+  mkdirSync(out);
+  chmodSync(out, 0o1777);
+  await writePlan(plan, out, opts);
+  t.ok(statSync(path.join(out, "plan.json")).isFile(), "a sticky DIR is written");
 });
 
 t.test("a plan.json that is a FIFO is refused, without hanging on reading the previous plan", async (t) => {

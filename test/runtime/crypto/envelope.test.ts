@@ -79,6 +79,73 @@ t.test("layout matches docs/envelope.md", async (t) => {
   t.same(h.nonce, env.subarray(91, 103));
 });
 
+t.test("a damaged header is refused by what is wrong with it, before any key is looked up", async (t) => {
+  // Layout as in the test above: magic 0..4, version 4, cipher 5, KEK id length 6, "k1" 7..9, KEK
+  // version 9..13, wrap nonce and wrapped key 13..73, AAD count 73, names 74..91, payload nonce 91..103.
+  const env = sealEnvelope(text("hello"), { cipher: "aes-256-gcm", kek, aadFields, attributes });
+  const edited = (at: number, ...bytes: number[]) => {
+    const out = Uint8Array.from(env);
+    out.set(bytes, at);
+    return out;
+  };
+  const truncatedAt = (n: number): [string, Uint8Array, string, string] => [`cut to ${n} bytes`, env.subarray(0, n), "malformed", "envelope is truncated"];
+  const cases: Array<[string, Uint8Array, string, string]> = [
+    ["not the magic", text("SPEX and more"), "not-an-envelope", "not a swarm-policy envelope"],
+    truncatedAt(4),
+    truncatedAt(5),
+    truncatedAt(6),
+    ["version 2", edited(4, 2), "unsupported-version", "envelope version 2 is not supported"],
+    ["version 2, cut after the cipher id", edited(4, 2).subarray(0, 6), "unsupported-version", "envelope version 2 is not supported"],
+    ["cipher id 9", edited(5, 9), "unknown-cipher", "unknown cipher id"],
+    ["an empty KEK id", edited(6, 0), "malformed", "empty KEK id"],
+    ["a KEK id longer than the rest", edited(6, 255).subarray(0, 200), "malformed", "envelope is truncated"],
+    ["a KEK id that is not UTF-8", edited(7, 0xff), "malformed", "KEK id is not UTF-8"],
+    truncatedAt(12),
+    ["KEK version 0", edited(9, 0, 0, 0, 0), "malformed", "KEK version 0"],
+    ["KEK version 0, cut after it", edited(9, 0, 0, 0, 0).subarray(0, 13), "malformed", "KEK version 0"],
+    truncatedAt(73),
+    ["an empty AAD field name", edited(74, 0), "malformed", "empty AAD field name"],
+    ["an AAD field name twice", edited(74, 6, ...text("tenant"), 6, ...text("tenant")), "malformed", "AAD field names are not sorted and unique"],
+    ["AAD field names out of order", edited(74, 6, ...text("tenant"), 9, ...text("record_id")), "malformed", "AAD field names are not sorted and unique"],
+    truncatedAt(91),
+    truncatedAt(103),
+    truncatedAt(103 + 15),
+  ];
+  for (const [what, bytes, code, message] of cases) {
+    t.throws(() => readEnvelopeHeader(bytes), { code, message }, `${what}: readEnvelopeHeader`);
+    let looked = false;
+    const err = (() => {
+      try {
+        openEnvelope(bytes, { resolveKek: (id, v) => ((looked = true), resolveKek(id, v)), attributes });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    t.match(err, { code, message }, `${what}: openEnvelope`);
+    t.notOk(looked, `${what}: no KEK looked up`);
+  }
+  t.same(readEnvelopeHeader(env.subarray(0, 103 + 16)).kekId, "k1", "an empty payload with its tag is whole");
+});
+
+t.test("names and versions at their bounds seal and open", async (t) => {
+  for (const id of ["k", "k".repeat(255)]) {
+    for (const version of [1, 0x01020304, 2 ** 32 - 1]) {
+      const k: Kek = { id, version, key: kek.key };
+      const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: k, aadFields: ["a", "f".repeat(255)], attributes: { a: 1, ["f".repeat(255)]: 2 } });
+      const h = readEnvelopeHeader(env);
+      t.same([h.kekId.length, h.kekVersion, h.aadFields.length], [id.length, version, 2]);
+      t.equal(new TextDecoder().decode(openEnvelope(env, { resolveKek: () => kek.key, attributes: { a: 1, ["f".repeat(255)]: 2 } })), "x");
+    }
+  }
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek: { ...kek, version: 2 ** 32 } }), { code: "bad-request" });
+  const many = Array.from({ length: 256 }, (_, i) => `f${String(i).padStart(3, "0")}`);
+  const values = Object.fromEntries(many.map((f) => [f, 1]));
+  t.throws(() => sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields: many, attributes: values }), { code: "bad-request", message: "at most 255 AAD fields" });
+  const env = sealEnvelope(text("x"), { cipher: "aes-256-gcm", kek, aadFields: many.slice(0, 255), attributes: values });
+  t.equal(readEnvelopeHeader(env).aadFields.length, 255, "255 fields are allowed");
+});
+
 t.test("fresh data key and nonces per envelope", async (t) => {
   const msg = text("same message");
   const a = sealEnvelope(msg, { cipher: "aes-256-gcm", kek });

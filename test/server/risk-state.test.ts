@@ -5,8 +5,10 @@
  * quarantined); saves follow changes, one per interval.
  */
 import t from "tap";
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { startServer } from "../../src/server/server.js";
 import { ServerConfigError } from "../../src/server/config.js";
 import { ObservedRiskStore, RiskStateFile } from "../../src/server/risk-state.js";
@@ -151,6 +153,40 @@ t.test("a state file that cannot be trusted or written refuses the start", async
   t.ok(existsSync(fresh), "and is written");
 });
 
+t.test("a state file the server may not read refuses the start; it is never taken for a first start and written over", async (t) => {
+  // As root every file is readable: the start then runs in a child process as nobody (uid 65534).
+  const dir = tempDir(t);
+  chmodSync(dir, 0o777);
+  const file = path.join(dir, "risk.json");
+  const kept = JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [], quarantines: [{ id: "h1", until: null }] });
+  writeFileSync(file, kept, { mode: 0o600 });
+  let outcome: string;
+  if (process.getuid?.() === 0) {
+    const script = path.join(dir, "start.mts");
+    const module = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../src/server/risk-state.ts")).href;
+    writeFileSync(
+      script,
+      `import { ObservedRiskStore, RiskStateFile } from ${JSON.stringify(module)};
+const state = new RiskStateFile({ path: process.argv[2]!, store: new ObservedRiskStore(), saveIntervalMs: 60_000, clock: () => 0, onError: () => {} });
+state.start().then(async () => { await state.close(); console.log("started"); }, (e) => console.log(e.message));
+`,
+      { mode: 0o644 },
+    );
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+    outcome = execFileSync(process.execPath, ["--import", "tsx", script, file], { cwd: root, uid: 65534, gid: 65534, encoding: "utf8" }).trim();
+  } else {
+    chmodSync(file, 0o200);
+    const state = new RiskStateFile({ path: file, store: new ObservedRiskStore(), saveIntervalMs: 60_000, clock: () => T0, onError: () => {} });
+    outcome = await state.start().then(
+      () => "started",
+      (e: Error) => e.message,
+    );
+    chmodSync(file, 0o600);
+  }
+  t.equal(outcome, `cannot read ${file}: permission denied`);
+  t.equal(readFileSync(file, "utf8"), kept, "the file keeps its quarantine");
+});
+
 /** A RiskStateFile over a fresh store, its file in a directory of its own (`dir`), errors collected. */
 function stateFile(t: Tap, saveIntervalMs: number, maxBytes?: number) {
   const dir = path.join(tempDir(t), "state");
@@ -229,9 +265,14 @@ t.test("a state file group or others may write refuses the start, whichever of t
     const { file, store, state } = stateFile(t, 60_000);
     writeFileSync(file, JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [], quarantines: [] }));
     chmodSync(file, mode);
-    await t.rejects(state.start(), { name: "RiskStateError", message: `${file} has mode 0${mode.toString(8)}: group or others may write it, and so lift its quarantines (chmod 600 ${file})` });
+    const err = await state.start().then(() => undefined, (e: Error) => e);
+    t.equal(err?.name, "RiskStateError");
+    t.equal(err?.message, `${file} has mode 0${mode.toString(8)}: group or others may write it, and so lift its quarantines (chmod 600 ${file})`);
     t.equal(store.size, 0);
   }
+  const asDir = stateFile(t, 60_000);
+  mkdirSync(asDir.file);
+  t.equal(await asDir.state.start().then(() => "started", (e: Error) => e.message), `${asDir.file} is not a regular file`);
   const { file, state } = stateFile(t, 60_000);
   writeFileSync(file, JSON.stringify({ version: 1, taken_at: "2026-03-10T09:00:00Z", raises: [], quarantines: [] }));
   chmodSync(file, 0o644);

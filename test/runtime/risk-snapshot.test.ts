@@ -79,6 +79,21 @@ t.test("an end past year 9999 is written so the file reads back, the entry still
   t.equal(b.quarantined("gw-1", Date.parse("9999-12-31T23:59:59Z")), true);
   t.equal(b.risk("ann", Date.parse("9999-12-31T23:59:59Z")), 60);
   t.equal(b.quarantined("w-2", Date.parse("9999-12-31T23:59:00Z")), false);
+
+  // The edge itself: the last millisecond of year 9999 is written; the next one and an hour later are null.
+  const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+  const c = new MemoryRiskStore();
+  for (const [id, until] of [["last", last], ["next", last + 1], ["hour", last + 1 + 30 * MIN]] as const) c.quarantineUntil(id, until);
+  const edge = riskSnapshot(c, T);
+  t.same(
+    edge.quarantines.map((q) => [q.id, q.until]),
+    [
+      ["hour", null],
+      ["last", "9999-12-31T23:59:59.999Z"],
+      ["next", null],
+    ],
+  );
+  t.doesNotThrow(() => storeFromSnapshot(JSON.parse(JSON.stringify(edge))), "and reads back");
 });
 
 t.test("the snapshot in pieces (the server's state file) is the same snapshot, unsorted, whatever the slice size", async (t) => {

@@ -298,6 +298,18 @@ t.test("a state larger than a start reads is not written: the file keeps the las
   const again = new RiskStateFile({ path: file, store: new ObservedRiskStore({ clock: () => T0 }), saveIntervalMs: 60_000, clock: () => T0, onError: () => undefined, maxBytes });
   t.same(await again.start(), { raises: 0, quarantines: 1 }, "the restart reads it");
   await again.close();
+
+  // The limit itself: a state of exactly maxBytes is written (and read), one byte more is not.
+  const size = statSync(file).size;
+  for (const [limit, written] of [[size, true], [size - 1, false]] as const) {
+    const edge = stateFile(t, 60_000, limit);
+    edge.store.quarantine("h1", T0, 3600_000);
+    await edge.state.start().then(
+      () => edge.state.close(),
+      () => undefined,
+    );
+    t.equal(existsSync(edge.file) && statSync(edge.file).size === size, written, `maxBytes ${limit}`);
+  }
 });
 
 t.test("a save lets other work run while it writes, and what changed meanwhile is neither lost nor written twice", async (t) => {

@@ -85,6 +85,11 @@ table("ordering: numbers, durations, times; anything else is an error", [
   ["context.epoch < now", v(false)],
   ["context.epoch <= now", v(true)],
   ["now > 1767268799", v(true)],
+  // Times a millisecond apart.
+  ['now <= "2026-01-01T11:59:59.999Z"', v(false)],
+  ['now < "2026-01-01T12:00:00.001Z"', v(true)],
+  ['now >= "2026-01-01T12:00:00.001Z"', v(false)],
+  ['now > "2026-01-01T11:59:59.999Z"', v(true)],
   ['now < "tomorrow"', err("found time and string")],
 ]);
 

@@ -37,6 +37,18 @@ t.test("bad access inputs: deny with a clear error", async (t) => {
   t.equal(mesh(ev, { kind: "mesh", node: [] }).decision, "reject");
 });
 
+t.test("only the input's own fields count: one inherited from a prototype is missing", async (t) => {
+  const fields = { principal: { roles: ["x"] }, action: "read", resource: {} };
+  for (const name of ["principal", "action", "resource"] as const) {
+    const input = Object.create({ [name]: fields[name] }) as Record<string, unknown>;
+    for (const other of Object.keys(fields)) if (other !== name) input[other] = fields[other as keyof typeof fields];
+    const d = access(ev, input);
+    t.equal(d.decision, "deny", name);
+    t.same(d.errors.map((e) => e.message), [`input is missing \`${name}\``], name);
+  }
+  t.equal(access(ev, { ...fields }).decision, "allow", "control: the same fields, own, allow");
+});
+
 t.test("hostile objects and throwing stores fail closed, never throw", async (t) => {
   const throwing = {
     get principal(): unknown {

@@ -265,6 +265,9 @@ t.test("events: a failure names the source address as a success does", async (t)
   await s.verifier.verify("alice", "999999");
   t.match(s.events[0], { event: { outcome: "failure" }, source: { ip: "198.51.100.7" } });
   t.notOk("source" in s.events[1]!, "no address given, none written");
+  const locking = setup({ lockoutPolicy: { maxFailures: 1 } });
+  await locking.verifier.verify("alice", "999999", { sourceIp: "198.51.100.7" });
+  t.match(locking.events, [{ event: { action: "mfa-verify", outcome: "failure" }, source: { ip: "198.51.100.7" } }, { event: { action: "mfa-lockout" }, source: { ip: "198.51.100.7" } }], "and so does the lock it starts");
 });
 
 t.test("the default replay store refuses a used code however many claims came since, and each secret is destroyed", async (t) => {

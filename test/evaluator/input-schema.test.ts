@@ -29,3 +29,14 @@ t.test("a rejected promise from a validator is not left unhandled", async (t) =>
   await new Promise((resolve) => setImmediate(resolve));
   t.same(unhandled, []);
 });
+
+t.test("schema failures are listed, at most the first 10", async (t) => {
+  const failing = (n: number) => {
+    const validate = (() => false) as SchemaValidator;
+    validate.errors = Array.from({ length: n }, (_, i) => ({ instancePath: `/principal/f${i}`, message: "must be string" }));
+    return checkInput(INPUT, new Map([["access", validate]]));
+  };
+  const ten = Array.from({ length: 10 }, (_, i) => `input does not match the access schema: /principal/f${i} must be string`);
+  for (const n of [10, 11, 12]) t.same(failing(n), { kind: "access", messages: ten }, `${n} failures`);
+  t.same(failing(9), { kind: "access", messages: ten.slice(0, 9) });
+});

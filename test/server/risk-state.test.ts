@@ -6,7 +6,7 @@
  */
 import t from "tap";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startServer } from "../../src/server/server.js";
@@ -295,6 +295,7 @@ t.test("a state larger than a start reads is not written: the file keeps the las
   t.equal(errors.length, 1);
   t.match(errors[0], /cannot write .*risk\.json: the risk state is more than the 600 bytes a start reads/);
   t.match(JSON.parse(readFileSync(file, "utf8")).quarantines, [{ id: "h1" }], "the last state that fit");
+  t.same(readdirSync(path.dirname(file)), ["risk.json"], "and no part of the refused one is left beside it");
   const again = new RiskStateFile({ path: file, store: new ObservedRiskStore({ clock: () => T0 }), saveIntervalMs: 60_000, clock: () => T0, onError: () => undefined, maxBytes });
   t.same(await again.start(), { raises: 0, quarantines: 1 }, "the restart reads it");
   await again.close();

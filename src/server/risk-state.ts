@@ -98,7 +98,15 @@ export interface RiskStateOptions {
   onError: (err: Error) => void;
   /** Largest file read or written (default MAX_STATE_BYTES; tests). */
   maxBytes?: number;
+  /** Runs `fn` after `ms` unless cancelled (default: an unref'd setTimeout; tests record the delays). */
+  schedule?: (fn: () => void, ms: number) => { cancel(): void };
 }
+
+const scheduleTimeout = (fn: () => void, ms: number): { cancel(): void } => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return { cancel: () => clearTimeout(timer) };
+};
 
 /** The longest wait before retrying a save that failed (unless the interval is longer). */
 export const MAX_RETRY_MS = 60_000;
@@ -126,7 +134,7 @@ const why = (err: unknown): string => {
 
 export class RiskStateFile {
   private readonly options: RiskStateOptions;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: { cancel(): void } | null = null;
   private saving: Promise<void> | null = null;
   /** Changes not yet in a save that succeeded (or started). */
   private dirty = false;
@@ -202,11 +210,10 @@ export class RiskStateFile {
     this.dirty = true;
     if (this.timer !== null || this.closed) return;
     const delay = retryDelayMs(this.options.saveIntervalMs, this.failures);
-    this.timer = setTimeout(() => {
+    this.timer = (this.options.schedule ?? scheduleTimeout)(() => {
       this.timer = null;
       void this.save();
     }, delay);
-    this.timer.unref();
   }
 
   private async write(): Promise<void> {
@@ -264,7 +271,7 @@ export class RiskStateFile {
   /** Stop following changes and save what changed since the last save. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.options.store.onChange = () => undefined;
     await this.save();

@@ -381,6 +381,52 @@ t.test("a save lets other work run while it writes, and what changed meanwhile i
   t.same(sorted(second.raises), held.raises.map((r) => ({ id: r.id, amount: r.amount, until: iso(r.until) })), "and every raise");
 });
 
+t.test("a save that keeps failing is retried after the interval, then twice as long each time; one that succeeds starts again at the interval", async (t) => {
+  // Saves that kept failing (a full disk) were retried every interval, an error logged each time.
+  const dir = path.join(tempDir(t), "state");
+  mkdirSync(dir);
+  const file = path.join(dir, "risk.json");
+  const store = new ObservedRiskStore({ clock: () => T0 });
+  const errors: string[] = [];
+  const delays: number[] = [];
+  let due: (() => void) | null = null;
+  const state = new RiskStateFile({
+    path: file,
+    store,
+    saveIntervalMs: 1000,
+    clock: () => T0,
+    onError: (e) => errors.push(e.message),
+    schedule: (fn, ms) => {
+      delays.push(ms);
+      due = fn;
+      return { cancel: () => (due = null) };
+    },
+  });
+  await state.start();
+  // The timer's save, to its end (it either fails, reported, or completes).
+  const fire = async () => {
+    const before = errors.length + state.saves;
+    const fn = due;
+    due = null;
+    fn?.();
+    while (errors.length + state.saves === before) await new Promise((r) => setTimeout(r, 5));
+  };
+  store.quarantine("h1", T0, 3600_000);
+  t.same(delays, [1000], "a change: saved after the interval");
+  renameSync(dir, `${dir}.gone`);
+  for (let i = 0; i < 4; i++) await fire();
+  t.equal(errors.length, 4, "four failed saves");
+  t.same(delays, [1000, 2000, 4000, 8000, 16000], "each failure doubles the wait before the next try");
+  renameSync(`${dir}.gone`, dir);
+  await fire();
+  t.equal(errors.length, 4, "the fifth try succeeds");
+  t.match(JSON.parse(readFileSync(file, "utf8")).quarantines, [{ id: "h1" }]);
+  store.quarantine("h2", T0, 3600_000);
+  t.equal(delays.at(-1), 1000, "after a success, a change is saved after the interval again");
+  await fire();
+  await state.close();
+});
+
 t.test("saves that keep failing back off: the interval, then doubling, at most a minute", async (t) => {
   const { retryDelayMs, MAX_RETRY_MS } = await import("../../src/server/risk-state.js");
   t.equal(MAX_RETRY_MS, 60_000);

@@ -291,11 +291,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   handle.started(url, addr.port, async () => {
     policies.close();
-    await app.close();
-    await ctx.decisionLog?.close();
-    await riskState?.close();
+    // Each step runs whatever became of the one before: an HTTP close that fails must not cost the
+    // decision log its last lines or the risk state file its last changes (a restart would lift them).
+    let failure: unknown = null;
+    for (const step of [() => app.close(), async () => ctx.decisionLog?.close(), async () => riskState?.close()]) {
+      try {
+        await step();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
     log.info("closed");
     log.flush?.();
+    if (failure !== null) throw failure;
   });
   return handle;
 }

@@ -444,3 +444,39 @@ t.test("saves that keep failing back off: the interval, then doubling, at most a
   ];
   for (const [interval, failures, want] of table) t.equal(retryDelayMs(interval, failures), want, `interval ${interval}, ${failures} failures`);
 });
+
+t.test("a stop whose HTTP close fails still saves the risk store's last changes", async (t) => {
+  // The stop closed the HTTP server, then the decision log, then the risk state file, each awaited
+  // in turn: a close that threw skipped the last save, and the restart lifted what was raised since.
+  const appModule = await import("../../src/server/app.js");
+  const { startServer: start } = await t.mockImport<typeof import("../../src/server/server.js")>("../../src/server/server.js", {
+    "../../src/server/app.js": {
+      ...appModule,
+      buildApp: (...args: Parameters<typeof appModule.buildApp>) => {
+        const built = appModule.buildApp(...args);
+        const close = built.app.close.bind(built.app);
+        Object.assign(built.app, {
+          close: async () => {
+            await close();
+            throw new Error("the HTTP server did not close");
+          },
+        });
+        return built;
+      },
+    },
+  });
+  const dir = policyDir(t, { "a.policy": POLICY });
+  const state = path.join(tempDir(t), "risk.json");
+  const server = await start({
+    paths: [dir],
+    config: testConfig((c) => {
+      c.risk.stateFile = state;
+      c.risk.saveIntervalMs = 3600_000; // no save before the stop
+    }),
+    logStream: new LogCapture(),
+    clock: () => T0,
+  });
+  t.equal((await call(server.url, "/v1/events", { body: failure("ann", "h1", T0) })).json.alerts.length, 1);
+  await t.rejects(server.close(), { message: "the HTTP server did not close" }, "the failure is reported");
+  t.match(JSON.parse(readFileSync(state, "utf8")), { raises: [{ id: "ann" }], quarantines: [{ id: "h1" }] }, "and the last changes are saved");
+});

@@ -1,0 +1,14 @@
+/**
+ * The generated rule functions (codegen.ts), case by case: each test pins a
+ * branch of the generator that the random oracles rarely reach. valueOf runs
+ * the expression both as generated code and as closures (explain) and fails
+ * when they disagree; the expected value pins both to the spec.
+ */
+import t from "tap";
+import { valueOf } from "./helpers.js";
+
+t.test("unary minus of a duration from the input is a duration", async (t) => {
+  // age() of a past time is positive; its negation is below zero.
+  t.same(valueOf(`-age(resource.t) < 0s`, { resource: { t: "2026-01-01T11:00:00Z" } }), { value: true });
+  t.same(valueOf(`-age(resource.t) == -1h`, { resource: { t: "2026-01-01T11:00:00Z" } }), { value: true });
+});

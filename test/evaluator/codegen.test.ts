@@ -12,3 +12,13 @@ t.test("unary minus of a duration from the input is a duration", async (t) => {
   t.same(valueOf(`-age(resource.t) < 0s`, { resource: { t: "2026-01-01T11:00:00Z" } }), { value: true });
   t.same(valueOf(`-age(resource.t) == -1h`, { resource: { t: "2026-01-01T11:00:00Z" } }), { value: true });
 });
+
+t.test("an attribute of a list element: null is missing, a number a type error, an absent key missing", async (t) => {
+  // `xs[0]` is not a plain path, so `.name` of it is read by the generic member code.
+  const expr = `(resource.xs[0].name ?? "none") == "none"`;
+  t.same(valueOf(expr, { resource: { xs: [null] } }), { value: true }, "null element: missing, so ?? takes the default");
+  t.same(valueOf(expr, { resource: { xs: [{}] } }), { value: true }, "no such key: missing, so ?? takes the default");
+  t.same(valueOf(expr, { resource: { xs: [{ name: "a" }] } }), { value: false });
+  const five = valueOf(expr, { resource: { xs: [5] } });
+  t.ok("error" in five, "a number element: a type error, which ?? does not catch");
+});

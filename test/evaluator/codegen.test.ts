@@ -22,3 +22,12 @@ t.test("an attribute of a list element: null is missing, a number a type error, 
   const five = valueOf(expr, { resource: { xs: [5] } });
   t.ok("error" in five, "a number element: a type error, which ?? does not catch");
 });
+
+t.test("a time equals its RFC 3339 text, in a literal list too (in, contains)", async (t) => {
+  // The test clock is 2026-01-01T12:00:00Z. A time on the left of `in` takes the general
+  // path; in `contains`, an element that is a time is compared as one.
+  t.same(valueOf(`now in ["2026-01-01T12:00:00Z", "x"]`), { value: true });
+  t.same(valueOf(`now in ["2026-01-01T12:00:01Z", "x"]`), { value: false });
+  t.same(valueOf(`[now, resource.x] contains "2026-01-01T12:00:00Z"`, { resource: { x: 1 } }), { value: true });
+  t.same(valueOf(`[now, resource.x] contains "2026-01-01T11:00:00Z"`, { resource: { x: 1 } }), { value: false });
+});

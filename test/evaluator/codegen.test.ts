@@ -31,3 +31,10 @@ t.test("a time equals its RFC 3339 text, in a literal list too (in, contains)", 
   t.same(valueOf(`[now, resource.x] contains "2026-01-01T12:00:00Z"`, { resource: { x: 1 } }), { value: true });
   t.same(valueOf(`[now, resource.x] contains "2026-01-01T11:00:00Z"`, { resource: { x: 1 } }), { value: false });
 });
+
+t.test("an object literal with attribute values is built from them", async (t) => {
+  const input = { resource: { x: 1, o: { a: 1, b: "s" } } };
+  t.same(valueOf(`{"a": resource.x, "b": "s"} == resource.o`, input), { value: true });
+  t.same(valueOf(`resource.o == {"a": resource.x}`, input), { value: false });
+  t.same(valueOf(`{"a": resource.x}["a"] == 1`, input), { value: true });
+});

@@ -38,3 +38,11 @@ t.test("an object literal with attribute values is built from them", async (t) =
   t.same(valueOf(`resource.o == {"a": resource.x}`, input), { value: false });
   t.same(valueOf(`{"a": resource.x}["a"] == 1`, input), { value: true });
 });
+
+t.test("in a literal list of more than eight values (looked up in a set)", async (t) => {
+  const expr = `resource.x in ["a", "b", "c", "d", "e", "f", "g", "h", "i", 10]`;
+  t.same(valueOf(expr, { resource: { x: "i" } }), { value: true });
+  t.same(valueOf(expr, { resource: { x: 10 } }), { value: true });
+  t.same(valueOf(expr, { resource: { x: "j" } }), { value: false });
+  t.same(valueOf(expr, { resource: { x: "10" } }), { value: false });
+});

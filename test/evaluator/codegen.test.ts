@@ -46,3 +46,9 @@ t.test("in a literal list of more than eight values (looked up in a set)", async
   t.same(valueOf(expr, { resource: { x: "j" } }), { value: false });
   t.same(valueOf(expr, { resource: { x: "10" } }), { value: false });
 });
+
+t.test("an inherited name read off a list element is missing, not the prototype's", async (t) => {
+  const expr = `(resource.xs[0].constructor ?? "none") == "none"`;
+  t.same(valueOf(expr, { resource: { xs: [{}] } }), { value: true });
+  t.same(valueOf(`(resource.xs[0].toString ?? "none") == "none"`, { resource: { xs: [{ a: 1 }] } }), { value: true });
+});

@@ -18,24 +18,18 @@
  * for a long run. A failure prints the seed, the policy and the input.
  */
 import t, { type Test } from "tap";
-import { compile, MemoryRiskStore, type EncryptionResult, type MeshDecision } from "../../src/index.js";
+import { compile, type EncryptionResult, type MeshDecision } from "../../src/index.js";
 import { prng } from "../support/prng.js";
 import { evalNode, RErr, type Node } from "../support/spec-reference.js";
 import { comparableEncryption, decideEncryptionRef } from "../support/spec-reference-encryption.js";
 import { comparableMesh, decideMeshRef } from "../support/spec-reference-mesh.js";
 import { CLOCK, Rand, STORE } from "../support/spec-policy-gen.js";
 import { randomEncryptionInput, randomEncryptionPolicy, randomMeshInput, randomMeshPolicy } from "../support/spec-block-gen.js";
+import { engineStore } from "../support/spec-store.js";
 
 const SEED = Number(process.env["SPEC_DIFF_SEED"] ?? 0x5bec0de);
 const POLICIES = Number(process.env["SPEC_DIFF_BLOCK_POLICIES"] ?? 250);
 const INPUTS = 12;
-
-function store(): MemoryRiskStore {
-  const s = new MemoryRiskStore();
-  for (const r of STORE.raises) s.raiseUntil(r.id, r.amount, r.until);
-  for (const q of STORE.quarantines) s.quarantineUntil(q.id, q.until);
-  return s;
-}
 
 /** A const the reference cannot evaluate: the engine must have refused it at load (docs/language.md, const). */
 function badConst(consts: Map<string, Node>): string | undefined {
@@ -62,7 +56,7 @@ function differential<P>(t: Test, run: Run<P>, seed: number): Map<string, number
   for (let n = 0; n < POLICIES; n++) {
     const gp = run.policy(g);
     const inputs = Array.from({ length: INPUTS }, () => run.input(g, gp.policy));
-    const engine = compile(gp.text, { file: "p.policy", clock: () => CLOCK, risk: store() });
+    const engine = compile(gp.text, { file: "p.policy", clock: () => CLOCK, risk: engineStore() });
     const errors = engine.diagnostics.filter((d) => d.severity === "error");
     if (errors.length > 0) {
       rejected.push(`${errors[0]!.code} ${errors[0]!.message}`);

@@ -17,7 +17,7 @@
  * request fields that still disagree.
  */
 import t from "tap";
-import { analyze, compile, MemoryRiskStore, SourceText, type AccessDecision, type Engine } from "../../src/index.js";
+import { analyze, compile, SourceText, type AccessDecision, type Engine } from "../../src/index.js";
 import { ConstTable } from "../../src/evaluator/compile.js";
 import { Duration } from "../../src/evaluator/duration.js";
 import { Ip } from "../../src/evaluator/cidr.js";
@@ -26,21 +26,15 @@ import { DurationValue, IpValue } from "../../src/checker/values.js";
 import { prng } from "../support/prng.js";
 import { comparable, decide, evalNode, RErr, type RefDecision, type RefPolicy } from "../support/spec-reference.js";
 import { CLOCK, Rand, STORE, randomPolicy, randomRequest, type GeneratedPolicy } from "../support/spec-policy-gen.js";
+import { engineStore } from "../support/spec-store.js";
 
 const SEED = Number(process.env["SPEC_DIFF_SEED"] ?? 0x5bec0de);
 const POLICIES = Number(process.env["SPEC_DIFF_POLICIES"] ?? 300);
 const REQUESTS = 12;
 
-function store(): MemoryRiskStore {
-  const s = new MemoryRiskStore();
-  for (const r of STORE.raises) s.raiseUntil(r.id, r.amount, r.until);
-  for (const q of STORE.quarantines) s.quarantineUntil(q.id, q.until);
-  return s;
-}
-
 function engines(text: string): { how: string; run: (input: unknown) => AccessDecision; engine: Engine }[] {
-  const generated = compile(text, { file: "p.policy", clock: () => CLOCK, risk: store() });
-  const closures = compile(text, { file: "p.policy", clock: () => CLOCK, risk: store(), generate: false });
+  const generated = compile(text, { file: "p.policy", clock: () => CLOCK, risk: engineStore() });
+  const closures = compile(text, { file: "p.policy", clock: () => CLOCK, risk: engineStore(), generate: false });
   return [
     { how: "generated", engine: generated, run: (i) => generated.evaluate(i) as AccessDecision },
     { how: "closures", engine: closures, run: (i) => closures.evaluate(i) as AccessDecision },

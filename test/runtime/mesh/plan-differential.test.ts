@@ -15,22 +15,16 @@
  * tune it. A failure prints the seed, the policy and the inventory.
  */
 import t from "tap";
-import { compile, defaultRenderOptions, MemoryRiskStore, MeshTopology, parseMeshInventory, planMesh, renderNft, renderWgQuick } from "../../../src/index.js";
+import { compile, defaultRenderOptions, MeshTopology, parseMeshInventory, planMesh, renderNft, renderWgQuick } from "../../../src/index.js";
 import { prng } from "../../support/prng.js";
 import { parseIpRef } from "../../support/spec-reference.js";
 import { allowsRef, peersRef, planRef, usableIn } from "../../support/spec-reference-plan.js";
 import { CLOCK, Rand, serialize, STORE } from "../../support/spec-policy-gen.js";
 import { PROBE_PORTS, randomInventory, randomMeshPolicy } from "../../support/spec-block-gen.js";
+import { engineStore } from "../../support/spec-store.js";
 
 const SEED = Number(process.env["SPEC_DIFF_SEED"] ?? 0x5bec0de);
 const PLANS = Number(process.env["SPEC_DIFF_PLANS"] ?? 300);
-
-function store(): MemoryRiskStore {
-  const s = new MemoryRiskStore();
-  for (const r of STORE.raises) s.raiseUntil(r.id, r.amount, r.until);
-  for (const q of STORE.quarantines) s.quarantineUntil(q.id, q.until);
-  return s;
-}
 
 /** A wg-quick file's interface address and its peers as `key address`. */
 function readWg(text: string): { address: string | null; peers: string[] } {
@@ -70,7 +64,7 @@ t.test(`mesh plans are the spec reference's (SPEC_DIFF_SEED=${SEED}, ${PLANS} pl
     const mesh = gp.policy.meshes[g.int(gp.policy.meshes.length)]!;
     const now = CLOCK - g.int(3) * 3600_000;
     const inventory = JSON.parse(serialize(randomInventory(g, mesh.network, now))) as Record<string, unknown>[];
-    const engine = compile(gp.text, { file: "p.policy", clock: () => CLOCK, risk: store() });
+    const engine = compile(gp.text, { file: "p.policy", clock: () => CLOCK, risk: engineStore() });
     if (engine.diagnostics.some((d) => d.severity === "error")) {
       refusedPolicies++;
       continue;
